@@ -1,0 +1,229 @@
+//! Loading the advisory database: a local directory (`--advisory-db`, no git needed)
+//! or the databases deny.toml names, fetched by cargo-deny when online.
+
+use crate::error::Failure;
+use anyhow::Result;
+use cargo_deny::advisories::{self, AdvisoryDb, DbSet};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// What the report says about the database the audit used.
+#[derive(Debug, Clone, Serialize)]
+pub struct DbInfo {
+    pub path: String,
+    pub url: Option<String>,
+    /// Git commit of the database checkout, when it is one.
+    pub commit: Option<String>,
+    /// Date of the newest advisory in the database (YYYY-MM-DD).
+    pub newest_advisory: Option<String>,
+    /// Days between the newest advisory (or last fetch) and today.
+    pub age_days: Option<i64>,
+    pub advisories: usize,
+}
+
+pub struct LoadedDb {
+    pub set: DbSet,
+    pub info: Vec<DbInfo>,
+}
+
+const NO_DB_HELP: &str = "pass --advisory-db DIR with a local copy of the RustSec advisory database \
+(a directory with crates/<name>/RUSTSEC-*.md), or run once without --offline to fetch it into the cache";
+
+/// Opens a plain directory laid out like the RustSec repository.
+pub fn open_dir(dir: &Path) -> Result<LoadedDb> {
+    let crates = dir.join("crates");
+    if !crates.is_dir() {
+        return Err(Failure::new(format!(
+            "advisory database {} has no `crates` directory",
+            dir.display()
+        ))
+        .help(NO_DB_HELP)
+        .into());
+    }
+    let utf8 = cargo_deny::PathBuf::from_path_buf(dir.to_path_buf()).map_err(|p| {
+        Failure::new(format!(
+            "advisory database path {} is not UTF-8",
+            p.display()
+        ))
+    })?;
+    let db = open_guarded(&utf8)?;
+    let commit = git_head(dir);
+    let url = url::Url::parse("file:///").expect("static url");
+    let fetch_time = commit
+        .as_ref()
+        .map(|(_, t)| *t)
+        .unwrap_or_else(jiff::Timestamp::now);
+    let info = describe(&db, dir, None, commit.map(|(c, _)| c));
+    Ok(LoadedDb {
+        set: DbSet {
+            dbs: vec![AdvisoryDb {
+                url,
+                db,
+                path: utf8,
+                fetch_time,
+            }],
+            lock: None,
+        },
+        info: vec![info],
+    })
+}
+
+/// Loads the databases configured in deny.toml (default: RustSec), fetching with git
+/// when online, and from the cache only when offline.
+pub fn load_configured(cfg: &advisories::cfg::ValidConfig, offline: bool) -> Result<LoadedDb> {
+    let mut urls: Vec<url::Url> = cfg.db_urls.iter().map(|u| u.value.clone()).collect();
+    if urls.is_empty() {
+        urls.push(url::Url::parse(advisories::db::DEFAULT_URL).expect("static url"));
+    }
+    let fetch = if offline {
+        advisories::Fetch::Disallow(cfg.maximum_db_staleness.value)
+    } else if cfg.git_fetch_with_cli {
+        advisories::Fetch::AllowWithGitCli
+    } else {
+        advisories::Fetch::Allow
+    };
+    let mut dbs = Vec::new();
+    let mut info = Vec::new();
+    for url in urls {
+        let loaded =
+            crate::panic_guard::catch(|| AdvisoryDb::load(url.clone(), cfg.db_path.clone(), fetch));
+        let db = match loaded {
+            Ok(Ok(db)) => db,
+            Ok(Err(err)) => {
+                let mode = if offline {
+                    "from the cache (offline)"
+                } else {
+                    ""
+                };
+                return Err(Failure::new(format!(
+                    "could not load advisory database {url} {mode}: {}",
+                    first_line(&format!("{err:#}"))
+                ))
+                .help(NO_DB_HELP)
+                .detail(format!("{err:?}"))
+                .into());
+            }
+            Err(panic) => {
+                return Err(Failure::new(format!(
+                    "advisory database {url} in {} could not be parsed: {panic}",
+                    cfg.db_path
+                ))
+                .help("delete that directory so it is fetched again, or pass --advisory-db DIR")
+                .into())
+            }
+        };
+        let commit = git_head(db.path.as_std_path()).map(|(c, _)| c);
+        info.push(describe(
+            &db.db,
+            db.path.as_std_path(),
+            Some(url.to_string()),
+            commit,
+        ));
+        dbs.push(db);
+    }
+    Ok(LoadedDb {
+        set: DbSet { dbs, lock: None },
+        info,
+    })
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or(s)
+}
+
+fn describe(
+    db: &advisories::db::Database,
+    path: &Path,
+    url: Option<String>,
+    commit: Option<String>,
+) -> DbInfo {
+    let newest = db
+        .advisories
+        .values()
+        .map(|e| e.advisory.advisory.date)
+        .max();
+    let today = jiff::Zoned::now().date();
+    let age_days = newest.and_then(|d| (today - d).get_days().try_into().ok());
+    DbInfo {
+        path: path.display().to_string(),
+        url,
+        commit,
+        newest_advisory: newest.map(|d| d.to_string()),
+        age_days,
+        advisories: db.advisories.len(),
+    }
+}
+
+fn git_head(dir: &Path) -> Option<(String, jiff::Timestamp)> {
+    let repo = git2::Repository::open(dir).ok()?;
+    let commit = repo.head().ok()?.peel_to_commit().ok()?;
+    let ts = jiff::Timestamp::from_second(commit.time().seconds()).ok()?;
+    Some((commit.id().to_string(), ts))
+}
+
+/// cargo-deny's `Database::open` panics on some malformed advisories; turn that into
+/// an error that names the offending file.
+fn open_guarded(dir: &cargo_deny::Path) -> Result<advisories::db::Database> {
+    match crate::panic_guard::catch(|| advisories::db::Database::open(dir)) {
+        Ok(Ok(db)) => Ok(db),
+        Ok(Err(err)) => {
+            let text = format!("{err:#}");
+            let help = if text.contains("failed to load any advisories") {
+                "the directory holds no advisories: point --advisory-db at a copy of the RustSec database".to_string()
+            } else {
+                "fix or remove that advisory file, or use an unmodified copy of the database"
+                    .to_string()
+            };
+            Err(Failure::new(format!("advisory database {dir}: {text}"))
+                .help(help)
+                .into())
+        }
+        Err(panic) => {
+            let culprit = find_panicking_file(dir.as_std_path());
+            let what = match &culprit {
+                Some(f) => format!("advisory file {} could not be parsed", f.display()),
+                None => format!("advisory database {dir} could not be parsed"),
+            };
+            Err(Failure::new(format!("{what}: {panic}"))
+                .help("fix or remove that advisory file, or use an unmodified copy of the database")
+                .into())
+        }
+    }
+}
+
+/// Opens each advisory on its own in a scratch database to find the one that panics.
+fn find_panicking_file(dir: &Path) -> Option<PathBuf> {
+    let scratch = tempfile::tempdir().ok()?;
+    let files = walk_md(&dir.join("crates"));
+    for file in files {
+        let sub = scratch.path().join("crates").join("x");
+        let _ = std::fs::remove_dir_all(scratch.path().join("crates"));
+        std::fs::create_dir_all(&sub).ok()?;
+        std::fs::copy(&file, sub.join(file.file_name()?)).ok()?;
+        let p = cargo_deny::Path::from_path(scratch.path())?;
+        if crate::panic_guard::catch(|| advisories::db::Database::open(p)).is_err() {
+            return Some(file);
+        }
+    }
+    None
+}
+
+fn walk_md(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "md") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}

@@ -1,0 +1,158 @@
+//! `cargo secure-release audit`: every release blocker in one pass.
+
+pub mod advisory_db;
+pub mod deny;
+
+use crate::cli::{AuditArgs, GlobalArgs};
+use crate::error::Failure;
+use crate::findings::{self, Check, Finding, Severity};
+use crate::lockfile::Lockfile;
+use crate::progress::Progress;
+use crate::reach::ReachIndex;
+use crate::workspace::Workspace;
+use advisory_db::DbInfo;
+use anyhow::Result;
+
+/// Everything an audit found, ready for any output format.
+pub struct AuditReport {
+    pub findings: Vec<Finding>,
+    pub databases: Vec<DbInfo>,
+    pub workspace_root: std::path::PathBuf,
+}
+
+impl AuditReport {
+    pub fn has_errors(&self) -> bool {
+        self.findings.iter().any(|f| f.severity == Severity::Error)
+    }
+}
+
+pub fn run(args: &AuditArgs, global: &GlobalArgs) -> Result<u8> {
+    let progress = Progress::new(global.quiet);
+    progress.step("Reading the workspace (cargo metadata)");
+    let ws = Workspace::load(&args.manifest)?;
+    let report = audit(&ws, args, &progress)?;
+    progress.finish();
+    crate::output::emit(&report, args.format, global)?;
+    Ok(if report.has_errors() { 1 } else { 0 })
+}
+
+/// The audit proper, on an already-loaded workspace (also used by `tag`).
+pub fn audit(ws: &Workspace, args: &AuditArgs, progress: &Progress) -> Result<AuditReport> {
+    let selected = ws.selected_members(&args.manifest.packages)?;
+    let all_selected = args.manifest.packages.is_empty();
+    let lockfile = Lockfile::read(&ws.lockfile_path()).map_err(|e| {
+        Failure::new(format!(
+            "could not read {}: {e}",
+            ws.lockfile_path().display()
+        ))
+        .help("run `cargo generate-lockfile` and commit Cargo.lock")
+    })?;
+
+    let config_path = match &args.config {
+        Some(p) if !p.is_file() => {
+            return Err(Failure::new(format!("cargo-deny config {} does not exist", p.display()))
+                .help("pass --config with the path of your deny.toml, or drop it to use deny.toml found in the project")
+                .into())
+        }
+        Some(p) => Some(p.clone()),
+        None => deny::find_config(&ws.manifest_path),
+    };
+    let mut files = cargo_deny::diag::Files::new();
+    let cfg = deny::load_config(config_path.as_deref(), &mut files)?;
+
+    progress.step("Loading the advisory database");
+    let db = match &args.advisory_db {
+        Some(dir) => advisory_db::open_dir(dir)?,
+        None => advisory_db::load_configured(&cfg.advisories, args.manifest.offline())?,
+    };
+
+    progress.step("Checking advisories, licenses, bans and sources");
+    let krates = deny::build_krates(ws, &cfg, &selected, all_selected)?;
+    let max_staleness_days = cfg.advisories.maximum_db_staleness.value.as_secs() / 86_400;
+    let ignored_ids = cfg.ignored_ids.clone();
+    let has_config = cfg.path.is_some();
+    let mut found = deny::run_checks(
+        deny::CheckInputs {
+            ws,
+            cfg,
+            krates: &krates,
+            dbs: Some(&db.set),
+            lockfile: &lockfile,
+            judge_licenses: has_config,
+        },
+        &mut files,
+    )?;
+    found.extend(deny::lockfile_only_advisories(
+        &lockfile,
+        &krates,
+        &db.set,
+        &ignored_ids,
+    ));
+
+    annotate_reach(ws, &selected, &mut found);
+
+    if !has_config {
+        found.push(
+            Finding::new(
+                Check::Licenses,
+                "no-config",
+                Severity::Note,
+                "licenses were not judged: the project has no deny.toml with a license allow-list",
+            )
+            .with_help("scaffold one with `cargo secure-release init --deny`, or write deny.toml by hand (`cargo deny init`)"),
+        );
+    }
+    for info in &db.info {
+        if let Some(age) = info.age_days {
+            if age > max_staleness_days as i64 {
+                found.push(
+                    Finding::new(
+                        Check::Advisories,
+                        "stale-database",
+                        Severity::Warning,
+                        format!(
+                            "the advisory database is {age} days old (newest advisory {}), older than maximum-db-staleness ({max_staleness_days} days)",
+                            info.newest_advisory.as_deref().unwrap_or("unknown")
+                        ),
+                    )
+                    .with_help("update the database (run without --offline, or refresh the --advisory-db copy)"),
+                );
+            }
+        }
+    }
+
+    findings::sort(&mut found);
+    Ok(AuditReport {
+        findings: found,
+        databases: db.info,
+        workspace_root: ws.root.clone(),
+    })
+}
+
+/// Says, for each advisory finding about a package, how that package is built.
+fn annotate_reach(ws: &Workspace, roots: &[&cargo_metadata::Package], found: &mut [Finding]) {
+    let idx: Vec<usize> = found
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.check == Check::Advisories && f.package.is_some() && f.version.is_some())
+        .map(|(i, _)| i)
+        .collect();
+    if idx.is_empty() {
+        return;
+    }
+    let reach = ReachIndex::new(&ws.metadata, roots);
+    let targets: Vec<(&str, &str)> = idx
+        .iter()
+        .map(|i| {
+            let f = &found[*i];
+            (
+                f.package.as_deref().unwrap_or(""),
+                f.version.as_deref().unwrap_or(""),
+            )
+        })
+        .collect();
+    let classes = reach.classify(&targets);
+    for (i, class) in idx.into_iter().zip(classes) {
+        found[i].reach = Some(class.describe());
+    }
+}
