@@ -31,12 +31,6 @@ impl Failure {
         self.detail = Some(detail.into());
         self
     }
-
-    /// Exit code 1: the command ran and refused (e.g. a tag blocked by the audit).
-    pub fn refusal(mut self) -> Self {
-        self.code = 1;
-        self
-    }
 }
 
 impl fmt::Display for Failure {

@@ -61,10 +61,6 @@ impl Workspace {
         })
     }
 
-    pub fn root_manifest(&self) -> PathBuf {
-        self.root.join("Cargo.toml")
-    }
-
     pub fn lockfile_path(&self) -> PathBuf {
         self.root.join("Cargo.lock")
     }
@@ -155,8 +151,9 @@ fn metadata_failure(manifest: &Path, stderr: &str) -> Failure {
         .unwrap_or("cargo metadata failed")
         .trim_start_matches("error: ");
     let detail = cargo_lines.join("\n");
-    if stderr.contains("needs to be updated but --locked")
-        || stderr.contains("needs to be updated but --frozen")
+    if stderr.contains("needs to be updated but --")
+        || stderr.contains("because --locked was passed")
+        || stderr.contains("because --frozen was passed")
     {
         let lock = manifest_dir_lock(manifest);
         let missing = lock.as_ref().is_none_or(|l| !l.exists());
@@ -175,23 +172,31 @@ fn metadata_failure(manifest: &Path, stderr: &str) -> Failure {
         .help("run `cargo update --workspace` (or `cargo check`) and commit Cargo.lock; the audit never rewrites it")
         .detail(detail);
     }
-    let mut f = Failure::new(format!("`cargo metadata` failed: {first}"));
-    if let Some(line) = cargo_lines
-        .iter()
-        .find(|l| l.contains("TOML parse error at line"))
-    {
-        f = f.help(format!(
-            "fix the manifest ({}); cargo says: {}",
-            manifest.display(),
-            line.trim()
-        ));
-    } else {
-        f = f.help(format!(
-            "fix the problem cargo reports for {}",
+    // cargo points at manifest errors as ` --> Cargo.toml:LINE:COL`, relative to the manifest's directory.
+    let pointer = cargo_lines.iter().find_map(|l| {
+        let rest = l.trim_start().strip_prefix("--> ")?;
+        let mut parts = rest.rsplitn(3, ':');
+        let _col = parts.next()?;
+        let line = parts.next()?.parse::<usize>().ok()?;
+        let file = parts.next()?;
+        Some((file.to_string(), line))
+    });
+    match pointer {
+        Some((file, line)) => {
+            let path = manifest
+                .parent()
+                .map_or_else(|| PathBuf::from(&file), |d| d.join(&file));
+            Failure::new(format!("{}:{line}: {first}", path.display()))
+                .help("fix the manifest at that line (https://doc.rust-lang.org/cargo/reference/manifest.html)")
+                .detail(detail)
+        }
+        None => Failure::new(format!(
+            "`cargo metadata` failed for {}: {first}",
             manifest.display()
-        ));
+        ))
+        .help("fix the problem cargo reports below, then run the audit again")
+        .detail(detail),
     }
-    f.detail(detail)
 }
 
 /// Best guess at where Cargo.lock lives, for the error message only: the nearest

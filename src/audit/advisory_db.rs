@@ -143,7 +143,7 @@ fn describe(
         .map(|e| e.advisory.advisory.date)
         .max();
     let today = jiff::Zoned::now().date();
-    let age_days = newest.and_then(|d| (today - d).get_days().try_into().ok());
+    let age_days = newest.map(|d| i64::from((today - d).get_days()));
     DbInfo {
         path: path.display().to_string(),
         url,
@@ -165,7 +165,26 @@ fn git_head(dir: &Path) -> Option<(String, jiff::Timestamp)> {
 /// an error that names the offending file.
 fn open_guarded(dir: &cargo_deny::Path) -> Result<advisories::db::Database> {
     match crate::panic_guard::catch(|| advisories::db::Database::open(dir)) {
-        Ok(Ok(db)) => Ok(db),
+        Ok(Ok(db)) => {
+            // cargo-deny accepts an advisory with no `package`; it would then match nothing.
+            if let Some((id, _)) = db
+                .advisories
+                .iter()
+                .find(|(_, e)| e.advisory.advisory.krate.is_empty())
+            {
+                let file = walk_md(&dir.as_std_path().join("crates"))
+                    .into_iter()
+                    .find(|p| p.file_stem().is_some_and(|s| s == id.as_str()));
+                let what = file.map_or_else(
+                    || format!("advisory {id}"),
+                    |f| format!("advisory file {}", f.display()),
+                );
+                return Err(Failure::new(format!("{what} has no `package` key"))
+                    .help("fix or remove that advisory file, or use an unmodified copy of the database")
+                    .into());
+            }
+            Ok(db)
+        }
         Ok(Err(err)) => {
             let text = format!("{err:#}");
             let help = if text.contains("failed to load any advisories") {

@@ -19,11 +19,12 @@ impl Style {
     }
 
     fn severity(&self, s: Severity) -> String {
-        match s {
-            Severity::Error => self.paint("1;31", "error"),
-            Severity::Warning => self.paint("1;33", "warning"),
-            Severity::Note => self.paint("1;36", "note"),
-        }
+        let code = match s {
+            Severity::Error => "1;31",
+            Severity::Warning => "1;33",
+            Severity::Note => "1;36",
+        };
+        self.paint(code, s.as_str())
     }
 }
 

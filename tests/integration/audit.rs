@@ -1,0 +1,206 @@
+use crate::common::*;
+
+#[test]
+fn vulnerable_time_is_an_error_with_exit_1() {
+    let f = Fixture::new("vuln", "[dependencies]\ntime = \"=0.1.43\"\n").lock();
+    let (out, _) = run(f.audit().args(["--format", "json"]), 1);
+    let r = json(&out);
+    assert_eq!(r["schema"], 1);
+    assert_eq!(r["tool"]["name"], "cargo-secure-release");
+    assert!(r["advisory_db"]["advisories"].as_u64().unwrap() > 1000);
+    let adv = findings(&r, "advisories");
+    let hit = adv
+        .iter()
+        .find(|f| f["id"] == "RUSTSEC-2020-0071")
+        .expect("RUSTSEC-2020-0071 reported");
+    assert_eq!(hit["severity"], "error");
+    assert_eq!(hit["code"], "vulnerability");
+    assert_eq!(hit["package"], "time");
+    assert_eq!(hit["version"], "0.1.43");
+    assert_eq!(hit["reach"], "in the default build");
+    assert_eq!(hit["location"]["file"], "Cargo.lock");
+    let line = hit["location"]["line"].as_u64().unwrap() as usize;
+    let lock = f.read("Cargo.lock");
+    assert_eq!(lock.lines().nth(line - 1), Some("name = \"time\""));
+    assert!(hit["help"].as_str().unwrap().contains("0.2.23"));
+    assert!(r["summary"]["errors"].as_u64().unwrap() >= 1);
+}
+
+#[test]
+fn human_output_groups_by_check_and_summarises() {
+    let f = Fixture::new("vuln", "[dependencies]\ntime = \"=0.1.43\"\n").lock();
+    let (out, _) = run(&mut f.audit(), 1);
+    assert!(out.contains("\nadvisories\n"), "{out}");
+    assert!(
+        out.contains("error[vulnerability] time 0.1.43: RUSTSEC-2020-0071"),
+        "{out}"
+    );
+    assert!(out.contains("--> Cargo.lock:"), "{out}");
+    assert!(out.contains("release blocked: "), "{out}");
+    assert!(
+        !out.contains('\x1b'),
+        "no colour when not a terminal: {out}"
+    );
+}
+
+#[test]
+fn clean_crate_exits_0() {
+    let f = Fixture::new("clean", "[dependencies]\n").lock();
+    let (out, _) = run(f.audit().args(["--format", "json"]), 0);
+    let r = json(&out);
+    assert_eq!(r["summary"]["errors"], 0);
+    assert!(findings(&r, "advisories")
+        .iter()
+        .all(|f| f["code"] != "vulnerability"));
+    // Without deny.toml, licenses are not judged and a note says how to scaffold one.
+    let lic = findings(&r, "licenses");
+    assert_eq!(lic.len(), 1);
+    assert_eq!(lic[0]["code"], "no-config");
+    assert_eq!(lic[0]["severity"], "note");
+}
+
+#[test]
+fn vulnerable_crates_behind_features_and_dev_deps_are_reported_with_their_reach() {
+    let f = Fixture::new(
+        "feat",
+        "[features]\nold-time = [\"dep:time\"]\n\n[dependencies]\ntime = { version = \"=0.1.43\", optional = true }\n\n[dev-dependencies]\nsmallvec = \"=0.6.13\"\n",
+    )
+    .lock();
+    let (out, _) = run(f.audit().args(["--format", "json"]), 1);
+    let r = json(&out);
+    let adv = findings(&r, "advisories");
+    let time = adv
+        .iter()
+        .find(|f| f["id"] == "RUSTSEC-2020-0071")
+        .expect("feature-gated time reported");
+    assert_eq!(time["severity"], "error");
+    assert_eq!(time["reach"], "only with feature `feat/old-time`");
+    let sv = adv
+        .iter()
+        .find(|f| f["id"] == "RUSTSEC-2021-0003")
+        .expect("dev-only smallvec reported");
+    assert_eq!(sv["reach"], "dev-only (tests, examples, benches)");
+}
+
+#[test]
+fn target_specific_dependency_reach_names_the_target() {
+    let f = Fixture::new(
+        "tgt",
+        "[target.'cfg(windows)'.dependencies]\ntime = \"=0.1.43\"\n",
+    )
+    .lock();
+    let (out, _) = run(f.audit().args(["--format", "json"]), 1);
+    let r = json(&out);
+    let time = findings(&r, "advisories")
+        .into_iter()
+        .find(|f| f["id"] == "RUSTSEC-2020-0071")
+        .expect("target-only time reported");
+    assert_eq!(
+        time["reach"],
+        "in the default build, only on target `cfg(windows)`"
+    );
+}
+
+#[test]
+fn deny_toml_ban_produces_a_bans_finding() {
+    let f = Fixture::new("banned", "[dependencies]\nitoa = \"1\"\n").lock();
+    f.write(
+        "deny.toml",
+        "[bans]\ndeny = [{ name = \"itoa\" }]\n\n[licenses]\nallow = [\"MIT\", \"Apache-2.0\"]\n",
+    );
+    let (out, _) = run(f.audit().args(["--format", "json"]), 1);
+    let r = json(&out);
+    let bans = findings(&r, "bans");
+    let hit = bans
+        .iter()
+        .find(|f| f["code"] == "banned")
+        .expect("banned finding");
+    assert_eq!(hit["package"], "itoa");
+    assert_eq!(hit["severity"], "error");
+    assert_eq!(hit["location"]["file"], "deny.toml");
+}
+
+#[test]
+fn deny_toml_license_allow_list_rejects_other_licenses() {
+    let f = Fixture::new("lic", "[dependencies]\nitoa = \"1\"\n").lock();
+    // itoa is MIT OR Apache-2.0; allowing only ISC rejects it (and our own MIT crate).
+    f.write("deny.toml", "[licenses]\nallow = [\"ISC\"]\n");
+    let (out, _) = run(f.audit().args(["--format", "json"]), 1);
+    let r = json(&out);
+    let lic = findings(&r, "licenses");
+    let hit = lic
+        .iter()
+        .find(|f| f["code"] == "rejected" && f["package"] == "itoa")
+        .unwrap_or_else(|| panic!("rejected finding for itoa in {lic:#?}"));
+    assert_eq!(hit["severity"], "error");
+}
+
+#[test]
+fn deny_toml_sources_rejects_a_git_dependency() {
+    let upstream = Fixture::new("upstream", "");
+    std::fs::write(upstream.path().join("src/lib.rs"), "pub fn f() {}\n").unwrap();
+    std::fs::remove_file(upstream.path().join("src/main.rs")).unwrap();
+    let git = |args: &[&str]| {
+        let st = std::process::Command::new("git")
+            .args(args)
+            .current_dir(upstream.path())
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .status()
+            .unwrap();
+        assert!(st.success());
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["add", "."]);
+    git(&["commit", "-qm", "init"]);
+    let url = format!("file://{}", upstream.path().display());
+    let f = Fixture::new(
+        "src",
+        &format!("[dependencies]\nupstream = {{ git = \"{url}\" }}\n"),
+    )
+    .lock();
+    f.write(
+        "deny.toml",
+        "[sources]\nunknown-git = \"deny\"\n\n[licenses]\nallow = [\"MIT\"]\n",
+    );
+    let (out, _) = run(f.audit().args(["--format", "json"]), 1);
+    let r = json(&out);
+    let src = findings(&r, "sources");
+    let hit = src
+        .iter()
+        .find(|f| f["package"] == "upstream" && f["severity"] == "error")
+        .unwrap_or_else(|| panic!("sources finding for upstream in {src:#?}"));
+    assert_eq!(hit["code"], "source-not-allowed");
+}
+
+#[test]
+fn the_audit_writes_nothing_into_the_project() {
+    let f = Fixture::new("ro", "[dependencies]\ntime = \"=0.1.43\"\n").lock();
+    let before = snapshot(f.path());
+    run(&mut f.audit(), 1);
+    assert_eq!(before, snapshot(f.path()));
+}
+
+#[test]
+fn works_as_a_cargo_subcommand() {
+    let f = Fixture::new("sub", "[dependencies]\n").lock();
+    let mut c = bin();
+    c.current_dir(f.path())
+        .args(["secure-release", "audit", "-q", "--advisory-db"])
+        .arg(advisory_db());
+    let (out, _) = run(&mut c, 0);
+    assert!(out.contains("ok to release"), "{out}");
+}
+
+#[test]
+fn package_selection_rejects_unknown_members() {
+    let f = Fixture::new("sel", "[dependencies]\n").lock();
+    let (_, err) = run(f.audit().args(["-p", "nope"]), 2);
+    assert!(
+        err.starts_with("error: package `nope` is not a member"),
+        "{err}"
+    );
+    assert!(err.contains("members are: sel"), "{err}");
+}

@@ -1,0 +1,156 @@
+//! Shared test helpers: real fixture workspaces in temp dirs, a private copy of the
+//! real RustSec snapshot, and the built binary.
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use tempfile::TempDir;
+
+pub fn bin() -> Command {
+    let mut c = Command::cargo_bin("cargo-secure-release").expect("binary built");
+    c.env_remove("CARGO_TARGET_DIR").env("NO_COLOR", "1");
+    c
+}
+
+/// `../shared` beside the checkout (override with CSR_SHARED_DIR).
+pub fn shared_dir() -> PathBuf {
+    std::env::var_os("CSR_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"))
+}
+
+/// A copy of the real advisory snapshot, made once per test process; tests never
+/// touch `../shared` itself.
+pub fn advisory_db() -> &'static Path {
+    static DB: OnceLock<TempDir> = OnceLock::new();
+    DB.get_or_init(|| {
+        let dir = TempDir::new().unwrap();
+        copy_dir(&shared_dir().join("advisory-db"), dir.path());
+        dir
+    })
+    .path()
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap_or_else(|e| panic!("read {}: {e}", from.display())) {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), &dest).unwrap();
+            let mut perm = std::fs::metadata(&dest).unwrap().permissions();
+            #[allow(clippy::permissions_set_readonly_false)]
+            perm.set_readonly(false);
+            std::fs::set_permissions(&dest, perm).unwrap();
+        }
+    }
+}
+
+pub struct Fixture {
+    pub dir: TempDir,
+}
+
+impl Fixture {
+    /// A binary crate `name` whose Cargo.toml ends with `rest` (dependencies, features…).
+    pub fn new(name: &str, rest: &str) -> Self {
+        let f = Fixture {
+            dir: TempDir::new().unwrap(),
+        };
+        f.write(
+            "Cargo.toml",
+            &format!(
+                "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\nlicense = \"MIT\"\npublish = false\n\n{rest}"
+            ),
+        );
+        f.write("src/main.rs", "fn main() {}\n");
+        f
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, rel: &str, text: &str) {
+        let p = self.dir.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join(rel)).unwrap()
+    }
+
+    /// Resolves Cargo.lock with real cargo (crates.io is reachable).
+    pub fn lock(self) -> Self {
+        let out = std::process::Command::new("cargo")
+            .args(["generate-lockfile", "-q"])
+            .current_dir(self.path())
+            .env_remove("CARGO_TARGET_DIR")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "generate-lockfile: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        self
+    }
+
+    pub fn audit(&self) -> Command {
+        let mut c = bin();
+        c.current_dir(self.path())
+            .arg("audit")
+            .arg("--advisory-db")
+            .arg(advisory_db());
+        c
+    }
+}
+
+/// Runs a command expecting `code`, returning stdout and stderr.
+pub fn run(cmd: &mut Command, code: i32) -> (String, String) {
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "unexpected exit code\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
+    );
+    (stdout, stderr)
+}
+
+pub fn json(stdout: &str) -> serde_json::Value {
+    serde_json::from_str(stdout).unwrap_or_else(|e| panic!("invalid JSON ({e}):\n{stdout}"))
+}
+
+pub fn findings<'a>(report: &'a serde_json::Value, check: &str) -> Vec<&'a serde_json::Value> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check"] == check)
+        .collect()
+}
+
+/// Every file under `dir` with its contents, to prove a command wrote nothing.
+pub fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                if p.file_name().is_some_and(|n| n == "target" || n == ".git") {
+                    continue;
+                }
+                stack.push(p);
+            } else {
+                out.push((p.clone(), std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}

@@ -1,0 +1,6 @@
+//! Integration tests: the built binary on real fixture workspaces. One test binary
+//! so the slow parts (cargo, the advisory snapshot copy) are shared.
+
+mod audit;
+mod audit_bad_input;
+mod common;
