@@ -99,7 +99,9 @@ pub fn audit(ws: &Workspace, args: &AuditArgs, progress: &Progress) -> Result<Au
                 Severity::Note,
                 "licenses were not judged: the project has no deny.toml with a license allow-list",
             )
-            .with_help("write a deny.toml with a [licenses] allow-list (`cargo deny init` scaffolds one)"),
+            .with_help(
+                "write a deny.toml with a [licenses] allow-list (`cargo deny init` scaffolds one)",
+            ),
         );
     }
     for info in &db.info {
