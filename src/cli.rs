@@ -110,4 +110,13 @@ pub struct AuditArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Human, alias = "message-format")]
     pub format: Format,
+    /// The profile being released (default: the policy's `name`, else `release`)
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Set the failing release-profile keys in the workspace root Cargo.toml
+    #[arg(long)]
+    pub fix: bool,
+    /// With --fix: print the change as a unified diff and write nothing
+    #[arg(long, requires = "fix")]
+    pub dry_run: bool,
 }

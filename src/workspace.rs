@@ -61,6 +61,10 @@ impl Workspace {
         })
     }
 
+    pub fn root_manifest(&self) -> PathBuf {
+        self.root.join("Cargo.toml")
+    }
+
     pub fn lockfile_path(&self) -> PathBuf {
         self.root.join("Cargo.lock")
     }
@@ -103,6 +107,13 @@ impl Workspace {
             .to_string_lossy()
             .replace('\\', "/")
     }
+}
+
+/// `$CARGO_HOME`, else `~/.cargo`.
+pub fn cargo_home() -> Option<PathBuf> {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
 }
 
 pub fn resolve_manifest_path(given: Option<&Path>) -> Result<PathBuf> {
@@ -181,6 +192,26 @@ fn metadata_failure(manifest: &Path, stderr: &str) -> Failure {
         let file = parts.next()?;
         Some((file.to_string(), line))
     });
+    // Config files: "could not parse TOML configuration in `PATH`" then "TOML parse error at line N".
+    let toml_error = cargo_lines.iter().enumerate().find_map(|(i, l)| {
+        let n = l.trim().strip_prefix("TOML parse error at line ")?;
+        let line: usize = n.split(',').next()?.trim().parse().ok()?;
+        let path = cargo_lines[..i].iter().rev().find_map(|p| {
+            let start = p.find('`')? + 1;
+            let end = start + p[start..].find('`')?;
+            Some(p[start..end].to_string())
+        })?;
+        let reason = cargo_lines
+            .last()
+            .map(|r| r.trim().to_string())
+            .unwrap_or_default();
+        Some((path, line, reason))
+    });
+    if let Some((path, line, reason)) = toml_error {
+        return Failure::new(format!("{path}:{line}: invalid TOML: {reason}"))
+            .help("fix the TOML at that line")
+            .detail(detail);
+    }
     match pointer {
         Some((file, line)) => {
             let path = manifest

@@ -338,10 +338,7 @@ pub fn run_checks(inputs: CheckInputs<'_>, files: &mut Files) -> Result<Vec<Find
 }
 
 fn cargo_home() -> Option<cargo_deny::PathBuf> {
-    let home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))?;
-    cargo_deny::PathBuf::from_path_buf(home).ok()
+    cargo_deny::PathBuf::from_path_buf(crate::workspace::cargo_home()?).ok()
 }
 
 fn convert(

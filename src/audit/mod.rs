@@ -2,6 +2,7 @@
 
 pub mod advisory_db;
 pub mod deny;
+mod profile_step;
 
 use crate::cli::{AuditArgs, GlobalArgs};
 use crate::error::Failure;
@@ -57,6 +58,9 @@ pub fn audit(ws: &Workspace, args: &AuditArgs, progress: &Progress) -> Result<Au
         Some(p) => Some(p.clone()),
         None => deny::find_config(&ws.manifest_path),
     };
+    // The profile check is cheap and --fix must not wait on the advisory database.
+    let profile_findings = profile_step::run(ws, &selected, args)?;
+
     let mut files = cargo_deny::diag::Files::new();
     let cfg = deny::load_config(config_path.as_deref(), &mut files)?;
 
@@ -90,6 +94,7 @@ pub fn audit(ws: &Workspace, args: &AuditArgs, progress: &Progress) -> Result<Au
     ));
 
     annotate_reach(ws, &selected, &mut found);
+    found.extend(profile_findings);
 
     if !has_config {
         found.push(

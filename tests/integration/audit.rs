@@ -1,5 +1,7 @@
 use crate::common::*;
 
+const HARDENED: &str = "[profile.release]\nlto = \"fat\"\ncodegen-units = 1\nstrip = true\n";
+
 #[test]
 fn vulnerable_time_is_an_error_with_exit_1() {
     let f = Fixture::new("vuln", "[dependencies]\ntime = \"=0.1.43\"\n").lock();
@@ -45,7 +47,7 @@ fn human_output_groups_by_check_and_summarises() {
 
 #[test]
 fn clean_crate_exits_0() {
-    let f = Fixture::new("clean", "[dependencies]\n").lock();
+    let f = Fixture::new("clean", HARDENED).lock();
     let (out, _) = run(f.audit().args(["--format", "json"]), 0);
     let r = json(&out);
     assert_eq!(r["summary"]["errors"], 0);
@@ -185,7 +187,7 @@ fn the_audit_writes_nothing_into_the_project() {
 
 #[test]
 fn works_as_a_cargo_subcommand() {
-    let f = Fixture::new("sub", "[dependencies]\n").lock();
+    let f = Fixture::new("sub", HARDENED).lock();
     let mut c = bin();
     c.current_dir(f.path())
         .args(["secure-release", "audit", "-q", "--advisory-db"])

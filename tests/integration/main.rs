@@ -4,3 +4,5 @@
 mod audit;
 mod audit_bad_input;
 mod common;
+mod profile;
+mod profile_props;

@@ -1,0 +1,155 @@
+//! `audit --fix`: sets the failing profile keys in the workspace root manifest with
+//! toml_edit, leaving every other byte of the file as it was.
+
+use super::value::{Canon, Key};
+use crate::error::Failure;
+use anyhow::Result;
+use toml_edit::{DocumentMut, Item, Table};
+
+/// Returns `text` with `changes` applied to `[profile.NAME]` (created after the last
+/// table when absent). Existing keys keep their position, spacing and comments.
+pub fn apply(
+    text: &str,
+    path_for_errors: &str,
+    profile: &str,
+    changes: &[(Key, Canon)],
+) -> Result<String> {
+    if changes.is_empty() {
+        return Ok(text.to_string());
+    }
+    let mut doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
+        let line = e
+            .span()
+            .map(|s| super::effective::line_of(text, s.start))
+            .unwrap_or(1);
+        Failure::new(format!(
+            "{path_for_errors}:{line}: invalid TOML: {}",
+            e.message().lines().next().unwrap_or("")
+        ))
+    })?;
+    // Comments after the last table belong to it; a table we append must come after them.
+    let creating = doc
+        .get("profile")
+        .and_then(|p| p.as_table_like())
+        .is_none_or(|p| p.get(profile).is_none());
+    let mut prefix = None;
+    if creating {
+        let trailing = doc.trailing().as_str().unwrap_or("").to_string();
+        if !trailing.trim().is_empty() {
+            doc.set_trailing("");
+            prefix = Some(format!("{trailing}\n"));
+        }
+    }
+    let profiles = doc.entry("profile").or_insert_with(|| {
+        let mut t = Table::new();
+        t.set_implicit(true);
+        Item::Table(t)
+    });
+    let Some(profiles) = profiles.as_table_like_mut() else {
+        return Err(
+            Failure::new(format!("{path_for_errors}: `profile` is not a table"))
+                .help("write profiles as [profile.NAME] tables")
+                .into(),
+        );
+    };
+    if profiles.get(profile).is_none() {
+        let mut t = Table::new();
+        if let Some(p) = prefix {
+            t.decor_mut().set_prefix(p);
+        }
+        profiles.insert(profile, Item::Table(t));
+    }
+    let Some(table) = profiles
+        .get_mut(profile)
+        .and_then(|i| i.as_table_like_mut())
+    else {
+        return Err(Failure::new(format!(
+            "{path_for_errors}: `profile.{profile}` is not a table"
+        ))
+        .help(format!("write it as a [profile.{profile}] table"))
+        .into());
+    };
+    for (key, want) in changes {
+        let new = want.to_toml();
+        match table.get_mut(key.name()) {
+            Some(Item::Value(v)) => {
+                let decor = v.decor().clone();
+                *v = new;
+                *v.decor_mut() = decor;
+            }
+            Some(other) => *other = Item::Value(new),
+            None => {
+                table.insert(key.name(), Item::Value(new));
+            }
+        }
+    }
+    Ok(doc.to_string())
+}
+
+/// A unified diff of the change, for `--dry-run`.
+pub fn diff(old: &str, new: &str, name: &str) -> String {
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{name}"), &format!("b/{name}"))
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIXES: [(Key, Canon); 3] = [
+        (Key::Lto, Canon::Str("fat")),
+        (Key::CodegenUnits, Canon::Int(1)),
+        (Key::Strip, Canon::Str("symbols")),
+    ];
+
+    #[test]
+    fn keeps_comments_and_order_and_replaces_in_place() {
+        let before = "[package]\nname = \"x\" # the name\n\n[profile.release]\n# tuned for CI\nlto   =   \"thin\"   # fast links\ndebug = 1\n\n[features]\ndefault = []\n";
+        let after = apply(before, "Cargo.toml", "release", &FIXES).unwrap();
+        assert_eq!(
+            after,
+            "[package]\nname = \"x\" # the name\n\n[profile.release]\n# tuned for CI\nlto   =   \"fat\"   # fast links\ndebug = 1\ncodegen-units = 1\nstrip = \"symbols\"\n\n[features]\ndefault = []\n"
+        );
+    }
+
+    #[test]
+    fn creates_the_table_after_the_last_one() {
+        let before = "[package]\nname = \"x\"\n\n[dependencies]\nitoa = \"1\"\n";
+        let after = apply(before, "Cargo.toml", "dist", &FIXES).unwrap();
+        assert_eq!(
+            after,
+            "[package]\nname = \"x\"\n\n[dependencies]\nitoa = \"1\"\n\n[profile.dist]\nlto = \"fat\"\ncodegen-units = 1\nstrip = \"symbols\"\n"
+        );
+    }
+
+    #[test]
+    fn trailing_comments_stay_with_the_table_they_follow() {
+        let before = "[package]\nname = \"x\"\n\n[dependencies]\n# serde = \"1\"\n";
+        let after = apply(before, "Cargo.toml", "release", &FIXES).unwrap();
+        assert!(after.starts_with(before), "{after}");
+        assert!(
+            after.ends_with(
+                "[profile.release]\nlto = \"fat\"\ncodegen-units = 1\nstrip = \"symbols\"\n"
+            ),
+            "{after}"
+        );
+    }
+
+    #[test]
+    fn a_second_run_changes_nothing() {
+        let before = "[package]\nname = \"x\"\n";
+        let once = apply(before, "Cargo.toml", "release", &FIXES).unwrap();
+        let twice = apply(&once, "Cargo.toml", "release", &FIXES).unwrap();
+        assert_eq!(once, twice);
+    }
+
+    #[test]
+    fn diff_is_unified() {
+        let d = diff("a\nb\n", "a\nc\n", "Cargo.toml");
+        assert!(d.starts_with("--- a/Cargo.toml\n+++ b/Cargo.toml\n"), "{d}");
+        assert!(d.contains("-b\n+c\n"), "{d}");
+    }
+}

@@ -1,0 +1,331 @@
+//! The release-profile check: effective values against the release rules, with the
+//! project's own policy from `[workspace.metadata.secure-release.profile]`.
+
+pub mod effective;
+pub mod fix;
+pub mod value;
+
+use crate::error::Failure;
+use crate::findings::{Check, Finding, Severity};
+use anyhow::Result;
+use effective::{Effective, Origin};
+use std::collections::BTreeMap;
+use std::path::Path;
+use value::{Canon, Key};
+
+/// Required for every release (error when not met).
+pub const REQUIRED: [(Key, Canon); 3] = [
+    (Key::Lto, Canon::Str("fat")),
+    (Key::CodegenUnits, Canon::Int(1)),
+    (Key::Strip, Canon::Str("symbols")),
+];
+
+/// Opt-in hardening (warning when enabled in the policy and not met).
+pub const HARDENING: [(Key, Canon); 5] = [
+    (Key::OverflowChecks, Canon::Bool(true)),
+    (Key::Panic, Canon::Str("abort")),
+    (Key::Debug, Canon::Str("none")),
+    (Key::Incremental, Canon::Bool(false)),
+    (Key::OptLevel, Canon::Int(3)),
+];
+
+#[derive(Debug, Clone, Default)]
+pub struct Policy {
+    /// The profile being released (default `release`).
+    pub profile: Option<String>,
+    pub hardening: Vec<Key>,
+    /// Keys whose current value the project accepts, with the reason.
+    pub accept: BTreeMap<Key, (Canon, String)>,
+}
+
+impl Policy {
+    /// Reads `secure-release.profile` from workspace metadata, else the root package's.
+    pub fn from_metadata(meta: &cargo_metadata::Metadata, root_manifest: &Path) -> Result<Policy> {
+        let from_ws = meta
+            .workspace_metadata
+            .get("secure-release")
+            .and_then(|s| s.get("profile"));
+        let from_pkg = meta
+            .packages
+            .iter()
+            .find(|p| p.manifest_path.as_std_path() == root_manifest)
+            .and_then(|p| p.metadata.get("secure-release"))
+            .and_then(|s| s.get("profile"));
+        match from_ws.or(from_pkg) {
+            Some(v) => Policy::from_json(v, root_manifest),
+            None => Ok(Policy::default()),
+        }
+    }
+
+    pub fn from_json(v: &serde_json::Value, manifest: &Path) -> Result<Policy> {
+        let bad = |what: String| -> anyhow::Error {
+            Failure::new(format!(
+                "{}: [*.metadata.secure-release.profile] {what}",
+                manifest.display()
+            ))
+            .help("see README, section \"Configuration keys\"")
+            .into()
+        };
+        let mut p = Policy::default();
+        if let Some(name) = v.get("name") {
+            p.profile = Some(
+                name.as_str()
+                    .ok_or_else(|| bad("`name` must be a string".into()))?
+                    .to_string(),
+            );
+        }
+        match v.get("hardening") {
+            None => {}
+            Some(serde_json::Value::Bool(true)) => {
+                p.hardening = HARDENING.iter().map(|(k, _)| *k).collect()
+            }
+            Some(serde_json::Value::Bool(false)) => {}
+            Some(serde_json::Value::Array(items)) => {
+                for i in items {
+                    let name = i.as_str().unwrap_or_default();
+                    let key = Key::from_name(name)
+                        .filter(|k| HARDENING.iter().any(|(h, _)| h == k))
+                        .ok_or_else(|| {
+                            bad(format!(
+                                "`hardening` entry `{i}` is not one of: overflow-checks, panic, debug, incremental, opt-level"
+                            ))
+                        })?;
+                    p.hardening.push(key);
+                }
+            }
+            Some(other) => {
+                return Err(bad(format!(
+                    "`hardening = {other}` must be true, false or a list of keys"
+                )))
+            }
+        }
+        if let Some(accept) = v.get("accept") {
+            let table = accept
+                .as_object()
+                .ok_or_else(|| bad("`accept` must be a table".into()))?;
+            for (k, entry) in table {
+                let key = Key::from_name(k).ok_or_else(|| {
+                    bad(format!(
+                        "`accept.{k}` is not a profile key this tool checks"
+                    ))
+                })?;
+                let value = entry
+                    .get("value")
+                    .ok_or_else(|| bad(format!("`accept.{k}` needs a `value`")))?;
+                let raw = match value {
+                    serde_json::Value::Bool(b) => value::Raw::Bool(*b),
+                    serde_json::Value::Number(n) => value::Raw::Int(n.as_i64().unwrap_or(-1)),
+                    serde_json::Value::String(s) => value::Raw::Str(s.clone()),
+                    other => value::Raw::Other(other.to_string()),
+                };
+                let canon =
+                    value::canonical(key, &raw).map_err(|e| bad(format!("`accept.{k}`: {e}")))?;
+                let reason = entry
+                    .get("reason")
+                    .and_then(|r| r.as_str())
+                    .filter(|r| !r.trim().is_empty())
+                    .ok_or_else(|| bad(format!("`accept.{k}` needs a `reason` saying why")))?;
+                p.accept.insert(key, (canon, reason.to_string()));
+            }
+        }
+        Ok(p)
+    }
+
+    /// The rules that apply: the required ones and the enabled hardening ones.
+    pub fn rules(&self) -> Vec<(Key, Canon, Severity)> {
+        let mut r: Vec<_> = REQUIRED
+            .iter()
+            .map(|(k, v)| (*k, v.clone(), Severity::Error))
+            .collect();
+        for (k, v) in HARDENING.iter() {
+            if self.hardening.contains(k) {
+                r.push((*k, v.clone(), Severity::Warning));
+            }
+        }
+        r
+    }
+}
+
+/// Checks the effective profile against the policy. `root` makes paths relative.
+pub fn check(eff: &Effective, policy: &Policy, root: &Path) -> Vec<Finding> {
+    let rel = |p: &Path| {
+        p.strip_prefix(root)
+            .unwrap_or(p)
+            .to_string_lossy()
+            .replace('\\', "/")
+    };
+    let mut out = Vec::new();
+    let section = format!("[profile.{}]", eff.profile);
+    let profile_desc = match eff.chain.get(1..) {
+        Some(parents) if !parents.is_empty() => {
+            format!("`{}` (inherits {})", eff.profile, parents.join(" → "))
+        }
+        _ => format!("`{}`", eff.profile),
+    };
+    for (key, want, severity) in policy.rules() {
+        let r = &eff.values[&key];
+        let location = |f: Finding| match &r.origin {
+            Origin::Manifest { file, line, .. } | Origin::Config { file, line, .. } => {
+                f.with_location(rel(file), Some(*line))
+            }
+            _ => f.with_location("Cargo.toml", None),
+        };
+        let got = match &r.value {
+            Ok(v) => v,
+            Err(why) => {
+                out.push(location(
+                    Finding::new(
+                        Check::Profile,
+                        key.name(),
+                        Severity::Error,
+                        format!("{why} (from {})", r.origin),
+                    )
+                    .with_help(format!("set `{} = {want}` in {section}", key.name())),
+                ));
+                continue;
+            }
+        };
+        if *got == want {
+            continue;
+        }
+        let mut f = Finding::new(
+            Check::Profile,
+            key.name(),
+            severity,
+            format!(
+                "`{}` is {got} for profile {profile_desc} (from {}); a release needs {want}",
+                key.name(),
+                describe_origin(&r.origin, root)
+            ),
+        )
+        .with_help(fix_help(key, &want, &r.origin, &section, root));
+        if let Some((accepted, reason)) = policy.accept.get(&key) {
+            if accepted == got {
+                f.severity = Severity::Note;
+                f.code = key.name().to_string();
+                f.message = format!("{} — accepted by policy: {reason}", f.message);
+                f.help = None;
+            }
+        }
+        out.push(location(f));
+    }
+    for o in &eff.package_overrides {
+        let want = REQUIRED
+            .iter()
+            .find(|(k, _)| *k == o.key)
+            .map(|(_, v)| v.clone());
+        let Some(want) = want else { continue };
+        let ok = o.value.as_ref().is_ok_and(|v| *v == want);
+        if ok {
+            continue;
+        }
+        let (file, line) = o
+            .origin
+            .file_line()
+            .map(|(f, l)| (rel(f), Some(l)))
+            .unwrap_or_default();
+        out.push(
+            Finding::new(
+                Check::Profile,
+                o.key.name(),
+                Severity::Error,
+                format!(
+                    "`[profile.{}.package.\"{}\"]` sets `{} = {}`, weakening the release profile for those crates",
+                    match &o.origin {
+                        Origin::Manifest { profile, .. } | Origin::Config { profile, .. } => profile.as_str(),
+                        _ => eff.profile.as_str(),
+                    },
+                    o.spec,
+                    o.key.name(),
+                    o.raw
+                ),
+            )
+            .with_help(format!("remove `{}` from that override or set it to {want}", o.key.name()))
+            .with_location(file, line),
+        );
+    }
+    out
+}
+
+fn describe_origin(o: &Origin, root: &Path) -> String {
+    match o {
+        Origin::Manifest {
+            file,
+            line,
+            profile,
+        }
+        | Origin::Config {
+            file,
+            line,
+            profile,
+        } => format!(
+            "{}:{line} [profile.{profile}]",
+            file.strip_prefix(root).unwrap_or(file).display()
+        ),
+        other => other.to_string(),
+    }
+}
+
+fn fix_help(key: Key, want: &Canon, origin: &Origin, section: &str, root: &Path) -> String {
+    match origin {
+        Origin::Env { var } => format!(
+            "the environment variable {var} overrides every file: unset it or set {var}={}",
+            want.to_string().trim_matches('"')
+        ),
+        Origin::Config { file, line, profile } => format!(
+            "Cargo config {}:{line} overrides Cargo.toml: set `{} = {want}` in its [profile.{profile}] (`--fix` edits only Cargo.toml, where it would not take effect)",
+            file.strip_prefix(root).unwrap_or(file).display(),
+            key.name()
+        ),
+        _ => format!(
+            "set `{} = {want}` in {section} of the workspace root Cargo.toml, or run `cargo secure-release audit --fix`",
+            key.name()
+        ),
+    }
+}
+
+/// Warnings for `[profile]` tables in member manifests, which Cargo ignores.
+pub fn member_profiles(
+    members: &[&cargo_metadata::Package],
+    root_manifest: &Path,
+    root: &Path,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for m in members {
+        let path = m.manifest_path.as_std_path();
+        if path == root_manifest {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        let Ok(doc) = toml_edit::Document::parse(text.clone()) else {
+            continue;
+        };
+        if let Some(item) = doc.get("profile") {
+            let line = item.span().map(|s| effective::line_of(&text, s.start));
+            let rel = path
+                .strip_prefix(root)
+                .unwrap_or(path)
+                .to_string_lossy()
+                .replace('\\', "/");
+            out.push(
+                Finding::new(
+                    Check::Profile,
+                    "member-profile",
+                    Severity::Warning,
+                    format!("`[profile]` in member manifest {rel} is ignored by Cargo: only the workspace root's profiles apply"),
+                )
+                .with_help("move these settings to the workspace root Cargo.toml")
+                .with_location(rel, line.or(Some(first_profile_line(&text)))),
+            );
+        }
+    }
+    out
+}
+
+fn first_profile_line(text: &str) -> usize {
+    text.lines()
+        .position(|l| l.trim_start().starts_with("[profile"))
+        .map_or(1, |i| i + 1)
+}
