@@ -60,6 +60,25 @@ Examples:
 
 Exit codes: 0 no error findings, 1 at least one error finding, 2 the audit could not run.")]
     Audit(AuditArgs),
+    /// Create an annotated release tag signed in-process with OpenPGP (no gpg binary needed)
+    #[command(after_help = "\
+Examples:
+  cargo secure-release tag --key release.asc --passphrase-env RELEASE_KEY_PASSPHRASE
+  cargo secure-release tag -p my-crate --tag-prefix my-crate-v --key keyring.asc
+  cargo secure-release tag --dry-run            # print the tag object, write nothing
+
+Refuses (exit 1, nothing written) when the tag exists, the work tree is dirty, an
+explicit tag name does not match the version, or the audit has an error finding.")]
+    Tag(TagArgs),
+    /// Verify a release tag's OpenPGP signature against certificates you trust
+    #[command(after_help = "\
+Examples:
+  cargo secure-release verify v1.2.3 --cert release-public.asc
+  cargo secure-release verify v1.2.3 --keyring maintainers.asc --signer 0123…ABCD
+
+Exit codes: 0 good signature from an allowed signer; 1 bad, unsigned, unknown signer
+or lightweight tag; 2 could not run.")]
+    Verify(VerifyArgs),
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -97,8 +116,9 @@ pub enum Format {
     Json,
 }
 
+/// What every command that runs the audit needs.
 #[derive(Debug, Args, Clone, Default)]
-pub struct AuditArgs {
+pub struct CheckArgs {
     #[command(flatten)]
     pub manifest: ManifestArgs,
     /// cargo-deny configuration (default: deny.toml, .deny.toml or .cargo/deny.toml found upwards from the manifest)
@@ -107,16 +127,77 @@ pub struct AuditArgs {
     /// Local advisory database directory laid out like RustSec's (crates/<name>/RUSTSEC-*.md); no git needed
     #[arg(long, value_name = "DIR")]
     pub advisory_db: Option<PathBuf>,
-    /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Human, alias = "message-format")]
-    pub format: Format,
     /// The profile being released (default: the policy's `name`, else `release`)
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub check: CheckArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Human, alias = "message-format")]
+    pub format: Format,
     /// Set the failing release-profile keys in the workspace root Cargo.toml
     #[arg(long)]
     pub fix: bool,
     /// With --fix: print the change as a unified diff and write nothing
     #[arg(long, requires = "fix")]
     pub dry_run: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct TagArgs {
+    #[command(flatten)]
+    pub check: CheckArgs,
+    /// Tag name (default: PREFIX + the package version, e.g. v1.2.3)
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
+    /// Prefix of the default tag name
+    #[arg(long, default_value = "v", value_name = "PREFIX")]
+    pub tag_prefix: String,
+    /// Tag message (default: "Release NAME VERSION"); the attestation trailer is appended
+    #[arg(short, long, value_name = "MSG")]
+    pub message: Option<String>,
+    /// Secret key file (armored or binary; may hold several keys, see --signing-key)
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+    /// Which key to use, as git's user.signingkey: fingerprint, key id (FPR! for an exact subkey), email or user id
+    #[arg(long, value_name = "SELECTOR")]
+    pub signing_key: Option<String>,
+    /// Read the key's passphrase from this file
+    #[arg(long, value_name = "FILE", conflicts_with = "passphrase_env")]
+    pub passphrase_file: Option<PathBuf>,
+    /// Read the key's passphrase from this environment variable
+    #[arg(long, value_name = "VAR")]
+    pub passphrase_env: Option<String>,
+    /// Tag even if the work tree has uncommitted changes
+    #[arg(long)]
+    pub allow_dirty: bool,
+    /// Skip the release audit (the tag message then says so)
+    #[arg(long)]
+    pub no_audit: bool,
+    /// Print the tag object that would be signed and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct VerifyArgs {
+    /// The tag to verify
+    #[arg(value_name = "TAG")]
+    pub tag: String,
+    /// Certificate file(s) of the signers you trust
+    #[arg(long, value_name = "FILE")]
+    pub cert: Vec<PathBuf>,
+    /// A keyring file of trusted certificates
+    #[arg(long, value_name = "FILE")]
+    pub keyring: Option<PathBuf>,
+    /// Accept only signatures by these fingerprints (primary or subkey)
+    #[arg(long, value_name = "FINGERPRINT")]
+    pub signer: Vec<String>,
+    /// The repository (default: discovered from the current directory)
+    #[arg(long, value_name = "DIR")]
+    pub repo: Option<PathBuf>,
 }

@@ -27,6 +27,12 @@ impl Failure {
         self
     }
 
+    /// Exit code 1: the command ran and refused (e.g. a tag blocked by the audit).
+    pub fn refusal(mut self) -> Self {
+        self.code = 1;
+        self
+    }
+
     pub fn detail(mut self, detail: impl Into<String>) -> Self {
         self.detail = Some(detail.into());
         self

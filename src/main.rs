@@ -11,6 +11,9 @@ mod panic_guard;
 mod profile;
 mod progress;
 mod reach;
+mod signer;
+mod tag;
+mod verify;
 mod workspace;
 
 use clap::Parser;
@@ -27,6 +30,8 @@ fn main() -> ExitCode {
     };
     let result = match &cli.command {
         cli::Command::Audit(args) => audit::run(args, &cli.global),
+        cli::Command::Tag(args) => tag::run(args, &cli.global),
+        cli::Command::Verify(args) => verify::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

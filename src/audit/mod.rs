@@ -4,7 +4,7 @@ pub mod advisory_db;
 pub mod deny;
 mod profile_step;
 
-use crate::cli::{AuditArgs, GlobalArgs};
+use crate::cli::{AuditArgs, CheckArgs, Format, GlobalArgs};
 use crate::error::Failure;
 use crate::findings::{self, Check, Finding, Severity};
 use crate::lockfile::Lockfile;
@@ -30,15 +30,35 @@ impl AuditReport {
 pub fn run(args: &AuditArgs, global: &GlobalArgs) -> Result<u8> {
     let progress = Progress::new(global.quiet);
     progress.step("Reading the workspace (cargo metadata)");
-    let ws = Workspace::load(&args.manifest)?;
-    let report = audit(&ws, args, &progress)?;
+    let ws = Workspace::load(&args.check.manifest)?;
+    let fix = match (args.fix, args.dry_run) {
+        (false, _) => Fix::No,
+        (true, false) => Fix::Write,
+        (true, true) => Fix::DryRun {
+            diff_to_stdout: args.format == Format::Human,
+        },
+    };
+    let report = audit(&ws, &args.check, fix, &progress)?;
     progress.finish();
     crate::output::emit(&report, args.format, global)?;
     Ok(if report.has_errors() { 1 } else { 0 })
 }
 
+/// What `--fix` should do with the release profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fix {
+    No,
+    Write,
+    DryRun { diff_to_stdout: bool },
+}
+
 /// The audit proper, on an already-loaded workspace (also used by `tag`).
-pub fn audit(ws: &Workspace, args: &AuditArgs, progress: &Progress) -> Result<AuditReport> {
+pub fn audit(
+    ws: &Workspace,
+    args: &CheckArgs,
+    fix: Fix,
+    progress: &Progress,
+) -> Result<AuditReport> {
     let selected = ws.selected_members(&args.manifest.packages)?;
     let all_selected = args.manifest.packages.is_empty();
     let lockfile = Lockfile::read(&ws.lockfile_path()).map_err(|e| {
@@ -59,7 +79,7 @@ pub fn audit(ws: &Workspace, args: &AuditArgs, progress: &Progress) -> Result<Au
         None => deny::find_config(&ws.manifest_path),
     };
     // The profile check is cheap and --fix must not wait on the advisory database.
-    let profile_findings = profile_step::run(ws, &selected, args)?;
+    let profile_findings = profile_step::run(ws, &selected, args, fix)?;
 
     let mut files = cargo_deny::diag::Files::new();
     let cfg = deny::load_config(config_path.as_deref(), &mut files)?;

@@ -1,6 +1,7 @@
 //! The audit's profile part: resolve, optionally fix, check.
 
-use crate::cli::{AuditArgs, Format};
+use super::Fix;
+use crate::cli::CheckArgs;
 use crate::findings::Finding;
 use crate::profile::{self, effective::Sources, value::Canon, value::Key, Policy};
 use crate::workspace::Workspace;
@@ -9,7 +10,8 @@ use anyhow::{Context, Result};
 pub fn run(
     ws: &Workspace,
     members: &[&cargo_metadata::Package],
-    args: &AuditArgs,
+    args: &CheckArgs,
+    fix: Fix,
 ) -> Result<Vec<Finding>> {
     let root_manifest = ws.root_manifest();
     let policy = Policy::from_metadata(&ws.metadata, &root_manifest)?;
@@ -24,13 +26,13 @@ pub fn run(
 
     let mut sources = gather()?;
     let mut eff = sources.resolve(&name)?;
-    if args.fix {
+    if fix != Fix::No {
         let changes = fixable(&eff, &policy);
         let old = &sources.manifest.text;
         let new = profile::fix::apply(old, &root_manifest.display().to_string(), &name, &changes)?;
-        if args.dry_run {
+        if let Fix::DryRun { diff_to_stdout } = fix {
             let d = profile::fix::diff(old, &new, "Cargo.toml");
-            if args.format == Format::Human {
+            if diff_to_stdout {
                 print!("{d}");
             } else {
                 eprint!("{d}");

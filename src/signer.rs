@@ -1,0 +1,497 @@
+//! OpenPGP signing and verification with sequoia, in-process: no gpg binary.
+//! Key selection follows git's `user.signingkey` conventions; keys that GnuPG or
+//! today's policy would not accept are refused with a sentence a human understands.
+
+use crate::error::Failure;
+use anyhow::Result;
+use openpgp::cert::prelude::*;
+use openpgp::crypto::{KeyPair, Password};
+use openpgp::packet::key::{PublicParts, UnspecifiedRole};
+use openpgp::packet::Key;
+use openpgp::parse::stream::{
+    DetachedVerifierBuilder, MessageLayer, MessageStructure, VerificationHelper,
+};
+use openpgp::parse::Parse;
+use openpgp::policy::{Policy, StandardPolicy};
+use openpgp::serialize::stream::{Armorer, Message, Signer};
+use openpgp::types::{RevocationStatus, SignatureType};
+use openpgp::{Cert, KeyHandle};
+use sequoia_openpgp as openpgp;
+use std::io::Write;
+use std::path::Path;
+
+/// Where the passphrase comes from. Never stored by us beyond the decryption.
+pub enum PassphraseSource<'a> {
+    File(&'a Path),
+    Env(&'a str),
+    Prompt,
+}
+
+pub struct SigningKey {
+    keypair: KeyPair,
+    pub cert_fingerprint: String,
+    pub key_fingerprint: String,
+    pub userid: Option<String>,
+}
+
+/// Reads every certificate (public or secret) in an armored or binary file.
+pub fn read_certs(path: &Path) -> Result<Vec<Cert>> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        Failure::new(format!("could not read key file {}: {e}", path.display()))
+            .help("pass the path of an OpenPGP key file (armored or binary)")
+    })?;
+    let mut certs = Vec::new();
+    for c in CertParser::from_bytes(&bytes).map_err(|e| not_a_key(path, e))? {
+        certs.push(c.map_err(|e| not_a_key(path, e))?);
+    }
+    if certs.is_empty() {
+        return Err(not_a_key(path, anyhow::anyhow!("no certificate found")));
+    }
+    Ok(certs)
+}
+
+fn not_a_key(path: &Path, e: anyhow::Error) -> anyhow::Error {
+    Failure::new(format!("{} is not an OpenPGP key file: {e}", path.display()))
+        .help("export the key with `gpg --export-secret-keys --armor KEYID > release.asc` or `sq key export`")
+        .into()
+}
+
+/// Picks the certificate named by a git-style selector: fingerprint, long key id
+/// (optionally `0x`-prefixed, `!`-suffixed for an exact subkey), email or user id.
+pub fn select<'a>(certs: &'a [Cert], selector: Option<&str>) -> Result<&'a Cert> {
+    let Some(sel) = selector else {
+        return match certs {
+            [one] => Ok(one),
+            _ => Err(Failure::new(format!(
+                "the key file holds {} certificates; say which one to use",
+                certs.len()
+            ))
+            .help("set `git config user.signingkey FINGERPRINT` or pass --signing-key")
+            .into()),
+        };
+    };
+    certs
+        .iter()
+        .find(|c| matches_selector(c, sel))
+        .ok_or_else(|| {
+            Failure::new(format!("no key in the key file matches `{sel}`"))
+                .help("user.signingkey / --signing-key takes a fingerprint, a long key id, an email or a user id")
+                .into()
+        })
+}
+
+fn hex_selector(sel: &str) -> Option<String> {
+    let s = sel.trim().trim_end_matches('!');
+    let s = s
+        .strip_prefix("0x")
+        .or_else(|| s.strip_prefix("0X"))
+        .unwrap_or(s);
+    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+    (matches!(s.len(), 16 | 40 | 64) && s.chars().all(|c| c.is_ascii_hexdigit()))
+        .then(|| s.to_ascii_uppercase())
+}
+
+fn matches_selector(cert: &Cert, sel: &str) -> bool {
+    if let Some(hex) = hex_selector(sel) {
+        return cert
+            .keys()
+            .any(|k| k.key().fingerprint().to_hex() == hex || k.key().keyid().to_hex() == hex);
+    }
+    let needle = sel
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .to_lowercase();
+    cert.userids().any(|u| {
+        let text = String::from_utf8_lossy(u.userid().value()).to_lowercase();
+        text.contains(&needle)
+    })
+}
+
+/// Checks the certificate against the policy and returns its signing key, decrypted.
+pub fn signing_key(
+    cert: &Cert,
+    selector: Option<&str>,
+    pass: PassphraseSource<'_>,
+) -> Result<SigningKey> {
+    let fpr = cert.fingerprint().to_hex();
+    let refuse = |why: String, help: &str| -> anyhow::Error {
+        Failure::new(format!("key {fpr} cannot sign releases: {why}"))
+            .help(help.to_string())
+            .into()
+    };
+    if cert.primary_key().key().version() == 6 {
+        return Err(refuse(
+            "it is a v6 (RFC 9580) key, and GnuPG 2.2 — what `git verify-tag` runs on most systems — cannot read v6 signatures".into(),
+            "use a v4 key (e.g. `sq key generate --profile rfc4880` or gpg --quick-gen-key)",
+        ));
+    }
+    let policy = StandardPolicy::new();
+    if let RevocationStatus::Revoked(_) = cert.revocation_status(&policy, None) {
+        return Err(refuse(
+            "the certificate is revoked".into(),
+            "use a key that is not revoked",
+        ));
+    }
+    let vc = cert.with_policy(&policy, None).map_err(|e| {
+        let text = format!("{e:#}");
+        if text.contains("SHA1") {
+            refuse(
+                "its self-signatures use SHA-1, which is no longer accepted".into(),
+                "re-certify the key with a modern hash (e.g. `gpg --quick-set-expire`), or use another key",
+            )
+        } else {
+            refuse(format!("it is not valid under the standard policy ({text})"), "use a current, valid key")
+        }
+    })?;
+    if let Err(e) = vc.alive() {
+        let when = vc
+            .primary_key()
+            .key_expiration_time()
+            .map(|t| {
+                format!(
+                    " on {}",
+                    jiff::Timestamp::try_from(t)
+                        .map(|t| t.to_string())
+                        .unwrap_or_default()
+                )
+            })
+            .unwrap_or_default();
+        return Err(refuse(
+            format!("the certificate expired{when} ({e})"),
+            "extend its expiry or use another key",
+        ));
+    }
+    let exact = selector
+        .filter(|s| s.trim_end().ends_with('!'))
+        .and_then(hex_selector);
+    let mut candidates = vc.keys().for_signing().alive().revoked(false);
+    let chosen = loop {
+        let Some(ka) = candidates.next() else {
+            break None;
+        };
+        if let Some(x) = &exact {
+            if ka.key().fingerprint().to_hex() != *x && ka.key().keyid().to_hex() != *x {
+                continue;
+            }
+        }
+        break Some(ka);
+    };
+    let Some(ka) = chosen else {
+        return Err(refuse(
+            "it has no usable signing key (none, or all expired or revoked)".into(),
+            "add a signing subkey (`gpg --quick-add-key FPR ed25519 sign`) or use another key",
+        ));
+    };
+    check_strength(ka.key())
+        .map_err(|w| refuse(w, "use an RSA key of at least 2048 bits or an ed25519 key"))?;
+    let Some(secret) = ka.key().clone().parts_into_secret().ok() else {
+        return Err(refuse(
+            "the file holds only the public certificate, not the secret signing key".into(),
+            "export the secret key (`gpg --export-secret-keys --armor`) or use --key with a secret key file",
+        ));
+    };
+    let key_fpr = secret.fingerprint().to_hex();
+    let secret = if secret.has_unencrypted_secret() {
+        secret
+    } else {
+        let pw = read_passphrase(pass, &key_fpr)?;
+        secret.decrypt_secret(&pw).map_err(|_| {
+            Failure::new(format!("wrong passphrase for key {key_fpr}"))
+                .help("check the passphrase source")
+        })?
+    };
+    let keypair = secret.into_keypair()?;
+    let userid = vc
+        .primary_userid()
+        .ok()
+        .map(|u| String::from_utf8_lossy(u.userid().value()).into_owned());
+    Ok(SigningKey {
+        keypair,
+        cert_fingerprint: fpr,
+        key_fingerprint: key_fpr,
+        userid,
+    })
+}
+
+fn check_strength(key: &Key<PublicParts, UnspecifiedRole>) -> std::result::Result<(), String> {
+    use openpgp::types::PublicKeyAlgorithm::*;
+    #[allow(deprecated)]
+    let rsa = matches!(key.pk_algo(), RSAEncryptSign | RSASign);
+    match key.mpis().bits() {
+        Some(bits) if rsa && bits < 2048 => Err(format!("its RSA-{bits} signing key is too weak")),
+        _ => Ok(()),
+    }
+}
+
+fn read_passphrase(src: PassphraseSource<'_>, fpr: &str) -> Result<Password> {
+    use std::io::IsTerminal;
+    use zeroize::Zeroizing;
+    let text: Zeroizing<String> = match src {
+        PassphraseSource::File(p) => Zeroizing::new(std::fs::read_to_string(p).map_err(|e| {
+            Failure::new(format!(
+                "could not read passphrase file {}: {e}",
+                p.display()
+            ))
+        })?),
+        PassphraseSource::Env(var) => Zeroizing::new(std::env::var(var).map_err(|_| {
+            Failure::new(format!(
+                "environment variable {var} (named by --passphrase-env) is not set"
+            ))
+            .help(format!("export {var}=… or use --passphrase-file"))
+        })?),
+        PassphraseSource::Prompt if std::io::stdin().is_terminal() => Zeroizing::new(
+            rpassword::prompt_password(format!("Passphrase for key {fpr}: "))
+                .map_err(|e| Failure::new(format!("could not read the passphrase: {e}")))?,
+        ),
+        PassphraseSource::Prompt => {
+            return Err(Failure::new(format!(
+                "key {fpr} is protected by a passphrase and there is no terminal to ask for it"
+            ))
+            .help("pass --passphrase-file FILE or --passphrase-env VAR")
+            .into())
+        }
+    };
+    // A passphrase file usually ends with a newline that is not part of the secret.
+    let trimmed = text
+        .strip_suffix('\n')
+        .map(|t| t.strip_suffix('\r').unwrap_or(t))
+        .unwrap_or(&text);
+    Ok(Password::from(trimmed))
+}
+
+impl SigningKey {
+    /// A detached, ASCII-armored, binary-mode signature over `data`, as git expects.
+    pub fn sign_detached_armored(&mut self, data: &[u8]) -> Result<String> {
+        let mut out = Vec::new();
+        {
+            let message = Message::new(&mut out);
+            let message = Armorer::new(message)
+                .kind(openpgp::armor::Kind::Signature)
+                .build()?;
+            let template = openpgp::packet::signature::SignatureBuilder::new(SignatureType::Binary);
+            let mut signer = Signer::with_template(message, self.keypair.clone(), template)?
+                .detached()
+                .build()?;
+            signer.write_all(data)?;
+            signer.finalize()?;
+        }
+        let mut s = String::from_utf8(out)?;
+        if !s.ends_with('\n') {
+            s.push('\n');
+        }
+        Ok(s)
+    }
+}
+
+/// Who made a good signature.
+#[derive(Debug, Clone)]
+pub struct GoodSignature {
+    pub cert_fingerprint: String,
+    pub key_fingerprint: String,
+    pub userid: Option<String>,
+}
+
+struct Helper<'a> {
+    certs: &'a [Cert],
+    good: Option<GoodSignature>,
+    errors: Vec<String>,
+}
+
+impl VerificationHelper for Helper<'_> {
+    fn get_certs(&mut self, _ids: &[KeyHandle]) -> openpgp::Result<Vec<Cert>> {
+        Ok(self.certs.to_vec())
+    }
+
+    fn check(&mut self, structure: MessageStructure) -> openpgp::Result<()> {
+        for layer in structure.into_iter() {
+            if let MessageLayer::SignatureGroup { results } = layer {
+                for r in results {
+                    match r {
+                        Ok(good) => {
+                            let cert = good.ka.valid_cert();
+                            self.good = Some(GoodSignature {
+                                cert_fingerprint: cert.fingerprint().to_hex(),
+                                key_fingerprint: good.ka.key().fingerprint().to_hex(),
+                                userid: cert.primary_userid().ok().map(|u| {
+                                    String::from_utf8_lossy(u.userid().value()).into_owned()
+                                }),
+                            });
+                            return Ok(());
+                        }
+                        Err(e) => self.errors.push(e.to_string()),
+                    }
+                }
+            }
+        }
+        Err(anyhow::anyhow!(
+            "{}",
+            if self.errors.is_empty() {
+                "no signature found".to_string()
+            } else {
+                self.errors.join("; ")
+            }
+        ))
+    }
+}
+
+/// Verifies a detached signature over `data` against `certs`.
+pub fn verify_detached(
+    certs: &[Cert],
+    data: &[u8],
+    signature: &[u8],
+) -> std::result::Result<GoodSignature, String> {
+    let policy = StandardPolicy::new();
+    let helper = Helper {
+        certs,
+        good: None,
+        errors: Vec::new(),
+    };
+    let mut v = DetachedVerifierBuilder::from_bytes(signature)
+        .map_err(|e| format!("the signature is not valid OpenPGP: {e}"))?
+        .with_policy(&policy as &dyn Policy, None, helper)
+        .map_err(|e| format!("{e}"))?;
+    v.verify_bytes(data).map_err(|e| format!("{e}"))?;
+    v.into_helper()
+        .good
+        .ok_or_else(|| "no good signature".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The keys here are unencrypted, so the passphrase source is never read.
+    const NO_PASS: PassphraseSource<'static> = PassphraseSource::Env("CSR_TEST_UNSET_PASSPHRASE");
+
+    fn cert(pw: Option<&str>) -> Cert {
+        CertBuilder::general_purpose(Some("Alice <alice@example.org>"))
+            .set_password(pw.map(Password::from))
+            .generate()
+            .unwrap()
+            .0
+    }
+
+    #[test]
+    fn signs_and_verifies_and_detects_tampering() {
+        let c = cert(None);
+        let mut key = signing_key(&c, None, NO_PASS).unwrap();
+        let sig = key.sign_detached_armored(b"payload\n").unwrap();
+        assert!(sig.starts_with("-----BEGIN PGP SIGNATURE-----\n"), "{sig}");
+        let good = verify_detached(std::slice::from_ref(&c), b"payload\n", sig.as_bytes()).unwrap();
+        assert_eq!(good.cert_fingerprint, c.fingerprint().to_hex());
+        assert_eq!(good.userid.as_deref(), Some("Alice <alice@example.org>"));
+        assert!(verify_detached(std::slice::from_ref(&c), b"payload!\n", sig.as_bytes()).is_err());
+        let other = cert(None);
+        assert!(verify_detached(&[other], b"payload\n", sig.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn selector_forms() {
+        let (a, b) = (cert(None), cert(None));
+        let certs = [a.clone(), b.clone()];
+        assert!(select(&certs, None).is_err(), "two certs need a selector");
+        assert_eq!(
+            select(&certs, Some(&b.fingerprint().to_hex()))
+                .unwrap()
+                .fingerprint(),
+            b.fingerprint()
+        );
+        let keyid = format!("0x{}", b.keyid().to_hex());
+        assert_eq!(
+            select(&certs, Some(&keyid)).unwrap().fingerprint(),
+            b.fingerprint()
+        );
+        assert_eq!(
+            select(&certs, Some("alice@example.org"))
+                .unwrap()
+                .fingerprint(),
+            a.fingerprint()
+        );
+        assert!(select(&certs, Some("bob@example.org")).is_err());
+    }
+
+    #[test]
+    fn exact_subkey_selector() {
+        let c = cert(None);
+        let sub = c
+            .keys()
+            .subkeys()
+            .find(|k| {
+                k.self_signatures()
+                    .any(|s| s.key_flags().is_some_and(|f| f.for_signing()))
+            })
+            .unwrap();
+        let sel = format!("{}!", sub.key().fingerprint().to_hex());
+        let k = signing_key(&c, Some(&sel), NO_PASS).unwrap();
+        assert_eq!(k.key_fingerprint, sub.key().fingerprint().to_hex());
+    }
+
+    #[test]
+    fn wrong_passphrase_is_refused() {
+        let c = cert(Some("right"));
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("pw");
+        std::fs::write(&f, "wrong\n").unwrap();
+        let e = signing_key(&c, None, PassphraseSource::File(&f))
+            .err()
+            .unwrap();
+        assert!(e.to_string().starts_with("wrong passphrase for key"), "{e}");
+        std::fs::write(&f, "right\n").unwrap();
+        assert!(signing_key(&c, None, PassphraseSource::File(&f)).is_ok());
+    }
+
+    #[test]
+    fn refuses_v6_expired_revoked_and_keyless_certs() {
+        let v6 = CertBuilder::general_purpose(Some("V6 <v6@example.org>"))
+            .set_profile(openpgp::Profile::RFC9580)
+            .unwrap()
+            .generate()
+            .unwrap()
+            .0;
+        let e = signing_key(&v6, None, NO_PASS).err().unwrap().to_string();
+        assert!(e.contains("v6") && e.contains("GnuPG 2.2"), "{e}");
+
+        let past = std::time::SystemTime::now() - std::time::Duration::from_secs(10 * 86_400);
+        let expired = CertBuilder::general_purpose(Some("Old <old@example.org>"))
+            .set_creation_time(past)
+            .set_validity_period(std::time::Duration::from_secs(86_400))
+            .generate()
+            .unwrap()
+            .0;
+        let e = signing_key(&expired, None, NO_PASS)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("expired"), "{e}");
+
+        let (c, rev) = CertBuilder::general_purpose(Some("Rev <rev@example.org>"))
+            .generate()
+            .unwrap();
+        let revoked = c.insert_packets(rev).unwrap().0;
+        let e = signing_key(&revoked, None, NO_PASS)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("revoked"), "{e}");
+
+        let nosign = CertBuilder::new()
+            .add_userid("Enc <enc@example.org>")
+            .add_transport_encryption_subkey()
+            .generate()
+            .unwrap()
+            .0;
+        let e = signing_key(&nosign, None, NO_PASS)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("no usable signing key"), "{e}");
+
+        let public_only = cert(None).strip_secret_key_material();
+        let e = signing_key(&public_only, None, NO_PASS)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("only the public certificate"), "{e}");
+    }
+}
