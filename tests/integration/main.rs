@@ -6,3 +6,4 @@ mod audit_bad_input;
 mod common;
 mod profile;
 mod profile_props;
+mod tag;

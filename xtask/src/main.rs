@@ -2,14 +2,26 @@
 
 use std::process::{Command, ExitCode};
 
-const USAGE: &str = "usage: cargo xtask <ci|fmt|lint|test>
-  ci    what CI runs: fmt check, clippy -D warnings, the test suite
-  fmt   cargo fmt --check
-  lint  cargo clippy --workspace --all-targets -- -D warnings
-  test  cargo test --workspace";
+mod bench_tag;
+
+const USAGE: &str = "usage: cargo xtask <ci|fmt|lint|test|bench-tag>
+  ci         what CI runs: fmt check, clippy -D warnings, the test suite
+  fmt        cargo fmt --check
+  lint       cargo clippy --workspace --all-targets -- -D warnings
+  test       cargo test --workspace
+  bench-tag  median time to create a signed tag: ours vs `git tag -s` with gpg";
 
 fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();
+    if task == "bench-tag" {
+        return match bench_tag::run() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("xtask bench-tag: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let steps: &[&[&str]] = match task.as_str() {
         "ci" => &[FMT, LINT, TEST],
         "fmt" => &[FMT],

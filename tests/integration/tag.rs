@@ -1,0 +1,436 @@
+//! `tag` and `verify` on real git repositories, with keys generated here (sequoia and
+//! GnuPG) and every tag checked by stock `git verify-tag` in a throwaway GNUPGHOME.
+
+use crate::common::*;
+use openpgp::cert::prelude::*;
+use openpgp::serialize::SerializeInto;
+use sequoia_openpgp as openpgp;
+use std::path::{Path, PathBuf};
+use std::process::Command as Std;
+use tempfile::TempDir;
+
+const HARDENED: &str = "[profile.release]\nlto = \"fat\"\ncodegen-units = 1\nstrip = true\n";
+const PASSPHRASE: &str = "correct horse battery staple";
+
+struct Repo {
+    fx: Fixture,
+    gnupg: TempDir,
+    keys: TempDir,
+}
+
+fn git(dir: &Path, args: &[&str]) -> std::process::Output {
+    Std::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .unwrap()
+}
+
+fn git_ok(dir: &Path, args: &[&str]) -> String {
+    let out = git(dir, args);
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+impl Drop for Repo {
+    fn drop(&mut self) {
+        // gpg starts an agent per GNUPGHOME; stop it with its home.
+        let _ = Std::new("gpgconf")
+            .args(["--kill", "gpg-agent"])
+            .env("GNUPGHOME", self.gnupg.path())
+            .output();
+    }
+}
+
+impl Repo {
+    fn new(deps: &str) -> Repo {
+        let fx = Fixture::new("rel", &format!("{deps}\n{HARDENED}")).lock();
+        let d = fx.path();
+        git_ok(d, &["init", "-q", "-b", "main"]);
+        git_ok(d, &["config", "user.name", "Release Manager"]);
+        git_ok(d, &["config", "user.email", "release@example.org"]);
+        git_ok(d, &["add", "-A"]);
+        git_ok(d, &["commit", "-qm", "initial"]);
+        let gnupg = TempDir::new().unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(gnupg.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+        }
+        Repo {
+            fx,
+            gnupg,
+            keys: TempDir::new().unwrap(),
+        }
+    }
+
+    fn dir(&self) -> &Path {
+        self.fx.path()
+    }
+
+    /// A v4 key made with sequoia, written as an armored secret key file (with
+    /// passphrase) and an armored public certificate, the latter imported into GnuPG.
+    fn sequoia_key(&self, name: &str, pass: Option<&str>) -> (PathBuf, PathBuf, openpgp::Cert) {
+        let (cert, _) = CertBuilder::general_purpose(Some(format!(
+            "{name} <{}@example.org>",
+            name.to_lowercase()
+        )))
+        .set_password(pass.map(Into::into))
+        .generate()
+        .unwrap();
+        let secret = self.keys.path().join(format!("{name}.secret.asc"));
+        let public = self.keys.path().join(format!("{name}.public.asc"));
+        std::fs::write(&secret, cert.as_tsk().armored().to_vec().unwrap()).unwrap();
+        std::fs::write(&public, cert.armored().to_vec().unwrap()).unwrap();
+        self.gpg(&["--import", public.to_str().unwrap()]);
+        (secret, public, cert)
+    }
+
+    fn gpg(&self, args: &[&str]) -> std::process::Output {
+        let out = Std::new("gpg")
+            .arg("--batch")
+            .args(args)
+            .env("GNUPGHOME", self.gnupg.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "gpg {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    fn verify_tag(&self, tag: &str) -> std::process::Output {
+        Std::new("git")
+            .args(["verify-tag", tag])
+            .current_dir(self.dir())
+            .env("GNUPGHOME", self.gnupg.path())
+            .output()
+            .unwrap()
+    }
+
+    fn tag(&self, key: &Path, extra: &[&str]) -> assert_cmd::Command {
+        let mut c = bin();
+        c.current_dir(self.dir())
+            .arg("tag")
+            .arg("--key")
+            .arg(key)
+            .args(["--passphrase-env", "CSR_TEST_PASSPHRASE", "--advisory-db"])
+            .arg(advisory_db())
+            .args(extra)
+            .env("CSR_TEST_PASSPHRASE", PASSPHRASE);
+        c
+    }
+
+    fn verify(&self, tag: &str, cert: &Path) -> assert_cmd::Command {
+        let mut c = bin();
+        c.current_dir(self.dir())
+            .args(["verify", tag, "--cert"])
+            .arg(cert);
+        c
+    }
+
+    /// Refs and loose/packed objects: must not change when a command refuses.
+    fn state(&self) -> (String, Vec<(PathBuf, Vec<u8>)>) {
+        let refs = git_ok(self.dir(), &["for-each-ref"]);
+        let objects = {
+            let mut v = Vec::new();
+            let mut stack = vec![self.dir().join(".git/objects")];
+            while let Some(d) = stack.pop() {
+                for e in std::fs::read_dir(&d).unwrap() {
+                    let p = e.unwrap().path();
+                    if p.is_dir() {
+                        stack.push(p);
+                    } else {
+                        v.push((p.clone(), std::fs::read(&p).unwrap()));
+                    }
+                }
+            }
+            v.sort();
+            v
+        };
+        (refs, objects)
+    }
+}
+
+#[test]
+fn signed_tag_passes_git_verify_tag_fsck_and_our_verify() {
+    let r = Repo::new("");
+    let (secret, public, cert) = r.sequoia_key("Alice", Some(PASSPHRASE));
+    let (out, err) = run(&mut r.tag(&secret, &[]), 0);
+    assert!(out.contains("Created signed tag v0.1.0"), "{out}");
+    assert!(out.contains(&cert.fingerprint().to_hex()), "{out}");
+
+    let v = r.verify_tag("v0.1.0");
+    assert!(
+        v.status.success(),
+        "git verify-tag: {}",
+        String::from_utf8_lossy(&v.stderr)
+    );
+    assert!(String::from_utf8_lossy(&v.stderr).contains("Good signature"));
+    git_ok(r.dir(), &["fsck", "--strict"]);
+
+    let (vout, _) = run(&mut r.verify("v0.1.0", &public), 0);
+    assert!(
+        vout.contains("Good signature on tag `v0.1.0` from Alice <alice@example.org>"),
+        "{vout}"
+    );
+    assert!(vout.contains(&cert.fingerprint().to_hex()), "{vout}");
+
+    // The message attests what was released.
+    let body = git_ok(r.dir(), &["cat-file", "tag", "v0.1.0"]);
+    use sha2::Digest;
+    let lock_hash: String =
+        sha2::Sha256::digest(std::fs::read(r.dir().join("Cargo.lock")).unwrap())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+    assert!(
+        body.contains("\n\nRelease rel 0.1.0\n\nReleased-with: cargo-secure-release "),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!("Cargo-lock-sha256: {lock_hash}\n")),
+        "{body}"
+    );
+    assert!(
+        body.contains("Advisory-db: snapshot, newest advisory "),
+        "{body}"
+    );
+    assert!(body.contains("Audit: 0 errors, "), "{body}");
+    assert!(body.starts_with("object "), "{body}");
+    assert!(
+        body.contains("tagger Release Manager <release@example.org> "),
+        "{body}"
+    );
+
+    // Secrets never reach the output.
+    let armor = std::fs::read_to_string(&secret).unwrap();
+    let secret_body: String = armor.lines().filter(|l| l.len() > 40).take(3).collect();
+    for text in [&out, &err, &vout] {
+        assert!(!text.contains(PASSPHRASE));
+        assert!(!text.contains("PRIVATE KEY"));
+        for l in armor.lines().filter(|l| l.len() > 40) {
+            assert!(!text.contains(l), "secret key material printed");
+        }
+    }
+    assert!(!secret_body.is_empty());
+}
+
+#[test]
+fn tampered_tag_fails_git_and_our_verify() {
+    let r = Repo::new("");
+    let (secret, public, _) = r.sequoia_key("Alice", Some(PASSPHRASE));
+    run(&mut r.tag(&secret, &[]), 0);
+    let body = git_ok(r.dir(), &["cat-file", "tag", "v0.1.0"]);
+    let forged = body.replace("Release rel 0.1.0", "Release rel 0.1.1");
+    let mut child = Std::new("git")
+        .args(["hash-object", "-t", "tag", "-w", "--stdin"])
+        .current_dir(r.dir())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(forged.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let oid = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    git_ok(r.dir(), &["update-ref", "refs/tags/forged", &oid]);
+    assert!(
+        !r.verify_tag("forged").status.success(),
+        "git verify-tag must reject a tampered tag"
+    );
+    let (vout, _) = run(&mut r.verify("forged", &public), 1);
+    assert!(vout.starts_with("BAD: "), "{vout}");
+}
+
+#[test]
+fn refusals_change_no_refs_and_no_objects() {
+    let r = Repo::new("");
+    let (secret, _, _) = r.sequoia_key("Alice", Some(PASSPHRASE));
+
+    // An explicit name that does not match the version.
+    let before = r.state();
+    let (_, err) = run(&mut r.tag(&secret, &["v9.9.9"]), 1);
+    assert!(err.contains("does not match version 0.1.0"), "{err}");
+    assert_eq!(before, r.state());
+
+    // A dirty work tree.
+    r.fx.write("NOTES.txt", "uncommitted\n");
+    let before = r.state();
+    let (_, err) = run(&mut r.tag(&secret, &[]), 1);
+    assert!(err.contains("uncommitted changes (NOTES.txt)"), "{err}");
+    assert_eq!(before, r.state());
+    std::fs::remove_file(r.dir().join("NOTES.txt")).unwrap();
+
+    // A wrong passphrase.
+    let before = r.state();
+    let (out, err) = run(r.tag(&secret, &[]).env("CSR_TEST_PASSPHRASE", "wrong"), 2);
+    assert!(err.starts_with("error: wrong passphrase for key "), "{err}");
+    assert!(
+        !out.contains("wrong") && !err.contains("\nwrong"),
+        "passphrase not echoed"
+    );
+    assert_eq!(before, r.state());
+
+    // An existing tag is never overwritten.
+    run(&mut r.tag(&secret, &[]), 0);
+    let before = r.state();
+    let (_, err) = run(&mut r.tag(&secret, &[]), 1);
+    assert!(err.contains("tag `v0.1.0` already exists"), "{err}");
+    assert_eq!(before, r.state());
+}
+
+#[test]
+fn a_vulnerable_dependency_blocks_the_tag_unless_no_audit() {
+    let r = Repo::new("[dependencies]\ntime = \"=0.1.43\"\n");
+    let (secret, public, _) = r.sequoia_key("Alice", Some(PASSPHRASE));
+    let before = r.state();
+    let (_, err) = run(&mut r.tag(&secret, &[]), 1);
+    assert!(err.contains("RUSTSEC-2020-0071"), "{err}");
+    assert!(err.contains("tag `v0.1.0` was not created"), "{err}");
+    assert_eq!(before, r.state());
+
+    run(&mut r.tag(&secret, &["--no-audit"]), 0);
+    let body = git_ok(r.dir(), &["cat-file", "tag", "v0.1.0"]);
+    assert!(body.contains("Audit: skipped (--no-audit)\n"), "{body}");
+    assert!(r.verify_tag("v0.1.0").status.success());
+    run(&mut r.verify("v0.1.0", &public), 0);
+}
+
+#[test]
+fn dry_run_prints_the_object_and_writes_nothing() {
+    let r = Repo::new("");
+    let before = r.state();
+    let mut c = bin();
+    c.current_dir(r.dir())
+        .args(["tag", "--dry-run", "--advisory-db"])
+        .arg(advisory_db())
+        .env("GIT_COMMITTER_DATE", "1700000000 +0100");
+    let (out, _) = run(&mut c, 0);
+    let head = git_ok(r.dir(), &["rev-parse", "HEAD"]);
+    assert!(out.starts_with(&format!("object {}type commit\ntag v0.1.0\ntagger Release Manager <release@example.org> 1700000000 +0100\n\nRelease rel 0.1.0\n", head)), "{out}");
+    assert_eq!(before, r.state());
+}
+
+#[test]
+fn signingkey_selects_a_key_from_a_keyring() {
+    let r = Repo::new("");
+    let (a, _, _) = r.sequoia_key("Alice", None);
+    let (b, bpub, bcert) = r.sequoia_key("Bob", None);
+    let keyring = r.keys.path().join("ring.asc");
+    let ring = format!(
+        "{}{}",
+        std::fs::read_to_string(&a).unwrap(),
+        std::fs::read_to_string(&b).unwrap()
+    );
+    std::fs::write(&keyring, ring).unwrap();
+    let (_, err) = run(&mut r.tag(&keyring, &[]), 2);
+    assert!(err.contains("holds 2 certificates"), "{err}");
+    git_ok(r.dir(), &["config", "user.signingkey", "bob@example.org"]);
+    let (out, _) = run(&mut r.tag(&keyring, &[]), 0);
+    assert!(out.contains(&bcert.fingerprint().to_hex()), "{out}");
+    assert!(r.verify_tag("v0.1.0").status.success());
+    let mut v = r.verify("v0.1.0", &bpub);
+    v.args(["--signer", &bcert.fingerprint().to_hex()]);
+    run(&mut v, 0);
+    let mut v = r.verify("v0.1.0", &bpub);
+    v.args(["--signer", "0000000000000000000000000000000000000000"]);
+    let (vout, _) = run(&mut v, 1);
+    assert!(
+        vout.contains("not one of the --signer fingerprints"),
+        "{vout}"
+    );
+}
+
+#[test]
+fn v6_keys_are_refused_with_the_reason() {
+    let r = Repo::new("");
+    let (cert, _) = CertBuilder::general_purpose(Some("Six <six@example.org>"))
+        .set_profile(openpgp::Profile::RFC9580)
+        .unwrap()
+        .generate()
+        .unwrap();
+    let f = r.keys.path().join("v6.asc");
+    std::fs::write(&f, cert.as_tsk().armored().to_vec().unwrap()).unwrap();
+    let before = r.state();
+    let (_, err) = run(&mut r.tag(&f, &[]), 2);
+    assert!(
+        err.contains("v6 (RFC 9580) key") && err.contains("GnuPG 2.2"),
+        "{err}"
+    );
+    assert_eq!(before, r.state());
+}
+
+#[test]
+fn verify_accepts_tags_made_by_git_tag_s_with_gpg() {
+    let r = Repo::new("");
+    r.gpg(&[
+        "--passphrase",
+        "",
+        "--quick-gen-key",
+        "Gee Pee <gpg@example.org>",
+        "ed25519",
+        "sign",
+        "never",
+    ]);
+    let listing = String::from_utf8_lossy(
+        &r.gpg(&["--with-colons", "--list-keys", "gpg@example.org"])
+            .stdout,
+    )
+    .into_owned();
+    let fpr = listing
+        .lines()
+        .find(|l| l.starts_with("fpr:"))
+        .and_then(|l| l.split(':').nth(9))
+        .unwrap()
+        .to_string();
+    let public = r.keys.path().join("gpg.asc");
+    let exported = r.gpg(&["--armor", "--export", &fpr]).stdout;
+    std::fs::write(&public, exported).unwrap();
+    let out = Std::new("git")
+        .args([
+            "-c",
+            &format!("user.signingkey={fpr}"),
+            "tag",
+            "-s",
+            "v0.1.0",
+            "-m",
+            "made by git",
+        ])
+        .current_dir(r.dir())
+        .env("GNUPGHOME", r.gnupg.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git tag -s: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (vout, _) = run(&mut r.verify("v0.1.0", &public), 0);
+    assert!(vout.contains("Gee Pee <gpg@example.org>"), "{vout}");
+
+    // Unsigned and lightweight tags are not good signatures.
+    git_ok(r.dir(), &["tag", "-a", "unsigned", "-m", "no sig"]);
+    git_ok(r.dir(), &["tag", "light"]);
+    let (vout, _) = run(&mut r.verify("unsigned", &public), 1);
+    assert!(vout.contains("is not signed"), "{vout}");
+    let (vout, _) = run(&mut r.verify("light", &public), 1);
+    assert!(vout.contains("lightweight"), "{vout}");
+
+    // A certificate that did not make the signature: bad.
+    let (_, other, _) = r.sequoia_key("Mallory", None);
+    let (vout, _) = run(&mut r.verify("v0.1.0", &other), 1);
+    assert!(vout.starts_with("BAD: "), "{vout}");
+}

@@ -1,0 +1,144 @@
+//! `cargo xtask bench-tag`: creating a signed release tag with our in-process
+//! signer versus `git tag -s` driving gpg, in the same repository with the same key.
+//! Interleaved runs, medians printed. The audit is skipped (`--no-audit`) so that only
+//! tagging and signing are compared.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const RUNS: usize = 15;
+
+pub fn run() -> Result<(), String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    eprintln!("xtask bench-tag: building cargo-secure-release (release)");
+    check(
+        Command::new(&cargo)
+            .args(["build", "--release", "--bin", "cargo-secure-release"])
+            .current_dir(&root),
+    )?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let bin = target.join("release/cargo-secure-release");
+
+    let tmp = std::env::temp_dir().join(format!("csr-bench-tag-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let (repo, gnupg) = (tmp.join("repo"), tmp.join("gnupg"));
+    std::fs::create_dir_all(repo.join("src")).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&gnupg).map_err(|e| e.to_string())?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&gnupg, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| e.to_string())?;
+    }
+    std::fs::write(
+        repo.join("Cargo.toml"),
+        "[package]\nname = \"bench\"\nversion = \"1.0.0\"\nedition = \"2021\"\n",
+    )
+    .map_err(|e| e.to_string())?;
+    std::fs::write(repo.join("src/main.rs"), "fn main() {}\n").map_err(|e| e.to_string())?;
+    check(
+        Command::new(&cargo)
+            .args(["generate-lockfile", "--offline"])
+            .current_dir(&repo),
+    )?;
+    let git = |args: &[&str]| {
+        check(
+            Command::new("git")
+                .args(args)
+                .current_dir(&repo)
+                .env("GNUPGHOME", &gnupg),
+        )
+    };
+    git(&["init", "-q", "-b", "main"])?;
+    git(&["config", "user.name", "Bench"])?;
+    git(&["config", "user.email", "bench@example.org"])?;
+    git(&["add", "-A"])?;
+    git(&["commit", "-qm", "bench"])?;
+    let gpg = |args: &[&str]| {
+        Command::new("gpg")
+            .arg("--batch")
+            .args(args)
+            .env("GNUPGHOME", &gnupg)
+            .output()
+            .map_err(|e| e.to_string())
+    };
+    gpg(&[
+        "--passphrase",
+        "",
+        "--quick-gen-key",
+        "Bench <bench@example.org>",
+        "ed25519",
+        "sign",
+        "never",
+    ])?;
+    let key = tmp.join("key.asc");
+    let secret = gpg(&["--armor", "--export-secret-keys", "bench@example.org"])?.stdout;
+    std::fs::write(&key, secret).map_err(|e| e.to_string())?;
+
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for i in 0..RUNS {
+        let t = Instant::now();
+        check(
+            Command::new(&bin)
+                .args([
+                    "tag",
+                    "-q",
+                    "--no-audit",
+                    "--tag-prefix",
+                    &format!("ours-{i}-v"),
+                    "--key",
+                ])
+                .arg(&key)
+                .current_dir(&repo),
+        )?;
+        ours.push(t.elapsed());
+        let t = Instant::now();
+        git(&[
+            "tag",
+            "-s",
+            &format!("gpg-{i}"),
+            "-m",
+            "Release bench 1.0.0",
+        ])?;
+        theirs.push(t.elapsed());
+    }
+    let _ = Command::new("gpgconf")
+        .args(["--kill", "gpg-agent"])
+        .env("GNUPGHOME", &gnupg)
+        .status();
+    let _ = std::fs::remove_dir_all(&tmp);
+    let (o, g) = (median(&mut ours), median(&mut theirs));
+    println!("signed tag creation, median of {RUNS} interleaved runs");
+    println!("| command | median |");
+    println!("|---|---|");
+    println!(
+        "| cargo secure-release tag --no-audit --key FILE | {:.1} ms |",
+        o.as_secs_f64() * 1e3
+    );
+    println!("| git tag -s (gpg) | {:.1} ms |", g.as_secs_f64() * 1e3);
+    Ok(())
+}
+
+fn median(v: &mut [Duration]) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn check(cmd: &mut Command) -> Result<(), String> {
+    let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{cmd:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
