@@ -114,6 +114,10 @@ pub enum Format {
     #[default]
     Human,
     Json,
+    /// SARIF 2.1.0 for GitHub code scanning
+    Sarif,
+    /// GitHub Actions workflow annotations, then the summary
+    Github,
 }
 
 /// What every command that runs the audit needs.
@@ -139,6 +143,9 @@ pub struct AuditArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Human, alias = "message-format")]
     pub format: Format,
+    /// Write the report to FILE instead of stdout (the human report then goes to stderr)
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// Set the failing release-profile keys in the workspace root Cargo.toml
     #[arg(long)]
     pub fix: bool,

@@ -83,6 +83,19 @@ pub struct Finding {
     pub reach: Option<String>,
     pub url: Option<String>,
     pub location: Option<Location>,
+    /// Set when an ignore entry silences this finding (it is still reported).
+    pub ignored: Option<Ignored>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Ignored {
+    pub reason: String,
+    /// YYYY-MM-DD after which the ignore no longer applies.
+    pub until: Option<String>,
+    /// Where the ignore was declared (`Cargo.toml`, `deny.toml`, `.cargo/audit.toml`).
+    pub source: String,
+    /// The severity the finding had before it was silenced.
+    pub severity: Severity,
 }
 
 impl Finding {
@@ -104,6 +117,7 @@ impl Finding {
             reach: None,
             url: None,
             location: None,
+            ignored: None,
         }
     }
 
@@ -116,6 +130,13 @@ impl Finding {
         self.package = Some(name.into());
         self.version = Some(version.into());
         self
+    }
+
+    /// The id ignores match on: the advisory id, else `check/code` (e.g. `profile/strip`).
+    pub fn ignore_key(&self) -> String {
+        self.id
+            .clone()
+            .unwrap_or_else(|| format!("{}/{}", self.check, self.code))
     }
 
     pub fn with_location(mut self, file: impl Into<String>, line: Option<usize>) -> Self {
@@ -159,6 +180,12 @@ pub fn sort(findings: &mut [Finding]) {
             .then(a.id.cmp(&b.id))
             .then(a.code.cmp(&b.code))
             .then(a.message.cmp(&b.message))
+            .then(
+                a.location
+                    .as_ref()
+                    .map(|l| (&l.file, l.line))
+                    .cmp(&b.location.as_ref().map(|l| (&l.file, l.line))),
+            )
     });
 }
 

@@ -5,6 +5,7 @@ mod cli;
 mod error;
 mod findings;
 mod fsutil;
+mod ignores;
 mod lockfile;
 mod output;
 mod panic_guard;

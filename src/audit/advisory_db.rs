@@ -142,7 +142,7 @@ fn describe(
         .values()
         .map(|e| e.advisory.advisory.date)
         .max();
-    let today = jiff::Zoned::now().date();
+    let today = crate::ignores::today().unwrap_or_else(|_| jiff::Zoned::now().date());
     let age_days = newest.map(|d| i64::from((today - d).get_days()));
     DbInfo {
         path: path.display().to_string(),

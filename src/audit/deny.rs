@@ -19,8 +19,8 @@ pub struct DenyConfig {
     pub licenses: licenses::cfg::ValidConfig,
     pub sources: sources::cfg::ValidConfig,
     pub graph: cargo_deny::root_cfg::GraphConfig,
-    /// Advisory ids deny.toml's `[advisories] ignore` lists (cargo-deny keeps its own copy private).
-    pub ignored_ids: Vec<String>,
+    /// deny.toml's `[advisories] ignore` as (id, reason) (cargo-deny keeps its own copy private).
+    pub ignored: Vec<(String, String)>,
 }
 
 /// Finds deny.toml the way cargo-deny does: `deny.toml`, `.deny.toml`, then
@@ -138,12 +138,12 @@ pub fn load_config(path: Option<&Path>, files: &mut Files) -> Result<DenyConfig>
         licenses,
         sources,
         graph: cfg.graph,
-        ignored_ids: advisory_ignores(&text),
+        ignored: advisory_ignores(&text),
     })
 }
 
-/// The ids listed in `[advisories] ignore`, as strings or `{ id = … }` tables.
-fn advisory_ignores(text: &str) -> Vec<String> {
+/// The entries of `[advisories] ignore`, as strings or `{ id = …, reason = … }` tables.
+fn advisory_ignores(text: &str) -> Vec<(String, String)> {
     let Ok(doc) = text.parse::<toml_edit::DocumentMut>() else {
         return Vec::new();
     };
@@ -156,9 +156,17 @@ fn advisory_ignores(text: &str) -> Vec<String> {
     };
     arr.iter()
         .filter_map(|v| {
-            v.as_str()
-                .map(str::to_string)
-                .or_else(|| v.as_inline_table()?.get("id")?.as_str().map(str::to_string))
+            if let Some(id) = v.as_str() {
+                return Some((id.to_string(), "ignored in deny.toml".to_string()));
+            }
+            let t = v.as_inline_table()?;
+            let id = t.get("id")?.as_str()?.to_string();
+            let reason = t
+                .get("reason")
+                .and_then(|r| r.as_str())
+                .unwrap_or("ignored in deny.toml")
+                .to_string();
+            Some((id, reason))
         })
         .collect()
 }
@@ -323,6 +331,10 @@ pub fn run_checks(inputs: CheckInputs<'_>, files: &mut Files) -> Result<Vec<Find
             diag::Check::Sources => Check::Sources,
         };
         for d in pack {
+            // "license accepted" is a confirmation, not a finding.
+            if d.code.is_some_and(|c| c.as_str() == "accepted") {
+                continue;
+            }
             out.push(convert(
                 check,
                 d,
@@ -401,11 +413,22 @@ fn convert(
                 f = f.with_location("Cargo.lock", line);
             }
         } else if let Ok(name) = files.name(label.file_id) {
-            let line = files
-                .line_index(label.file_id, label.range.start)
-                .ok()
-                .map(|l| l + 1);
-            f = f.with_location(ws.relative(name.as_std_path()), line);
+            let inside = name.as_std_path().starts_with(&ws.root) || name.is_relative();
+            match krate {
+                // A dependency's own Cargo.toml lives in the registry cache, outside the
+                // repository: point at its Cargo.lock entry instead.
+                Some(k) if !inside => {
+                    let line = lockfile.line_of(&k.name, &k.version.to_string());
+                    f = f.with_location("Cargo.lock", line);
+                }
+                _ => {
+                    let line = files
+                        .line_index(label.file_id, label.range.start)
+                        .ok()
+                        .map(|l| l + 1);
+                    f = f.with_location(ws.relative(name.as_std_path()), line);
+                }
+            }
         }
     } else if let Some(k) = krate {
         let line = lockfile.line_of(&k.name, &k.version.to_string());
@@ -420,7 +443,7 @@ pub fn lockfile_only_advisories(
     lockfile: &Lockfile,
     krates: &cargo_deny::Krates,
     dbs: &advisories::DbSet,
-    ignored: &[String],
+    ignored: &[(String, String)],
 ) -> Vec<Finding> {
     use std::collections::HashSet;
     let in_graph: HashSet<(String, String)> = krates
@@ -445,7 +468,7 @@ pub fn lockfile_only_advisories(
                 if !advisories::db::is_affected(&adv.versions, &version) {
                     continue;
                 }
-                let ignored = ignored.iter().any(|i| i == md.id);
+                let ignored = ignored.iter().any(|(i, _)| i == md.id);
                 let code = match &md.informational {
                     None => "vulnerability",
                     Some(advisories::model::Informational::Unmaintained) => "unmaintained",

@@ -40,7 +40,7 @@ pub fn run(args: &AuditArgs, global: &GlobalArgs) -> Result<u8> {
     };
     let report = audit(&ws, &args.check, fix, &progress)?;
     progress.finish();
-    crate::output::emit(&report, args.format, global)?;
+    crate::output::emit(&report, args.format, args.output.as_deref(), global)?;
     Ok(if report.has_errors() { 1 } else { 0 })
 }
 
@@ -93,7 +93,12 @@ pub fn audit(
     progress.step("Checking advisories, licenses, bans and sources");
     let krates = deny::build_krates(ws, &cfg, &selected, all_selected)?;
     let max_staleness_days = cfg.advisories.maximum_db_staleness.value.as_secs() / 86_400;
-    let ignored_ids = cfg.ignored_ids.clone();
+    let deny_ignores = cfg.ignored.clone();
+    let deny_file = cfg
+        .path
+        .as_deref()
+        .map(|p| ws.relative(p))
+        .unwrap_or_else(|| "deny.toml".into());
     let has_config = cfg.path.is_some();
     let mut found = deny::run_checks(
         deny::CheckInputs {
@@ -110,7 +115,7 @@ pub fn audit(
         &lockfile,
         &krates,
         &db.set,
-        &ignored_ids,
+        &deny_ignores,
     ));
 
     annotate_reach(ws, &selected, &mut found);
@@ -148,12 +153,48 @@ pub fn audit(
         }
     }
 
+    mark_deny_ignores(&mut found, &deny_ignores, &deny_file);
+    let manifest_text = std::fs::read_to_string(ws.root_manifest()).unwrap_or_default();
+    let mut ignores =
+        crate::ignores::from_metadata(&ws.metadata, &ws.root_manifest(), &manifest_text)?;
+    ignores.extend(crate::ignores::from_cargo_audit(&ws.root)?);
+    crate::ignores::apply(&mut found, &ignores, crate::ignores::today()?);
+    for f in &mut found {
+        if f.location.is_none() {
+            let line = match (&f.package, &f.version) {
+                (Some(p), Some(v)) => lockfile.line_of(p, v).map(|l| ("Cargo.lock", l)),
+                _ => None,
+            };
+            let (file, line) = line.unwrap_or(("Cargo.toml", 1));
+            *f = f.clone().with_location(file, Some(line));
+        }
+    }
+
     findings::sort(&mut found);
     Ok(AuditReport {
         findings: found,
         databases: db.info,
         workspace_root: ws.root.clone(),
     })
+}
+
+/// cargo-deny reports an ignored advisory twice (an `advisory-ignored` note and the
+/// advisory at note level); fold that into one finding that carries its ignore.
+fn mark_deny_ignores(found: &mut Vec<Finding>, ignores: &[(String, String)], file: &str) {
+    found.retain(|f| f.code != "advisory-ignored");
+    for f in found.iter_mut() {
+        let Some(id) = &f.id else { continue };
+        if let Some((_, reason)) = ignores.iter().find(|(i, _)| i == id) {
+            if f.severity == Severity::Note && f.ignored.is_none() {
+                f.ignored = Some(crate::findings::Ignored {
+                    reason: reason.clone(),
+                    until: None,
+                    source: file.to_string(),
+                    severity: Severity::Error,
+                });
+            }
+        }
+    }
 }
 
 /// Says, for each advisory finding about a package, how that package is built.

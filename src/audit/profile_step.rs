@@ -43,7 +43,7 @@ pub fn run(
             eff = sources.resolve(&name)?;
         }
     }
-    let mut out = profile::check(&eff, &policy, &ws.root);
+    let mut out = profile::check(&eff, &policy, &ws.root, &sources.manifest.text);
     out.extend(profile::member_profiles(members, &root_manifest, &ws.root));
     Ok(out)
 }

@@ -61,6 +61,12 @@ pub fn render(report: &AuditReport, out: &mut impl Write, color: bool, verbose: 
             write_finding(&st, out, f)?;
         }
     }
+    summary(report, out, color)
+}
+
+/// The closing verdict line.
+pub fn summary(report: &AuditReport, out: &mut impl Write, color: bool) -> Result<()> {
+    let st = Style { color };
     let s = Summary::of(&report.findings);
     let verdict = if s.errors > 0 {
         st.paint("1;31", "release blocked")
@@ -114,6 +120,14 @@ fn write_finding(st: &Style, out: &mut impl Write, f: &Finding) -> Result<()> {
     }
     if let Some(h) = &f.help {
         writeln!(out, "      {} {h}", st.paint("1;34", "help:"))?;
+    }
+    if let Some(ig) = &f.ignored {
+        let until = ig
+            .until
+            .as_ref()
+            .map(|u| format!(" until {u}"))
+            .unwrap_or_default();
+        writeln!(out, "      ignored{until} ({}): {}", ig.source, ig.reason)?;
     }
     if let Some(u) = &f.url {
         writeln!(out, "      see {u}")?;

@@ -1,26 +1,69 @@
 //! Renderers: every format reads the same `AuditReport`.
 
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod sarif;
 
 use crate::audit::AuditReport;
 use crate::cli::{ColorChoice, Format, GlobalArgs};
 use anyhow::Result;
 use std::io::{IsTerminal, Write};
+use std::path::Path;
 
-pub fn emit(report: &AuditReport, format: Format, global: &GlobalArgs) -> Result<()> {
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    match format {
-        Format::Human => {
-            let color = use_color(global.color, std::io::stdout().is_terminal());
-            human::render(report, &mut out, color, global.verbose)?;
+/// Writes the report in `format` to stdout, or to `output` (atomically) with the
+/// human report on stderr.
+pub fn emit(
+    report: &AuditReport,
+    format: Format,
+    output: Option<&Path>,
+    global: &GlobalArgs,
+) -> Result<()> {
+    if let Some(path) = output {
+        let mut buf = Vec::new();
+        render(report, format, &mut buf, false, global.verbose)?;
+        crate::fsutil::write_atomic(path, &String::from_utf8_lossy(&buf))?;
+        if !global.quiet {
+            let color = use_color(global.color, std::io::stderr().is_terminal());
+            let mut err = std::io::stderr().lock();
+            human::render(report, &mut err, color, global.verbose)?;
         }
-        Format::Json => {
-            json::render(report, &mut out)?;
+        return Ok(());
+    }
+    let color = use_color(global.color, std::io::stdout().is_terminal());
+    let mut out = std::io::stdout().lock();
+    let r = render(report, format, &mut out, color, global.verbose).and_then(|_| Ok(out.flush()?));
+    match r {
+        // `audit | head` closing the pipe is not an error worth reporting.
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+fn render(
+    report: &AuditReport,
+    format: Format,
+    out: &mut impl Write,
+    color: bool,
+    verbose: u8,
+) -> Result<()> {
+    match format {
+        Format::Human => human::render(report, out, color, verbose)?,
+        Format::Json => json::render(report, out)?,
+        Format::Sarif => {
+            serde_json::to_writer_pretty(&mut *out, &sarif::to_value(report))?;
+            writeln!(out)?;
+        }
+        Format::Github => {
+            github::render(report, out)?;
+            human::summary(report, out, false)?;
         }
     }
-    out.flush()?;
     Ok(())
 }
 

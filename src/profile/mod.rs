@@ -147,7 +147,7 @@ impl Policy {
 }
 
 /// Checks the effective profile against the policy. `root` makes paths relative.
-pub fn check(eff: &Effective, policy: &Policy, root: &Path) -> Vec<Finding> {
+pub fn check(eff: &Effective, policy: &Policy, root: &Path, manifest_text: &str) -> Vec<Finding> {
     let rel = |p: &Path| {
         p.strip_prefix(root)
             .unwrap_or(p)
@@ -168,7 +168,7 @@ pub fn check(eff: &Effective, policy: &Policy, root: &Path) -> Vec<Finding> {
             Origin::Manifest { file, line, .. } | Origin::Config { file, line, .. } => {
                 f.with_location(rel(file), Some(*line))
             }
-            _ => f.with_location("Cargo.toml", None),
+            _ => f.with_location("Cargo.toml", Some(header_line(manifest_text, &eff.profile))),
         };
         let got = match &r.value {
             Ok(v) => v,
@@ -322,6 +322,14 @@ pub fn member_profiles(
         }
     }
     out
+}
+
+/// The line of `[profile.NAME]` in the manifest, else 1: where a fix would go.
+fn header_line(text: &str, profile: &str) -> usize {
+    let want = format!("[profile.{profile}]");
+    text.lines()
+        .position(|l| l.trim_start().starts_with(&want))
+        .map_or(1, |i| i + 1)
 }
 
 fn first_profile_line(text: &str) -> usize {

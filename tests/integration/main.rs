@@ -6,4 +6,5 @@ mod audit_bad_input;
 mod common;
 mod profile;
 mod profile_props;
+mod reports;
 mod tag;

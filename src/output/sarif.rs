@@ -1,0 +1,135 @@
+//! SARIF 2.1.0 for GitHub code scanning: one run, one rule per finding kind (advisory
+//! ids are rules), results with a physical location and stable partial fingerprints.
+
+use crate::audit::AuditReport;
+use crate::findings::{Finding, Severity};
+use serde_json::{json, Value};
+use sha2::Digest;
+use std::collections::BTreeMap;
+
+pub const INFORMATION_URI: &str = "https://github.com/cargo-secure-release/cargo-secure-release";
+
+fn rule_id(f: &Finding) -> String {
+    match &f.id {
+        Some(id) => id.clone(),
+        None => format!("{}/{}", f.check, f.code),
+    }
+}
+
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Note => "note",
+    }
+}
+
+/// Identifies a result across runs even when its line moves.
+fn fingerprint(f: &Finding) -> String {
+    let key = format!(
+        "{}|{}|{}|{}|{}",
+        f.check,
+        f.code,
+        f.id.as_deref().unwrap_or(""),
+        f.package.as_deref().unwrap_or(""),
+        f.version.as_deref().unwrap_or("")
+    );
+    sha2::Sha256::digest(key.as_bytes())
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn rule(f: &Finding) -> Value {
+    let id = rule_id(f);
+    let short = match &f.id {
+        Some(_) => f.message.clone(),
+        None => format!("{} check: {}", f.check, f.code),
+    };
+    let help = f.help.clone().unwrap_or_else(|| f.message.clone());
+    let mut r = json!({
+        "id": id,
+        "name": id.replace(['/', '-'], "_"),
+        "shortDescription": { "text": short },
+        "fullDescription": { "text": f.message },
+        "help": { "text": help, "markdown": help },
+        "defaultConfiguration": { "level": level(f.severity) },
+        "properties": { "tags": ["security", f.check.as_str()] },
+    });
+    let uri = f.url.clone().or_else(|| {
+        matches!(f.check, crate::findings::Check::Profile)
+            .then(|| "https://doc.rust-lang.org/cargo/reference/profiles.html".to_string())
+    });
+    if let Some(u) = uri {
+        r["helpUri"] = json!(u);
+    }
+    r
+}
+
+pub fn to_value(report: &AuditReport) -> Value {
+    let mut rules: BTreeMap<String, Value> = BTreeMap::new();
+    for f in &report.findings {
+        rules.entry(rule_id(f)).or_insert_with(|| rule(f));
+    }
+    let index: BTreeMap<&String, usize> = rules.keys().enumerate().map(|(i, k)| (k, i)).collect();
+    let results: Vec<Value> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let id = rule_id(f);
+            let mut text = match (&f.package, &f.version) {
+                (Some(p), Some(v)) => format!("{p} {v}: {}", f.message),
+                _ => f.message.clone(),
+            };
+            if let Some(r) = &f.reach {
+                text.push_str(&format!(" (reached: {r})"));
+            }
+            if let Some(h) = &f.help {
+                text.push_str(&format!(". Fix: {h}"));
+            }
+            let loc = f.location.clone().unwrap_or(crate::findings::Location {
+                file: "Cargo.toml".into(),
+                line: Some(1),
+            });
+            let mut result = json!({
+                "ruleId": id,
+                "ruleIndex": index[&id],
+                "level": level(f.severity),
+                "message": { "text": text },
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": loc.file, "uriBaseId": "%SRCROOT%" },
+                        "region": { "startLine": loc.line.unwrap_or(1) }
+                    }
+                }],
+                "partialFingerprints": { "cargoSecureRelease/v1": fingerprint(f) },
+            });
+            if let Some(ig) = &f.ignored {
+                result["suppressions"] = json!([{
+                    "kind": "external",
+                    "justification": format!("{} ({}{})", ig.reason, ig.source, ig.until.as_ref().map(|u| format!(", until {u}")).unwrap_or_default()),
+                }]);
+            }
+            result
+        })
+        .collect();
+    let root = format!("file://{}/", report.workspace_root.display());
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {
+                "driver": {
+                    "name": env!("CARGO_PKG_NAME"),
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "semanticVersion": env!("CARGO_PKG_VERSION"),
+                    "informationUri": INFORMATION_URI,
+                    "rules": rules.into_values().collect::<Vec<_>>(),
+                }
+            },
+            "originalUriBaseIds": { "%SRCROOT%": { "uri": root } },
+            "results": results,
+        }]
+    })
+}
