@@ -79,6 +79,16 @@ Examples:
 Exit codes: 0 good signature from an allowed signer; 1 bad, unsigned, unknown signer
 or lightweight tag; 2 could not run.")]
     Verify(VerifyArgs),
+    /// Write SECURITY.md from templates, filled with facts read from the project
+    #[command(after_help = "\
+Examples:
+  cargo secure-release init                       # SECURITY.md at the workspace root
+  cargo secure-release init --preset full --output .github/SECURITY.md
+  cargo secure-release init --check               # CI: fail when SECURITY.md is stale
+  cargo secure-release init --deny --harden       # also scaffold deny.toml and the release profile
+
+Exit codes: 0 written / up to date; 1 --check found SECURITY.md stale or incomplete; 2 could not run.")]
+    Init(InitArgs),
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -207,4 +217,40 @@ pub struct VerifyArgs {
     /// The repository (default: discovered from the current directory)
     #[arg(long, value_name = "DIR")]
     pub repo: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct InitArgs {
+    #[command(flatten)]
+    pub manifest: ManifestArgs,
+    /// Which sections to write
+    #[arg(long, default_value = "standard", value_parser = ["minimal", "standard", "full"])]
+    pub preset: String,
+    /// Render this minijinja template instead of the built-in preset
+    #[arg(long, value_name = "FILE")]
+    pub template: Option<PathBuf>,
+    /// Where to write (default: SECURITY.md at the workspace root)
+    #[arg(long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// Replace existing files
+    #[arg(long)]
+    pub force: bool,
+    /// Print what would be written, write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Exit 1 when the existing file differs from what would be written now, or misses Scorecard's criteria
+    #[arg(long, conflicts_with_all = ["dry_run", "force", "deny", "harden"])]
+    pub check: bool,
+    /// Also write deny.toml (advisories on, the graph's licenses allowed, crates.io only)
+    #[arg(long)]
+    pub deny: bool,
+    /// Also set lto = "fat", codegen-units = 1, strip = true in the released profile
+    #[arg(long)]
+    pub harden: bool,
+    /// Email for private reports (overrides the policy's `contact`)
+    #[arg(long, value_name = "EMAIL")]
+    pub contact: Option<String>,
+    /// How many release lines are supported (overrides the policy's `supported-lines`)
+    #[arg(long, value_name = "N")]
+    pub supported_lines: Option<usize>,
 }

@@ -6,6 +6,7 @@ mod error;
 mod findings;
 mod fsutil;
 mod ignores;
+mod init;
 mod lockfile;
 mod output;
 mod panic_guard;
@@ -33,6 +34,7 @@ fn main() -> ExitCode {
         cli::Command::Audit(args) => audit::run(args, &cli.global),
         cli::Command::Tag(args) => tag::run(args, &cli.global),
         cli::Command::Verify(args) => verify::run(args),
+        cli::Command::Init(args) => init::run(args, &cli.global),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -198,7 +198,7 @@ fn dirty_paths(repo: &git2::Repository) -> Result<Vec<String>> {
     Ok(statuses
         .iter()
         .filter(|s| s.status() != git2::Status::CURRENT)
-        .filter_map(|s| s.path().map(str::to_string))
+        .filter_map(|s| s.path().ok().map(str::to_string))
         .collect())
 }
 

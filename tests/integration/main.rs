@@ -4,6 +4,7 @@
 mod audit;
 mod audit_bad_input;
 mod common;
+mod init;
 mod profile;
 mod profile_props;
 mod reports;

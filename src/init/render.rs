@@ -1,0 +1,162 @@
+//! The template renderer: minijinja over the templates in `templates/` (embedded),
+//! with every value taken from the project escaped for Markdown by default.
+
+use crate::error::Failure;
+use anyhow::Result;
+use minijinja::{Environment, Value};
+
+/// (name, source) of every embedded template.
+const TEMPLATES: &[(&str, &str)] = &[
+    ("SECURITY.minimal.md", include_str!("../../templates/SECURITY.minimal.md")),
+    ("SECURITY.standard.md", include_str!("../../templates/SECURITY.standard.md")),
+    ("SECURITY.full.md", include_str!("../../templates/SECURITY.full.md")),
+    ("partials/header.md", include_str!("../../templates/partials/header.md")),
+    ("partials/supported.md", include_str!("../../templates/partials/supported.md")),
+    ("partials/reporting.md", include_str!("../../templates/partials/reporting.md")),
+    ("partials/response.md", include_str!("../../templates/partials/response.md")),
+    ("partials/disclosure.md", include_str!("../../templates/partials/disclosure.md")),
+    ("partials/practices.md", include_str!("../../templates/partials/practices.md")),
+    ("partials/scope.md", include_str!("../../templates/partials/scope.md")),
+    ("partials/safe_harbor.md", include_str!("../../templates/partials/safe_harbor.md")),
+    ("partials/team.md", include_str!("../../templates/partials/team.md")),
+    ("partials/threat_model.md", include_str!("../../templates/partials/threat_model.md")),
+];
+
+/// Escapes text for GitHub-flavoured Markdown: no markup, no HTML, no table breaks,
+/// no new lines.
+pub fn escape_markdown(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\r' => {}
+            '\n' | '\t' => out.push(' '),
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '!' | '~' | '{' | '}' | '(' | ')' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_keep_trailing_newline(true);
+    env.set_formatter(|out, state, value| {
+        if value.is_safe() {
+            return minijinja::escape_formatter(out, state, value);
+        }
+        match value.as_str() {
+            Some(s) => out.write_str(&escape_markdown(s)).map_err(|_| {
+                minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "could not write")
+            }),
+            None => minijinja::escape_formatter(out, state, value),
+        }
+    });
+    for (name, src) in TEMPLATES {
+        env.add_template(name, src).expect("embedded templates are valid");
+    }
+    env
+}
+
+/// Renders a preset (`minimal`, `standard`, `full`) or a user template file.
+pub fn render(preset: &str, custom: Option<(&std::path::Path, String)>, ctx: &Value) -> Result<String> {
+    let mut env = environment();
+    let name = match custom {
+        Some((path, text)) => {
+            env.add_template_owned("custom", text).map_err(|e| template_error(path, &e))?;
+            let tmpl = env.get_template("custom").map_err(|e| template_error(path, &e))?;
+            return Ok(tidy(&tmpl.render(ctx).map_err(|e| template_error(path, &e))?));
+        }
+        None => format!("SECURITY.{preset}.md"),
+    };
+    let tmpl = env.get_template(&name).map_err(|_| {
+        Failure::new(format!("unknown preset `{preset}`")).help("use --preset minimal, standard or full")
+    })?;
+    let out = tmpl.render(ctx).map_err(|e| Failure::new(format!("template {name} failed: {e:#}")))?;
+    Ok(tidy(&out))
+}
+
+fn template_error(path: &std::path::Path, e: &minijinja::Error) -> anyhow::Error {
+    let line = e.line().map(|l| format!(":{l}")).unwrap_or_default();
+    Failure::new(format!("{}{line}: template error: {}", path.display(), e.detail().unwrap_or(&e.to_string())))
+        .help("fix the template (minijinja syntax, https://docs.rs/minijinja)")
+        .into()
+}
+
+/// One blank line at most between blocks, no trailing spaces, one final newline.
+fn tidy(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut blank = 0;
+    for line in s.lines() {
+        let line = line.trim_end();
+        if line.is_empty() {
+            blank += 1;
+            if blank > 1 || out.is_empty() {
+                continue;
+            }
+        } else {
+            blank = 0;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    while out.ends_with("\n\n") {
+        out.pop();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use minijinja::context;
+
+    #[test]
+    fn hostile_values_cannot_break_markdown_or_inject_html() {
+        let e = escape_markdown("a|b `c` <script>alert(1)</script>\n# heading [x](y)");
+        assert_eq!(
+            e,
+            "a\\|b \\`c\\` &lt;script&gt;alert\\(1\\)&lt;/script&gt; \\# heading \\[x\\]\\(y\\)"
+        );
+    }
+
+    #[test]
+    fn values_are_escaped_by_default_and_safe_ones_are_not() {
+        let mut env = environment();
+        env.add_template("t", "{{ a }} / {{ b }}").unwrap();
+        let out = env
+            .get_template("t")
+            .unwrap()
+            .render(context! { a => "x|y", b => Value::from_safe_string("<https://e.org>".into()) })
+            .unwrap();
+        assert_eq!(out, "x\\|y / <https://e.org>");
+    }
+
+    #[test]
+    fn tidy_collapses_blank_lines() {
+        assert_eq!(tidy("\n\na\n\n\n\nb  \n\n"), "a\n\nb\n");
+    }
+
+    #[test]
+    fn every_preset_renders() {
+        let ctx = context! {
+            name => "x", preset => "full", supported_lines => 1,
+            versions => vec![context! { line => "1.x", latest => "1.0.0", supported => true }],
+            github => (), contact => Value::from_safe_string("sec@example.org".into()),
+            policy => context! { acknowledge_days => 3, triage_days => 7, fix_critical_days => 14, fix_other_days => 90, disclosure_days => 90, team => Vec::<Value>::new(), scope_in => Vec::<Value>::new(), scope_out => Vec::<Value>::new() },
+            practices => context! { any => false },
+        };
+        for p in ["minimal", "standard", "full"] {
+            let out = render(p, None, &ctx).unwrap();
+            assert!(out.contains("# Security Policy for x"), "{p}");
+            assert!(out.contains("| 1.x | 1.0.0 | ✅ yes |"), "{p}: {out}");
+        }
+        assert!(render("huge", None, &ctx).is_err());
+    }
+}

@@ -1,0 +1,257 @@
+//! `init`: SECURITY.md true to the project, kept honest by --check.
+
+use crate::common::*;
+use std::path::Path;
+
+const HARDENED: &str = "[profile.release]\nlto = \"fat\"\ncodegen-units = 1\nstrip = true\n";
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "T")
+        .env("GIT_AUTHOR_EMAIL", "t@example.org")
+        .env("GIT_COMMITTER_NAME", "T")
+        .env("GIT_COMMITTER_EMAIL", "t@example.org")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A project with release lines 0.9.x, 0.10.x, 1.x and 2.x in its tags, a deny.toml,
+/// a hardened profile and a committed Cargo.lock.
+fn released(extra_policy: &str) -> Fixture {
+    let f = Fixture::new(
+        "widget",
+        &format!(
+            "[package.metadata.secure-release.policy]\ncontact = \"security@widget.example\"\nsupported-lines = 2\nteam = [{{ name = \"Ada Lovelace\", github = \"ada\" }}]\nscope-out = [\"the examples/ directory\"]\n{extra_policy}\n\n{HARDENED}"
+        ),
+    );
+    let manifest = f.read("Cargo.toml").replacen(
+        "publish = false\n",
+        "publish = false\ndescription = \"A small widget library\"\nrepository = \"https://github.com/widget-org/widget\"\n",
+        1,
+    );
+    f.write("Cargo.toml", &manifest);
+    f.write("deny.toml", "[licenses]\nallow = [\"MIT\"]\n");
+    let f = f.lock();
+    git(f.path(), &["init", "-q", "-b", "main"]);
+    git(f.path(), &["add", "-A"]);
+    git(f.path(), &["commit", "-qm", "init"]);
+    for t in ["v0.9.0", "v0.10.1", "v0.10.2", "v1.0.0", "v1.2.0", "v2.0.0-rc.1"] {
+        git(f.path(), &["tag", t]);
+    }
+    f
+}
+
+fn init(f: &Fixture) -> assert_cmd::Command {
+    let mut c = bin();
+    c.current_dir(f.path()).arg("init");
+    c
+}
+
+#[test]
+fn golden_file_per_preset() {
+    let f = released("");
+    for preset in ["minimal", "standard", "full"] {
+        let (out, _) = run(init(&f).args(["--dry-run", "--preset", preset]), 0);
+        let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/init/{preset}.md"));
+        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+            std::fs::write(&golden, &out).unwrap();
+        }
+        assert_eq!(out, std::fs::read_to_string(&golden).unwrap(), "golden {preset} (UPDATE_GOLDEN=1 to refresh)");
+        assert!(out.contains("| 1.x | 1.2.0 | ✅ yes |"), "{out}");
+        assert!(out.contains("| 0.10.x | 0.10.2 | ✅ yes |"), "supported-lines = 2: {out}");
+        assert!(out.contains("| 0.9.x | 0.9.0 | ❌ no |"), "{out}");
+        assert!(!out.contains("2.0.0"), "pre-releases are not release lines: {out}");
+        assert!(out.contains("https://github.com/widget-org/widget/security/advisories/new"), "{out}");
+        assert!(out.contains("<security@widget.example>"), "{out}");
+        // Every table row has as many cells as its header.
+        let mut cols = None;
+        for line in out.lines() {
+            if line.starts_with('|') {
+                let n = line.matches('|').count() - line.matches("\\|").count();
+                match cols {
+                    None => cols = Some(n),
+                    Some(c) => assert_eq!(c, n, "inconsistent table row: {line}"),
+                }
+            } else {
+                cols = None;
+            }
+        }
+    }
+    let (std, _) = run(init(&f).args(["--dry-run"]), 0);
+    assert!(std.contains("cargo-deny using the project's\n  `deny.toml`"), "{std}");
+    assert!(std.contains("`Cargo.lock` is committed"), "{std}");
+    assert!(std.contains("The `release` profile builds with"), "{std}");
+    assert!(!std.contains("Signed release tags"), "no signing key configured, no claim: {std}");
+    assert!(!std.contains("Continuous integration"), "no workflows, no claim: {std}");
+}
+
+#[test]
+fn practices_that_are_not_true_are_not_claimed() {
+    let f = Fixture::new(
+        "bare",
+        "[package.metadata.secure-release.policy]\ncontact = \"sec@bare.example\"\n",
+    )
+    .lock();
+    let (out, _) = run(init(&f).args(["--dry-run", "--preset", "full"]), 0);
+    let lower = out.to_lowercase();
+    assert!(!lower.contains("cargo-deny") && !lower.contains("deny.toml"), "{out}");
+    assert!(!out.contains("Cargo.lock` is committed"), "not a git repository: {out}");
+    assert!(!out.contains("profile builds with"), "profile is not hardened: {out}");
+    assert!(!out.contains("## Security Practices"), "{out}");
+    assert!(!out.contains("mitigated"), "{out}");
+    // Without tags, the current version is the supported line.
+    assert!(out.contains("| 0.1.x | 0.1.0 | ✅ yes |"), "{out}");
+}
+
+#[test]
+fn hostile_metadata_is_escaped() {
+    let f = Fixture::new(
+        "hostile",
+        "[package.metadata.secure-release.policy]\ncontact = \"sec@h.example\"\nscope-in = [\"the `api` | <img src=x onerror=alert(1)>\"]\nteam = [{ name = \"Eve | <b>x</b>\\n# owned\", github = \"eve\" }]\n",
+    );
+    let m = f
+        .read("Cargo.toml")
+        .replacen("publish = false\n", "publish = false\ndescription = \"pwn | `x` <script>alert(1)</script>\\n# Title\"\nrepository = \"https://github.com/o/r) <script>\"\n", 1);
+    f.write("Cargo.toml", &m);
+    let f = f.lock();
+    let (out, _) = run(init(&f).args(["--dry-run", "--preset", "full"]), 0);
+    assert!(!out.contains("<script>") && !out.contains("<img") && !out.contains("<b>"), "{out}");
+    assert!(out.contains("pwn \\| \\`x\\` &lt;script&gt;alert\\(1\\)&lt;/script&gt; \\# Title"), "{out}");
+    assert!(out.contains("| Eve \\| &lt;b&gt;x&lt;/b&gt; \\# owned | @eve |"), "{out}");
+    assert!(!out.contains("github.com/o/r"), "an invalid repository URL is not used: {out}");
+    assert!(!out.lines().any(|l| l.starts_with("# owned") || l.starts_with("# Title")), "{out}");
+}
+
+#[test]
+fn no_contact_and_no_github_is_an_error_naming_the_key() {
+    let f = Fixture::new("anon", "").lock();
+    let (_, err) = run(init(&f).arg("--dry-run"), 2);
+    assert!(err.starts_with("error: SECURITY.md needs a private way to report"), "{err}");
+    assert!(err.contains("contact = "), "{err}");
+}
+
+#[test]
+fn never_overwrites_without_force() {
+    let f = released("");
+    f.write("SECURITY.md", "hand written\n");
+    let (_, err) = run(&mut init(&f), 2);
+    assert!(err.contains("SECURITY.md already exists"), "{err}");
+    assert_eq!(f.read("SECURITY.md"), "hand written\n");
+    run(init(&f).arg("--force"), 0);
+    assert!(f.read("SECURITY.md").starts_with("<!-- Generated by"));
+    run(init(&f).args(["--output", ".github/SECURITY.md"]), 0);
+    assert!(f.path().join(".github/SECURITY.md").exists());
+}
+
+#[test]
+fn check_goes_stale_when_a_practice_or_a_release_line_changes() {
+    let f = released("");
+    run(&mut init(&f), 0);
+    git(f.path(), &["add", "SECURITY.md"]);
+    git(f.path(), &["commit", "-qm", "policy"]);
+    let (out, _) = run(init(&f).arg("--check"), 0);
+    assert!(out.contains("SECURITY.md is up to date"), "{out}");
+
+    std::fs::rename(f.path().join("deny.toml"), f.path().join("deny.off")).unwrap();
+    let (out, _) = run(init(&f).arg("--check"), 1);
+    assert!(out.contains("-- **Dependency audit.**"), "{out}");
+    assert!(out.contains("is out of date"), "{out}");
+    std::fs::rename(f.path().join("deny.off"), f.path().join("deny.toml")).unwrap();
+    run(init(&f).arg("--check"), 0);
+
+    git(f.path(), &["tag", "v3.0.0"]);
+    let (out, _) = run(init(&f).arg("--check"), 1);
+    assert!(out.contains("+| 3.x | 3.0.0 | ✅ yes |"), "{out}");
+}
+
+#[test]
+fn check_requires_scorecard_criteria() {
+    let f = released("");
+    let (rendered, _) = run(init(&f).args(["--dry-run", "--template"]).arg(write_template(&f)), 0);
+    f.write("SECURITY.md", &rendered);
+    let (out, _) = run(init(&f).args(["--check", "--template"]).arg(write_template(&f)), 1);
+    assert!(out.contains("would not get full marks"), "{out}");
+    assert!(out.contains("no disclosure timeline"), "{out}");
+}
+
+fn write_template(f: &Fixture) -> std::path::PathBuf {
+    let p = f.path().join("tiny.md.j2");
+    std::fs::write(&p, "# {{ name }}\n\nMail {{ contact }} about problems.\n").unwrap();
+    p
+}
+
+#[test]
+fn deny_scaffold_allows_the_graphs_licenses_and_the_audit_accepts_it() {
+    let f = Fixture::new(
+        "scaf",
+        &format!("[package.metadata.secure-release.policy]\ncontact = \"s@scaf.example\"\n\n[dependencies]\nitoa = \"1\"\n\n{HARDENED}"),
+    )
+    .lock();
+    run(init(&f).args(["--deny", "--dry-run"]), 0);
+    assert!(!f.path().join("deny.toml").exists(), "--dry-run writes nothing");
+    run(init(&f).arg("--deny"), 0);
+    let deny = f.read("deny.toml");
+    assert!(deny.contains("    \"Apache-2.0\",\n    \"MIT\",\n"), "{deny}");
+    let (out, _) = run(f.audit().args(["--format", "json"]), 0);
+    let r = json(&out);
+    assert!(findings(&r, "licenses").iter().all(|x| x["severity"] != "error"), "{r:#}");
+    assert!(f.read("SECURITY.md").contains("Dependency audit"));
+    let before = f.read("deny.toml");
+    let (out, _) = run(init(&f).args(["--deny", "--dry-run", "--output", "OTHER.md"]), 0);
+    assert!(out.starts_with("# Written by `cargo secure-release init --deny`"), "{out}");
+    assert_eq!(before, f.read("deny.toml"));
+    let (_, err) = run(init(&f).args(["--deny", "--output", "OTHER.md"]), 2);
+    assert!(err.contains("deny.toml already exists"), "{err}");
+}
+
+#[test]
+fn harden_reuses_the_fixer_and_respects_existing_values() {
+    let f = Fixture::new(
+        "hard",
+        "[package.metadata.secure-release.policy]\ncontact = \"s@hard.example\"\n\n[profile.release]\nlto = \"thin\" # chosen\n",
+    )
+    .lock();
+    run(init(&f).args(["--harden", "--dry-run"]), 0);
+    assert!(f.read("Cargo.toml").contains("lto = \"thin\" # chosen"));
+    let (_, err) = run(init(&f).arg("--harden"), 0);
+    assert!(err.contains("left as the project set them"), "{err}");
+    let m = f.read("Cargo.toml");
+    assert!(m.contains("lto = \"thin\" # chosen\ncodegen-units = 1\nstrip = \"symbols\"\n"), "{m}");
+    run(init(&f).args(["--harden", "--force"]), 0);
+    assert!(f.read("Cargo.toml").contains("lto = \"fat\" # chosen\n"));
+    assert!(f.read("SECURITY.md").contains("profile builds with"));
+}
+
+#[test]
+fn signed_tags_are_claimed_only_when_the_newest_tag_verifies() {
+    use sequoia_openpgp::cert::prelude::*;
+    use sequoia_openpgp::serialize::SerializeInto;
+    let f = released("signing-key = \"keys/release.asc\"");
+    let (cert, _) = CertBuilder::general_purpose(Some("Rel <rel@widget.example>")).generate().unwrap();
+    f.write("keys/release.asc", &String::from_utf8(cert.armored().to_vec().unwrap()).unwrap());
+    let secret = f.path().join("../widget-secret.asc");
+    std::fs::write(&secret, cert.as_tsk().armored().to_vec().unwrap()).unwrap();
+    git(f.path(), &["add", "-A"]);
+    git(f.path(), &["commit", "-qm", "key"]);
+    // The newest release (v1.2.0) is a lightweight tag: no claim.
+    let (out, _) = run(init(&f).arg("--dry-run"), 0);
+    assert!(!out.contains("Signed release tags"), "{out}");
+    // Version 1.3.0 tagged and signed by our own tool: claimed, with the fingerprint.
+    let m = f.read("Cargo.toml").replace("version = \"0.1.0\"", "version = \"1.3.0\"");
+    f.write("Cargo.toml", &m);
+    std::process::Command::new("cargo").args(["update", "-q", "--workspace", "--offline"]).current_dir(f.path()).status().unwrap();
+    git(f.path(), &["commit", "-qam", "1.3.0"]);
+    let mut t = bin();
+    t.current_dir(f.path()).args(["tag", "--no-audit", "--key"]).arg(&secret).env("GIT_COMMITTER_NAME", "T").env("GIT_COMMITTER_EMAIL", "t@example.org");
+    run(&mut t, 0);
+    let (out, _) = run(init(&f).arg("--dry-run"), 0);
+    assert!(out.contains("Signed release tags"), "{out}");
+    assert!(out.contains(&cert.fingerprint().to_hex()), "{out}");
+    assert!(out.contains("git verify-tag v1.3.0"), "{out}");
+    assert!(out.contains("cargo secure-release verify v1.3.0 --cert keys/release.asc"), "{out}");
+    let _ = std::fs::remove_file(secret);
+}
