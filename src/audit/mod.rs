@@ -130,7 +130,7 @@ pub fn audit(
                 "licenses were not judged: the project has no deny.toml with a license allow-list",
             )
             .with_help(
-                "write a deny.toml with a [licenses] allow-list (`cargo deny init` scaffolds one)",
+                "scaffold a deny.toml with the licenses in use: `cargo secure-release init --deny`",
             ),
         );
     }

@@ -25,7 +25,10 @@ pub struct Policy {
 impl Policy {
     /// `[workspace.metadata.secure-release.policy]`, else the root package's.
     pub fn from_metadata(meta: &cargo_metadata::Metadata, root_manifest: &Path) -> Result<Policy> {
-        let ws = meta.workspace_metadata.get("secure-release").and_then(|s| s.get("policy"));
+        let ws = meta
+            .workspace_metadata
+            .get("secure-release")
+            .and_then(|s| s.get("policy"));
         let pkg = meta
             .packages
             .iter()
@@ -34,9 +37,12 @@ impl Policy {
             .and_then(|s| s.get("policy"));
         let v = ws.or(pkg).cloned().unwrap_or(serde_json::Value::Null);
         let bad = |what: String| -> anyhow::Error {
-            Failure::new(format!("{}: [*.metadata.secure-release.policy] {what}", root_manifest.display()))
-                .help("see README, section \"Configuration keys\"")
-                .into()
+            Failure::new(format!(
+                "{}: [*.metadata.secure-release.policy] {what}",
+                root_manifest.display()
+            ))
+            .help("see README, section \"Configuration keys\"")
+            .into()
         };
         let days = |key: &str, default: u64| -> Result<u64> {
             match v.get(key) {
@@ -52,7 +58,11 @@ impl Policy {
                 None => Ok(Vec::new()),
                 Some(serde_json::Value::Array(a)) => a
                     .iter()
-                    .map(|s| s.as_str().map(str::to_string).ok_or_else(|| bad(format!("`{key}` must be a list of strings"))))
+                    .map(|s| {
+                        s.as_str()
+                            .map(str::to_string)
+                            .ok_or_else(|| bad(format!("`{key}` must be a list of strings")))
+                    })
                     .collect(),
                 Some(_) => Err(bad(format!("`{key}` must be a list of strings"))),
             }
@@ -68,12 +78,18 @@ impl Policy {
         };
         let mut team = Vec::new();
         if let Some(t) = v.get("team") {
-            for m in t.as_array().ok_or_else(|| bad("`team` must be a list of { name, github }".into()))? {
+            for m in t
+                .as_array()
+                .ok_or_else(|| bad("`team` must be a list of { name, github }".into()))?
+            {
                 let name = m
                     .get("name")
                     .and_then(|n| n.as_str())
                     .ok_or_else(|| bad("every `team` entry needs a `name`".into()))?;
-                let gh = m.get("github").and_then(|g| g.as_str()).map(|g| g.trim_start_matches('@').to_string());
+                let gh = m
+                    .get("github")
+                    .and_then(|g| g.as_str())
+                    .map(|g| g.trim_start_matches('@').to_string());
                 team.push((name.to_string(), gh));
             }
         }
@@ -88,16 +104,29 @@ impl Policy {
             team,
             scope_in: strings("scope-in")?,
             scope_out: strings("scope-out")?,
-            signing_key: v.get("signing-key").and_then(|s| s.as_str()).map(str::to_string),
+            signing_key: v
+                .get("signing-key")
+                .and_then(|s| s.as_str())
+                .map(str::to_string),
         })
     }
 }
 
 /// Strict enough that the value is safe inside a Markdown autolink.
 pub fn valid_email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else { return false };
-    let ok = |p: &str, extra: &str| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || extra.contains(c));
-    ok(local, "._%+-") && ok(domain, ".-") && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    let ok = |p: &str, extra: &str| {
+        !p.is_empty()
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || extra.contains(c))
+    };
+    ok(local, "._%+-")
+        && ok(domain, ".-")
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
 }
 
 /// `https://github.com/OWNER/REPO` (with or without `.git`), validated.
@@ -108,7 +137,11 @@ pub fn github_repo(url: &str) -> Option<(String, String)> {
     let mut parts = rest.trim_end_matches('/').splitn(3, '/');
     let owner = parts.next()?;
     let repo = parts.next()?.trim_end_matches(".git");
-    let ok = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    let ok = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    };
     (ok(owner) && ok(repo)).then(|| (owner.to_string(), repo.to_string()))
 }
 
@@ -126,11 +159,17 @@ pub struct Line {
 pub fn release_lines(tags: &[String]) -> Vec<Line> {
     let mut lines: Vec<Line> = Vec::new();
     for t in tags {
-        let Ok(v) = semver::Version::parse(t.strip_prefix('v').unwrap_or(t)) else { continue };
+        let Ok(v) = semver::Version::parse(t.strip_prefix('v').unwrap_or(t)) else {
+            continue;
+        };
         if !v.pre.is_empty() {
             continue;
         }
-        let key = if v.major == 0 { format!("0.{}.x", v.minor) } else { format!("{}.x", v.major) };
+        let key = if v.major == 0 {
+            format!("0.{}.x", v.minor)
+        } else {
+            format!("{}.x", v.major)
+        };
         match lines.iter_mut().find(|l| l.line == key) {
             Some(l) if l.latest < v => {
                 l.latest = v;
@@ -152,7 +191,12 @@ pub struct Gathered {
     pub context: Value,
 }
 
-pub fn gather(ws: &Workspace, preset: &str, contact_flag: Option<&str>, supported_flag: Option<usize>) -> Result<Gathered> {
+pub fn gather(
+    ws: &Workspace,
+    preset: &str,
+    contact_flag: Option<&str>,
+    supported_flag: Option<usize>,
+) -> Result<Gathered> {
     let root_manifest = ws.root_manifest();
     let mut policy = Policy::from_metadata(&ws.metadata, &root_manifest)?;
     if let Some(c) = contact_flag {
@@ -169,11 +213,18 @@ pub fn gather(ws: &Workspace, preset: &str, contact_flag: Option<&str>, supporte
     let main = root_pkg.or(first);
     let name = main
         .map(|p| p.name.to_string())
-        .or_else(|| ws.root.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .or_else(|| {
+            ws.root
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        })
         .unwrap_or_else(|| "this project".into());
     let description = main.and_then(|p| p.description.clone());
     let repository = main.and_then(|p| p.repository.clone()).or_else(|| {
-        ws.metadata.workspace_packages().iter().find_map(|p| p.repository.clone())
+        ws.metadata
+            .workspace_packages()
+            .iter()
+            .find_map(|p| p.repository.clone())
     });
     let github = repository.as_deref().and_then(github_repo);
     if policy.contact.is_none() && github.is_none() {
@@ -189,7 +240,12 @@ pub fn gather(ws: &Workspace, preset: &str, contact_flag: Option<&str>, supporte
     let tags: Vec<String> = repo
         .as_ref()
         .and_then(|r| r.tag_names(None).ok())
-        .map(|names| names.iter().filter_map(|n| n.ok().flatten().map(str::to_string)).collect())
+        .map(|names| {
+            names
+                .iter()
+                .filter_map(|n| n.ok().flatten().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default();
     let mut lines = release_lines(&tags);
     if lines.is_empty() {
@@ -206,7 +262,12 @@ pub fn gather(ws: &Workspace, preset: &str, contact_flag: Option<&str>, supporte
         .map(|(i, l)| context! { line => l.line, latest => l.latest.to_string(), supported => i < policy.supported_lines })
         .collect();
 
-    let practices = practices(ws, repo.as_ref(), &policy, lines.first().and_then(|l| l.tag.clone()))?;
+    let practices = practices(
+        ws,
+        repo.as_ref(),
+        &policy,
+        lines.first().and_then(|l| l.tag.clone()),
+    )?;
     let github_ctx = github.as_ref().map(|(o, r)| {
         context! {
             owner => o, repo => r,
@@ -259,7 +320,12 @@ fn practices(
         let name = pol.profile.clone().unwrap_or_else(|| "release".into());
         let cwd = std::env::current_dir()?;
         let home = crate::workspace::cargo_home();
-        let sources = crate::profile::effective::Sources::gather(&root_manifest, &cwd, home.as_deref(), std::env::vars())?;
+        let sources = crate::profile::effective::Sources::gather(
+            &root_manifest,
+            &cwd,
+            home.as_deref(),
+            std::env::vars(),
+        )?;
         let eff = sources.resolve(&name)?;
         // Only the required rules, with no acceptances: the claim is about those exact settings.
         let strict = crate::profile::Policy::default();
@@ -287,13 +353,21 @@ fn practices(
         names.sort();
         (!names.is_empty()).then(|| names.join(", "))
     };
-    let any = deny.is_some() || lockfile || profile.is_some() || signed_tags.is_some() || ci.is_some();
-    Ok(context! { any => any, deny => deny, lockfile => lockfile, profile => profile, signed_tags => signed_tags, ci => ci })
+    let any =
+        deny.is_some() || lockfile || profile.is_some() || signed_tags.is_some() || ci.is_some();
+    Ok(
+        context! { any => any, deny => deny, lockfile => lockfile, profile => profile, signed_tags => signed_tags, ci => ci },
+    )
 }
 
 fn tracked(repo: &git2::Repository, ws: &Workspace, rel: &str) -> bool {
-    let Some(workdir) = repo.workdir() else { return false };
-    let Ok(prefix) = ws.root.strip_prefix(workdir.canonicalize().unwrap_or(workdir.to_path_buf())) else {
+    let Some(workdir) = repo.workdir() else {
+        return false;
+    };
+    let Ok(prefix) = ws
+        .root
+        .strip_prefix(workdir.canonicalize().unwrap_or(workdir.to_path_buf()))
+    else {
         return false;
     };
     let path = prefix.join(rel);
@@ -303,25 +377,38 @@ fn tracked(repo: &git2::Repository, ws: &Workspace, rel: &str) -> bool {
 }
 
 /// The newest release tag, verified against the policy's signing key.
-fn signed_tag(repo: &git2::Repository, ws: &Workspace, key_file: &str, tag: &str) -> Result<Option<Value>> {
+fn signed_tag(
+    repo: &git2::Repository,
+    ws: &Workspace,
+    key_file: &str,
+    tag: &str,
+) -> Result<Option<Value>> {
     let path = ws.root.join(key_file);
     let certs = crate::signer::read_certs(&path)?;
-    let Ok(reference) = repo.find_reference(&format!("refs/tags/{tag}")) else { return Ok(None) };
-    let Some(oid) = reference.target() else { return Ok(None) };
+    let Ok(reference) = repo.find_reference(&format!("refs/tags/{tag}")) else {
+        return Ok(None);
+    };
+    let Some(oid) = reference.target() else {
+        return Ok(None);
+    };
     let odb = repo.odb()?;
     let obj = odb.read(oid)?;
     if obj.kind() != git2::ObjectType::Tag {
         return Ok(None);
     }
-    let Some((payload, sig)) = crate::tag::object::split_signed(obj.data()) else { return Ok(None) };
-    Ok(crate::signer::verify_detached(&certs, payload, sig).ok().map(|good| {
-        context! {
-            tag => tag,
-            fingerprint => good.cert_fingerprint,
-            key_file => key_file,
-            key_file_or_placeholder => key_file,
-        }
-    }))
+    let Some((payload, sig)) = crate::tag::object::split_signed(obj.data()) else {
+        return Ok(None);
+    };
+    Ok(crate::signer::verify_detached(&certs, payload, sig)
+        .ok()
+        .map(|good| {
+            context! {
+                tag => tag,
+                fingerprint => good.cert_fingerprint,
+                key_file => key_file,
+                key_file_or_placeholder => key_file,
+            }
+        }))
 }
 
 #[cfg(test)]
@@ -330,12 +417,24 @@ mod tests {
 
     #[test]
     fn release_lines_group_by_compatibility() {
-        let tags: Vec<String> = ["v0.9.0", "v0.10.1", "0.10.3", "v1.0.0", "v1.4.2", "v2.0.0-rc.1", "junk", "v1.3.9"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let tags: Vec<String> = [
+            "v0.9.0",
+            "v0.10.1",
+            "0.10.3",
+            "v1.0.0",
+            "v1.4.2",
+            "v2.0.0-rc.1",
+            "junk",
+            "v1.3.9",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         let l = release_lines(&tags);
-        let got: Vec<(String, String)> = l.iter().map(|l| (l.line.clone(), l.latest.to_string())).collect();
+        let got: Vec<(String, String)> = l
+            .iter()
+            .map(|l| (l.line.clone(), l.latest.to_string()))
+            .collect();
         assert_eq!(
             got,
             vec![
@@ -349,8 +448,14 @@ mod tests {
 
     #[test]
     fn github_urls_and_emails_are_validated() {
-        assert_eq!(github_repo("https://github.com/o/r.git"), Some(("o".into(), "r".into())));
-        assert_eq!(github_repo("https://github.com/o/r/tree/main"), Some(("o".into(), "r".into())));
+        assert_eq!(
+            github_repo("https://github.com/o/r.git"),
+            Some(("o".into(), "r".into()))
+        );
+        assert_eq!(
+            github_repo("https://github.com/o/r/tree/main"),
+            Some(("o".into(), "r".into()))
+        );
         assert_eq!(github_repo("https://github.com/o|x/r"), None);
         assert_eq!(github_repo("https://gitlab.com/o/r"), None);
         assert!(valid_email("security@example.org"));

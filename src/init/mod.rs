@@ -20,7 +20,12 @@ pub fn run(args: &InitArgs, global: &GlobalArgs) -> Result<u8> {
     if args.harden {
         harden(&ws, args, global)?;
     }
-    let gathered = facts::gather(&ws, &args.preset, args.contact.as_deref(), args.supported_lines)?;
+    let gathered = facts::gather(
+        &ws,
+        &args.preset,
+        args.contact.as_deref(),
+        args.supported_lines,
+    )?;
     let custom = match &args.template {
         Some(p) => Some((
             p.as_path(),
@@ -32,7 +37,10 @@ pub fn run(args: &InitArgs, global: &GlobalArgs) -> Result<u8> {
         None => None,
     };
     let rendered = render::render(&args.preset, custom, &gathered.context)?;
-    let output = args.output.clone().unwrap_or_else(|| ws.root.join("SECURITY.md"));
+    let output = args
+        .output
+        .clone()
+        .unwrap_or_else(|| ws.root.join("SECURITY.md"));
     let shown = ws.relative(&output);
 
     if args.check {
@@ -41,13 +49,19 @@ pub fn run(args: &InitArgs, global: &GlobalArgs) -> Result<u8> {
             return Ok(1);
         };
         if existing != rendered {
-            print!("{}", crate::profile::fix::diff(&existing, &rendered, &shown));
+            print!(
+                "{}",
+                crate::profile::fix::diff(&existing, &rendered, &shown)
+            );
             println!("{shown} is out of date with the project: re-run `cargo secure-release init --force`");
             code = 1;
         }
         let missing = scorecard::missing(&existing);
         if !missing.is_empty() {
-            println!("{shown} would not get full marks on OpenSSF Scorecard's Security-Policy check: {}", missing.join("; "));
+            println!(
+                "{shown} would not get full marks on OpenSSF Scorecard's Security-Policy check: {}",
+                missing.join("; ")
+            );
             code = 1;
         }
         if code == 0 && !global.quiet {
@@ -80,13 +94,18 @@ pub fn run(args: &InitArgs, global: &GlobalArgs) -> Result<u8> {
 fn scaffold_deny(ws: &Workspace, args: &InitArgs, global: &GlobalArgs) -> Result<()> {
     let path: PathBuf = ws.root.join("deny.toml");
     if path.exists() && !args.force && !args.dry_run {
-        return Err(Failure::new(format!("{} already exists; nothing was written", path.display()))
-            .help("pass --force to replace it")
-            .into());
+        return Err(Failure::new(format!(
+            "{} already exists; nothing was written",
+            path.display()
+        ))
+        .help("pass --force to replace it")
+        .into());
     }
     let mut licenses = std::collections::BTreeSet::new();
     for p in &ws.metadata.packages {
-        if p.publish.as_ref().is_some_and(|r| r.is_empty()) && ws.metadata.workspace_members.contains(&p.id) {
+        if p.publish.as_ref().is_some_and(|r| r.is_empty())
+            && ws.metadata.workspace_members.contains(&p.id)
+        {
             continue;
         }
         if let Some(expr) = &p.license {
@@ -145,15 +164,29 @@ allow-registry = ["https://github.com/rust-lang/crates.io-index"]
 
 /// Licenses commonly allowed without review; preferred when an expression offers a choice.
 const PERMISSIVE: &[&str] = &[
-    "MIT", "Apache-2.0", "BSD-2-Clause", "BSD-3-Clause", "ISC", "Zlib", "Unicode-3.0",
-    "Unicode-DFS-2016", "Unlicense", "CC0-1.0", "BSL-1.0", "0BSD", "MIT-0",
+    "MIT",
+    "Apache-2.0",
+    "BSD-2-Clause",
+    "BSD-3-Clause",
+    "ISC",
+    "Zlib",
+    "Unicode-3.0",
+    "Unicode-DFS-2016",
+    "Unlicense",
+    "CC0-1.0",
+    "BSL-1.0",
+    "0BSD",
+    "MIT-0",
 ];
 
 /// The licenses an allow-list needs for one SPDX expression: every term of an `AND`,
 /// one alternative of an `OR` (a permissive one when there is a choice), and
 /// `ID WITH EXCEPTION` kept whole, as cargo-deny matches it.
 pub fn license_ids(expr: &str) -> Vec<String> {
-    let spaced = expr.replace('(', " ( ").replace(')', " ) ").replace('/', " OR ");
+    let spaced = expr
+        .replace('(', " ( ")
+        .replace(')', " ) ")
+        .replace('/', " OR ");
     let tokens: Vec<&str> = spaced.split_whitespace().collect();
     let mut pos = 0;
     let mut out = parse_or(&tokens, &mut pos);
@@ -230,14 +263,25 @@ fn harden(ws: &Workspace, args: &InitArgs, global: &GlobalArgs) -> Result<()> {
             other => kept.push(format!("`{}` (set by {other})", key.name())),
         }
     }
-    let new = profile::fix::apply(&sources.manifest.text, &root_manifest.display().to_string(), &name, &changes)?;
+    let new = profile::fix::apply(
+        &sources.manifest.text,
+        &root_manifest.display().to_string(),
+        &name,
+        &changes,
+    )?;
     if args.dry_run {
-        print!("{}", profile::fix::diff(&sources.manifest.text, &new, "Cargo.toml"));
+        print!(
+            "{}",
+            profile::fix::diff(&sources.manifest.text, &new, "Cargo.toml")
+        );
     } else if new != sources.manifest.text {
         crate::fsutil::write_atomic(&root_manifest, &new)?;
         if !global.quiet {
             let keys: Vec<_> = changes.iter().map(|(k, _)| k.name()).collect();
-            eprintln!("hardened [profile.{name}] in Cargo.toml: {}", keys.join(", "));
+            eprintln!(
+                "hardened [profile.{name}] in Cargo.toml: {}",
+                keys.join(", ")
+            );
         }
     }
     if !kept.is_empty() && !global.quiet {
@@ -255,7 +299,10 @@ mod tests {
     fn license_ids_from_expressions() {
         assert_eq!(super::license_ids("MIT OR Apache-2.0"), ["MIT"]);
         assert_eq!(super::license_ids("GPL-3.0-only OR MIT"), ["MIT"]);
-        assert_eq!(super::license_ids("LGPL-2.0-or-later OR GPL-2.0-only"), ["LGPL-2.0-or-later"]);
+        assert_eq!(
+            super::license_ids("LGPL-2.0-or-later OR GPL-2.0-only"),
+            ["LGPL-2.0-or-later"]
+        );
         assert_eq!(
             super::license_ids("(MIT OR Apache-2.0) AND Unicode-3.0"),
             ["MIT", "Unicode-3.0"]

@@ -7,19 +7,58 @@ use minijinja::{Environment, Value};
 
 /// (name, source) of every embedded template.
 const TEMPLATES: &[(&str, &str)] = &[
-    ("SECURITY.minimal.md", include_str!("../../templates/SECURITY.minimal.md")),
-    ("SECURITY.standard.md", include_str!("../../templates/SECURITY.standard.md")),
-    ("SECURITY.full.md", include_str!("../../templates/SECURITY.full.md")),
-    ("partials/header.md", include_str!("../../templates/partials/header.md")),
-    ("partials/supported.md", include_str!("../../templates/partials/supported.md")),
-    ("partials/reporting.md", include_str!("../../templates/partials/reporting.md")),
-    ("partials/response.md", include_str!("../../templates/partials/response.md")),
-    ("partials/disclosure.md", include_str!("../../templates/partials/disclosure.md")),
-    ("partials/practices.md", include_str!("../../templates/partials/practices.md")),
-    ("partials/scope.md", include_str!("../../templates/partials/scope.md")),
-    ("partials/safe_harbor.md", include_str!("../../templates/partials/safe_harbor.md")),
-    ("partials/team.md", include_str!("../../templates/partials/team.md")),
-    ("partials/threat_model.md", include_str!("../../templates/partials/threat_model.md")),
+    (
+        "SECURITY.minimal.md",
+        include_str!("../../templates/SECURITY.minimal.md"),
+    ),
+    (
+        "SECURITY.standard.md",
+        include_str!("../../templates/SECURITY.standard.md"),
+    ),
+    (
+        "SECURITY.full.md",
+        include_str!("../../templates/SECURITY.full.md"),
+    ),
+    (
+        "partials/header.md",
+        include_str!("../../templates/partials/header.md"),
+    ),
+    (
+        "partials/supported.md",
+        include_str!("../../templates/partials/supported.md"),
+    ),
+    (
+        "partials/reporting.md",
+        include_str!("../../templates/partials/reporting.md"),
+    ),
+    (
+        "partials/response.md",
+        include_str!("../../templates/partials/response.md"),
+    ),
+    (
+        "partials/disclosure.md",
+        include_str!("../../templates/partials/disclosure.md"),
+    ),
+    (
+        "partials/practices.md",
+        include_str!("../../templates/partials/practices.md"),
+    ),
+    (
+        "partials/scope.md",
+        include_str!("../../templates/partials/scope.md"),
+    ),
+    (
+        "partials/safe_harbor.md",
+        include_str!("../../templates/partials/safe_harbor.md"),
+    ),
+    (
+        "partials/team.md",
+        include_str!("../../templates/partials/team.md"),
+    ),
+    (
+        "partials/threat_model.md",
+        include_str!("../../templates/partials/threat_model.md"),
+    ),
 ];
 
 /// Escapes text for GitHub-flavoured Markdown: no markup, no HTML, no table breaks,
@@ -59,34 +98,51 @@ fn environment() -> Environment<'static> {
         }
     });
     for (name, src) in TEMPLATES {
-        env.add_template(name, src).expect("embedded templates are valid");
+        env.add_template(name, src)
+            .expect("embedded templates are valid");
     }
     env
 }
 
 /// Renders a preset (`minimal`, `standard`, `full`) or a user template file.
-pub fn render(preset: &str, custom: Option<(&std::path::Path, String)>, ctx: &Value) -> Result<String> {
+pub fn render(
+    preset: &str,
+    custom: Option<(&std::path::Path, String)>,
+    ctx: &Value,
+) -> Result<String> {
     let mut env = environment();
     let name = match custom {
         Some((path, text)) => {
-            env.add_template_owned("custom", text).map_err(|e| template_error(path, &e))?;
-            let tmpl = env.get_template("custom").map_err(|e| template_error(path, &e))?;
-            return Ok(tidy(&tmpl.render(ctx).map_err(|e| template_error(path, &e))?));
+            env.add_template_owned("custom", text)
+                .map_err(|e| template_error(path, &e))?;
+            let tmpl = env
+                .get_template("custom")
+                .map_err(|e| template_error(path, &e))?;
+            return Ok(tidy(
+                &tmpl.render(ctx).map_err(|e| template_error(path, &e))?,
+            ));
         }
         None => format!("SECURITY.{preset}.md"),
     };
     let tmpl = env.get_template(&name).map_err(|_| {
-        Failure::new(format!("unknown preset `{preset}`")).help("use --preset minimal, standard or full")
+        Failure::new(format!("unknown preset `{preset}`"))
+            .help("use --preset minimal, standard or full")
     })?;
-    let out = tmpl.render(ctx).map_err(|e| Failure::new(format!("template {name} failed: {e:#}")))?;
+    let out = tmpl
+        .render(ctx)
+        .map_err(|e| Failure::new(format!("template {name} failed: {e:#}")))?;
     Ok(tidy(&out))
 }
 
 fn template_error(path: &std::path::Path, e: &minijinja::Error) -> anyhow::Error {
     let line = e.line().map(|l| format!(":{l}")).unwrap_or_default();
-    Failure::new(format!("{}{line}: template error: {}", path.display(), e.detail().unwrap_or(&e.to_string())))
-        .help("fix the template (minijinja syntax, https://docs.rs/minijinja)")
-        .into()
+    Failure::new(format!(
+        "{}{line}: template error: {}",
+        path.display(),
+        e.detail().unwrap_or(&e.to_string())
+    ))
+    .help("fix the template (minijinja syntax, https://docs.rs/minijinja)")
+    .into()
 }
 
 /// One blank line at most between blocks, no trailing spaces, one final newline.
