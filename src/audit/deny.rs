@@ -230,7 +230,11 @@ pub struct CheckInputs<'a> {
 }
 
 /// Runs the four cargo-deny checks in parallel and converts their diagnostics.
-pub fn run_checks(inputs: CheckInputs<'_>, files: &mut Files) -> Result<Vec<Finding>> {
+pub fn run_checks(
+    inputs: CheckInputs<'_>,
+    files: &mut Files,
+    progress: &crate::progress::Progress,
+) -> Result<Vec<Finding>> {
     let CheckInputs {
         ws,
         cfg,
@@ -242,6 +246,7 @@ pub fn run_checks(inputs: CheckInputs<'_>, files: &mut Files) -> Result<Vec<Find
     let root = ws.root.to_string_lossy().into_owned();
     let krate_spans = diag::KrateSpans::synthesize(krates, &root, files);
 
+    progress.step("Gathering licenses");
     let license_summary = if judge_licenses {
         let store = licenses::LicenseStore::from_cache()
             .context("could not load the SPDX license store")?;
@@ -253,6 +258,7 @@ pub fn run_checks(inputs: CheckInputs<'_>, files: &mut Files) -> Result<Vec<Find
         None
     };
 
+    progress.step("Checking advisories, licenses, bans and sources");
     let (tx, rx) = crossbeam_channel::unbounded::<Pack>();
     let files_ref: &Files = files;
     let sink = |tx: &crossbeam_channel::Sender<Pack>| diag::ErrorSink {

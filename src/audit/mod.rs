@@ -28,7 +28,7 @@ impl AuditReport {
 }
 
 pub fn run(args: &AuditArgs, global: &GlobalArgs) -> Result<u8> {
-    let progress = Progress::new(global.quiet);
+    let progress = Progress::new(global.quiet, global.verbose);
     progress.step("Reading the workspace (cargo metadata)");
     let ws = Workspace::load(&args.check.manifest)?;
     let fix = match (args.fix, args.dry_run) {
@@ -79,6 +79,7 @@ pub fn audit(
         None => deny::find_config(&ws.manifest_path),
     };
     // The profile check is cheap and --fix must not wait on the advisory database.
+    progress.step("Checking the release profile");
     let profile_findings = profile_step::run(ws, &selected, args, fix)?;
 
     let mut files = cargo_deny::diag::Files::new();
@@ -90,7 +91,7 @@ pub fn audit(
         None => advisory_db::load_configured(&cfg.advisories, args.manifest.offline())?,
     };
 
-    progress.step("Checking advisories, licenses, bans and sources");
+    progress.step("Building the dependency graph");
     let krates = deny::build_krates(ws, &cfg, &selected, all_selected)?;
     let max_staleness_days = cfg.advisories.maximum_db_staleness.value.as_secs() / 86_400;
     let deny_ignores = cfg.ignored.clone();
@@ -110,6 +111,7 @@ pub fn audit(
             judge_licenses: has_config,
         },
         &mut files,
+        progress,
     )?;
     found.extend(deny::lockfile_only_advisories(
         &lockfile,
@@ -118,6 +120,7 @@ pub fn audit(
         &deny_ignores,
     ));
 
+    progress.step("Classifying how vulnerable packages are reached");
     annotate_reach(ws, &selected, &mut found);
     found.extend(profile_findings);
 

@@ -13,7 +13,7 @@ use object::Ident;
 use sha2::Digest;
 
 pub fn run(args: &TagArgs, global: &GlobalArgs) -> Result<u8> {
-    let progress = Progress::new(global.quiet);
+    let progress = Progress::new(global.quiet, global.verbose);
     progress.step("Reading the workspace (cargo metadata)");
     let ws = Workspace::load(&args.check.manifest)?;
     let pkg = released_package(&ws, &args.check.manifest.packages)?;
