@@ -91,16 +91,17 @@ pub fn load_configured(cfg: &advisories::cfg::ValidConfig, offline: bool) -> Res
             Ok(Ok(db)) => db,
             Ok(Err(err)) => {
                 let mode = if offline {
-                    "from the cache (offline)"
+                    " from the cache (offline)"
                 } else {
                     ""
                 };
+                // The cause chain only: anyhow's Debug form would add a backtrace.
+                let causes: Vec<String> = err.chain().skip(1).map(|c| c.to_string()).collect();
                 return Err(Failure::new(format!(
-                    "could not load advisory database {url} {mode}: {}",
-                    first_line(&format!("{err:#}"))
+                    "could not load advisory database {url}{mode}: {err}"
                 ))
                 .help(NO_DB_HELP)
-                .detail(format!("{err:?}"))
+                .detail(causes.join("\n"))
                 .into());
             }
             Err(panic) => {

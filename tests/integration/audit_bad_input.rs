@@ -186,3 +186,37 @@ fn missing_explicit_config_is_an_error() {
     assert_clean_error(&err);
     assert!(err.contains("nope.toml does not exist"), "{err}");
 }
+
+#[test]
+fn no_advisory_database_offline_names_the_flags_without_a_backtrace() {
+    let f = Fixture::new("nodb", "[dependencies]\n").lock();
+    let empty = tempfile::TempDir::new().unwrap();
+    f.write(
+        "deny.toml",
+        &format!(
+            "[advisories]\ndb-path = \"{}\"\n\n[licenses]\nallow = [\"MIT\"]\n",
+            empty.path().display()
+        ),
+    );
+    let (_, err) = run(
+        bin()
+            .current_dir(f.path())
+            .args(["audit", "--offline"])
+            .env("RUST_BACKTRACE", "1"),
+        2,
+    );
+    assert_clean_error(&err);
+    let first = err.lines().next().unwrap();
+    assert!(
+        first.contains("could not load advisory database") && first.contains("(offline)"),
+        "{first}"
+    );
+    assert!(
+        err.contains("--advisory-db") && err.contains("--offline"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("Stack backtrace") && !err.contains("backtrace.rs"),
+        "{err}"
+    );
+}
