@@ -15,7 +15,7 @@ pub struct LockedPackage {
     pub line: usize,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Lockfile {
     pub packages: Vec<LockedPackage>,
 }

@@ -20,6 +20,11 @@ impl Workspace {
     /// the audit must never create or rewrite the project's lockfile.
     pub fn load(args: &ManifestArgs) -> Result<Self> {
         let manifest_path = resolve_manifest_path(args.manifest_path.as_deref())?;
+        Self::load_resolved(args, manifest_path)
+    }
+
+    /// As `load`, for a manifest path already resolved with `resolve_manifest_path`.
+    pub fn load_resolved(args: &ManifestArgs, manifest_path: PathBuf) -> Result<Self> {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let mut cmd = Command::new(cargo);
         cmd.args([

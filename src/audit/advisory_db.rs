@@ -128,10 +128,6 @@ pub fn load_configured(cfg: &advisories::cfg::ValidConfig, offline: bool) -> Res
     })
 }
 
-fn first_line(s: &str) -> &str {
-    s.lines().next().unwrap_or(s)
-}
-
 fn describe(
     db: &advisories::db::Database,
     path: &Path,

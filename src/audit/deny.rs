@@ -226,7 +226,10 @@ pub struct CheckInputs<'a> {
     pub krates: &'a cargo_deny::Krates,
     pub dbs: Option<&'a advisories::DbSet>,
     pub lockfile: &'a Lockfile,
-    pub judge_licenses: bool,
+    /// Loaded only when licenses are judged (the project has a deny.toml).
+    pub license_store: Option<licenses::LicenseStore>,
+    /// Yanked lookups prefetched from Cargo.lock (crates.io only).
+    pub yanked: Option<std::collections::HashMap<String, advisories::Entry>>,
 }
 
 /// Runs the four cargo-deny checks in parallel and converts their diagnostics.
@@ -241,22 +244,19 @@ pub fn run_checks(
         krates,
         dbs,
         lockfile,
-        judge_licenses,
+        license_store,
+        yanked,
     } = inputs;
     let root = ws.root.to_string_lossy().into_owned();
     let krate_spans = diag::KrateSpans::synthesize(krates, &root, files);
 
     progress.step("Gathering licenses");
-    let license_summary = if judge_licenses {
-        let store = licenses::LicenseStore::from_cache()
-            .context("could not load the SPDX license store")?;
+    let license_summary = license_store.map(|store| {
         let gatherer = licenses::Gatherer::default()
             .with_store(std::sync::Arc::new(store))
             .with_confidence_threshold(cfg.licenses.confidence_threshold);
-        Some(gatherer.gather(krates, files, &cfg.licenses))
-    } else {
-        None
-    };
+        gatherer.gather(krates, files, &cfg.licenses)
+    });
 
     progress.step("Checking advisories, licenses, bans and sources");
     let (tx, rx) = crossbeam_channel::unbounded::<Pack>();
@@ -302,9 +302,10 @@ pub fn run_checks(
                 let cargo_home = cargo_home.clone();
                 s.spawn(move || {
                     let indices = match (&cargo_home, actx.cfg.disable_yank_checking) {
-                        (Some(home), false) => {
-                            Some(advisories::Indices::load(krates, home.clone()))
-                        }
+                        (Some(home), false) => Some(
+                            prebuilt_indices(krates, yanked.as_ref())
+                                .unwrap_or_else(|| advisories::Indices::load(krates, home.clone())),
+                        ),
                         _ => None,
                     };
                     advisories::check(
@@ -353,6 +354,35 @@ pub fn run_checks(
         }
     }
     Ok(out)
+}
+
+/// cargo-deny's yanked-lookup table, built from lookups made before the graph
+/// existed. None (so cargo-deny loads it itself) unless every registry crate is from
+/// crates.io and was looked up cleanly.
+fn prebuilt_indices<'k>(
+    krates: &'k cargo_deny::Krates,
+    yanked: Option<&std::collections::HashMap<String, advisories::Entry>>,
+) -> Option<advisories::Indices<'k>> {
+    let yanked = yanked?;
+    let mut cache = std::collections::BTreeMap::new();
+    for k in krates.krates() {
+        let Some(src) = k.source.as_ref().filter(|s| s.is_registry()) else {
+            continue;
+        };
+        if !matches!(src, cargo_deny::Source::CratesIo(_)) {
+            return None;
+        }
+        match yanked.get(&k.name) {
+            Some(e @ advisories::Entry::Map(_)) => {
+                cache.insert((k.name.as_str(), src), e.clone());
+            }
+            _ => return None,
+        }
+    }
+    Some(advisories::Indices {
+        indices: Vec::new(),
+        cache,
+    })
 }
 
 fn cargo_home() -> Option<cargo_deny::PathBuf> {

@@ -2,6 +2,7 @@
 
 pub mod advisory_db;
 pub mod deny;
+pub mod prefetch;
 mod profile_step;
 
 use crate::cli::{AuditArgs, CheckArgs, Format, GlobalArgs};
@@ -30,7 +31,11 @@ impl AuditReport {
 pub fn run(args: &AuditArgs, global: &GlobalArgs) -> Result<u8> {
     let progress = Progress::new(global.quiet, global.verbose);
     progress.step("Reading the workspace (cargo metadata)");
-    let ws = Workspace::load(&args.check.manifest)?;
+    let manifest =
+        crate::workspace::resolve_manifest_path(args.check.manifest.manifest_path.as_deref())?;
+    let pre = prefetch::Prefetch::start(&args.check, &manifest);
+    // cargo's own error comes first: it is usually the one to fix first.
+    let ws = Workspace::load_resolved(&args.check.manifest, manifest)?;
     let fix = match (args.fix, args.dry_run) {
         (false, _) => Fix::No,
         (true, false) => Fix::Write,
@@ -38,7 +43,7 @@ pub fn run(args: &AuditArgs, global: &GlobalArgs) -> Result<u8> {
             diff_to_stdout: args.format == Format::Human,
         },
     };
-    let report = audit(&ws, &args.check, fix, &progress)?;
+    let report = audit(&ws, &args.check, pre, fix, &progress)?;
     progress.finish();
     crate::output::emit(&report, args.format, args.output.as_deref(), global)?;
     Ok(if report.has_errors() { 1 } else { 0 })
@@ -56,39 +61,39 @@ pub enum Fix {
 pub fn audit(
     ws: &Workspace,
     args: &CheckArgs,
+    pre: prefetch::Prefetch,
     fix: Fix,
     progress: &Progress,
 ) -> Result<AuditReport> {
     let selected = ws.selected_members(&args.manifest.packages)?;
     let all_selected = args.manifest.packages.is_empty();
-    let lockfile = Lockfile::read(&ws.lockfile_path()).map_err(|e| {
-        Failure::new(format!(
-            "could not read {}: {e}",
-            ws.lockfile_path().display()
-        ))
-        .help("run `cargo generate-lockfile` and commit Cargo.lock")
-    })?;
 
-    let config_path = match &args.config {
-        Some(p) if !p.is_file() => {
-            return Err(Failure::new(format!("cargo-deny config {} does not exist", p.display()))
-                .help("pass --config with the path of your deny.toml, or drop it to use deny.toml found in the project")
-                .into())
-        }
-        Some(p) => Some(p.clone()),
-        None => deny::find_config(&ws.manifest_path),
-    };
     // The profile check is cheap and --fix must not wait on the advisory database.
     progress.step("Checking the release profile");
     let profile_findings = profile_step::run(ws, &selected, args, fix)?;
 
-    let mut files = cargo_deny::diag::Files::new();
-    let cfg = deny::load_config(config_path.as_deref(), &mut files)?;
-
     progress.step("Loading the advisory database");
-    let db = match &args.advisory_db {
-        Some(dir) => advisory_db::open_dir(dir)?,
-        None => advisory_db::load_configured(&cfg.advisories, args.manifest.offline())?,
+    let prefetch::Prefetched {
+        mut files,
+        cfg,
+        db,
+        license_store,
+        lockfile: early_lock,
+        yanked,
+    } = pre.wait()?;
+    // Cargo.lock was read early from a guessed location; keep it only if the guess was right.
+    let (lockfile, yanked) = match early_lock {
+        Some((path, lock)) if path == ws.lockfile_path() => (lock, yanked),
+        _ => {
+            let lock = Lockfile::read(&ws.lockfile_path()).map_err(|e| {
+                Failure::new(format!(
+                    "could not read {}: {e}",
+                    ws.lockfile_path().display()
+                ))
+                .help("run `cargo generate-lockfile` and commit Cargo.lock")
+            })?;
+            (lock, None)
+        }
     };
 
     progress.step("Building the dependency graph");
@@ -108,7 +113,8 @@ pub fn audit(
             krates: &krates,
             dbs: Some(&db.set),
             lockfile: &lockfile,
-            judge_licenses: has_config,
+            license_store,
+            yanked,
         },
         &mut files,
         progress,

@@ -15,7 +15,10 @@ use sha2::Digest;
 pub fn run(args: &TagArgs, global: &GlobalArgs) -> Result<u8> {
     let progress = Progress::new(global.quiet, global.verbose);
     progress.step("Reading the workspace (cargo metadata)");
-    let ws = Workspace::load(&args.check.manifest)?;
+    let manifest =
+        crate::workspace::resolve_manifest_path(args.check.manifest.manifest_path.as_deref())?;
+    let pre = (!args.no_audit).then(|| audit::prefetch::Prefetch::start(&args.check, &manifest));
+    let ws = Workspace::load_resolved(&args.check.manifest, manifest)?;
     let pkg = released_package(&ws, &args.check.manifest.packages)?;
     let version = pkg.version.to_string();
     let name = match &args.name {
@@ -91,22 +94,23 @@ pub fn run(args: &TagArgs, global: &GlobalArgs) -> Result<u8> {
         .help("commit first")
     })?;
 
-    let report = if args.no_audit {
-        None
-    } else {
-        progress.step("Auditing the release");
-        let report = audit::audit(&ws, &args.check, Fix::No, &progress)?;
-        if report.has_errors() {
-            progress.finish();
-            let mut err = Vec::new();
-            crate::output::human::render(&report, &mut err, false, 0)?;
-            eprint!("{}", String::from_utf8_lossy(&err));
-            return Err(Failure::new(format!("the release audit has error findings; tag `{name}` was not created"))
+    let report = match pre {
+        None => None,
+        Some(pre) => {
+            progress.step("Auditing the release");
+            let report = audit::audit(&ws, &args.check, pre, Fix::No, &progress)?;
+            if report.has_errors() {
+                progress.finish();
+                let mut err = Vec::new();
+                crate::output::human::render(&report, &mut err, false, 0)?;
+                eprint!("{}", String::from_utf8_lossy(&err));
+                return Err(Failure::new(format!("the release audit has error findings; tag `{name}` was not created"))
                 .help("fix the findings above, or pass --no-audit to tag anyway (the tag message will say so)")
                 .refusal()
                 .into());
+            }
+            Some(report)
         }
-        Some(report)
     };
 
     let tagger = tagger(&config)?;
