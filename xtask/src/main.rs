@@ -2,6 +2,7 @@
 
 use std::process::{Command, ExitCode};
 
+mod bench;
 mod bench_tag;
 
 const USAGE: &str = "usage: cargo xtask <ci|fmt|lint|test|bench-tag>
@@ -9,15 +10,21 @@ const USAGE: &str = "usage: cargo xtask <ci|fmt|lint|test|bench-tag>
   fmt        cargo fmt --check
   lint       cargo clippy --workspace --all-targets -- -D warnings
   test       cargo test --workspace
+  bench      audit speed on xtask/bench-workspace vs cargo metadata and cargo deny check
   bench-tag  median time to create a signed tag: ours vs `git tag -s` with gpg";
 
 fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();
-    if task == "bench-tag" {
-        return match bench_tag::run() {
+    let bench: Option<fn() -> Result<(), String>> = match task.as_str() {
+        "bench" => Some(bench::run),
+        "bench-tag" => Some(bench_tag::run),
+        _ => None,
+    };
+    if let Some(bench) = bench {
+        return match bench() {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                eprintln!("xtask bench-tag: {e}");
+                eprintln!("xtask {task}: {e}");
                 ExitCode::FAILURE
             }
         };

@@ -1,0 +1,226 @@
+//! `cargo xtask bench`: the audit on the committed 600+-package workspace
+//! (xtask/bench-workspace) against bare `cargo metadata` and `cargo deny check`,
+//! interleaved runs, medians and peak RSS (via /usr/bin/time when present).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const RUNS: usize = 7;
+
+/// One run: wall time and peak RSS in KiB (when measurable).
+type Sample = (Duration, Option<u64>);
+
+const DENY_TOML: &str = r#"[licenses]
+allow = ["MIT", "Apache-2.0", "Apache-2.0 WITH LLVM-exception", "BSD-2-Clause", "BSD-3-Clause",
+         "ISC", "Unicode-3.0", "Zlib", "MPL-2.0", "CC0-1.0", "Unlicense", "BSL-1.0", "CDLA-Permissive-2.0"]
+"#;
+
+pub fn run() -> Result<(), String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let ws = root.join("xtask/bench-workspace");
+    let db = root.join("../shared/advisory-db");
+    if !db.join("crates").is_dir() {
+        return Err(format!("no advisory database at {}", db.display()));
+    }
+    eprintln!("xtask bench: building cargo-secure-release (release)");
+    check(
+        Command::new(&cargo)
+            .args(["build", "--release", "--bin", "cargo-secure-release"])
+            .current_dir(&root),
+    )?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let ours = target.join("release/cargo-secure-release");
+    if Command::new(&cargo)
+        .args(["deny", "--version"])
+        .output()
+        .map(|o| !o.status.success())
+        .unwrap_or(true)
+    {
+        eprintln!("xtask bench: installing cargo-deny 0.20.2");
+        check(Command::new(&cargo).args(["install", "--locked", "cargo-deny@0.20.2"]))?;
+    }
+    eprintln!("xtask bench: fetching the workspace's crates");
+    check(
+        Command::new(&cargo)
+            .args(["fetch", "--locked"])
+            .current_dir(&ws),
+    )?;
+    let tmp = std::env::temp_dir().join(format!("csr-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).map_err(|e| e.to_string())?;
+    let deny = tmp.join("deny.toml");
+    std::fs::write(&deny, DENY_TOML).map_err(|e| e.to_string())?;
+    // cargo-deny wants its DB as a git checkout under db-path; give it a committed copy.
+    let deny_db_root = tmp.join("dbs");
+    let deny_db = deny_db_root.join("advisory-db");
+    copy_dir(&db, &deny_db)?;
+    for args in [
+        &["init", "-q"][..],
+        &["add", "-A"],
+        &[
+            "-c",
+            "user.name=b",
+            "-c",
+            "user.email=b@b",
+            "commit",
+            "-qm",
+            "snapshot",
+        ],
+    ] {
+        check(Command::new("git").args(args).current_dir(&deny_db))?;
+    }
+    let deny_cfg = tmp.join("deny-bench.toml");
+    std::fs::write(
+        &deny_cfg,
+        format!(
+            "{DENY_TOML}\n[advisories]\ndb-path = \"{}\"\ndb-urls = [\"file://{}\"]\nmaximum-db-staleness = \"P3650D\"\n",
+            deny_db_root.display(),
+            deny_db.display()
+        ),
+    )
+    .map_err(|e| e.to_string())?;
+
+    let metadata = |c: &mut Command| {
+        c.arg(&cargo)
+            .args([
+                "metadata",
+                "--format-version",
+                "1",
+                "--all-features",
+                "--locked",
+                "--offline",
+            ])
+            .current_dir(&ws);
+    };
+    let ours_cmd = |c: &mut Command| {
+        c.arg(&ours)
+            .args([
+                "audit",
+                "-q",
+                "--format",
+                "json",
+                "--offline",
+                "--advisory-db",
+            ])
+            .arg(&db)
+            .arg("--config")
+            .arg(&deny)
+            .current_dir(&ws);
+    };
+    let deny_cmd = |c: &mut Command| {
+        c.arg(&cargo)
+            .args([
+                "deny",
+                "--offline",
+                "--log-level",
+                "error",
+                "--manifest-path",
+            ])
+            .arg(ws.join("Cargo.toml"))
+            .args(["check", "--config"])
+            .arg(&deny_cfg);
+    };
+    let mut samples: Vec<(&str, Vec<Sample>)> = vec![
+        ("cargo metadata", vec![]),
+        ("cargo secure-release audit", vec![]),
+        ("cargo deny check", vec![]),
+    ];
+    for i in 0..RUNS + 1 {
+        for (n, build) in [&metadata as &dyn Fn(&mut Command), &ours_cmd, &deny_cmd]
+            .into_iter()
+            .enumerate()
+        {
+            let r = timed(build)?;
+            if i > 0 {
+                samples[n].1.push(r); // the first round only warms the page cache
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+    let packages = std::fs::read_to_string(ws.join("Cargo.lock"))
+        .map_err(|e| e.to_string())?
+        .matches("[[package]]")
+        .count();
+    println!("benchmark workspace: {packages} packages, median of {RUNS} interleaved runs (after one warm-up round)");
+    println!("| command | median wall time | peak RSS |");
+    println!("|---|---|---|");
+    let mut med = Vec::new();
+    for (name, s) in &mut samples {
+        s.sort_by_key(|x| x.0);
+        let d = s[s.len() / 2].0;
+        let peak = s.iter().filter_map(|x| x.1).max();
+        med.push(d);
+        println!(
+            "| {name} | {:.0} ms | {} |",
+            d.as_secs_f64() * 1e3,
+            peak.map(|k| format!("{} MiB", k / 1024))
+                .unwrap_or_else(|| "n/a".into())
+        );
+    }
+    println!(
+        "ours / cargo metadata: {:.2} (target <= 1.3)",
+        med[1].as_secs_f64() / med[0].as_secs_f64()
+    );
+    println!(
+        "ours / cargo deny check: {:.2} (target <= 0.5)",
+        med[1].as_secs_f64() / med[2].as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Runs the command (under /usr/bin/time for peak RSS when available); exit codes 0 and 1 are results.
+fn timed(build: &dyn Fn(&mut Command)) -> Result<Sample, String> {
+    let time = Path::new("/usr/bin/time");
+    let mut c = if time.exists() {
+        let mut c = Command::new(time);
+        c.args(["-f", "csr-rss %M"]);
+        c
+    } else {
+        Command::new("env")
+    };
+    build(&mut c);
+    let start = Instant::now();
+    let out = c.output().map_err(|e| e.to_string())?;
+    let elapsed = start.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    match out.status.code() {
+        Some(0) | Some(1) => {}
+        _ => return Err(format!("{c:?} failed: {stderr}")),
+    }
+    let rss = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("csr-rss ")?.trim().parse().ok());
+    Ok((elapsed, rss))
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(to).map_err(|e| e.to_string())?;
+    for e in std::fs::read_dir(from).map_err(|e| e.to_string())? {
+        let e = e.map_err(|e| e.to_string())?;
+        let dest = to.join(e.file_name());
+        if e.file_type().map_err(|e| e.to_string())?.is_dir() {
+            copy_dir(&e.path(), &dest)?;
+        } else {
+            std::fs::copy(e.path(), &dest).map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
+}
+
+fn check(cmd: &mut Command) -> Result<(), String> {
+    let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{cmd:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
