@@ -53,10 +53,14 @@ impl Workspace {
     }
 
     pub fn from_json(json: &[u8], manifest_path: PathBuf) -> Result<Self> {
-        let metadata: cargo_metadata::Metadata =
-            serde_json::from_slice(json).context("could not parse `cargo metadata` output")?;
-        let krates_metadata: krates::cm::Metadata =
-            serde_json::from_slice(json).context("could not parse `cargo metadata` output")?;
+        // Two independent parses of the same bytes: one per core.
+        let (metadata, krates_metadata) = std::thread::scope(|s| {
+            let k = s.spawn(|| serde_json::from_slice::<krates::cm::Metadata>(json));
+            let m = serde_json::from_slice::<cargo_metadata::Metadata>(json);
+            (m, k.join().expect("JSON parsing does not panic"))
+        });
+        let metadata = metadata.context("could not parse `cargo metadata` output")?;
+        let krates_metadata = krates_metadata.context("could not parse `cargo metadata` output")?;
         let root = metadata.workspace_root.clone().into_std_path_buf();
         Ok(Self {
             metadata,
