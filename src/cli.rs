@@ -144,6 +144,9 @@ pub struct CheckArgs {
     /// The profile being released (default: the policy's `name`, else `release`)
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
+    /// Neither read nor write the findings cache (~/.cache/cargo-secure-release)
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 #[derive(Debug, Args, Clone, Default)]

@@ -1,9 +1,9 @@
 //! The one findings model that every output format renders.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Check {
     Advisories,
@@ -40,7 +40,7 @@ impl fmt::Display for Check {
 }
 
 /// Ordered so that `max()` over findings gives the worst one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Note,
@@ -59,7 +59,7 @@ impl Severity {
 }
 
 /// A place in a file of the project that a finding points at.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Location {
     /// Path relative to the workspace root where possible.
     pub file: String,
@@ -67,7 +67,7 @@ pub struct Location {
     pub line: Option<usize>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     pub check: Check,
     /// Stable machine code: cargo-deny's diagnostic code, or the Cargo key for profile findings.
@@ -87,7 +87,7 @@ pub struct Finding {
     pub ignored: Option<Ignored>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ignored {
     pub reason: String,
     /// YYYY-MM-DD after which the ignore no longer applies.

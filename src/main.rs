@@ -1,6 +1,7 @@
 //! `cargo-secure-release`: parse the command line, dispatch, map the outcome to an exit code.
 
 mod audit;
+mod cache;
 mod cli;
 mod error;
 mod findings;

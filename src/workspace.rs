@@ -4,6 +4,7 @@
 use crate::cli::ManifestArgs;
 use crate::error::Failure;
 use anyhow::{Context, Result};
+use sha2::Digest;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -12,6 +13,8 @@ pub struct Workspace {
     pub krates_metadata: krates::cm::Metadata,
     pub root: PathBuf,
     pub manifest_path: PathBuf,
+    /// SHA-256 of the `cargo metadata` JSON, for cache keys.
+    pub metadata_hash: [u8; 32],
 }
 
 impl Workspace {
@@ -53,11 +56,15 @@ impl Workspace {
     }
 
     pub fn from_json(json: &[u8], manifest_path: PathBuf) -> Result<Self> {
-        // Two independent parses of the same bytes: one per core.
-        let (metadata, krates_metadata) = std::thread::scope(|s| {
-            let k = s.spawn(|| serde_json::from_slice::<krates::cm::Metadata>(json));
+        // Two independent parses of the same bytes (and its hash): one per core.
+        let (metadata, krates_metadata, metadata_hash) = std::thread::scope(|s| {
+            let k = s.spawn(|| {
+                let hash: [u8; 32] = sha2::Sha256::digest(json).into();
+                (serde_json::from_slice::<krates::cm::Metadata>(json), hash)
+            });
             let m = serde_json::from_slice::<cargo_metadata::Metadata>(json);
-            (m, k.join().expect("JSON parsing does not panic"))
+            let (k, hash) = k.join().expect("JSON parsing does not panic");
+            (m, k, hash)
         });
         let metadata = metadata.context("could not parse `cargo metadata` output")?;
         let krates_metadata = krates_metadata.context("could not parse `cargo metadata` output")?;
@@ -67,6 +74,7 @@ impl Workspace {
             krates_metadata,
             root,
             manifest_path,
+            metadata_hash,
         })
     }
 

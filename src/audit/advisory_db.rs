@@ -8,7 +8,7 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 
 /// What the report says about the database the audit used.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct DbInfo {
     pub path: String,
     pub url: Option<String>,
@@ -68,16 +68,36 @@ pub fn open_dir(dir: &Path) -> Result<LoadedDb> {
     })
 }
 
+/// The part of deny.toml's `[advisories]` that says where the databases are.
+#[derive(Clone)]
+pub struct DbSpec {
+    pub urls: Vec<url::Url>,
+    pub db_path: cargo_deny::PathBuf,
+    pub max_staleness: std::time::Duration,
+    pub git_cli: bool,
+}
+
+impl DbSpec {
+    pub fn from_config(cfg: &advisories::cfg::ValidConfig) -> DbSpec {
+        DbSpec {
+            urls: cfg.db_urls.iter().map(|u| u.value.clone()).collect(),
+            db_path: cfg.db_path.clone(),
+            max_staleness: cfg.maximum_db_staleness.value,
+            git_cli: cfg.git_fetch_with_cli,
+        }
+    }
+}
+
 /// Loads the databases configured in deny.toml (default: RustSec), fetching with git
 /// when online, and from the cache only when offline.
-pub fn load_configured(cfg: &advisories::cfg::ValidConfig, offline: bool) -> Result<LoadedDb> {
-    let mut urls: Vec<url::Url> = cfg.db_urls.iter().map(|u| u.value.clone()).collect();
+pub fn load_configured(cfg: &DbSpec, offline: bool) -> Result<LoadedDb> {
+    let mut urls = cfg.urls.clone();
     if urls.is_empty() {
         urls.push(url::Url::parse(advisories::db::DEFAULT_URL).expect("static url"));
     }
     let fetch = if offline {
-        advisories::Fetch::Disallow(cfg.maximum_db_staleness.value)
-    } else if cfg.git_fetch_with_cli {
+        advisories::Fetch::Disallow(cfg.max_staleness)
+    } else if cfg.git_cli {
         advisories::Fetch::AllowWithGitCli
     } else {
         advisories::Fetch::Allow

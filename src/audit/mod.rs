@@ -33,7 +33,7 @@ pub fn run(args: &AuditArgs, global: &GlobalArgs) -> Result<u8> {
     progress.step("Reading the workspace (cargo metadata)");
     let manifest =
         crate::workspace::resolve_manifest_path(args.check.manifest.manifest_path.as_deref())?;
-    let pre = prefetch::Prefetch::start(&args.check, &manifest);
+    let pre = prefetch::Prefetch::start(&args.check, &manifest)?;
     // cargo's own error comes first: it is usually the one to fix first.
     let ws = Workspace::load_resolved(&args.check.manifest, manifest)?;
     let fix = match (args.fix, args.dry_run) {
@@ -72,32 +72,19 @@ pub fn audit(
     progress.step("Checking the release profile");
     let profile_findings = profile_step::run(ws, &selected, args, fix)?;
 
-    progress.step("Loading the advisory database");
-    let prefetch::Prefetched {
+    let prefetch::Prefetch {
         mut files,
         cfg,
-        db,
-        license_store,
-        lockfile: early_lock,
-        yanked,
-    } = pre.wait()?;
-    // Cargo.lock was read early from a guessed location; keep it only if the guess was right.
-    let (lockfile, yanked) = match early_lock {
-        Some((path, lock)) if path == ws.lockfile_path() => (lock, yanked),
-        _ => {
-            let lock = Lockfile::read(&ws.lockfile_path()).map_err(|e| {
-                Failure::new(format!(
-                    "could not read {}: {e}",
-                    ws.lockfile_path().display()
-                ))
-                .help("run `cargo generate-lockfile` and commit Cargo.lock")
-            })?;
-            (lock, None)
-        }
-    };
-
-    progress.step("Building the dependency graph");
-    let krates = deny::build_krates(ws, &cfg, &selected, all_selected)?;
+        background,
+    } = pre;
+    let lock_bytes = std::fs::read(ws.lockfile_path()).map_err(|e| {
+        Failure::new(format!(
+            "could not read {}: {e}",
+            ws.lockfile_path().display()
+        ))
+        .help("run `cargo generate-lockfile` and commit Cargo.lock")
+    })?;
+    let lockfile = Lockfile::parse(&String::from_utf8_lossy(&lock_bytes));
     let max_staleness_days = cfg.advisories.maximum_db_staleness.value.as_secs() / 86_400;
     let deny_ignores = cfg.ignored.clone();
     let deny_file = cfg
@@ -106,28 +93,61 @@ pub fn audit(
         .map(|p| ws.relative(p))
         .unwrap_or_else(|| "deny.toml".into());
     let has_config = cfg.path.is_some();
-    let mut found = deny::run_checks(
-        deny::CheckInputs {
-            ws,
-            cfg,
-            krates: &krates,
-            dbs: Some(&db.set),
-            lockfile: &lockfile,
-            license_store,
-            yanked,
-        },
-        &mut files,
-        progress,
-    )?;
-    found.extend(deny::lockfile_only_advisories(
-        &lockfile,
-        &krates,
-        &db.set,
-        &deny_ignores,
-    ));
 
-    progress.step("Classifying how vulnerable packages are reached");
-    annotate_reach(ws, &selected, &mut found);
+    progress.step("Looking up the findings cache");
+    let key = (!args.no_cache)
+        .then(|| cache_key(ws, args, &cfg, &lock_bytes, &lockfile))
+        .flatten();
+    let cached = key.as_deref().and_then(crate::cache::load);
+    let (mut found, databases) = match cached {
+        Some(entry) => {
+            // The background load is not needed; it ends with the process.
+            drop(background);
+            (entry.findings, with_fresh_ages(entry.databases))
+        }
+        None => {
+            progress.step("Loading the advisory database");
+            let loaded = background.wait()?;
+            // Cargo.lock was read early from a guessed location; trust it only if the guess was right.
+            let yanked = match &loaded.lockfile {
+                Some((path, _)) if *path == ws.lockfile_path() => loaded.yanked,
+                _ => None,
+            };
+            progress.step("Building the dependency graph");
+            let krates = deny::build_krates(ws, &cfg, &selected, all_selected)?;
+            let db = loaded.db;
+            let mut found = deny::run_checks(
+                deny::CheckInputs {
+                    ws,
+                    cfg,
+                    krates: &krates,
+                    dbs: Some(&db.set),
+                    lockfile: &lockfile,
+                    license_store: loaded.license_store,
+                    yanked,
+                },
+                &mut files,
+                progress,
+            )?;
+            found.extend(deny::lockfile_only_advisories(
+                &lockfile,
+                &krates,
+                &db.set,
+                &deny_ignores,
+            ));
+            progress.step("Classifying how vulnerable packages are reached");
+            annotate_reach(ws, &selected, &mut found);
+            if let Some(k) = &key {
+                crate::cache::store(k, &found, &db.info);
+            }
+            // Large, read-only, and released by process exit anyway (1,200 memory-mapped
+            // advisories, the graph): tearing them down piece by piece costs time for nothing.
+            std::mem::forget(db.set);
+            std::mem::forget(krates);
+            (found, db.info)
+        }
+    };
+    std::mem::forget(files);
     found.extend(profile_findings);
 
     if !has_config {
@@ -143,7 +163,7 @@ pub fn audit(
             ),
         );
     }
-    for info in &db.info {
+    for info in &databases {
         if let Some(age) = info.age_days {
             if age > max_staleness_days as i64 {
                 found.push(
@@ -180,17 +200,78 @@ pub fn audit(
     }
 
     findings::sort(&mut found);
-    // These are large, read-only and about to be released by process exit anyway
-    // (1,200 memory-mapped advisories, every manifest's text, the graph): tearing them
-    // down piece by piece costs measurable time for nothing.
-    std::mem::forget(db.set);
-    std::mem::forget(krates);
-    std::mem::forget(files);
     Ok(AuditReport {
         findings: found,
-        databases: db.info,
+        databases,
         workspace_root: ws.root.clone(),
     })
+}
+
+/// Everything the dependency findings depend on. None when an input cannot be
+/// fingerprinted cheaply (a path crate whose license comes from its license files).
+fn cache_key(
+    ws: &Workspace,
+    args: &CheckArgs,
+    cfg: &deny::DenyConfig,
+    lock_bytes: &[u8],
+    lockfile: &Lockfile,
+) -> Option<String> {
+    let unlicensed_local = ws.metadata.packages.iter().any(|p| {
+        p.source.is_none()
+            && p.license.as_deref().is_none_or(str::is_empty)
+            && !p.publish.as_ref().is_some_and(|r| r.is_empty())
+    });
+    if unlicensed_local && cfg.path.is_some() {
+        return None;
+    }
+    let mut k = crate::cache::Key::new();
+    k.part("metadata", &ws.metadata_hash);
+    k.part("Cargo.lock", lock_bytes);
+    match &cfg.path {
+        Some(p) => {
+            k.part("deny.toml path", p.as_os_str().as_encoded_bytes());
+            k.part("deny.toml", &std::fs::read(p).ok()?);
+        }
+        None => k.part("deny.toml", b"none"),
+    }
+    k.part("packages", args.manifest.packages.join("\n").as_bytes());
+    k.part("offline", &[u8::from(args.manifest.offline())]);
+    match &args.advisory_db {
+        Some(dir) => {
+            k.part("db", dir.as_os_str().as_encoded_bytes());
+            k.tree("db files", dir);
+        }
+        None => k.tree("db files", cfg.advisories.db_path.as_std_path()),
+    }
+    if !cfg.advisories.disable_yank_checking {
+        let home = crate::workspace::cargo_home()?;
+        k.part("cargo home", home.as_os_str().as_encoded_bytes());
+        for p in lockfile.packages.iter().filter(|p| {
+            p.source
+                .as_deref()
+                .is_some_and(|s| s.starts_with("registry+") || s.starts_with("sparse+"))
+        }) {
+            for path in crate::cache::index_cache_paths(&home, &p.name) {
+                k.stat("index", &path);
+            }
+        }
+    }
+    Some(k.finish())
+}
+
+/// Cached database descriptions with their age recomputed for today.
+fn with_fresh_ages(mut dbs: Vec<DbInfo>) -> Vec<DbInfo> {
+    let today = crate::ignores::today().unwrap_or_else(|_| jiff::Zoned::now().date());
+    for db in &mut dbs {
+        if let Some(newest) = db
+            .newest_advisory
+            .as_deref()
+            .and_then(|d| d.parse::<jiff::civil::Date>().ok())
+        {
+            db.age_days = Some(i64::from((today - newest).get_days()));
+        }
+    }
+    dbs
 }
 
 /// cargo-deny reports an ignored advisory twice (an `advisory-ignored` note and the

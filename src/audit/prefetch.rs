@@ -13,9 +13,19 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
 
-pub struct Prefetched {
+/// What the audit needs before the graph exists: deny.toml (loaded at once: it is
+/// small and part of the cache key) and a background load of the rest.
+pub struct Prefetch {
     pub files: cargo_deny::diag::Files,
     pub cfg: DenyConfig,
+    pub background: Background,
+}
+
+/// The advisory DB, the SPDX store and the yanked lookups, loading on a low-priority
+/// thread while cargo resolves. A cache hit never waits for it.
+pub struct Background(JoinHandle<Result<Loaded>>);
+
+pub struct Loaded {
     pub db: LoadedDb,
     pub license_store: Option<cargo_deny::licenses::LicenseStore>,
     /// The Cargo.lock read early, with its path (a guess until the workspace root is known).
@@ -24,16 +34,41 @@ pub struct Prefetched {
     pub yanked: Option<HashMap<String, Entry>>,
 }
 
-pub struct Prefetch(JoinHandle<Result<Prefetched>>);
-
 impl Prefetch {
-    pub fn start(args: &CheckArgs, manifest_path: &Path) -> Prefetch {
-        let args = args.clone();
-        let manifest = manifest_path.to_path_buf();
-        Prefetch(std::thread::spawn(move || run(&args, &manifest)))
+    pub fn start(args: &CheckArgs, manifest_path: &Path) -> Result<Prefetch> {
+        let config_path = match &args.config {
+            Some(p) if !p.is_file() => {
+                return Err(Failure::new(format!("cargo-deny config {} does not exist", p.display()))
+                    .help("pass --config with the path of your deny.toml, or drop it to use deny.toml found in the project")
+                    .into())
+            }
+            Some(p) => Some(p.clone()),
+            None => deny::find_config(manifest_path),
+        };
+        let mut files = cargo_deny::diag::Files::new();
+        let cfg = deny::load_config(config_path.as_deref(), &mut files)?;
+        let job = Job {
+            db_dir: args.advisory_db.clone(),
+            db_spec: advisory_db::DbSpec::from_config(&cfg.advisories),
+            offline: args.manifest.offline(),
+            licenses: cfg.path.is_some(),
+            yanked: !cfg.advisories.disable_yank_checking,
+            manifest: manifest_path.to_path_buf(),
+        };
+        let handle = std::thread::spawn(move || {
+            lower_priority();
+            job.run()
+        });
+        Ok(Prefetch {
+            files,
+            cfg,
+            background: Background(handle),
+        })
     }
+}
 
-    pub fn wait(self) -> Result<Prefetched> {
+impl Background {
+    pub fn wait(self) -> Result<Loaded> {
         self.0.join().map_err(|_| {
             Failure::new("loading the advisory database failed unexpectedly")
                 .help("re-run with -vv and report it")
@@ -41,55 +76,61 @@ impl Prefetch {
     }
 }
 
-fn run(args: &CheckArgs, manifest: &Path) -> Result<Prefetched> {
-    let config_path = match &args.config {
-        Some(p) if !p.is_file() => {
-            return Err(Failure::new(format!("cargo-deny config {} does not exist", p.display()))
-                .help("pass --config with the path of your deny.toml, or drop it to use deny.toml found in the project")
-                .into())
-        }
-        Some(p) => Some(p.clone()),
-        None => deny::find_config(manifest),
-    };
-    let mut files = cargo_deny::diag::Files::new();
-    let cfg = deny::load_config(config_path.as_deref(), &mut files)?;
+/// cargo metadata, on the critical path, should win the CPU over our speculative work.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority on the calling thread (who = 0) only changes its nice value.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, 10);
+    }
+}
 
-    let lockfile = manifest
-        .parent()
-        .into_iter()
-        .flat_map(Path::ancestors)
-        .map(|d| d.join("Cargo.lock"))
-        .find(|p| p.is_file())
-        .and_then(|p| Lockfile::read(&p).ok().map(|l| (p, l)));
-    let yank_checking = !cfg.advisories.disable_yank_checking;
+struct Job {
+    db_dir: Option<PathBuf>,
+    db_spec: advisory_db::DbSpec,
+    offline: bool,
+    licenses: bool,
+    yanked: bool,
+    manifest: PathBuf,
+}
 
-    std::thread::scope(|s| {
-        let yanked = s.spawn(|| match (&lockfile, yank_checking) {
-            (Some((path, lock)), true) => crates_io_yanked(lock, path.parent()),
-            _ => None,
-        });
-        let db = match &args.advisory_db {
-            Some(dir) => advisory_db::open_dir(dir)?,
-            None => advisory_db::load_configured(&cfg.advisories, args.manifest.offline())?,
-        };
-        let license_store = match cfg.path {
-            Some(_) => Some(
-                cargo_deny::licenses::LicenseStore::from_cache().map_err(|e| {
-                    Failure::new(format!("could not load the SPDX license store: {e}"))
-                })?,
-            ),
-            None => None,
-        };
-        let yanked = yanked.join().unwrap_or(None);
-        Ok(Prefetched {
-            files,
-            cfg,
-            db,
-            license_store,
-            lockfile: lockfile.clone(),
-            yanked,
+impl Job {
+    fn run(self) -> Result<Loaded> {
+        let lockfile = self
+            .manifest
+            .parent()
+            .into_iter()
+            .flat_map(Path::ancestors)
+            .map(|d| d.join("Cargo.lock"))
+            .find(|p| p.is_file())
+            .and_then(|p| Lockfile::read(&p).ok().map(|l| (p, l)));
+        std::thread::scope(|s| {
+            let yanked = s.spawn(|| match (&lockfile, self.yanked) {
+                (Some((path, lock)), true) => crates_io_yanked(lock, path.parent()),
+                _ => None,
+            });
+            let db = match &self.db_dir {
+                Some(dir) => advisory_db::open_dir(dir)?,
+                None => advisory_db::load_configured(&self.db_spec, self.offline)?,
+            };
+            let license_store = if self.licenses {
+                Some(
+                    cargo_deny::licenses::LicenseStore::from_cache().map_err(|e| {
+                        Failure::new(format!("could not load the SPDX license store: {e}"))
+                    })?,
+                )
+            } else {
+                None
+            };
+            let yanked = yanked.join().unwrap_or(None);
+            Ok(Loaded {
+                db,
+                license_store,
+                lockfile: lockfile.clone(),
+                yanked,
+            })
         })
-    })
+    }
 }
 
 /// Reads the local crates.io index cache as cargo-deny's `Indices::load` does, but

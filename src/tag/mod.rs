@@ -17,7 +17,10 @@ pub fn run(args: &TagArgs, global: &GlobalArgs) -> Result<u8> {
     progress.step("Reading the workspace (cargo metadata)");
     let manifest =
         crate::workspace::resolve_manifest_path(args.check.manifest.manifest_path.as_deref())?;
-    let pre = (!args.no_audit).then(|| audit::prefetch::Prefetch::start(&args.check, &manifest));
+    let pre = match args.no_audit {
+        true => None,
+        false => Some(audit::prefetch::Prefetch::start(&args.check, &manifest)?),
+    };
     let ws = Workspace::load_resolved(&args.check.manifest, manifest)?;
     let pkg = released_package(&ws, &args.check.manifest.packages)?;
     let version = pkg.version.to_string();

@@ -8,8 +8,16 @@ use tempfile::TempDir;
 
 pub fn bin() -> Command {
     let mut c = Command::cargo_bin("cargo-secure-release").expect("binary built");
-    c.env_remove("CARGO_TARGET_DIR").env("NO_COLOR", "1");
+    c.env_remove("CARGO_TARGET_DIR")
+        .env("NO_COLOR", "1")
+        .env("CARGO_SECURE_RELEASE_CACHE_DIR", cache_dir());
     c
+}
+
+/// A findings cache private to this test process.
+pub fn cache_dir() -> &'static Path {
+    static DIR: OnceLock<TempDir> = OnceLock::new();
+    DIR.get_or_init(|| TempDir::new().unwrap()).path()
 }
 
 /// `../shared` beside the checkout (override with CSR_SHARED_DIR).

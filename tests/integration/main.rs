@@ -3,6 +3,7 @@
 
 mod audit;
 mod audit_bad_input;
+mod cache;
 mod common;
 mod init;
 mod profile;

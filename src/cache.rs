@@ -1,0 +1,231 @@
+//! A persistent cache of the audit's dependency findings.
+//!
+//! After `cargo metadata`, the rest of a repeated audit rebuilds the same graph and
+//! re-runs the same checks on the same inputs. The cache key is a SHA-256 over every
+//! input those findings depend on; a hit skips all of it. The release-profile check,
+//! ignores and anything dated (DB age, ignore expiry) are always computed fresh.
+//! Entries are written atomically; a corrupt or unreadable entry is a miss.
+
+use crate::audit::advisory_db::DbInfo;
+use crate::findings::Finding;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// Bumped when the cached data or its key changes meaning.
+const FORMAT: u32 = 1;
+
+#[derive(Serialize, Deserialize)]
+pub struct Entry {
+    pub format: u32,
+    pub findings: Vec<Finding>,
+    pub databases: Vec<DbInfo>,
+}
+
+/// `$CARGO_SECURE_RELEASE_CACHE_DIR`, else `$XDG_CACHE_HOME/cargo-secure-release`,
+/// else `~/.cache/cargo-secure-release`.
+pub fn dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("CARGO_SECURE_RELEASE_CACHE_DIR") {
+        return Some(PathBuf::from(d));
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("cargo-secure-release"))
+}
+
+/// Builds a key from labelled parts, so that moving bytes between parts changes it.
+#[derive(Default)]
+pub struct Key(Sha256);
+
+impl Key {
+    pub fn new() -> Key {
+        let mut k = Key(Sha256::new());
+        k.part(
+            "tool",
+            format!(
+                "{} {} cache {FORMAT}",
+                env!("CARGO_PKG_NAME"),
+                env!("CARGO_PKG_VERSION")
+            )
+            .as_bytes(),
+        );
+        k
+    }
+
+    pub fn part(&mut self, label: &str, bytes: &[u8]) {
+        self.0.update((label.len() as u64).to_le_bytes());
+        self.0.update(label.as_bytes());
+        self.0.update((bytes.len() as u64).to_le_bytes());
+        self.0.update(bytes);
+    }
+
+    /// Size and modification time of every file under `dir` (skipping `.git`), in a
+    /// stable order: any edited, added or removed advisory changes the key.
+    pub fn tree(&mut self, label: &str, dir: &Path) {
+        let mut files = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            let Ok(rd) = std::fs::read_dir(&d) else {
+                continue;
+            };
+            for e in rd.flatten() {
+                let p = e.path();
+                let Ok(meta) = e.metadata() else { continue };
+                if meta.is_dir() {
+                    if e.file_name() != ".git" {
+                        stack.push(p);
+                    }
+                } else {
+                    files.push((p, meta.len(), mtime_ns(&meta)));
+                }
+            }
+        }
+        files.sort();
+        let mut h = Sha256::new();
+        for (p, len, mtime) in &files {
+            h.update(p.as_os_str().as_encoded_bytes());
+            h.update(len.to_le_bytes());
+            h.update(mtime.to_le_bytes());
+        }
+        self.part(label, &h.finalize());
+    }
+
+    /// Size and modification time of one file, or its absence.
+    pub fn stat(&mut self, label: &str, path: &Path) {
+        let v = match std::fs::metadata(path) {
+            Ok(m) => format!("{} {}", m.len(), mtime_ns(&m)),
+            Err(_) => "missing".to_string(),
+        };
+        self.part(label, v.as_bytes());
+    }
+
+    pub fn finish(self) -> String {
+        self.0
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+fn mtime_ns(m: &std::fs::Metadata) -> u128 {
+    m.modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos())
+}
+
+fn entry_path(key: &str) -> Option<PathBuf> {
+    Some(
+        dir()?
+            .join(format!("audit-v{FORMAT}"))
+            .join(format!("{key}.json")),
+    )
+}
+
+pub fn load(key: &str) -> Option<Entry> {
+    let text = std::fs::read(entry_path(key)?).ok()?;
+    let e: Entry = serde_json::from_slice(&text).ok()?;
+    (e.format == FORMAT).then_some(e)
+}
+
+/// Best effort: a cache that cannot be written only costs the next run time.
+pub fn store(key: &str, findings: &[Finding], databases: &[DbInfo]) {
+    let Some(path) = entry_path(key) else { return };
+    let Some(parent) = path.parent() else { return };
+    if std::fs::create_dir_all(parent).is_err() {
+        return;
+    }
+    let entry = Entry {
+        format: FORMAT,
+        findings: findings.to_vec(),
+        databases: databases.to_vec(),
+    };
+    if let Ok(json) = serde_json::to_string(&entry) {
+        let _ = crate::fsutil::write_atomic(&path, &json);
+    }
+}
+
+/// The crates.io index cache file cargo keeps for `name` (cargo's directory layout).
+pub fn index_cache_paths(cargo_home: &Path, name: &str) -> Vec<PathBuf> {
+    let n = name.to_ascii_lowercase();
+    let rel = match n.len() {
+        1 => format!("1/{n}"),
+        2 => format!("2/{n}"),
+        3 => format!("3/{}/{n}", &n[..1]),
+        _ => format!("{}/{}/{n}", &n[..2], &n[2..4]),
+    };
+    let Ok(rd) = std::fs::read_dir(cargo_home.join("registry/index")) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = rd
+        .flatten()
+        .map(|e| e.path().join(".cache").join(&rel))
+        .collect();
+    out.sort();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_change_with_any_part_and_its_label() {
+        let k = |parts: &[(&str, &[u8])]| {
+            let mut k = Key::new();
+            for (l, b) in parts {
+                k.part(l, b);
+            }
+            k.finish()
+        };
+        let base = k(&[("a", b"xy"), ("b", b"z")]);
+        assert_eq!(base, k(&[("a", b"xy"), ("b", b"z")]));
+        assert_ne!(base, k(&[("a", b"x"), ("b", b"yz")]));
+        assert_ne!(base, k(&[("a", b"xy"), ("c", b"z")]));
+    }
+
+    #[test]
+    fn tree_fingerprint_sees_edits() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("a.md"), "one").unwrap();
+        let fp = || {
+            let mut k = Key::new();
+            k.tree("db", d.path());
+            k.finish()
+        };
+        let before = fp();
+        assert_eq!(before, fp());
+        std::fs::write(d.path().join("a.md"), "one more").unwrap();
+        assert_ne!(before, fp());
+    }
+
+    #[test]
+    fn index_cache_layout() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join("registry/index/index.crates.io-x")).unwrap();
+        let p = |n| {
+            index_cache_paths(d.path(), n)[0]
+                .strip_prefix(d.path())
+                .unwrap()
+                .to_path_buf()
+        };
+        assert_eq!(
+            p("a"),
+            Path::new("registry/index/index.crates.io-x/.cache/1/a")
+        );
+        assert_eq!(
+            p("ab"),
+            Path::new("registry/index/index.crates.io-x/.cache/2/ab")
+        );
+        assert_eq!(
+            p("abc"),
+            Path::new("registry/index/index.crates.io-x/.cache/3/a/abc")
+        );
+        assert_eq!(
+            p("Serde"),
+            Path::new("registry/index/index.crates.io-x/.cache/se/rd/serde")
+        );
+    }
+}

@@ -1,0 +1,128 @@
+//! The findings cache: a hit gives exactly the findings a full run gives, and any
+//! change to an input is a miss.
+
+use crate::common::*;
+
+/// Other tests refresh the shared crates.io index cache while these run, and that
+/// (rightly) invalidates keys that include yanked lookups; these tests leave it out.
+const NO_YANK: &str = "[advisories]\ndisable-yank-checking = true\n\n";
+
+const HARDENED: &str = "[profile.release]\nlto = \"fat\"\ncodegen-units = 1\nstrip = true\n";
+
+/// Runs the audit with its own cache dir; returns (findings JSON, whether the cache hit).
+fn audit(
+    f: &Fixture,
+    cache: &std::path::Path,
+    db: &std::path::Path,
+    extra: &[&str],
+    code: i32,
+) -> (serde_json::Value, bool) {
+    let mut c = bin();
+    c.current_dir(f.path())
+        .env("CARGO_SECURE_RELEASE_CACHE_DIR", cache)
+        .args(["audit", "-vv", "--format", "json", "--advisory-db"])
+        .arg(db)
+        .args(extra);
+    let (out, err) = run(&mut c, code);
+    let missed = err.contains("timing: Loading the advisory database");
+    (json(&out)["findings"].clone(), !missed)
+}
+
+#[test]
+fn hits_give_the_same_findings_and_changed_inputs_miss() {
+    let f = Fixture::new(
+        "cached",
+        &format!("[dependencies]\ntime = \"=0.1.43\"\nitoa = \"1\"\n\n{HARDENED}"),
+    )
+    .lock();
+    f.write(
+        "deny.toml",
+        &format!("{NO_YANK}[licenses]\nallow = [\"MIT\", \"Apache-2.0\"]\n"),
+    );
+    let cache = tempfile::TempDir::new().unwrap();
+    let db = tempfile::TempDir::new().unwrap();
+    copy_dir(advisory_db(), db.path());
+
+    let (cold, hit) = audit(&f, cache.path(), db.path(), &[], 1);
+    assert!(!hit, "first run fills the cache");
+    let (warm, hit) = audit(&f, cache.path(), db.path(), &[], 1);
+    assert!(hit, "second run hits");
+    let (uncached, hit) = audit(&f, cache.path(), db.path(), &["--no-cache"], 1);
+    assert!(!hit);
+    assert_eq!(cold, warm, "findings from the cache equal a full run");
+    assert_eq!(
+        cold, uncached,
+        "findings with --no-cache equal the cached ones"
+    );
+    assert!(cold
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|x| x["id"] == "RUSTSEC-2020-0071"));
+
+    // deny.toml changes: a miss, and the new ban shows.
+    f.write(
+        "deny.toml",
+        &format!("{NO_YANK}[licenses]\nallow = [\"MIT\", \"Apache-2.0\"]\n\n[bans]\ndeny = [{{ name = \"itoa\" }}]\n"),
+    );
+    let (banned, hit) = audit(&f, cache.path(), db.path(), &[], 1);
+    assert!(!hit);
+    assert!(
+        banned
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["code"] == "banned"),
+        "{banned:#}"
+    );
+
+    // The advisory database changes: a miss, and the removed advisory is gone.
+    std::fs::remove_file(db.path().join("crates/time/RUSTSEC-2020-0071.md")).unwrap();
+    let (fewer, hit) = audit(&f, cache.path(), db.path(), &[], 1);
+    assert!(!hit);
+    assert!(!fewer
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|x| x["id"] == "RUSTSEC-2020-0071"));
+
+    // A corrupt entry is ignored and rewritten.
+    for e in std::fs::read_dir(cache.path().join("audit-v1")).unwrap() {
+        std::fs::write(e.unwrap().path(), "{ not json").unwrap();
+    }
+    let (again, hit) = audit(&f, cache.path(), db.path(), &[], 1);
+    assert!(!hit);
+    assert_eq!(again, fewer);
+    let (_, hit) = audit(&f, cache.path(), db.path(), &[], 1);
+    assert!(hit, "the corrupt entry was rewritten");
+}
+
+#[test]
+fn the_profile_and_ignores_are_never_cached() {
+    let f = Fixture::new("fresh", "[dependencies]\ntime = \"=0.1.43\"\n").lock();
+    f.write(
+        "deny.toml",
+        &format!("{NO_YANK}[licenses]\nallow = [\"MIT\", \"Apache-2.0\"]\n"),
+    );
+    let cache = tempfile::TempDir::new().unwrap();
+    let (first, _) = audit(&f, cache.path(), advisory_db(), &[], 1);
+    assert!(first
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|x| x["check"] == "profile"));
+    let m = f.read("Cargo.toml");
+    f.write(
+        "Cargo.toml",
+        &format!("{m}\n[package.metadata.secure-release]\nignore = [{{ id = \"RUSTSEC-2020-0071\", reason = \"r\" }}]\n\n{HARDENED}"),
+    );
+    // Cargo.toml changed, so cargo metadata's JSON changed: this is a miss anyway; the
+    // point is that ignores and the profile come out right on the following hit too.
+    audit(&f, cache.path(), advisory_db(), &[], 0);
+    let (hit_run, hit) = audit(&f, cache.path(), advisory_db(), &[], 0);
+    assert!(hit);
+    let arr = hit_run.as_array().unwrap();
+    assert!(arr.iter().all(|x| x["check"] != "profile"), "{hit_run:#}");
+    let t = arr.iter().find(|x| x["id"] == "RUSTSEC-2020-0071").unwrap();
+    assert_eq!(t["ignored"]["reason"], "r");
+}
