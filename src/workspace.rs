@@ -10,7 +10,8 @@ use std::process::Command;
 
 pub struct Workspace {
     pub metadata: cargo_metadata::Metadata,
-    pub krates_metadata: krates::cm::Metadata,
+    /// The raw JSON: krates' own model is parsed from it only when the graph is built.
+    json: Vec<u8>,
     pub root: PathBuf,
     pub manifest_path: PathBuf,
     /// SHA-256 of the `cargo metadata` JSON, for cache keys.
@@ -56,22 +57,17 @@ impl Workspace {
     }
 
     pub fn from_json(json: &[u8], manifest_path: PathBuf) -> Result<Self> {
-        // Two independent parses of the same bytes (and its hash): one per core.
-        let (metadata, krates_metadata, metadata_hash) = std::thread::scope(|s| {
-            let k = s.spawn(|| {
-                let hash: [u8; 32] = sha2::Sha256::digest(json).into();
-                (serde_json::from_slice::<krates::cm::Metadata>(json), hash)
-            });
+        // The hash (for cache keys) and our parse on separate cores.
+        let (metadata, metadata_hash) = std::thread::scope(|s| {
+            let h = s.spawn(|| -> [u8; 32] { sha2::Sha256::digest(json).into() });
             let m = serde_json::from_slice::<cargo_metadata::Metadata>(json);
-            let (k, hash) = k.join().expect("JSON parsing does not panic");
-            (m, k, hash)
+            (m, h.join().expect("hashing does not panic"))
         });
         let metadata = metadata.context("could not parse `cargo metadata` output")?;
-        let krates_metadata = krates_metadata.context("could not parse `cargo metadata` output")?;
         let root = metadata.workspace_root.clone().into_std_path_buf();
         Ok(Self {
             metadata,
-            krates_metadata,
+            json: json.to_vec(),
             root,
             manifest_path,
             metadata_hash,
@@ -80,6 +76,11 @@ impl Workspace {
 
     pub fn root_manifest(&self) -> PathBuf {
         self.root.join("Cargo.toml")
+    }
+
+    /// krates' model of the same `cargo metadata` output.
+    pub fn krates_metadata(&self) -> Result<krates::cm::Metadata> {
+        serde_json::from_slice(&self.json).context("could not parse `cargo metadata` output")
     }
 
     pub fn lockfile_path(&self) -> PathBuf {

@@ -212,10 +212,7 @@ pub fn build_krates(
         gb.exclude(cfg.graph.exclude.iter().filter_map(|s| s.parse().ok()));
     }
     let graph = gb
-        .build_with_metadata(
-            ws.krates_metadata.clone(),
-            |_filtered: krates::cm::Package| {},
-        )
+        .build_with_metadata(ws.krates_metadata()?, |_filtered: krates::cm::Package| {})
         .context("could not build the dependency graph from `cargo metadata`")?;
     Ok(graph)
 }
