@@ -5,6 +5,7 @@
 use crate::error::Failure;
 use crate::findings::{Check, Finding, Severity};
 use crate::lockfile::Lockfile;
+use crate::profile::effective::line_of;
 use crate::workspace::Workspace;
 use anyhow::{Context, Result};
 use cargo_deny::diag::{self, Files, Pack};
@@ -169,14 +170,6 @@ fn advisory_ignores(text: &str) -> Vec<(String, String)> {
             Some((id, reason))
         })
         .collect()
-}
-
-pub fn line_of(text: &str, byte: usize) -> usize {
-    text.as_bytes()[..byte.min(text.len())]
-        .iter()
-        .filter(|b| **b == b'\n')
-        .count()
-        + 1
 }
 
 /// Builds cargo-deny's krates graph from the workspace's one metadata JSON.

@@ -42,8 +42,9 @@ impl Origin {
     }
 }
 
-impl fmt::Display for Origin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Origin {
+    /// `Cargo.toml:12 [profile.release]`, with the path relative to `root` when given.
+    pub fn describe(&self, root: Option<&Path>) -> String {
         match self {
             Origin::Manifest {
                 file,
@@ -55,11 +56,18 @@ impl fmt::Display for Origin {
                 line,
                 profile,
             } => {
-                write!(f, "{}:{line} [profile.{profile}]", file.display())
+                let shown = root.and_then(|r| file.strip_prefix(r).ok()).unwrap_or(file);
+                format!("{}:{line} [profile.{profile}]", shown.display())
             }
-            Origin::Env { var } => write!(f, "environment variable {var}"),
-            Origin::Default { profile } => write!(f, "Cargo default for `{profile}`"),
+            Origin::Env { var } => format!("environment variable {var}"),
+            Origin::Default { profile } => format!("Cargo default for `{profile}`"),
         }
+    }
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.describe(None))
     }
 }
 

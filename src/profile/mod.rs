@@ -195,7 +195,7 @@ pub fn check(eff: &Effective, policy: &Policy, root: &Path, manifest_text: &str)
             format!(
                 "`{}` is {got} for profile {profile_desc} (from {}); a release needs {want}",
                 key.name(),
-                describe_origin(&r.origin, root)
+                r.origin.describe(Some(root))
             ),
         )
         .with_help(fix_help(key, &want, &r.origin, &section, root));
@@ -245,25 +245,6 @@ pub fn check(eff: &Effective, policy: &Policy, root: &Path, manifest_text: &str)
         );
     }
     out
-}
-
-fn describe_origin(o: &Origin, root: &Path) -> String {
-    match o {
-        Origin::Manifest {
-            file,
-            line,
-            profile,
-        }
-        | Origin::Config {
-            file,
-            line,
-            profile,
-        } => format!(
-            "{}:{line} [profile.{profile}]",
-            file.strip_prefix(root).unwrap_or(file).display()
-        ),
-        other => other.to_string(),
-    }
 }
 
 fn fix_help(key: Key, want: &Canon, origin: &Origin, section: &str, root: &Path) -> String {

@@ -2,6 +2,7 @@
 //! (xtask/bench-workspace) against bare `cargo metadata` and `cargo deny check`,
 //! interleaved runs, medians and peak RSS (via /usr/bin/time when present).
 
+use crate::check;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -101,42 +102,28 @@ pub fn run() -> Result<(), String> {
     let warm_cache = tmp.join("cache-warm");
     let cold_root = tmp.join("cache-cold");
     let cold_n = std::cell::Cell::new(0);
+    let ours_audit = |c: &mut Command, cache: &Path| {
+        c.env("CARGO_SECURE_RELEASE_CACHE_DIR", cache)
+            .arg(&ours)
+            .args([
+                "audit",
+                "-q",
+                "--format",
+                "json",
+                "--offline",
+                "--advisory-db",
+            ])
+            .arg(&db)
+            .arg("--config")
+            .arg(&deny)
+            .current_dir(&ws);
+    };
+    // Cold: a new, empty cache directory every run.
     let ours_cold = |c: &mut Command| {
         cold_n.set(cold_n.get() + 1);
-        c.env(
-            "CARGO_SECURE_RELEASE_CACHE_DIR",
-            cold_root.join(cold_n.get().to_string()),
-        );
-        c.arg(&ours)
-            .args([
-                "audit",
-                "-q",
-                "--format",
-                "json",
-                "--offline",
-                "--advisory-db",
-            ])
-            .arg(&db)
-            .arg("--config")
-            .arg(&deny)
-            .current_dir(&ws);
+        ours_audit(c, &cold_root.join(cold_n.get().to_string()));
     };
-    let ours_cmd = |c: &mut Command| {
-        c.env("CARGO_SECURE_RELEASE_CACHE_DIR", &warm_cache);
-        c.arg(&ours)
-            .args([
-                "audit",
-                "-q",
-                "--format",
-                "json",
-                "--offline",
-                "--advisory-db",
-            ])
-            .arg(&db)
-            .arg("--config")
-            .arg(&deny)
-            .current_dir(&ws);
-    };
+    let ours_cmd = |c: &mut Command| ours_audit(c, &warm_cache);
     let deny_cmd = |c: &mut Command| {
         c.arg(&cargo)
             .args([
@@ -246,16 +233,4 @@ fn copy_dir(from: &Path, to: &Path) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-fn check(cmd: &mut Command) -> Result<(), String> {
-    let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "{cmd:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ))
-    }
 }

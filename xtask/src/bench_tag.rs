@@ -3,6 +3,7 @@
 //! Interleaved runs, medians printed. The audit is skipped (`--no-audit`) so that only
 //! tagging and signing are compared.
 
+use crate::check;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -129,16 +130,4 @@ pub fn run() -> Result<(), String> {
 fn median(v: &mut [Duration]) -> Duration {
     v.sort();
     v[v.len() / 2]
-}
-
-fn check(cmd: &mut Command) -> Result<(), String> {
-    let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "{cmd:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ))
-    }
 }

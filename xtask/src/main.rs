@@ -57,6 +57,19 @@ fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// Runs a command that must succeed; its stderr is the error.
+pub(crate) fn check(cmd: &mut Command) -> Result<(), String> {
+    let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{cmd:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
 const FMT: &[&str] = &["fmt", "--all", "--check"];
 const LINT: &[&str] = &[
     "clippy",
