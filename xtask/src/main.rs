@@ -5,7 +5,7 @@ use std::process::{Command, ExitCode};
 mod bench;
 mod bench_tag;
 
-const USAGE: &str = "usage: cargo xtask <ci|fmt|lint|test|bench-tag>
+const USAGE: &str = "usage: cargo xtask <ci|fmt|lint|test|bench|bench-tag>
   ci         what CI runs: fmt check, clippy -D warnings, the test suite
   fmt        cargo fmt --check
   lint       cargo clippy --workspace --all-targets -- -D warnings
