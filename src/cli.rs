@@ -186,6 +186,9 @@ pub struct TagArgs {
     /// Which key to use, as git's user.signingkey: fingerprint, key id (FPR! for an exact subkey), email or user id
     #[arg(long, value_name = "SELECTOR")]
     pub signing_key: Option<String>,
+    /// Sign through the running gpg-agent; --key may then hold only the public certificate
+    #[arg(long)]
+    pub agent: bool,
     /// Read the key's passphrase from this file
     #[arg(long, value_name = "FILE", conflicts_with = "passphrase_env")]
     pub passphrase_file: Option<PathBuf>,

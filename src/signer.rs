@@ -5,7 +5,7 @@
 use crate::error::Failure;
 use anyhow::Result;
 use openpgp::cert::prelude::*;
-use openpgp::crypto::{KeyPair, Password};
+use openpgp::crypto::Password;
 use openpgp::packet::key::{PublicParts, UnspecifiedRole};
 use openpgp::packet::Key;
 use openpgp::parse::stream::{
@@ -28,7 +28,8 @@ pub enum PassphraseSource<'a> {
 }
 
 pub struct SigningKey {
-    keypair: KeyPair,
+    /// Taken by the one signature a key is loaded for.
+    signer: Option<Box<dyn openpgp::crypto::Signer + Send + Sync>>,
     pub cert_fingerprint: String,
     pub key_fingerprint: String,
     pub userid: Option<String>,
@@ -108,12 +109,17 @@ fn matches_selector(cert: &Cert, sel: &str) -> bool {
     })
 }
 
-/// Checks the certificate against the policy and returns its signing key, decrypted.
-pub fn signing_key(
-    cert: &Cert,
-    selector: Option<&str>,
-    pass: PassphraseSource<'_>,
-) -> Result<SigningKey> {
+/// A certificate's usable signing key after every policy check, with the certificate's
+/// fingerprint and primary user id.
+struct Usable {
+    key: Key<PublicParts, UnspecifiedRole>,
+    cert_fingerprint: String,
+    userid: Option<String>,
+}
+
+/// Refuses, with a sentence, what GnuPG or today's policy would not accept, and picks
+/// the signing key (an exact subkey when the selector ends with `!`).
+fn usable_signing_key(cert: &Cert, selector: Option<&str>) -> Result<Usable> {
     let fpr = cert.fingerprint().to_hex();
     let refuse = |why: String, help: &str| -> anyhow::Error {
         Failure::new(format!("key {fpr} cannot sign releases: {why}"))
@@ -165,18 +171,11 @@ pub fn signing_key(
     let exact = selector
         .filter(|s| s.trim_end().ends_with('!'))
         .and_then(hex_selector);
-    let mut candidates = vc.keys().for_signing().alive().revoked(false);
-    let chosen = loop {
-        let Some(ka) = candidates.next() else {
-            break None;
-        };
-        if let Some(x) = &exact {
-            if ka.key().fingerprint().to_hex() != *x && ka.key().keyid().to_hex() != *x {
-                continue;
-            }
-        }
-        break Some(ka);
-    };
+    let chosen = vc.keys().for_signing().alive().revoked(false).find(|ka| {
+        exact.as_ref().is_none_or(|x| {
+            ka.key().fingerprint().to_hex() == *x || ka.key().keyid().to_hex() == *x
+        })
+    });
     let Some(ka) = chosen else {
         return Err(refuse(
             "it has no usable signing key (none, or all expired or revoked)".into(),
@@ -185,11 +184,30 @@ pub fn signing_key(
     };
     check_strength(ka.key())
         .map_err(|w| refuse(w, "use an RSA key of at least 2048 bits or an ed25519 key"))?;
-    let Some(secret) = ka.key().clone().parts_into_secret().ok() else {
-        return Err(refuse(
-            "the file holds only the public certificate, not the secret signing key".into(),
-            "export the secret key (`gpg --export-secret-keys --armor`) or use --key with a secret key file",
-        ));
+    Ok(Usable {
+        key: ka.key().clone(),
+        cert_fingerprint: fpr,
+        userid: vc
+            .primary_userid()
+            .ok()
+            .map(|u| String::from_utf8_lossy(u.userid().value()).into_owned()),
+    })
+}
+
+/// Checks the certificate against the policy and returns its signing key, decrypted.
+pub fn signing_key(
+    cert: &Cert,
+    selector: Option<&str>,
+    pass: PassphraseSource<'_>,
+) -> Result<SigningKey> {
+    let usable = usable_signing_key(cert, selector)?;
+    let Some(secret) = usable.key.parts_into_secret().ok() else {
+        return Err(Failure::new(format!(
+            "key {} cannot sign releases: the file holds only the public certificate, not the secret signing key",
+            usable.cert_fingerprint
+        ))
+        .help("export the secret key (`gpg --export-secret-keys --armor`), or sign through gpg-agent with --agent")
+        .into());
     };
     let key_fpr = secret.fingerprint().to_hex();
     let secret = if secret.has_unencrypted_secret() {
@@ -201,16 +219,41 @@ pub fn signing_key(
                 .help("check the passphrase source")
         })?
     };
-    let keypair = secret.into_keypair()?;
-    let userid = vc
-        .primary_userid()
-        .ok()
-        .map(|u| String::from_utf8_lossy(u.userid().value()).into_owned());
     Ok(SigningKey {
-        keypair,
-        cert_fingerprint: fpr,
+        signer: Some(Box::new(secret.into_keypair()?)),
+        cert_fingerprint: usable.cert_fingerprint,
         key_fingerprint: key_fpr,
-        userid,
+        userid: usable.userid,
+    })
+}
+
+/// The same policy checks, then a signer that asks the running gpg-agent (the
+/// `GNUPGHOME` one) to sign with the key's secret, which never enters this process.
+#[cfg(feature = "gpg-agent")]
+pub fn agent_signing_key(
+    cert: &Cert,
+    selector: Option<&str>,
+    pass: Option<PassphraseSource<'_>>,
+) -> Result<SigningKey> {
+    let usable = usable_signing_key(cert, selector)?;
+    let key_fpr = usable.key.fingerprint().to_hex();
+    let ctx = sequoia_gpg_agent::gnupg::Context::new().map_err(|e| {
+        Failure::new(format!("could not find the gpg-agent: {e}"))
+            .help("start it with `gpgconf --launch gpg-agent`")
+    })?;
+    let mut pair =
+        sequoia_gpg_agent::KeyPair::new_for_gnupg_context(&ctx, &usable.key).map_err(|e| {
+            Failure::new(format!("could not reach the gpg-agent: {e}"))
+                .help("start it with `gpgconf --launch gpg-agent`")
+        })?;
+    if let Some(src) = pass {
+        pair = pair.with_password(read_passphrase(src, &key_fpr)?);
+    }
+    Ok(SigningKey {
+        signer: Some(Box::new(pair)),
+        cert_fingerprint: usable.cert_fingerprint,
+        key_fingerprint: key_fpr,
+        userid: usable.userid,
     })
 }
 
@@ -262,7 +305,13 @@ fn read_passphrase(src: PassphraseSource<'_>, fpr: &str) -> Result<Password> {
 
 impl SigningKey {
     /// A detached, ASCII-armored, binary-mode signature over `data`, as git expects.
+    /// A key signs once: it is loaded for one tag.
     pub fn sign_detached_armored(&mut self, data: &[u8]) -> Result<String> {
+        let signer = self
+            .signer
+            .take()
+            .ok_or_else(|| anyhow::anyhow!("this signing key was already used"))?;
+        let key_fpr = self.key_fingerprint.clone();
         let mut out = Vec::new();
         {
             let message = Message::new(&mut out);
@@ -270,11 +319,14 @@ impl SigningKey {
                 .kind(openpgp::armor::Kind::Signature)
                 .build()?;
             let template = openpgp::packet::signature::SignatureBuilder::new(SignatureType::Binary);
-            let mut signer = Signer::with_template(message, self.keypair.clone(), template)?
+            let mut signer = Signer::with_template(message, signer, template)?
                 .detached()
                 .build()?;
             signer.write_all(data)?;
-            signer.finalize()?;
+            signer.finalize().map_err(|e| {
+                Failure::new(format!("signing with key {key_fpr} failed: {e}"))
+                    .help("with --agent, the secret key must be in the gpg-agent (gpg --import it); otherwise check the key file")
+            })?;
         }
         let mut s = String::from_utf8(out)?;
         if !s.ends_with('\n') {

@@ -126,8 +126,8 @@ pub fn run(args: &TagArgs, global: &GlobalArgs) -> Result<u8> {
     }
 
     let key_path = args.key.as_deref().ok_or_else(|| {
-        Failure::new("no signing key: pass --key FILE with your secret key")
-            .help("export it with `gpg --export-secret-keys --armor KEYID > release.asc`; signing through gpg-agent is not built into this binary")
+        Failure::new("no signing key: pass --key FILE with your secret key (or, with --agent, your public certificate)")
+            .help("export it with `gpg --export-secret-keys --armor KEYID > release.asc`")
     })?;
     let certs = signer::read_certs(key_path)?;
     let selector = args
@@ -136,11 +136,19 @@ pub fn run(args: &TagArgs, global: &GlobalArgs) -> Result<u8> {
         .or_else(|| config.get_string("user.signingkey").ok());
     let cert = signer::select(&certs, selector.as_deref())?;
     let pass = match (&args.passphrase_file, &args.passphrase_env) {
-        (Some(f), _) => PassphraseSource::File(f),
-        (None, Some(v)) => PassphraseSource::Env(v),
-        (None, None) => PassphraseSource::Prompt,
+        (Some(f), _) => Some(PassphraseSource::File(f)),
+        (None, Some(v)) => Some(PassphraseSource::Env(v)),
+        (None, None) => None,
     };
-    let mut key = signer::signing_key(cert, selector.as_deref(), pass)?;
+    let mut key = if args.agent {
+        agent_key(cert, selector.as_deref(), pass)?
+    } else {
+        signer::signing_key(
+            cert,
+            selector.as_deref(),
+            pass.unwrap_or(PassphraseSource::Prompt),
+        )?
+    };
     let signature = key.sign_detached_armored(payload.as_bytes())?;
     let tag_object = format!("{payload}{signature}");
 
@@ -167,6 +175,26 @@ pub fn run(args: &TagArgs, global: &GlobalArgs) -> Result<u8> {
     println!("  verify with: git verify-tag {name}");
     println!("           or: cargo secure-release verify {name} --cert <public key file>");
     Ok(0)
+}
+
+#[cfg(feature = "gpg-agent")]
+fn agent_key(
+    cert: &sequoia_openpgp::Cert,
+    selector: Option<&str>,
+    pass: Option<PassphraseSource<'_>>,
+) -> Result<signer::SigningKey> {
+    signer::agent_signing_key(cert, selector, pass)
+}
+
+#[cfg(not(feature = "gpg-agent"))]
+fn agent_key(
+    _: &sequoia_openpgp::Cert,
+    _: Option<&str>,
+    _: Option<PassphraseSource<'_>>,
+) -> Result<signer::SigningKey> {
+    Err(Failure::new("--agent needs the gpg-agent feature, which this binary was built without")
+        .help("reinstall with `cargo install --locked --features gpg-agent cargo-secure-release` (needs the capnp compiler), or pass --key with a secret key file")
+        .into())
 }
 
 /// The package being released: `-p NAME`, else the root package, else the only member.

@@ -434,3 +434,72 @@ fn verify_accepts_tags_made_by_git_tag_s_with_gpg() {
     let (vout, _) = run(&mut r.verify("v0.1.0", &other), 1);
     assert!(vout.starts_with("BAD: "), "{vout}");
 }
+
+/// With `--features gpg-agent`: the secret key lives in a throwaway GNUPGHOME's agent
+/// and never in a file we read; only the public certificate is passed.
+#[cfg(feature = "gpg-agent")]
+#[test]
+fn tag_signed_through_gpg_agent() {
+    let r = Repo::new("");
+    r.gpg(&[
+        "--passphrase",
+        "",
+        "--quick-gen-key",
+        "Agent User <agent@example.org>",
+        "ed25519",
+        "sign",
+        "never",
+    ]);
+    let public = r.keys.path().join("agent.asc");
+    std::fs::write(
+        &public,
+        r.gpg(&["--armor", "--export", "agent@example.org"]).stdout,
+    )
+    .unwrap();
+    let tag = |key: &Path| {
+        let mut c = bin();
+        c.current_dir(r.dir())
+            .env("GNUPGHOME", r.gnupg.path())
+            .args(["tag", "--agent", "--key"])
+            .arg(key)
+            .arg("--advisory-db")
+            .arg(advisory_db());
+        c
+    };
+    let (out, _) = run(&mut tag(&public), 0);
+    assert!(
+        out.contains("signed by Agent User <agent@example.org>"),
+        "{out}"
+    );
+    let v = r.verify_tag("v0.1.0");
+    assert!(
+        v.status.success(),
+        "git verify-tag: {}",
+        String::from_utf8_lossy(&v.stderr)
+    );
+    git_ok(r.dir(), &["fsck", "--strict"]);
+    run(&mut r.verify("v0.1.0", &public), 0);
+
+    // A certificate whose secret key is not in the agent: refused, nothing written.
+    let (_, other_public, _) = r.sequoia_key("Stranger", None);
+    git_ok(r.dir(), &["tag", "-d", "v0.1.0"]);
+    let before = r.state();
+    let (_, err) = run(&mut tag(&other_public), 2);
+    assert!(err.starts_with("error: signing with key "), "{err}");
+    assert_eq!(before, r.state());
+}
+
+#[cfg(not(feature = "gpg-agent"))]
+#[test]
+fn agent_without_the_feature_says_how_to_get_it() {
+    let r = Repo::new("");
+    let (_, public, _) = r.sequoia_key("Alice", None);
+    let before = r.state();
+    let (_, err) = run(&mut r.tag(&public, &["--agent"]), 2);
+    assert!(
+        err.starts_with("error: --agent needs the gpg-agent feature"),
+        "{err}"
+    );
+    assert!(err.contains("--features gpg-agent"), "{err}");
+    assert_eq!(before, r.state());
+}
