@@ -38,17 +38,7 @@ pub fn from_metadata(
     root_manifest: &Path,
     manifest_text: &str,
 ) -> Result<Vec<Ignore>> {
-    let ws = meta
-        .workspace_metadata
-        .get("secure-release")
-        .and_then(|s| s.get("ignore"));
-    let pkg = meta
-        .packages
-        .iter()
-        .find(|p| p.manifest_path.as_std_path() == root_manifest)
-        .and_then(|p| p.metadata.get("secure-release"))
-        .and_then(|s| s.get("ignore"));
-    let Some(list) = ws.or(pkg) else {
+    let Some(list) = crate::workspace::secure_release_setting(meta, root_manifest, "ignore") else {
         return Ok(Vec::new());
     };
     let bad = |what: String| -> anyhow::Error {

@@ -127,6 +127,26 @@ impl Workspace {
     }
 }
 
+/// `[workspace.metadata.secure-release.KEY]`, else the root package's
+/// `[package.metadata.secure-release.KEY]`: where every project setting of ours lives.
+pub fn secure_release_setting<'m>(
+    meta: &'m cargo_metadata::Metadata,
+    root_manifest: &Path,
+    key: &str,
+) -> Option<&'m serde_json::Value> {
+    let from_ws = meta
+        .workspace_metadata
+        .get("secure-release")
+        .and_then(|s| s.get(key));
+    from_ws.or_else(|| {
+        meta.packages
+            .iter()
+            .find(|p| p.manifest_path.as_std_path() == root_manifest)
+            .and_then(|p| p.metadata.get("secure-release"))
+            .and_then(|s| s.get(key))
+    })
+}
+
 /// `$CARGO_HOME`, else `~/.cargo`.
 pub fn cargo_home() -> Option<PathBuf> {
     std::env::var_os("CARGO_HOME")

@@ -25,17 +25,9 @@ pub struct Policy {
 impl Policy {
     /// `[workspace.metadata.secure-release.policy]`, else the root package's.
     pub fn from_metadata(meta: &cargo_metadata::Metadata, root_manifest: &Path) -> Result<Policy> {
-        let ws = meta
-            .workspace_metadata
-            .get("secure-release")
-            .and_then(|s| s.get("policy"));
-        let pkg = meta
-            .packages
-            .iter()
-            .find(|p| p.manifest_path.as_std_path() == root_manifest)
-            .and_then(|p| p.metadata.get("secure-release"))
-            .and_then(|s| s.get("policy"));
-        let v = ws.or(pkg).cloned().unwrap_or(serde_json::Value::Null);
+        let v = crate::workspace::secure_release_setting(meta, root_manifest, "policy")
+            .cloned()
+            .unwrap_or(serde_json::Value::Null);
         let bad = |what: String| -> anyhow::Error {
             Failure::new(format!(
                 "{}: [*.metadata.secure-release.policy] {what}",

@@ -41,17 +41,7 @@ pub struct Policy {
 impl Policy {
     /// Reads `secure-release.profile` from workspace metadata, else the root package's.
     pub fn from_metadata(meta: &cargo_metadata::Metadata, root_manifest: &Path) -> Result<Policy> {
-        let from_ws = meta
-            .workspace_metadata
-            .get("secure-release")
-            .and_then(|s| s.get("profile"));
-        let from_pkg = meta
-            .packages
-            .iter()
-            .find(|p| p.manifest_path.as_std_path() == root_manifest)
-            .and_then(|p| p.metadata.get("secure-release"))
-            .and_then(|s| s.get("profile"));
-        match from_ws.or(from_pkg) {
+        match crate::workspace::secure_release_setting(meta, root_manifest, "profile") {
             Some(v) => Policy::from_json(v, root_manifest),
             None => Ok(Policy::default()),
         }

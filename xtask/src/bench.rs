@@ -3,7 +3,7 @@
 //! interleaved runs, medians and peak RSS (via /usr/bin/time when present).
 
 use crate::check;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -28,16 +28,7 @@ pub fn run() -> Result<(), String> {
     if !db.join("crates").is_dir() {
         return Err(format!("no advisory database at {}", db.display()));
     }
-    eprintln!("xtask bench: building cargo-secure-release (release)");
-    check(
-        Command::new(&cargo)
-            .args(["build", "--release", "--bin", "cargo-secure-release"])
-            .current_dir(&root),
-    )?;
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    let ours = target.join("release/cargo-secure-release");
+    let ours = crate::release_binary(&root)?;
     if Command::new(&cargo)
         .args(["deny", "--version"])
         .output()

@@ -4,7 +4,7 @@
 //! tagging and signing are compared.
 
 use crate::check;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -16,16 +16,7 @@ pub fn run() -> Result<(), String> {
         .unwrap()
         .to_path_buf();
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    eprintln!("xtask bench-tag: building cargo-secure-release (release)");
-    check(
-        Command::new(&cargo)
-            .args(["build", "--release", "--bin", "cargo-secure-release"])
-            .current_dir(&root),
-    )?;
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    let bin = target.join("release/cargo-secure-release");
+    let bin = crate::release_binary(&root)?;
 
     let tmp = std::env::temp_dir().join(format!("csr-bench-tag-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);

@@ -57,6 +57,21 @@ fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// Builds cargo-secure-release in release mode and returns the binary's path.
+pub(crate) fn release_binary(root: &std::path::Path) -> Result<std::path::PathBuf, String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    eprintln!("xtask: building cargo-secure-release (release)");
+    check(
+        Command::new(&cargo)
+            .args(["build", "--release", "--bin", "cargo-secure-release"])
+            .current_dir(root),
+    )?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    Ok(target.join("release/cargo-secure-release"))
+}
+
 /// Runs a command that must succeed; its stderr is the error.
 pub(crate) fn check(cmd: &mut Command) -> Result<(), String> {
     let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
