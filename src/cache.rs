@@ -63,30 +63,11 @@ impl Key {
     /// Size and modification time of every file under `dir` (skipping `.git`), in a
     /// stable order: any edited, added or removed advisory changes the key.
     pub fn tree(&mut self, label: &str, dir: &Path) {
-        let mut files = Vec::new();
-        let mut stack = vec![dir.to_path_buf()];
-        while let Some(d) = stack.pop() {
-            let Ok(rd) = std::fs::read_dir(&d) else {
-                continue;
-            };
-            for e in rd.flatten() {
-                let p = e.path();
-                let Ok(meta) = e.metadata() else { continue };
-                if meta.is_dir() {
-                    if e.file_name() != ".git" {
-                        stack.push(p);
-                    }
-                } else {
-                    files.push((p, meta.len(), mtime_ns(&meta)));
-                }
-            }
-        }
-        files.sort();
         let mut h = Sha256::new();
-        for (p, len, mtime) in &files {
+        for (p, meta) in crate::fsutil::files_under(dir) {
             h.update(p.as_os_str().as_encoded_bytes());
-            h.update(len.to_le_bytes());
-            h.update(mtime.to_le_bytes());
+            h.update(meta.len().to_le_bytes());
+            h.update(mtime_ns(&meta).to_le_bytes());
         }
         self.part(label, &h.finalize());
     }
