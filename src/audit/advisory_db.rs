@@ -159,15 +159,28 @@ fn describe(
         .values()
         .map(|e| e.advisory.advisory.date)
         .max();
-    let today = crate::ignores::today().unwrap_or_else(|_| jiff::Zoned::now().date());
-    let age_days = newest.map(|d| i64::from((today - d).get_days()));
-    DbInfo {
+    let mut info = DbInfo {
         path: path.display().to_string(),
         url,
         commit,
         newest_advisory: newest.map(|d| d.to_string()),
-        age_days,
+        age_days: None,
         advisories: db.advisories.len(),
+    };
+    info.refresh_age();
+    info
+}
+
+impl DbInfo {
+    /// Days from the newest advisory to today (`CARGO_SECURE_RELEASE_TODAY` pins today).
+    /// Recomputed whenever a description is reused, since the age changes daily.
+    pub fn refresh_age(&mut self) {
+        let today = crate::ignores::today().unwrap_or_else(|_| jiff::Zoned::now().date());
+        self.age_days = self
+            .newest_advisory
+            .as_deref()
+            .and_then(|d| d.parse::<jiff::civil::Date>().ok())
+            .map(|newest| i64::from((today - newest).get_days()));
     }
 }
 

@@ -103,7 +103,11 @@ pub fn audit(
         Some(entry) => {
             // The background load is not needed; it ends with the process.
             drop(background);
-            (entry.findings, with_fresh_ages(entry.databases))
+            (entry.findings, {
+                let mut dbs = entry.databases;
+                dbs.iter_mut().for_each(DbInfo::refresh_age);
+                dbs
+            })
         }
         None => {
             progress.step("Loading the advisory database");
@@ -257,21 +261,6 @@ fn cache_key(
         }
     }
     Some(k.finish())
-}
-
-/// Cached database descriptions with their age recomputed for today.
-fn with_fresh_ages(mut dbs: Vec<DbInfo>) -> Vec<DbInfo> {
-    let today = crate::ignores::today().unwrap_or_else(|_| jiff::Zoned::now().date());
-    for db in &mut dbs {
-        if let Some(newest) = db
-            .newest_advisory
-            .as_deref()
-            .and_then(|d| d.parse::<jiff::civil::Date>().ok())
-        {
-            db.age_days = Some(i64::from((today - newest).get_days()));
-        }
-    }
-    dbs
 }
 
 /// cargo-deny reports an ignored advisory twice (an `advisory-ignored` note and the
