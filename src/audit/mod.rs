@@ -70,7 +70,7 @@ pub fn audit(
 
     // The profile check is cheap and --fix must not wait on the advisory database.
     progress.step("Checking the release profile");
-    let profile_findings = profile_step::run(ws, &selected, args, fix)?;
+    let profile = profile_step::run(ws, &selected, args, fix)?;
 
     let prefetch::Prefetch {
         mut files,
@@ -152,7 +152,7 @@ pub fn audit(
         }
     };
     std::mem::forget(files);
-    found.extend(profile_findings);
+    found.extend(profile.findings);
 
     if !has_config {
         found.push(
@@ -187,9 +187,8 @@ pub fn audit(
     }
 
     mark_deny_ignores(&mut found, &deny_ignores, &deny_file);
-    let manifest_text = std::fs::read_to_string(ws.root_manifest()).unwrap_or_default();
     let mut ignores =
-        crate::ignores::from_metadata(&ws.metadata, &ws.root_manifest(), &manifest_text)?;
+        crate::ignores::from_metadata(&ws.metadata, &ws.root_manifest(), &profile.manifest_text)?;
     ignores.extend(crate::ignores::from_cargo_audit(&ws.root)?);
     crate::ignores::apply(&mut found, &ignores, crate::ignores::today()?);
     for f in &mut found {

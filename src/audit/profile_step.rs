@@ -7,12 +7,18 @@ use crate::profile::{self, effective::Sources, value::Canon, value::Key, Policy}
 use crate::workspace::Workspace;
 use anyhow::{Context, Result};
 
+pub struct ProfileStep {
+    pub findings: Vec<Finding>,
+    /// The root manifest as it is now (after --fix), for the rest of the audit.
+    pub manifest_text: String,
+}
+
 pub fn run(
     ws: &Workspace,
     members: &[&cargo_metadata::Package],
     args: &CheckArgs,
     fix: Fix,
-) -> Result<Vec<Finding>> {
+) -> Result<ProfileStep> {
     let root_manifest = ws.root_manifest();
     let policy = Policy::from_metadata(&ws.metadata, &root_manifest)?;
     let name = args
@@ -45,7 +51,10 @@ pub fn run(
     }
     let mut out = profile::check(&eff, &policy, &ws.root, &sources.manifest.text);
     out.extend(profile::member_profiles(members, &root_manifest, &ws.root));
-    Ok(out)
+    Ok(ProfileStep {
+        findings: out,
+        manifest_text: sources.manifest.text,
+    })
 }
 
 /// The failing rules that an edit of Cargo.toml would actually fix: not those set by
