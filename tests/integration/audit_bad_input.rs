@@ -94,24 +94,12 @@ fn manifest_path_that_does_not_exist() {
 fn advisory_dir_missing_or_empty() {
     let f = Fixture::new("db", "[dependencies]\n").lock();
     let empty = tempfile::TempDir::new().unwrap();
-    let (_, err) = run(
-        bin()
-            .current_dir(f.path())
-            .args(["audit", "--advisory-db"])
-            .arg(empty.path()),
-        2,
-    );
+    let (_, err) = run(&mut f.audit_with_db(empty.path()), 2);
     assert_clean_error(&err);
     assert!(err.contains("has no `crates` directory"), "{err}");
     assert!(err.contains("--advisory-db"), "{err}");
     std::fs::create_dir(empty.path().join("crates")).unwrap();
-    let (_, err) = run(
-        bin()
-            .current_dir(f.path())
-            .args(["audit", "--advisory-db"])
-            .arg(empty.path()),
-        2,
-    );
+    let (_, err) = run(&mut f.audit_with_db(empty.path()), 2);
     assert_clean_error(&err);
     assert!(err.contains("failed to load any advisories"), "{err}");
 }
@@ -131,13 +119,7 @@ fn advisory_that_makes_cargo_deny_panic_is_named() {
     // An unquoted id makes cargo-deny's parser panic.
     let (db, file) =
         broken_db(|t| t.replace("id = \"RUSTSEC-2020-0071\"", "id = RUSTSEC-2020-0071"));
-    let (_, err) = run(
-        bin()
-            .current_dir(f.path())
-            .args(["audit", "--advisory-db"])
-            .arg(db.path()),
-        2,
-    );
+    let (_, err) = run(&mut f.audit_with_db(db.path()), 2);
     assert_clean_error(&err);
     assert!(
         err.lines()
@@ -152,13 +134,7 @@ fn advisory_that_makes_cargo_deny_panic_is_named() {
 fn advisory_without_toml_block_is_named() {
     let f = Fixture::new("db", "[dependencies]\n").lock();
     let (db, file) = broken_db(|_| "not an advisory\n".into());
-    let (_, err) = run(
-        bin()
-            .current_dir(f.path())
-            .args(["audit", "--advisory-db"])
-            .arg(db.path()),
-        2,
-    );
+    let (_, err) = run(&mut f.audit_with_db(db.path()), 2);
     assert_clean_error(&err);
     assert!(err.contains(&file.display().to_string()), "{err}");
 }
@@ -167,13 +143,7 @@ fn advisory_without_toml_block_is_named() {
 fn advisory_without_package_is_named() {
     let f = Fixture::new("db", "[dependencies]\n").lock();
     let (db, file) = broken_db(|t| t.replace("package = \"time\"\n", ""));
-    let (_, err) = run(
-        bin()
-            .current_dir(f.path())
-            .args(["audit", "--advisory-db"])
-            .arg(db.path()),
-        2,
-    );
+    let (_, err) = run(&mut f.audit_with_db(db.path()), 2);
     assert_clean_error(&err);
     assert!(err.contains(&file.display().to_string()), "{err}");
     assert!(err.contains("no `package`"), "{err}");

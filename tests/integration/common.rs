@@ -107,11 +107,16 @@ impl Fixture {
     }
 
     pub fn audit(&self) -> Command {
+        self.audit_with_db(advisory_db())
+    }
+
+    /// `audit` on this fixture against another advisory database directory.
+    pub fn audit_with_db(&self, db: &Path) -> Command {
         let mut c = bin();
         c.current_dir(self.path())
             .arg("audit")
             .arg("--advisory-db")
-            .arg(advisory_db());
+            .arg(db);
         c
     }
 }
