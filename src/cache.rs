@@ -6,8 +6,7 @@
 //! ignores and anything dated (DB age, ignore expiry) are always computed fresh.
 //! Entries are written atomically; a corrupt or unreadable entry is a miss.
 
-use crate::audit::advisory_db::DbInfo;
-use crate::findings::Finding;
+use crate::report::{DbInfo, Finding};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -23,14 +22,16 @@ pub struct Entry {
 }
 
 /// `$CARGO_SECURE_RELEASE_CACHE_DIR`, else `$XDG_CACHE_HOME/cargo-secure-release`,
-/// else `~/.cache/cargo-secure-release`.
+/// else `~/.cache/cargo-secure-release`. A variable set but empty counts as unset (a
+/// relative empty path would put the cache inside the project).
 pub fn dir() -> Option<PathBuf> {
-    if let Some(d) = std::env::var_os("CARGO_SECURE_RELEASE_CACHE_DIR") {
+    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+    if let Some(d) = var("CARGO_SECURE_RELEASE_CACHE_DIR") {
         return Some(PathBuf::from(d));
     }
-    let base = std::env::var_os("XDG_CACHE_HOME")
+    let base = var("XDG_CACHE_HOME")
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+        .or_else(|| var("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
     Some(base.join("cargo-secure-release"))
 }
 
@@ -106,7 +107,12 @@ fn entry_path(key: &str) -> Option<PathBuf> {
 }
 
 pub fn load(key: &str) -> Option<Entry> {
-    let text = std::fs::read(entry_path(key)?).ok()?;
+    let text = crate::fsutil::read_bounded(
+        &entry_path(key)?,
+        crate::fsutil::LOCKFILE_LIMIT,
+        "findings cache entry",
+    )
+    .ok()?;
     let e: Entry = serde_json::from_slice(&text).ok()?;
     (e.format == FORMAT).then_some(e)
 }

@@ -1,5 +1,8 @@
-//! Command-line definition. Parsing only: behaviour lives in the command modules.
+//! Command-line definition. Parsing only: each command's arguments become the
+//! library's options structs here, and clap stops at this file.
 
+use crate::options::{self, CheckOptions, Fix, ManifestOptions};
+use crate::shell::Shell;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -39,6 +42,17 @@ pub struct GlobalArgs {
     /// More detail (repeat for more)
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+}
+
+impl GlobalArgs {
+    pub fn shell(&self) -> Shell {
+        let color = match self.color {
+            ColorChoice::Auto => options::ColorChoice::Auto,
+            ColorChoice::Always => options::ColorChoice::Always,
+            ColorChoice::Never => options::ColorChoice::Never,
+        };
+        Shell::new(self.quiet, self.verbose, color)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -114,8 +128,24 @@ pub struct ManifestArgs {
 }
 
 impl ManifestArgs {
-    pub fn offline(&self) -> bool {
-        self.offline || self.frozen
+    pub fn options(&self) -> ManifestOptions {
+        ManifestOptions {
+            manifest_path: self.manifest_path.clone(),
+            packages: self.packages.clone(),
+            offline: self.offline,
+            frozen: self.frozen,
+        }
+    }
+}
+
+impl From<Format> for options::Format {
+    fn from(f: Format) -> Self {
+        match f {
+            Format::Human => options::Format::Human,
+            Format::Json => options::Format::Json,
+            Format::Sarif => options::Format::Sarif,
+            Format::Github => options::Format::Github,
+        }
     }
 }
 
@@ -149,6 +179,18 @@ pub struct CheckArgs {
     pub no_cache: bool,
 }
 
+impl CheckArgs {
+    pub fn options(&self) -> CheckOptions {
+        CheckOptions {
+            manifest: self.manifest.options(),
+            config: self.config.clone(),
+            advisory_db: self.advisory_db.clone(),
+            profile: self.profile.clone(),
+            no_cache: self.no_cache,
+        }
+    }
+}
+
 #[derive(Debug, Args, Clone, Default)]
 pub struct AuditArgs {
     #[command(flatten)]
@@ -167,16 +209,32 @@ pub struct AuditArgs {
     pub dry_run: bool,
 }
 
+impl AuditArgs {
+    pub fn options(&self) -> options::AuditOptions {
+        let fix = match (self.fix, self.dry_run) {
+            (false, _) => Fix::No,
+            (true, false) => Fix::Write,
+            (true, true) => Fix::DryRun {
+                diff_to_stdout: self.format == Format::Human,
+            },
+        };
+        options::AuditOptions {
+            check: self.check.options(),
+            fix,
+        }
+    }
+}
+
 #[derive(Debug, Args, Clone)]
 pub struct TagArgs {
     #[command(flatten)]
     pub check: CheckArgs,
-    /// Tag name (default: PREFIX + the package version, e.g. v1.2.3)
+    /// Tag name; must be exactly the name the tag-name pattern gives (default v{version})
     #[arg(value_name = "NAME")]
     pub name: Option<String>,
-    /// Prefix of the default tag name
-    #[arg(long, default_value = "v", value_name = "PREFIX")]
-    pub tag_prefix: String,
+    /// Name the tag PREFIX{version} instead of the policy's `tag-name` pattern
+    #[arg(long, value_name = "PREFIX")]
+    pub tag_prefix: Option<String>,
     /// Tag message (default: "Release NAME VERSION"); the attestation trailer is appended
     #[arg(short, long, value_name = "MSG")]
     pub message: Option<String>,
@@ -206,23 +264,54 @@ pub struct TagArgs {
     pub dry_run: bool,
 }
 
+impl TagArgs {
+    pub fn options(&self) -> options::TagOptions {
+        options::TagOptions {
+            check: self.check.options(),
+            name: self.name.clone(),
+            tag_prefix: self.tag_prefix.clone(),
+            message: self.message.clone(),
+            key: self.key.clone(),
+            signing_key: self.signing_key.clone(),
+            agent: self.agent,
+            passphrase_file: self.passphrase_file.clone(),
+            passphrase_env: self.passphrase_env.clone(),
+            allow_dirty: self.allow_dirty,
+            no_audit: self.no_audit,
+            dry_run: self.dry_run,
+        }
+    }
+}
+
 #[derive(Debug, Args, Clone)]
 pub struct VerifyArgs {
     /// The tag to verify
     #[arg(value_name = "TAG")]
     pub tag: String,
-    /// Certificate file(s) of the signers you trust
+    /// Public certificate file(s) of the signers you trust (`gpg --export --armor KEYID`)
     #[arg(long, value_name = "FILE")]
     pub cert: Vec<PathBuf>,
     /// A keyring file of trusted certificates
     #[arg(long, value_name = "FILE")]
     pub keyring: Option<PathBuf>,
-    /// Accept only signatures by these fingerprints (primary or subkey)
-    #[arg(long, value_name = "FINGERPRINT")]
+    /// Accept only signatures by these fingerprints (primary or subkey; 40 or 64 hex digits)
+    #[arg(long, value_name = "FINGERPRINT", value_parser = parse_fingerprint)]
     pub signer: Vec<String>,
     /// The repository (default: discovered from the current directory)
     #[arg(long, value_name = "DIR")]
     pub repo: Option<PathBuf>,
+}
+
+impl VerifyArgs {
+    pub fn options(&self) -> options::VerifyOptions {
+        options::VerifyOptions {
+            tag: self.tag.clone(),
+            certs: self.cert.clone(),
+            keyring: self.keyring.clone(),
+            signers: self.signer.clone(),
+            repo: self.repo.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Args, Clone)]
@@ -257,6 +346,34 @@ pub struct InitArgs {
     #[arg(long, value_name = "EMAIL")]
     pub contact: Option<String>,
     /// How many release lines are supported (overrides the policy's `supported-lines`)
-    #[arg(long, value_name = "N")]
-    pub supported_lines: Option<usize>,
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub supported_lines: Option<u16>,
+}
+
+impl InitArgs {
+    pub fn options(&self) -> options::InitOptions {
+        options::InitOptions {
+            manifest: self.manifest.options(),
+            preset: self.preset.clone(),
+            template: self.template.clone(),
+            output: self.output.clone(),
+            force: self.force,
+            dry_run: self.dry_run,
+            check: self.check,
+            deny: self.deny,
+            harden: self.harden,
+            contact: self.contact.clone(),
+            supported_lines: self.supported_lines.map(usize::from),
+        }
+    }
+}
+
+/// An OpenPGP fingerprint: v4 (40 hex digits) or v6 (64), spaces allowed, as gpg prints it.
+fn parse_fingerprint(s: &str) -> Result<String, String> {
+    let hex: String = s.chars().filter(|c| *c != ' ').collect();
+    if (hex.len() == 40 || hex.len() == 64) && hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        Ok(hex.to_ascii_uppercase())
+    } else {
+        Err("expected a fingerprint of 40 or 64 hexadecimal digits (see `gpg --fingerprint`)".into())
+    }
 }

@@ -74,3 +74,17 @@ pub fn render(err: &anyhow::Error) -> (String, u8) {
     }
     (out, 2)
 }
+
+/// A value echoed in a message: control characters (a newline that could forge an
+/// `error:` line, an escape sequence) are shown escaped; everything else as is.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

@@ -2,43 +2,156 @@
 
 use crate::error::Failure;
 use anyhow::Result;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::Path;
 
-/// Replaces (or creates) `path` atomically, keeping an existing file's permissions.
-/// A read-only file is refused: the user made it so on purpose.
+/// Size limits for what we read: far above any real file of the kind, far below what
+/// would hurt (a path to `/dev/zero` must not allocate until the OS kills us).
+pub const TEXT_LIMIT: u64 = 16 << 20;
+pub const KEY_LIMIT: u64 = 1 << 20;
+pub const LOCKFILE_LIMIT: u64 = 64 << 20;
+
+/// Reads a regular file of at most `limit` bytes; anything else is an error that
+/// names the file and what it is.
+pub fn read_bounded(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>> {
+    let shown = crate::error::escape(&path.display().to_string());
+    let meta = std::fs::metadata(path)
+        .map_err(|e| Failure::new(format!("could not read {what} {shown}: {e}")))?;
+    if !meta.is_file() {
+        return Err(Failure::new(format!(
+            "{what} {shown} is {}, not a regular file",
+            describe(&meta)
+        ))
+        .help(format!("pass the path of the {what} itself"))
+        .into());
+    }
+    if meta.len() > limit {
+        return Err(Failure::new(format!(
+            "{what} {shown} is {} bytes, more than the {} bytes this tool reads",
+            meta.len(),
+            limit
+        ))
+        .help(format!("check that {shown} is really the {what}"))
+        .into());
+    }
+    let mut buf = Vec::with_capacity(meta.len() as usize);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(limit + 1).read_to_end(&mut buf))
+        .map_err(|e| Failure::new(format!("could not read {what} {shown}: {e}")))?;
+    if buf.len() as u64 > limit {
+        return Err(Failure::new(format!("{what} {shown} grew past {limit} bytes while being read")).into());
+    }
+    Ok(buf)
+}
+
+/// As `read_bounded`, for UTF-8 text.
+pub fn read_text(path: &Path, limit: u64, what: &str) -> Result<String> {
+    let bytes = read_bounded(path, limit, what)?;
+    String::from_utf8(bytes).map_err(|e| {
+        Failure::new(format!(
+            "{what} {} is not UTF-8 text (invalid byte at offset {})",
+            crate::error::escape(&path.display().to_string()),
+            e.utf8_error().valid_up_to()
+        ))
+        .help("save it as UTF-8")
+        .into()
+    })
+}
+
+fn describe(meta: &std::fs::Metadata) -> &'static str {
+    let t = meta.file_type();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if t.is_dir() {
+        "a directory"
+    } else {
+        "a special file"
+    }
+}
+
+/// Replaces (or creates) `path` atomically: a temp file in the same directory, then
+/// rename. Only regular files are replaced (devices, FIFOs, sockets and directories
+/// are refused); a symlink is written through to its target, which stays a file
+/// behind the same link. An existing file keeps its permissions, a new one gets the
+/// umask's (as git and cargo do). A read-only file is refused: the user made it so
+/// on purpose.
 pub fn write_atomic(path: &Path, contents: &str) -> Result<()> {
-    let dir = path
+    let shown = crate::error::escape(&path.display().to_string());
+    let existing = std::fs::metadata(path).ok();
+    let target = match &existing {
+        Some(meta) if !meta.is_file() => {
+            return Err(Failure::new(format!(
+                "{shown} is {}; nothing was written",
+                describe(meta)
+            ))
+            .help("write to a regular file or a new path")
+            .into())
+        }
+        Some(meta) if meta.permissions().readonly() => {
+            return Err(Failure::new(format!("{shown} is read-only; nothing was changed"))
+                .help("make it writable (chmod u+w) and run again, or apply the change by hand")
+                .into());
+        }
+        // Through a symlink: replace the file it points at, keep the link.
+        Some(_) => std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+        None => path.to_path_buf(),
+    };
+    let dir = target
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let existing = std::fs::metadata(path).ok();
-    if let Some(meta) = &existing {
-        if meta.permissions().readonly() {
-            return Err(Failure::new(format!(
-                "{} is read-only; nothing was changed",
-                path.display()
-            ))
-            .help("make it writable (chmod u+w) and run again, or apply the change by hand")
-            .into());
-        }
-    }
     let fail = |e: std::io::Error| -> anyhow::Error {
-        Failure::new(format!(
-            "could not write {}: {e}; nothing was changed",
-            path.display()
-        ))
-        .help("check that the directory is writable")
-        .into()
+        let help = match e.kind() {
+            std::io::ErrorKind::PermissionDenied => "check that the directory is writable",
+            std::io::ErrorKind::StorageFull => "free some space on that file system and run again",
+            std::io::ErrorKind::NotFound => "create the directory first",
+            _ => "fix the cause above and run again",
+        };
+        Failure::new(format!("could not write {shown}: {e}; nothing was changed"))
+            .help(help)
+            .into()
     };
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
     tmp.write_all(contents.as_bytes()).map_err(fail)?;
     tmp.as_file().sync_all().map_err(fail)?;
-    if let Some(meta) = existing {
-        std::fs::set_permissions(tmp.path(), meta.permissions()).map_err(fail)?;
-    }
-    tmp.persist(path).map_err(|e| fail(e.error))?;
+    let perms = match existing {
+        Some(meta) => meta.permissions(),
+        None => new_file_permissions(tmp.as_file()).map_err(fail)?,
+    };
+    std::fs::set_permissions(tmp.path(), perms).map_err(fail)?;
+    tmp.persist(&target).map_err(|e| fail(e.error))?;
     Ok(())
+}
+
+/// 0666 less the process umask, the mode `open(2)` would give a new file.
+#[cfg(unix)]
+fn new_file_permissions(f: &std::fs::File) -> std::io::Result<std::fs::Permissions> {
+    use std::os::unix::fs::PermissionsExt;
+    // SAFETY: umask only swaps the process's file mode mask; it is restored at once.
+    let mask = unsafe {
+        let m = libc::umask(0o022);
+        libc::umask(m);
+        m
+    };
+    let mut p = f.metadata()?.permissions();
+    p.set_mode(0o666 & !(mask as u32));
+    Ok(p)
+}
+
+#[cfg(not(unix))]
+fn new_file_permissions(f: &std::fs::File) -> std::io::Result<std::fs::Permissions> {
+    Ok(f.metadata()?.permissions())
 }
 
 /// Every file under `dir` with its metadata, sorted by path; `.git` directories are

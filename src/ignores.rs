@@ -3,7 +3,7 @@
 //! that says so; an ignore that matches nothing is a stale-config warning.
 
 use crate::error::Failure;
-use crate::findings::{Check, Finding, Ignored, Severity};
+use crate::report::{Check, Code, Finding, Ignored, Severity};
 use anyhow::Result;
 use std::path::Path;
 
@@ -17,92 +17,27 @@ pub struct Ignore {
     pub line: Option<usize>,
 }
 
-/// "Today" for expiry: `CARGO_SECURE_RELEASE_TODAY=YYYY-MM-DD` pins it (for tests and
-/// reproducible CI runs); otherwise the local date.
-pub fn today() -> Result<jiff::civil::Date> {
-    match std::env::var("CARGO_SECURE_RELEASE_TODAY") {
-        Ok(v) => v.parse().map_err(|e| {
-            Failure::new(format!(
-                "CARGO_SECURE_RELEASE_TODAY=`{v}` is not a YYYY-MM-DD date: {e}"
-            ))
-            .help("unset it, or set it like 2026-01-31")
-            .into()
-        }),
-        Err(_) => Ok(jiff::Zoned::now().date()),
-    }
-}
-
-/// `[workspace.metadata.secure-release] ignore = [...]`, else the root package's.
-pub fn from_metadata(
-    meta: &cargo_metadata::Metadata,
-    root_manifest: &Path,
-    manifest_text: &str,
-) -> Result<Vec<Ignore>> {
-    let Some(list) = crate::workspace::secure_release_setting(meta, root_manifest, "ignore") else {
-        return Ok(Vec::new());
-    };
-    let bad = |what: String| -> anyhow::Error {
-        Failure::new(format!(
-            "{}: secure-release `ignore` {what}",
-            root_manifest.display()
-        ))
-        .help("write entries as { id = \"RUSTSEC-…\", reason = \"why\", until = \"YYYY-MM-DD\" }")
-        .into()
-    };
-    let items = list
-        .as_array()
-        .ok_or_else(|| bad("must be an array".into()))?;
-    let mut out = Vec::new();
-    for item in items {
-        let id = item
-            .get("id")
-            .and_then(|v| v.as_str())
-            .ok_or_else(|| bad(format!("entry {item} has no `id`")))?;
-        let line = manifest_text
-            .lines()
-            .position(|l| l.contains(&format!("\"{id}\"")))
-            .map(|i| i + 1);
-        let at = line
-            .map(|l| format!(" (Cargo.toml:{l})"))
-            .unwrap_or_default();
-        let reason = item
-            .get("reason")
-            .and_then(|v| v.as_str())
-            .filter(|r| !r.trim().is_empty())
-            .ok_or_else(|| {
-                bad(format!(
-                    "entry `{id}`{at} has no `reason`: say why it is safe to ignore"
-                ))
-            })?;
-        let until = match item.get("until") {
-            None => None,
-            Some(v) => Some(
-                v.as_str()
-                    .and_then(|s| s.parse::<jiff::civil::Date>().ok())
-                    .ok_or_else(|| {
-                        bad(format!(
-                            "entry `{id}`{at}: `until = {v}` is not a YYYY-MM-DD date"
-                        ))
-                    })?,
-            ),
-        };
-        out.push(Ignore {
-            id: id.to_string(),
-            reason: reason.to_string(),
-            until,
+/// The ignores of our own config (`ignore = [...]` in Cargo.toml).
+pub fn from_config(entries: &[crate::config::IgnoreEntry]) -> Vec<Ignore> {
+    entries
+        .iter()
+        .map(|e| Ignore {
+            id: e.id.clone(),
+            reason: e.reason.clone(),
+            until: e.until,
             source: "Cargo.toml".into(),
-            line,
-        });
-    }
-    Ok(out)
+            line: Some(e.line),
+        })
+        .collect()
 }
 
 /// cargo-audit's `.cargo/audit.toml` `[advisories] ignore = ["RUSTSEC-…"]`, for teams moving over.
 pub fn from_cargo_audit(root: &Path) -> Result<Vec<Ignore>> {
     let path = root.join(".cargo/audit.toml");
-    let Ok(text) = std::fs::read_to_string(&path) else {
+    if std::fs::symlink_metadata(&path).is_err() {
         return Ok(Vec::new());
-    };
+    }
+    let text = crate::fsutil::read_text(&path, crate::fsutil::TEXT_LIMIT, "cargo-audit config")?;
     let doc = toml_edit::Document::parse(text.clone()).map_err(|e| {
         let line = e
             .span()
@@ -182,7 +117,7 @@ pub fn apply(findings: &mut Vec<Finding>, ignores: &[Ignore], today: jiff::civil
             findings.push(
                 Finding::new(
                     Check::Advisories,
-                    "ignore-unused",
+                    Code::IgnoreUnused,
                     Severity::Warning,
                     format!(
                         "ignore entry `{}` matches no finding: stale configuration",
@@ -205,7 +140,7 @@ mod tests {
     fn finding() -> Finding {
         let mut f = Finding::new(
             Check::Advisories,
-            "vulnerability",
+            Code::advisory(cargo_deny::advisories::Code::Vulnerability),
             Severity::Error,
             "Potential segfault",
         );
@@ -259,7 +194,7 @@ mod tests {
         other.id = "RUSTSEC-2099-0001".into();
         apply(&mut v, &[ignore(None), other], day("2100-01-01"));
         assert_eq!(v[0].severity, Severity::Note);
-        let stale = v.iter().find(|f| f.code == "ignore-unused").unwrap();
+        let stale = v.iter().find(|f| f.code == Code::IgnoreUnused).unwrap();
         assert_eq!(stale.severity, Severity::Warning);
         assert!(stale.message.contains("RUSTSEC-2099-0001"));
     }

@@ -1,50 +1,41 @@
-//! `cargo-secure-release`: parse the command line, dispatch, map the outcome to an exit code.
+//! `cargo-secure-release`: parse the command line, call the library, render, exit.
 
-mod audit;
-mod cache;
-mod cli;
-mod error;
-mod findings;
-mod fsutil;
-mod ignores;
-mod init;
-mod lockfile;
-mod output;
-mod panic_guard;
-mod profile;
-mod progress;
-mod reach;
-mod signer;
-mod tag;
-mod verify;
-mod workspace;
-
+use cargo_secure_release::cli::{AuditArgs, Cli, Command};
+use cargo_secure_release::shell::Shell;
+use cargo_secure_release::{audit, error, init, output, panic_guard, tag, verify};
 use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     panic_guard::install_hook();
-    let cli = match cli::Cli::try_parse_from(cargo_args()) {
+    let cli = match Cli::try_parse_from(cargo_args()) {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    let shell = cli.global.shell();
     let result = match &cli.command {
-        cli::Command::Audit(args) => audit::run(args, &cli.global),
-        cli::Command::Tag(args) => tag::run(args, &cli.global),
-        cli::Command::Verify(args) => verify::run(args),
-        cli::Command::Init(args) => init::run(args, &cli.global),
+        Command::Audit(args) => run_audit(args, &shell),
+        Command::Tag(args) => tag::run(&args.options(), &shell),
+        Command::Verify(args) => verify::run(&args.options(), &shell),
+        Command::Init(args) => init::run(&args.options(), &shell),
     };
     match result {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             let (text, code) = error::render(&err);
-            eprint!("{text}");
+            shell.err(&text);
             ExitCode::from(code)
         }
     }
+}
+
+fn run_audit(args: &AuditArgs, shell: &Shell) -> anyhow::Result<u8> {
+    let report = audit::run(&args.options(), shell)?;
+    output::emit(&report, args.format.into(), args.output.as_deref(), shell)?;
+    Ok(u8::from(report.has_errors()))
 }
 
 /// Cargo runs us as `cargo-secure-release secure-release <command> …`; drop that word

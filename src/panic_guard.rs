@@ -16,9 +16,7 @@ pub fn install_hook() {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        eprintln!(
-            "error: internal error: {msg}{loc}\n  help: this is a bug in cargo-secure-release; please report it with the command you ran"
-        );
+        crate::shell::internal_error(&msg, &loc);
     }));
 }
 

@@ -35,26 +35,48 @@ pub struct SigningKey {
     pub userid: Option<String>,
 }
 
-/// Reads every certificate (public or secret) in an armored or binary file.
-pub fn read_certs(path: &Path) -> Result<Vec<Cert>> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        Failure::new(format!("could not read key file {}: {e}", path.display()))
-            .help("pass the path of an OpenPGP key file (armored or binary)")
-    })?;
+/// What a key file is read for: the help on a bad file differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyUse {
+    /// A secret key to sign with (or a certificate, with a gpg-agent holding the secret).
+    Sign,
+    /// Public certificates of trusted signers.
+    Verify,
+}
+
+/// Reads every certificate (public or secret) in an armored or binary file of at
+/// most `fsutil::KEY_LIMIT` bytes; the bytes are wiped after parsing.
+pub fn read_certs(path: &Path, usage: KeyUse) -> Result<Vec<Cert>> {
+    let what = match usage {
+        KeyUse::Sign => "key file",
+        KeyUse::Verify => "certificate file",
+    };
+    let bytes = zeroize::Zeroizing::new(crate::fsutil::read_bounded(
+        path,
+        crate::fsutil::KEY_LIMIT,
+        what,
+    )?);
     let mut certs = Vec::new();
-    for c in CertParser::from_bytes(&bytes).map_err(|e| not_a_key(path, e))? {
-        certs.push(c.map_err(|e| not_a_key(path, e))?);
+    for c in CertParser::from_bytes(&bytes[..]).map_err(|e| not_a_key(path, e, usage))? {
+        certs.push(c.map_err(|e| not_a_key(path, e, usage))?);
     }
     if certs.is_empty() {
-        return Err(not_a_key(path, anyhow::anyhow!("no certificate found")));
+        return Err(not_a_key(path, anyhow::anyhow!("no certificate found"), usage));
     }
     Ok(certs)
 }
 
-fn not_a_key(path: &Path, e: anyhow::Error) -> anyhow::Error {
-    Failure::new(format!("{} is not an OpenPGP key file: {e}", path.display()))
-        .help("export the key with `gpg --export-secret-keys --armor KEYID > release.asc` or `sq key export`")
-        .into()
+fn not_a_key(path: &Path, e: anyhow::Error, usage: KeyUse) -> anyhow::Error {
+    let help = match usage {
+        KeyUse::Sign => "export your secret key with `gpg --export-secret-keys --armor KEYID > release.asc` or `sq key export`",
+        KeyUse::Verify => "ask the signer for their public certificate (`gpg --export --armor KEYID > signer.asc`); never a secret key",
+    };
+    Failure::new(format!(
+        "{} is not an OpenPGP key file: {e}",
+        crate::error::escape(&path.display().to_string())
+    ))
+    .help(help)
+    .into()
 }
 
 /// Picks the certificate named by a git-style selector: fingerprint, long key id
@@ -268,31 +290,41 @@ fn check_strength(key: &Key<PublicParts, UnspecifiedRole>) -> std::result::Resul
 }
 
 fn read_passphrase(src: PassphraseSource<'_>, fpr: &str) -> Result<Password> {
-    use std::io::IsTerminal;
     use zeroize::Zeroizing;
     let text: Zeroizing<String> = match src {
-        PassphraseSource::File(p) => Zeroizing::new(std::fs::read_to_string(p).map_err(|e| {
-            Failure::new(format!(
-                "could not read passphrase file {}: {e}",
-                p.display()
-            ))
-        })?),
+        PassphraseSource::File(p) => {
+            let bytes = Zeroizing::new(crate::fsutil::read_bounded(
+                p,
+                crate::fsutil::KEY_LIMIT,
+                "passphrase file",
+            )?);
+            Zeroizing::new(std::str::from_utf8(&bytes).map(str::to_string).map_err(|_| {
+                Failure::new(format!(
+                    "passphrase file {} is not UTF-8 text",
+                    crate::error::escape(&p.display().to_string())
+                ))
+            })?)
+        }
         PassphraseSource::Env(var) => Zeroizing::new(std::env::var(var).map_err(|_| {
             Failure::new(format!(
-                "environment variable {var} (named by --passphrase-env) is not set"
+                "environment variable {} (named by --passphrase-env) is not set",
+                crate::error::escape(var)
             ))
-            .help(format!("export {var}=… or use --passphrase-file"))
+            .help(format!("export {}=… or use --passphrase-file", crate::error::escape(var)))
         })?),
-        PassphraseSource::Prompt if std::io::stdin().is_terminal() => Zeroizing::new(
-            rpassword::prompt_password(format!("Passphrase for key {fpr}: "))
-                .map_err(|e| Failure::new(format!("could not read the passphrase: {e}")))?,
-        ),
         PassphraseSource::Prompt => {
-            return Err(Failure::new(format!(
-                "key {fpr} is protected by a passphrase and there is no terminal to ask for it"
-            ))
-            .help("pass --passphrase-file FILE or --passphrase-env VAR")
-            .into())
+            match crate::shell::prompt_secret(&format!("Passphrase for key {fpr}: ")) {
+                Some(read) => Zeroizing::new(read.map_err(|e| {
+                    Failure::new(format!("could not read the passphrase: {e}"))
+                })?),
+                None => {
+                    return Err(Failure::new(format!(
+                    "key {fpr} is protected by a passphrase and there is no terminal to ask for it"
+                ))
+                    .help("pass --passphrase-file FILE or --passphrase-env VAR")
+                    .into())
+                }
+            }
         }
     };
     // A passphrase file usually ends with a newline that is not part of the secret.

@@ -1,12 +1,11 @@
 //! The project as Cargo describes it: one `cargo metadata` per command, parsed twice
 //! from the same JSON (our `cargo_metadata` view and krates' own `krates::cm` view).
 
-use crate::cli::ManifestArgs;
-use crate::error::Failure;
+use crate::error::{escape, Failure};
+use crate::options::ManifestOptions;
 use anyhow::{Context, Result};
 use sha2::Digest;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 pub struct Workspace {
     pub metadata: cargo_metadata::Metadata,
@@ -19,41 +18,17 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    /// Describes the workspace with all features of its members enabled, so that the
-    /// graph covers every package that can end up in Cargo.lock. Always `--locked`:
-    /// the audit must never create or rewrite the project's lockfile.
-    pub fn load(args: &ManifestArgs) -> Result<Self> {
+    /// Describes the workspace with all features of its members enabled (see
+    /// `cargo::metadata`).
+    pub fn load(args: &ManifestOptions) -> Result<Self> {
         let manifest_path = resolve_manifest_path(args.manifest_path.as_deref())?;
         Self::load_resolved(args, manifest_path)
     }
 
     /// As `load`, for a manifest path already resolved with `resolve_manifest_path`.
-    pub fn load_resolved(args: &ManifestArgs, manifest_path: PathBuf) -> Result<Self> {
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let mut cmd = Command::new(cargo);
-        cmd.args([
-            "metadata",
-            "--format-version",
-            "1",
-            "--all-features",
-            "--locked",
-        ])
-        .arg("--manifest-path")
-        .arg(&manifest_path);
-        if args.offline() {
-            cmd.arg("--offline");
-        }
-        if args.frozen {
-            cmd.arg("--frozen");
-        }
-        let out = cmd
-            .output()
-            .context("could not run `cargo metadata`: is cargo on PATH?")?;
-        if !out.status.success() {
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            return Err(metadata_failure(&manifest_path, &stderr).into());
-        }
-        Self::from_json(&out.stdout, manifest_path)
+    pub fn load_resolved(args: &ManifestOptions, manifest_path: PathBuf) -> Result<Self> {
+        let json = crate::cargo::metadata(&manifest_path, args.offline(), args.frozen)?;
+        Self::from_json(&json, manifest_path)
     }
 
     pub fn from_json(json: &[u8], manifest_path: PathBuf) -> Result<Self> {
@@ -127,26 +102,6 @@ impl Workspace {
     }
 }
 
-/// `[workspace.metadata.secure-release.KEY]`, else the root package's
-/// `[package.metadata.secure-release.KEY]`: where every project setting of ours lives.
-pub fn secure_release_setting<'m>(
-    meta: &'m cargo_metadata::Metadata,
-    root_manifest: &Path,
-    key: &str,
-) -> Option<&'m serde_json::Value> {
-    let from_ws = meta
-        .workspace_metadata
-        .get("secure-release")
-        .and_then(|s| s.get(key));
-    from_ws.or_else(|| {
-        meta.packages
-            .iter()
-            .find(|p| p.manifest_path.as_std_path() == root_manifest)
-            .and_then(|p| p.metadata.get("secure-release"))
-            .and_then(|s| s.get(key))
-    })
-}
-
 /// `$CARGO_HOME`, else `~/.cargo`.
 pub fn cargo_home() -> Option<PathBuf> {
     std::env::var_os("CARGO_HOME")
@@ -154,24 +109,26 @@ pub fn cargo_home() -> Option<PathBuf> {
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
 }
 
+/// The manifest to use: `--manifest-path` as given (made absolute, symlinks kept, as
+/// cargo wants them), else Cargo.toml found upwards from the current directory.
 pub fn resolve_manifest_path(given: Option<&Path>) -> Result<PathBuf> {
     let path = match given {
         Some(p) => p.to_path_buf(),
         None => find_manifest_upwards()?,
     };
-    if !path.is_file() {
-        return Err(
-            Failure::new(format!("manifest path `{}` does not exist", path.display()))
-                .help(
-                    "pass --manifest-path pointing at a Cargo.toml, or run inside a Cargo project",
-                )
-                .into(),
-        );
+    let shown = escape(&path.display().to_string());
+    match std::fs::metadata(&path) {
+        Err(_) => Err(Failure::new(format!("manifest path `{shown}` does not exist"))
+            .help("pass --manifest-path pointing at a Cargo.toml, or run inside a Cargo project")
+            .into()),
+        Ok(m) if !m.is_file() => Err(Failure::new(format!(
+            "manifest path `{shown}` is not a file"
+        ))
+        .help("pass --manifest-path with the path of the Cargo.toml file itself, e.g. dir/Cargo.toml")
+        .into()),
+        Ok(_) => std::path::absolute(&path)
+            .with_context(|| format!("could not resolve {shown}")),
     }
-    let path = path
-        .canonicalize()
-        .with_context(|| format!("could not resolve {}", path.display()))?;
-    Ok(path)
 }
 
 fn find_manifest_upwards() -> Result<PathBuf> {
@@ -190,95 +147,3 @@ fn find_manifest_upwards() -> Result<PathBuf> {
     .into())
 }
 
-/// Turns cargo's error text into one line that names the file, plus the fix.
-fn metadata_failure(manifest: &Path, stderr: &str) -> Failure {
-    let cargo_lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-    let first = cargo_lines
-        .iter()
-        .find(|l| l.starts_with("error"))
-        .copied()
-        .unwrap_or("cargo metadata failed")
-        .trim_start_matches("error: ");
-    let detail = cargo_lines.join("\n");
-    if stderr.contains("needs to be updated but --")
-        || stderr.contains("because --locked was passed")
-        || stderr.contains("because --frozen was passed")
-    {
-        let lock = manifest_dir_lock(manifest);
-        let missing = lock.as_ref().is_none_or(|l| !l.exists());
-        if missing {
-            return Failure::new(format!(
-                "no Cargo.lock next to the workspace manifest {}",
-                manifest.display()
-            ))
-            .help("a release audit checks the exact versions you ship: run `cargo generate-lockfile` and commit Cargo.lock")
-            .detail(detail);
-        }
-        return Failure::new(format!(
-            "Cargo.lock is out of date with {}",
-            manifest.display()
-        ))
-        .help("run `cargo update --workspace` (or `cargo check`) and commit Cargo.lock; the audit never rewrites it")
-        .detail(detail);
-    }
-    // cargo points at manifest errors as ` --> Cargo.toml:LINE:COL`, relative to the manifest's directory.
-    let pointer = cargo_lines.iter().find_map(|l| {
-        let rest = l.trim_start().strip_prefix("--> ")?;
-        let mut parts = rest.rsplitn(3, ':');
-        let _col = parts.next()?;
-        let line = parts.next()?.parse::<usize>().ok()?;
-        let file = parts.next()?;
-        Some((file.to_string(), line))
-    });
-    // Config files: "could not parse TOML configuration in `PATH`" then "TOML parse error at line N".
-    let toml_error = cargo_lines.iter().enumerate().find_map(|(i, l)| {
-        let n = l.trim().strip_prefix("TOML parse error at line ")?;
-        let line: usize = n.split(',').next()?.trim().parse().ok()?;
-        let path = cargo_lines[..i].iter().rev().find_map(|p| {
-            let start = p.find('`')? + 1;
-            let end = start + p[start..].find('`')?;
-            Some(p[start..end].to_string())
-        })?;
-        let reason = cargo_lines
-            .last()
-            .map(|r| r.trim().to_string())
-            .unwrap_or_default();
-        Some((path, line, reason))
-    });
-    if let Some((path, line, reason)) = toml_error {
-        return Failure::new(format!("{path}:{line}: invalid TOML: {reason}"))
-            .help("fix the TOML at that line")
-            .detail(detail);
-    }
-    match pointer {
-        Some((file, line)) => {
-            let path = manifest
-                .parent()
-                .map_or_else(|| PathBuf::from(&file), |d| d.join(&file));
-            Failure::new(format!("{}:{line}: {first}", path.display()))
-                .help("fix the manifest at that line (https://doc.rust-lang.org/cargo/reference/manifest.html)")
-                .detail(detail)
-        }
-        None => Failure::new(format!(
-            "`cargo metadata` failed for {}: {first}",
-            manifest.display()
-        ))
-        .help("fix the problem cargo reports below, then run the audit again")
-        .detail(detail),
-    }
-}
-
-/// Best guess at where Cargo.lock lives, for the error message only: the nearest
-/// ancestor whose Cargo.toml declares `[workspace]`, else the manifest's own directory.
-fn manifest_dir_lock(manifest: &Path) -> Option<PathBuf> {
-    let dir = manifest.parent()?;
-    for d in dir.ancestors() {
-        let m = d.join("Cargo.toml");
-        if let Ok(text) = std::fs::read_to_string(&m) {
-            if text.lines().any(|l| l.trim() == "[workspace]") {
-                return Some(d.join("Cargo.lock"));
-            }
-        }
-    }
-    Some(dir.join("Cargo.lock"))
-}

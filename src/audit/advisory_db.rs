@@ -2,24 +2,10 @@
 //! or the databases deny.toml names, fetched by cargo-deny when online.
 
 use crate::error::Failure;
+use crate::report::DbInfo;
 use anyhow::Result;
 use cargo_deny::advisories::{self, AdvisoryDb, DbSet};
-use serde::Serialize;
 use std::path::{Path, PathBuf};
-
-/// What the report says about the database the audit used.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub struct DbInfo {
-    pub path: String,
-    pub url: Option<String>,
-    /// Git commit of the database checkout, when it is one.
-    pub commit: Option<String>,
-    /// Date of the newest advisory in the database (YYYY-MM-DD).
-    pub newest_advisory: Option<String>,
-    /// Days between the newest advisory (or last fetch) and today.
-    pub age_days: Option<i64>,
-    pub advisories: usize,
-}
 
 pub struct LoadedDb {
     pub set: DbSet,
@@ -171,24 +157,10 @@ fn describe(
     info
 }
 
-impl DbInfo {
-    /// Days from the newest advisory to today (`CARGO_SECURE_RELEASE_TODAY` pins today).
-    /// Recomputed whenever a description is reused, since the age changes daily.
-    pub fn refresh_age(&mut self) {
-        let today = crate::ignores::today().unwrap_or_else(|_| jiff::Zoned::now().date());
-        self.age_days = self
-            .newest_advisory
-            .as_deref()
-            .and_then(|d| d.parse::<jiff::civil::Date>().ok())
-            .map(|newest| i64::from((today - newest).get_days()));
-    }
-}
-
+/// The commit of a database that is a git checkout, with its time.
 fn git_head(dir: &Path) -> Option<(String, jiff::Timestamp)> {
-    let repo = git2::Repository::open(dir).ok()?;
-    let commit = repo.head().ok()?.peel_to_commit().ok()?;
-    let ts = jiff::Timestamp::from_second(commit.time().seconds()).ok()?;
-    Some((commit.id().to_string(), ts))
+    let (id, secs) = crate::git::head_of(dir)?;
+    Some((id, jiff::Timestamp::from_second(secs).ok()?))
 }
 
 /// cargo-deny's `Database::open` panics on some malformed advisories; turn that into

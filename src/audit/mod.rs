@@ -1,220 +1,237 @@
-//! `cargo secure-release audit`: every release blocker in one pass.
+//! `cargo secure-release audit`: every release blocker in one pass. The command is
+//! a plan over steps: the profile, the dependency findings (cached or computed by
+//! cargo-deny), the database notes, then ignores; outputs render the report.
 
 pub mod advisory_db;
 pub mod deny;
 pub mod prefetch;
 mod profile_step;
 
-use crate::cli::{AuditArgs, CheckArgs, Format, GlobalArgs};
+pub use profile_step::gather as gather_profile_sources;
+
+use crate::config::Config;
 use crate::error::Failure;
-use crate::findings::{self, Check, Finding, Severity};
 use crate::lockfile::Lockfile;
-use crate::progress::Progress;
+use crate::options::{AuditOptions, CheckOptions, Fix};
+use crate::profile::effective::Source;
 use crate::reach::ReachIndex;
+use crate::report::{self, AuditReport, Check, Code, DbInfo, Finding, Severity};
+use crate::shell::{Progress, Shell};
 use crate::workspace::Workspace;
-use advisory_db::DbInfo;
 use anyhow::Result;
 
-/// Everything an audit found, ready for any output format.
-pub struct AuditReport {
-    pub findings: Vec<Finding>,
-    pub databases: Vec<DbInfo>,
-    pub workspace_root: std::path::PathBuf,
-}
-
-impl AuditReport {
-    pub fn has_errors(&self) -> bool {
-        self.findings.iter().any(|f| f.severity == Severity::Error)
-    }
-}
-
-pub fn run(args: &AuditArgs, global: &GlobalArgs) -> Result<u8> {
-    let progress = Progress::new(global.quiet, global.verbose);
+pub fn run(opts: &AuditOptions, shell: &Shell) -> Result<AuditReport> {
+    let progress = shell.progress();
     progress.step("Reading the workspace (cargo metadata)");
     let manifest =
-        crate::workspace::resolve_manifest_path(args.check.manifest.manifest_path.as_deref())?;
-    let pre = prefetch::Prefetch::start(&args.check, &manifest)?;
+        crate::workspace::resolve_manifest_path(opts.check.manifest.manifest_path.as_deref())?;
+    let pre = prefetch::Prefetch::start(&opts.check, &manifest)?;
     // cargo's own error comes first: it is usually the one to fix first.
-    let ws = Workspace::load_resolved(&args.check.manifest, manifest)?;
-    let fix = match (args.fix, args.dry_run) {
-        (false, _) => Fix::No,
-        (true, false) => Fix::Write,
-        (true, true) => Fix::DryRun {
-            diff_to_stdout: args.format == Format::Human,
-        },
+    let ws = Workspace::load_resolved(&opts.check.manifest, manifest)?;
+    let (config, root_manifest) = Config::load(&ws.root_manifest())?;
+    let step = Step {
+        ws: &ws,
+        opts: &opts.check,
+        progress: &progress,
+        shell,
     };
-    let report = audit(&ws, &args.check, pre, fix, &progress)?;
+    let report = step.audit(config, root_manifest, pre, opts.fix)?;
     progress.finish();
-    crate::output::emit(&report, args.format, args.output.as_deref(), global)?;
-    Ok(if report.has_errors() { 1 } else { 0 })
+    Ok(report)
 }
 
-/// What `--fix` should do with the release profile.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fix {
-    No,
-    Write,
-    DryRun { diff_to_stdout: bool },
+/// What every step of one audit shares.
+pub struct Step<'a> {
+    pub ws: &'a Workspace,
+    pub opts: &'a CheckOptions,
+    pub progress: &'a Progress,
+    pub shell: &'a Shell,
 }
 
-/// The audit proper, on an already-loaded workspace (also used by `tag`).
-pub fn audit(
-    ws: &Workspace,
-    args: &CheckArgs,
-    pre: prefetch::Prefetch,
-    fix: Fix,
-    progress: &Progress,
-) -> Result<AuditReport> {
-    let selected = ws.selected_members(&args.manifest.packages)?;
-    let all_selected = args.manifest.packages.is_empty();
+impl Step<'_> {
+    /// The audit proper, on an already-loaded workspace and config (also used by `tag`).
+    pub fn audit(
+        &self,
+        config: Config,
+        root_manifest: Source,
+        pre: prefetch::Prefetch,
+        fix: Fix,
+    ) -> Result<AuditReport> {
+        let ws = self.ws;
+        let selected = ws.selected_members(&self.opts.manifest.packages)?;
 
-    // The profile check is cheap and --fix must not wait on the advisory database.
-    progress.step("Checking the release profile");
-    let profile = profile_step::run(ws, &selected, args, fix)?;
+        // The profile check is cheap and --fix must not wait on the advisory database.
+        self.progress.step("Checking the release profile");
+        let profile = profile_step::run(self, &selected, &config, root_manifest, fix)?;
+        // --fix rewrote the manifest: read the settings (and their lines) again.
+        let config = match profile.rewritten {
+            Some(src) => Config::from_manifest(&src)?,
+            None => config,
+        };
 
-    let prefetch::Prefetch {
-        mut files,
-        cfg,
-        background,
-    } = pre;
-    let lock_bytes = std::fs::read(ws.lockfile_path()).map_err(|e| {
-        Failure::new(format!(
-            "could not read {}: {e}",
-            ws.lockfile_path().display()
-        ))
-        .help("run `cargo generate-lockfile` and commit Cargo.lock")
-    })?;
-    let lockfile = Lockfile::parse(&String::from_utf8_lossy(&lock_bytes));
-    let max_staleness_days = cfg.advisories.maximum_db_staleness.value.as_secs() / 86_400;
-    let deny_ignores = cfg.ignored.clone();
-    let deny_file = cfg
-        .path
-        .as_deref()
-        .map(|p| ws.relative(p))
-        .unwrap_or_else(|| "deny.toml".into());
-    let has_config = cfg.path.is_some();
+        let lock_bytes = crate::fsutil::read_bounded(
+            &ws.lockfile_path(),
+            crate::fsutil::LOCKFILE_LIMIT,
+            "lockfile",
+        )
+        .map_err(|e| {
+            Failure::new(format!("{e}")).help("run `cargo generate-lockfile` and commit Cargo.lock")
+        })?;
+        let lockfile = Lockfile::parse(&String::from_utf8_lossy(&lock_bytes));
+        let deny_ignores = pre.cfg.ignored.clone();
+        let deny_file = pre
+            .cfg
+            .path
+            .as_deref()
+            .map(|p| ws.relative(p))
+            .unwrap_or_else(|| "deny.toml".into());
+        let has_config = pre.cfg.path.is_some();
+        let max_staleness_days = pre.cfg.advisories.maximum_db_staleness.value.as_secs() / 86_400;
 
-    progress.step("Looking up the findings cache");
-    let key = (!args.no_cache)
-        .then(|| cache_key(ws, args, &cfg, &lock_bytes, &lockfile))
-        .flatten();
-    let cached = key.as_deref().and_then(crate::cache::load);
-    let (mut found, databases) = match cached {
-        Some(entry) => {
+        let (mut found, databases) =
+            self.dependency_findings(pre, &selected, &lock_bytes, &lockfile)?;
+        found.extend(profile.findings);
+        if !has_config {
+            found.push(no_config());
+        }
+        found.extend(stale_databases(&databases, max_staleness_days));
+
+        mark_deny_ignores(&mut found, &deny_ignores, &deny_file);
+        let mut ignores = crate::ignores::from_config(&config.ignore);
+        ignores.extend(crate::ignores::from_cargo_audit(&ws.root)?);
+        crate::ignores::apply(&mut found, &ignores, report::today()?);
+        default_locations(&mut found, &lockfile);
+
+        report::sort(&mut found);
+        Ok(AuditReport {
+            findings: found,
+            databases,
+            workspace_root: ws.root.clone(),
+        })
+    }
+
+    /// cargo-deny's four checks and the lockfile-only advisories, from the findings
+    /// cache when every input is unchanged.
+    fn dependency_findings(
+        &self,
+        pre: prefetch::Prefetch,
+        selected: &[&cargo_metadata::Package],
+        lock_bytes: &[u8],
+        lockfile: &Lockfile,
+    ) -> Result<(Vec<Finding>, Vec<DbInfo>)> {
+        let ws = self.ws;
+        let prefetch::Prefetch {
+            mut files,
+            cfg,
+            background,
+        } = pre;
+        self.progress.step("Looking up the findings cache");
+        let key = (!self.opts.no_cache)
+            .then(|| cache_key(ws, self.opts, &cfg, lock_bytes, lockfile))
+            .flatten();
+        if let Some(entry) = key.as_deref().and_then(crate::cache::load) {
             // The background load is not needed; it ends with the process.
             drop(background);
-            (entry.findings, {
-                let mut dbs = entry.databases;
-                dbs.iter_mut().for_each(DbInfo::refresh_age);
-                dbs
+            std::mem::forget(files);
+            let mut dbs = entry.databases;
+            dbs.iter_mut().for_each(DbInfo::refresh_age);
+            return Ok((entry.findings, dbs));
+        }
+        self.progress.step("Loading the advisory database");
+        let loaded = background.wait()?;
+        // Cargo.lock was read early from a guessed location; trust it only if the guess was right.
+        let yanked = match &loaded.lockfile {
+            Some((path, _)) if *path == ws.lockfile_path() => loaded.yanked,
+            _ => None,
+        };
+        self.progress.step("Building the dependency graph");
+        let all_selected = self.opts.manifest.packages.is_empty();
+        let krates = deny::build_krates(ws, &cfg, selected, all_selected)?;
+        let db = loaded.db;
+        let deny_ignores = cfg.ignored.clone();
+        let mut found = deny::run_checks(
+            deny::CheckInputs {
+                ws,
+                cfg,
+                krates: &krates,
+                dbs: Some(&db.set),
+                lockfile,
+                license_store: loaded.license_store,
+                yanked,
+            },
+            &mut files,
+            self.progress,
+        )?;
+        found.extend(deny::lockfile_only_advisories(
+            lockfile,
+            &krates,
+            &db.set,
+            &deny_ignores,
+        ));
+        self.progress
+            .step("Classifying how vulnerable packages are reached");
+        annotate_reach(ws, selected, &mut found);
+        if let Some(k) = &key {
+            crate::cache::store(k, &found, &db.info);
+        }
+        // Large, read-only, and released by process exit anyway (1,200 memory-mapped
+        // advisories, the graph): tearing them down piece by piece costs time for nothing.
+        std::mem::forget(db.set);
+        std::mem::forget(krates);
+        std::mem::forget(files);
+        Ok((found, db.info))
+    }
+}
+
+fn no_config() -> Finding {
+    Finding::new(
+        Check::Licenses,
+        Code::NoConfig,
+        Severity::Note,
+        "licenses were not judged: the project has no deny.toml with a license allow-list",
+    )
+    .with_help("scaffold a deny.toml with the licenses in use: `cargo secure-release init --deny`")
+}
+
+fn stale_databases(databases: &[DbInfo], max_staleness_days: u64) -> Vec<Finding> {
+    databases
+        .iter()
+        .filter_map(|info| {
+            let age = info.age_days?;
+            (age > max_staleness_days as i64).then(|| {
+                Finding::new(
+                    Check::Advisories,
+                    Code::StaleDatabase,
+                    Severity::Warning,
+                    format!(
+                        "the advisory database is {age} days old (newest advisory {}), older than maximum-db-staleness ({max_staleness_days} days)",
+                        info.newest_advisory.as_deref().unwrap_or("unknown")
+                    ),
+                )
+                .with_help("update the database (run without --offline, or refresh the --advisory-db copy)")
             })
-        }
-        None => {
-            progress.step("Loading the advisory database");
-            let loaded = background.wait()?;
-            // Cargo.lock was read early from a guessed location; trust it only if the guess was right.
-            let yanked = match &loaded.lockfile {
-                Some((path, _)) if *path == ws.lockfile_path() => loaded.yanked,
-                _ => None,
-            };
-            progress.step("Building the dependency graph");
-            let krates = deny::build_krates(ws, &cfg, &selected, all_selected)?;
-            let db = loaded.db;
-            let mut found = deny::run_checks(
-                deny::CheckInputs {
-                    ws,
-                    cfg,
-                    krates: &krates,
-                    dbs: Some(&db.set),
-                    lockfile: &lockfile,
-                    license_store: loaded.license_store,
-                    yanked,
-                },
-                &mut files,
-                progress,
-            )?;
-            found.extend(deny::lockfile_only_advisories(
-                &lockfile,
-                &krates,
-                &db.set,
-                &deny_ignores,
-            ));
-            progress.step("Classifying how vulnerable packages are reached");
-            annotate_reach(ws, &selected, &mut found);
-            if let Some(k) = &key {
-                crate::cache::store(k, &found, &db.info);
-            }
-            // Large, read-only, and released by process exit anyway (1,200 memory-mapped
-            // advisories, the graph): tearing them down piece by piece costs time for nothing.
-            std::mem::forget(db.set);
-            std::mem::forget(krates);
-            (found, db.info)
-        }
-    };
-    std::mem::forget(files);
-    found.extend(profile.findings);
+        })
+        .collect()
+}
 
-    if !has_config {
-        found.push(
-            Finding::new(
-                Check::Licenses,
-                "no-config",
-                Severity::Note,
-                "licenses were not judged: the project has no deny.toml with a license allow-list",
-            )
-            .with_help(
-                "scaffold a deny.toml with the licenses in use: `cargo secure-release init --deny`",
-            ),
-        );
+/// A finding with no place of its own points at its package's Cargo.lock entry,
+/// else at Cargo.toml.
+fn default_locations(found: &mut [Finding], lockfile: &Lockfile) {
+    for f in found.iter_mut().filter(|f| f.location.is_none()) {
+        let line = match (&f.package, &f.version) {
+            (Some(p), Some(v)) => lockfile.line_of(p, v).map(|l| ("Cargo.lock", l)),
+            _ => None,
+        };
+        let (file, line) = line.unwrap_or(("Cargo.toml", 1));
+        *f = f.clone().with_location(file, Some(line));
     }
-    for info in &databases {
-        if let Some(age) = info.age_days {
-            if age > max_staleness_days as i64 {
-                found.push(
-                    Finding::new(
-                        Check::Advisories,
-                        "stale-database",
-                        Severity::Warning,
-                        format!(
-                            "the advisory database is {age} days old (newest advisory {}), older than maximum-db-staleness ({max_staleness_days} days)",
-                            info.newest_advisory.as_deref().unwrap_or("unknown")
-                        ),
-                    )
-                    .with_help("update the database (run without --offline, or refresh the --advisory-db copy)"),
-                );
-            }
-        }
-    }
-
-    mark_deny_ignores(&mut found, &deny_ignores, &deny_file);
-    let mut ignores =
-        crate::ignores::from_metadata(&ws.metadata, &ws.root_manifest(), &profile.manifest_text)?;
-    ignores.extend(crate::ignores::from_cargo_audit(&ws.root)?);
-    crate::ignores::apply(&mut found, &ignores, crate::ignores::today()?);
-    for f in &mut found {
-        if f.location.is_none() {
-            let line = match (&f.package, &f.version) {
-                (Some(p), Some(v)) => lockfile.line_of(p, v).map(|l| ("Cargo.lock", l)),
-                _ => None,
-            };
-            let (file, line) = line.unwrap_or(("Cargo.toml", 1));
-            *f = f.clone().with_location(file, Some(line));
-        }
-    }
-
-    findings::sort(&mut found);
-    Ok(AuditReport {
-        findings: found,
-        databases,
-        workspace_root: ws.root.clone(),
-    })
 }
 
 /// Everything the dependency findings depend on. None when an input cannot be
 /// fingerprinted cheaply (a path crate whose license comes from its license files).
 fn cache_key(
     ws: &Workspace,
-    args: &CheckArgs,
+    args: &CheckOptions,
     cfg: &deny::DenyConfig,
     lock_bytes: &[u8],
     lockfile: &Lockfile,
@@ -265,12 +282,13 @@ fn cache_key(
 /// cargo-deny reports an ignored advisory twice (an `advisory-ignored` note and the
 /// advisory at note level); fold that into one finding that carries its ignore.
 fn mark_deny_ignores(found: &mut Vec<Finding>, ignores: &[(String, String)], file: &str) {
-    found.retain(|f| f.code != "advisory-ignored");
+    use cargo_deny::advisories::Code as Adv;
+    found.retain(|f| f.code != Code::advisory(Adv::AdvisoryIgnored));
     for f in found.iter_mut() {
         let Some(id) = &f.id else { continue };
         if let Some((_, reason)) = ignores.iter().find(|(i, _)| i == id) {
             if f.severity == Severity::Note && f.ignored.is_none() {
-                f.ignored = Some(crate::findings::Ignored {
+                f.ignored = Some(report::Ignored {
                     reason: reason.clone(),
                     until: None,
                     source: file.to_string(),

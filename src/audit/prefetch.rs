@@ -4,7 +4,7 @@
 
 use super::advisory_db::{self, LoadedDb};
 use super::deny::{self, DenyConfig};
-use crate::cli::CheckArgs;
+use crate::options::CheckOptions;
 use crate::error::Failure;
 use crate::lockfile::Lockfile;
 use anyhow::Result;
@@ -35,7 +35,7 @@ pub struct Loaded {
 }
 
 impl Prefetch {
-    pub fn start(args: &CheckArgs, manifest_path: &Path) -> Result<Prefetch> {
+    pub fn start(args: &CheckOptions, manifest_path: &Path) -> Result<Prefetch> {
         let config_path = match &args.config {
             Some(p) if !p.is_file() => {
                 return Err(Failure::new(format!("cargo-deny config {} does not exist", p.display()))

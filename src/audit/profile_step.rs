@@ -1,65 +1,74 @@
 //! The audit's profile part: resolve, optionally fix, check.
 
-use super::Fix;
-use crate::cli::CheckArgs;
-use crate::findings::Finding;
-use crate::profile::{self, effective::Sources, value::Canon, value::Key, Policy};
-use crate::workspace::Workspace;
+use super::Step;
+use crate::config::Config;
+use crate::options::Fix;
+use crate::profile::{self, effective::Source, effective::Sources, value::Canon, value::Key};
+use crate::report::Finding;
 use anyhow::{Context, Result};
 
 pub struct ProfileStep {
     pub findings: Vec<Finding>,
-    /// The root manifest as it is now (after --fix), for the rest of the audit.
-    pub manifest_text: String,
+    /// The root manifest as `--fix` left it, when it rewrote it.
+    pub rewritten: Option<Source>,
 }
 
 pub fn run(
-    ws: &Workspace,
+    step: &Step<'_>,
     members: &[&cargo_metadata::Package],
-    args: &CheckArgs,
+    config: &Config,
+    manifest: Source,
     fix: Fix,
 ) -> Result<ProfileStep> {
+    let ws = step.ws;
     let root_manifest = ws.root_manifest();
-    let policy = Policy::from_metadata(&ws.metadata, &root_manifest)?;
-    let name = args
+    let policy = &config.profile;
+    let name = step
+        .opts
         .profile
         .clone()
-        .or_else(|| policy.profile.clone())
+        .or_else(|| policy.name.clone())
         .unwrap_or_else(|| "release".into());
-    let cwd = std::env::current_dir().context("could not read the current directory")?;
-    let home = crate::workspace::cargo_home();
-    let gather = || Sources::gather(&root_manifest, &cwd, home.as_deref(), std::env::vars());
-
-    let mut sources = gather()?;
+    let mut sources = gather(manifest)?;
     let mut eff = sources.resolve(&name)?;
+    let mut rewritten = None;
     if fix != Fix::No {
-        let changes = fixable(&eff, &policy);
+        let changes = fixable(&eff, policy);
         let old = &sources.manifest.text;
         let new = profile::fix::apply(old, &root_manifest.display().to_string(), &name, &changes)?;
         if let Fix::DryRun { diff_to_stdout } = fix {
             let d = profile::fix::diff(old, &new, "Cargo.toml");
             if diff_to_stdout {
-                print!("{d}");
+                step.shell.out(&d);
             } else {
-                eprint!("{d}");
+                step.shell.err(&d);
             }
         } else if new != *old {
             crate::fsutil::write_atomic(&root_manifest, &new)?;
-            sources = gather()?;
+            let src = Source::parse(&root_manifest, new, true)?;
+            sources = gather(src.clone())?;
             eff = sources.resolve(&name)?;
+            rewritten = Some(src);
         }
     }
-    let mut out = profile::check(&eff, &policy, &ws.root, &sources.manifest.text);
+    let mut out = profile::check(&eff, policy, &ws.root, &sources.manifest.text);
     out.extend(profile::member_profiles(members, &root_manifest, &ws.root));
     Ok(ProfileStep {
         findings: out,
-        manifest_text: sources.manifest.text,
+        rewritten,
     })
+}
+
+/// The manifest plus the Cargo config files and variables Cargo would read from here.
+pub fn gather(manifest: Source) -> Result<Sources> {
+    let cwd = std::env::current_dir().context("could not read the current directory")?;
+    let home = crate::workspace::cargo_home();
+    Sources::gather(manifest, &cwd, home.as_deref(), std::env::vars())
 }
 
 /// The failing rules that an edit of Cargo.toml would actually fix: not those set by
 /// a Cargo config file or an environment variable, and not those the policy accepts.
-fn fixable(eff: &profile::effective::Effective, policy: &Policy) -> Vec<(Key, Canon)> {
+fn fixable(eff: &profile::effective::Effective, policy: &profile::Policy) -> Vec<(Key, Canon)> {
     use profile::effective::Origin;
     policy
         .rules()

@@ -1,125 +1,15 @@
 //! Facts for SECURITY.md, gathered from the project and checked by our own code —
 //! never invented. A practice that is not true is absent, not claimed.
 
+use crate::config::{Config, SecurityPolicy};
 use crate::error::Failure;
+use crate::git::{Repo, Tag};
+use crate::profile::effective::Source;
 use crate::workspace::Workspace;
 use anyhow::Result;
 use minijinja::{context, Value};
-use std::path::Path;
 
-#[derive(Debug, Clone)]
-pub struct Policy {
-    pub contact: Option<String>,
-    pub acknowledge_days: u64,
-    pub triage_days: u64,
-    pub fix_critical_days: u64,
-    pub fix_other_days: u64,
-    pub disclosure_days: u64,
-    pub supported_lines: usize,
-    pub team: Vec<(String, Option<String>)>,
-    pub scope_in: Vec<String>,
-    pub scope_out: Vec<String>,
-    pub signing_key: Option<String>,
-}
-
-impl Policy {
-    /// `[workspace.metadata.secure-release.policy]`, else the root package's.
-    pub fn from_metadata(meta: &cargo_metadata::Metadata, root_manifest: &Path) -> Result<Policy> {
-        let v = crate::workspace::secure_release_setting(meta, root_manifest, "policy")
-            .cloned()
-            .unwrap_or(serde_json::Value::Null);
-        let bad = |what: String| -> anyhow::Error {
-            Failure::new(format!(
-                "{}: [*.metadata.secure-release.policy] {what}",
-                root_manifest.display()
-            ))
-            .help("see README, section \"Configuration keys\"")
-            .into()
-        };
-        let days = |key: &str, default: u64| -> Result<u64> {
-            match v.get(key) {
-                None => Ok(default),
-                Some(x) => x
-                    .as_u64()
-                    .filter(|d| *d > 0)
-                    .ok_or_else(|| bad(format!("`{key}` must be a positive number of days"))),
-            }
-        };
-        let strings = |key: &str| -> Result<Vec<String>> {
-            match v.get(key) {
-                None => Ok(Vec::new()),
-                Some(serde_json::Value::Array(a)) => a
-                    .iter()
-                    .map(|s| {
-                        s.as_str()
-                            .map(str::to_string)
-                            .ok_or_else(|| bad(format!("`{key}` must be a list of strings")))
-                    })
-                    .collect(),
-                Some(_) => Err(bad(format!("`{key}` must be a list of strings"))),
-            }
-        };
-        let contact = match v.get("contact") {
-            None => None,
-            Some(c) => Some(
-                c.as_str()
-                    .filter(|c| valid_email(c))
-                    .ok_or_else(|| bad(format!("`contact = {c}` must be an email address")))?
-                    .to_string(),
-            ),
-        };
-        let mut team = Vec::new();
-        if let Some(t) = v.get("team") {
-            for m in t
-                .as_array()
-                .ok_or_else(|| bad("`team` must be a list of { name, github }".into()))?
-            {
-                let name = m
-                    .get("name")
-                    .and_then(|n| n.as_str())
-                    .ok_or_else(|| bad("every `team` entry needs a `name`".into()))?;
-                let gh = m
-                    .get("github")
-                    .and_then(|g| g.as_str())
-                    .map(|g| g.trim_start_matches('@').to_string());
-                team.push((name.to_string(), gh));
-            }
-        }
-        Ok(Policy {
-            contact,
-            acknowledge_days: days("acknowledge-days", 3)?,
-            triage_days: days("triage-days", 10)?,
-            fix_critical_days: days("fix-critical-days", 30)?,
-            fix_other_days: days("fix-other-days", 90)?,
-            disclosure_days: days("disclosure-days", 90)?,
-            supported_lines: days("supported-lines", 1)? as usize,
-            team,
-            scope_in: strings("scope-in")?,
-            scope_out: strings("scope-out")?,
-            signing_key: v
-                .get("signing-key")
-                .and_then(|s| s.as_str())
-                .map(str::to_string),
-        })
-    }
-}
-
-/// Strict enough that the value is safe inside a Markdown autolink.
-pub fn valid_email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else {
-        return false;
-    };
-    let ok = |p: &str, extra: &str| {
-        !p.is_empty()
-            && p.chars()
-                .all(|c| c.is_ascii_alphanumeric() || extra.contains(c))
-    };
-    ok(local, "._%+-")
-        && ok(domain, ".-")
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-}
+pub use crate::config::valid_email;
 
 /// `https://github.com/OWNER/REPO` (with or without `.git`), validated.
 pub fn github_repo(url: &str) -> Option<(String, String)> {
@@ -128,13 +18,22 @@ pub fn github_repo(url: &str) -> Option<(String, String)> {
         .or_else(|| url.strip_prefix("http://github.com/"))?;
     let mut parts = rest.trim_end_matches('/').splitn(3, '/');
     let owner = parts.next()?;
-    let repo = parts.next()?.trim_end_matches(".git");
-    let ok = |s: &str| {
-        !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-    };
-    (ok(owner) && ok(repo)).then(|| (owner.to_string(), repo.to_string()))
+    let repo = parts.next()?;
+    let repo = repo.strip_suffix(".git").unwrap_or(repo);
+    // GitHub's rules: owners are 1-39 alphanumerics or single inner hyphens; repository
+    // names are 1-100 of alphanumerics, `-`, `_`, `.`, and never `.` or `..`.
+    let owner_ok = (1..=39).contains(&owner.len())
+        && owner.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && !owner.starts_with('-')
+        && !owner.ends_with('-')
+        && !owner.contains("--");
+    let repo_ok = (1..=100).contains(&repo.len())
+        && repo
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        && repo != "."
+        && repo != "..";
+    (owner_ok && repo_ok).then(|| (owner.to_string(), repo.to_string()))
 }
 
 /// A release line with its newest release.
@@ -185,20 +84,27 @@ pub struct Gathered {
 
 pub fn gather(
     ws: &Workspace,
+    config: &Config,
+    manifest: Source,
     preset: &str,
     contact_flag: Option<&str>,
     supported_flag: Option<usize>,
 ) -> Result<Gathered> {
     let root_manifest = ws.root_manifest();
-    let mut policy = Policy::from_metadata(&ws.metadata, &root_manifest)?;
+    let mut policy = config.policy.clone();
     if let Some(c) = contact_flag {
         if !valid_email(c) {
-            return Err(Failure::new(format!("--contact `{c}` is not an email address")).into());
+            return Err(Failure::new(format!(
+                "--contact `{}` is not an email address",
+                crate::error::escape(c)
+            ))
+            .help("pass an address such as security@example.org")
+            .into());
         }
         policy.contact = Some(c.to_string());
     }
     if let Some(n) = supported_flag {
-        policy.supported_lines = n.max(1);
+        policy.supported_lines = n;
     }
     let root_pkg = ws.metadata.root_package();
     let first = ws.metadata.workspace_packages().into_iter().next();
@@ -228,17 +134,8 @@ pub fn gather(
             .into());
     }
 
-    let repo = git2::Repository::discover(&ws.root).ok();
-    let tags: Vec<String> = repo
-        .as_ref()
-        .and_then(|r| r.tag_names(None).ok())
-        .map(|names| {
-            names
-                .iter()
-                .filter_map(|n| n.ok().flatten().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
+    let repo = Repo::find(&ws.root);
+    let tags: Vec<String> = repo.as_ref().map(Repo::tag_names).unwrap_or_default();
     let mut lines = release_lines(&tags);
     if lines.is_empty() {
         if let Some(p) = main {
@@ -257,6 +154,8 @@ pub fn gather(
     let practices = practices(
         ws,
         repo.as_ref(),
+        config,
+        manifest,
         &policy,
         lines.first().and_then(|l| l.tag.clone()),
     )?;
@@ -293,8 +192,10 @@ pub fn gather(
 
 fn practices(
     ws: &Workspace,
-    repo: Option<&git2::Repository>,
-    policy: &Policy,
+    repo: Option<&Repo>,
+    config: &Config,
+    manifest: Source,
+    policy: &SecurityPolicy,
     newest_tag: Option<String>,
 ) -> Result<Value> {
     let deny = crate::audit::deny::find_config(&ws.manifest_path).map(|p| {
@@ -304,31 +205,26 @@ fn practices(
         }
     });
 
-    let lockfile = repo.is_some_and(|r| tracked(r, ws, "Cargo.lock"));
+    let lockfile = repo.is_some_and(|r| r.tracked_in_head(&ws.root.join("Cargo.lock")));
 
     let profile = {
-        let root_manifest = ws.root_manifest();
-        let pol = crate::profile::Policy::from_metadata(&ws.metadata, &root_manifest)?;
-        let name = pol.profile.clone().unwrap_or_else(|| "release".into());
-        let cwd = std::env::current_dir()?;
-        let home = crate::workspace::cargo_home();
-        let sources = crate::profile::effective::Sources::gather(
-            &root_manifest,
-            &cwd,
-            home.as_deref(),
-            std::env::vars(),
-        )?;
+        let name = config
+            .profile
+            .name
+            .clone()
+            .unwrap_or_else(|| "release".into());
+        let sources = crate::audit::gather_profile_sources(manifest)?;
         let eff = sources.resolve(&name)?;
         // Only the required rules, with no acceptances: the claim is about those exact settings.
         let strict = crate::profile::Policy::default();
         let failing = crate::profile::check(&eff, &strict, &ws.root, &sources.manifest.text)
             .iter()
-            .any(|f| f.severity == crate::findings::Severity::Error);
+            .any(|f| f.severity == crate::report::Severity::Error);
         (!failing).then(|| context! { name => name })
     };
 
     let signed_tags = match (repo, &policy.signing_key, newest_tag) {
-        (Some(r), Some(key_file), Some(tag)) => signed_tag(r, ws, key_file, &tag)?,
+        (Some(r), Some((key_file, line)), Some(tag)) => signed_tag(r, ws, key_file, *line, &tag)?,
         _ => None,
     };
 
@@ -352,46 +248,26 @@ fn practices(
     )
 }
 
-fn tracked(repo: &git2::Repository, ws: &Workspace, rel: &str) -> bool {
-    let Some(workdir) = repo.workdir() else {
-        return false;
-    };
-    let Ok(prefix) = ws
-        .root
-        .strip_prefix(workdir.canonicalize().unwrap_or(workdir.to_path_buf()))
-    else {
-        return false;
-    };
-    let path = prefix.join(rel);
-    repo.head()
-        .and_then(|h| h.peel_to_tree())
-        .is_ok_and(|t| t.get_path(&path).is_ok())
-}
-
 /// The newest release tag, verified against the policy's signing key.
 fn signed_tag(
-    repo: &git2::Repository,
+    repo: &Repo,
     ws: &Workspace,
     key_file: &str,
+    line: usize,
     tag: &str,
 ) -> Result<Option<Value>> {
     let path = ws.root.join(key_file);
-    let certs = crate::signer::read_certs(&path)?;
-    let Ok(reference) = repo.find_reference(&format!("refs/tags/{tag}")) else {
+    let certs = crate::signer::read_certs(&path, crate::signer::KeyUse::Verify).map_err(|e| {
+        Failure::new(format!(
+            "Cargo.toml:{line}: policy `signing-key = \"{}\"`: {e}",
+            crate::error::escape(key_file)
+        ))
+        .help("point `signing-key` at the release signers' public certificate file, relative to the workspace root")
+    })?;
+    let Some(Tag::Signed { payload, signature }) = repo.read_tag(tag)? else {
         return Ok(None);
     };
-    let Some(oid) = reference.target() else {
-        return Ok(None);
-    };
-    let odb = repo.odb()?;
-    let obj = odb.read(oid)?;
-    if obj.kind() != git2::ObjectType::Tag {
-        return Ok(None);
-    }
-    let Some((payload, sig)) = crate::tag::object::split_signed(obj.data()) else {
-        return Ok(None);
-    };
-    Ok(crate::signer::verify_detached(&certs, payload, sig)
+    Ok(crate::signer::verify_detached(&certs, &payload, &signature)
         .ok()
         .map(|good| {
             context! {
@@ -450,6 +326,10 @@ mod tests {
         );
         assert_eq!(github_repo("https://github.com/o|x/r"), None);
         assert_eq!(github_repo("https://gitlab.com/o/r"), None);
+        assert_eq!(github_repo("https://github.com/../../x"), None);
+        assert_eq!(github_repo("https://github.com/o/.."), None);
+        assert_eq!(github_repo("https://github.com/-o/r"), None);
+        assert_eq!(github_repo(&format!("https://github.com/{}/r", "a".repeat(40))), None);
         assert!(valid_email("security@example.org"));
         assert!(!valid_email("a b@example.org"));
         assert!(!valid_email("<script>@x.org"));

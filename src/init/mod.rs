@@ -5,23 +5,31 @@ pub mod facts;
 pub mod render;
 pub mod scorecard;
 
-use crate::cli::{GlobalArgs, InitArgs};
+use crate::config::Config;
 use crate::error::Failure;
+use crate::options::InitOptions;
+use crate::shell::Shell;
 use crate::workspace::Workspace;
 use anyhow::Result;
 use std::path::PathBuf;
 
-pub fn run(args: &InitArgs, global: &GlobalArgs) -> Result<u8> {
+pub fn run(args: &InitOptions, shell: &Shell) -> Result<u8> {
     let ws = Workspace::load(&args.manifest)?;
+    let (mut config, mut manifest) = Config::load(&ws.root_manifest())?;
     let mut code = 0;
     if args.deny {
-        scaffold_deny(&ws, args, global)?;
+        scaffold_deny(&ws, args, shell)?;
     }
     if args.harden {
-        harden(&ws, args, global)?;
+        if let Some(src) = harden(&ws, &config, manifest.clone(), args, shell)? {
+            config = Config::from_manifest(&src)?;
+            manifest = src;
+        }
     }
     let gathered = facts::gather(
         &ws,
+        &config,
+        manifest,
         &args.preset,
         args.contact.as_deref(),
         args.supported_lines,
@@ -29,8 +37,8 @@ pub fn run(args: &InitArgs, global: &GlobalArgs) -> Result<u8> {
     let custom = match &args.template {
         Some(p) => Some((
             p.as_path(),
-            std::fs::read_to_string(p).map_err(|e| {
-                Failure::new(format!("could not read template {}: {e}", p.display()))
+            crate::fsutil::read_text(p, crate::fsutil::TEXT_LIMIT, "template").map_err(|e| {
+                Failure::new(format!("{e}"))
                     .help("pass --template with a readable minijinja template file")
             })?,
         )),
@@ -44,33 +52,33 @@ pub fn run(args: &InitArgs, global: &GlobalArgs) -> Result<u8> {
     let shown = ws.relative(&output);
 
     if args.check {
-        let Ok(existing) = std::fs::read_to_string(&output) else {
-            println!("{shown} does not exist: run `cargo secure-release init` to write it");
+        if std::fs::symlink_metadata(&output).is_err() {
+            shell.out(&format!(
+                "{shown} does not exist: run `cargo secure-release init` to write it\n"
+            ));
             return Ok(1);
-        };
+        }
+        let existing = crate::fsutil::read_text(&output, crate::fsutil::TEXT_LIMIT, "policy file")?;
         if existing != rendered {
-            print!(
-                "{}",
-                crate::profile::fix::diff(&existing, &rendered, &shown)
-            );
-            println!("{shown} is out of date with the project: re-run `cargo secure-release init --force`");
+            shell.out(&crate::profile::fix::diff(&existing, &rendered, &shown));
+            shell.out(&format!("{shown} is out of date with the project: re-run `cargo secure-release init --force`\n"));
             code = 1;
         }
         let missing = scorecard::missing(&existing);
         if !missing.is_empty() {
-            println!(
-                "{shown} would not get full marks on OpenSSF Scorecard's Security-Policy check: {}",
+            shell.out(&format!(
+                "{shown} would not get full marks on OpenSSF Scorecard's Security-Policy check: {}\n",
                 missing.join("; ")
-            );
+            ));
             code = 1;
         }
-        if code == 0 && !global.quiet {
-            println!("{shown} is up to date");
+        if code == 0 && !shell.quiet {
+            shell.out(&format!("{shown} is up to date\n"));
         }
         return Ok(code);
     }
     if args.dry_run {
-        print!("{rendered}");
+        shell.out(&rendered);
         return Ok(0);
     }
     if output.exists() && !args.force {
@@ -83,15 +91,13 @@ pub fn run(args: &InitArgs, global: &GlobalArgs) -> Result<u8> {
             .map_err(|e| Failure::new(format!("could not create {}: {e}", dir.display())))?;
     }
     crate::fsutil::write_atomic(&output, &rendered)?;
-    if !global.quiet {
-        eprintln!("wrote {shown}");
-    }
+    shell.status(&format!("wrote {shown}"));
     Ok(code)
 }
 
 /// deny.toml with advisories on, the licenses actually in the graph allowed, and
 /// crates.io as the only source.
-fn scaffold_deny(ws: &Workspace, args: &InitArgs, global: &GlobalArgs) -> Result<()> {
+fn scaffold_deny(ws: &Workspace, args: &InitOptions, shell: &Shell) -> Result<()> {
     let path: PathBuf = ws.root.join("deny.toml");
     if path.exists() && !args.force && !args.dry_run {
         return Err(Failure::new(format!(
@@ -152,13 +158,11 @@ allow-registry = ["https://github.com/rust-lang/crates.io-index"]
         allow.join("\n")
     );
     if args.dry_run {
-        print!("{text}");
+        shell.out(&text);
         return Ok(());
     }
     crate::fsutil::write_atomic(&path, &text)?;
-    if !global.quiet {
-        eprintln!("wrote {}", ws.relative(&path));
-    }
+    shell.status(&format!("wrote {}", ws.relative(&path)));
     Ok(())
 }
 
@@ -240,15 +244,23 @@ fn parse_factor(t: &[&str], pos: &mut usize) -> Vec<String> {
 }
 
 /// Applies the audit's profile fixer for the released profile. Without --force only
-/// keys Cargo.toml does not set are added; values the project chose are left alone.
-fn harden(ws: &Workspace, args: &InitArgs, global: &GlobalArgs) -> Result<()> {
-    use crate::profile::{self, effective::Origin, effective::Sources};
+/// keys nothing sets are added; values the project chose are left alone. Returns the
+/// manifest as written, when it changed.
+fn harden(
+    ws: &Workspace,
+    config: &Config,
+    manifest: crate::profile::effective::Source,
+    args: &InitOptions,
+    shell: &Shell,
+) -> Result<Option<crate::profile::effective::Source>> {
+    use crate::profile::{self, effective::Origin};
     let root_manifest = ws.root_manifest();
-    let pol = profile::Policy::from_metadata(&ws.metadata, &root_manifest)?;
-    let name = pol.profile.clone().unwrap_or_else(|| "release".into());
-    let cwd = std::env::current_dir()?;
-    let home = crate::workspace::cargo_home();
-    let sources = Sources::gather(&root_manifest, &cwd, home.as_deref(), std::env::vars())?;
+    let name = config
+        .profile
+        .name
+        .clone()
+        .unwrap_or_else(|| "release".into());
+    let sources = crate::audit::gather_profile_sources(manifest)?;
     let eff = sources.resolve(&name)?;
     let mut changes = Vec::new();
     let mut kept = Vec::new();
@@ -263,34 +275,27 @@ fn harden(ws: &Workspace, args: &InitArgs, global: &GlobalArgs) -> Result<()> {
             other => kept.push(format!("`{}` (set by {other})", key.name())),
         }
     }
-    let new = profile::fix::apply(
-        &sources.manifest.text,
-        &root_manifest.display().to_string(),
-        &name,
-        &changes,
-    )?;
+    let old = &sources.manifest.text;
+    let new = profile::fix::apply(old, &root_manifest.display().to_string(), &name, &changes)?;
+    let mut written = None;
     if args.dry_run {
-        print!(
-            "{}",
-            profile::fix::diff(&sources.manifest.text, &new, "Cargo.toml")
-        );
-    } else if new != sources.manifest.text {
+        shell.out(&profile::fix::diff(old, &new, "Cargo.toml"));
+    } else if new != *old {
         crate::fsutil::write_atomic(&root_manifest, &new)?;
-        if !global.quiet {
-            let keys: Vec<_> = changes.iter().map(|(k, _)| k.name()).collect();
-            eprintln!(
-                "hardened [profile.{name}] in Cargo.toml: {}",
-                keys.join(", ")
-            );
-        }
+        let keys: Vec<_> = changes.iter().map(|(k, _)| k.name()).collect();
+        shell.status(&format!(
+            "hardened [profile.{name}] in Cargo.toml: {}",
+            keys.join(", ")
+        ));
+        written = Some(crate::profile::effective::Source::parse(&root_manifest, new, true)?);
     }
-    if !kept.is_empty() && !global.quiet {
-        eprintln!(
+    if !kept.is_empty() {
+        shell.status(&format!(
             "left as the project set them (pass --force to replace values in Cargo.toml): {}",
             kept.join(", ")
-        );
+        ));
     }
-    Ok(())
+    Ok(written)
 }
 
 #[cfg(test)]

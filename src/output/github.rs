@@ -1,7 +1,7 @@
 //! GitHub Actions workflow commands: one annotation per finding.
 
-use crate::audit::AuditReport;
-use crate::findings::Severity;
+use crate::report::AuditReport;
+use crate::report::Severity;
 use std::io::Write;
 
 /// Workflow-command data escaping (`%`, CR, LF).

@@ -1,7 +1,7 @@
 //! Human output: grouped by check, one line per finding plus its help, a summary line.
 
-use crate::audit::AuditReport;
-use crate::findings::{Check, Finding, Severity, Summary};
+use crate::report::AuditReport;
+use crate::report::{Check, Code, Finding, Severity, Summary};
 use anyhow::Result;
 use std::io::Write;
 
@@ -50,7 +50,7 @@ pub fn render(report: &AuditReport, out: &mut impl Write, color: bool, verbose: 
             .iter()
             .filter(|f| {
                 f.check == check
-                    && (verbose > 0 || f.severity > Severity::Note || f.code == "no-config")
+                    && (verbose > 0 || f.severity > Severity::Note || f.code == Code::NoConfig)
             })
             .collect();
         if group.is_empty() {

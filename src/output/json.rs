@@ -1,7 +1,7 @@
 //! The JSON contract (`schema: 1`).
 
-use crate::audit::AuditReport;
-use crate::findings::Summary;
+use crate::report::AuditReport;
+use crate::report::Summary;
 use anyhow::Result;
 use serde_json::json;
 use std::io::Write;

@@ -5,10 +5,11 @@ pub mod human;
 pub mod json;
 pub mod sarif;
 
-use crate::audit::AuditReport;
-use crate::cli::{ColorChoice, Format, GlobalArgs};
+use crate::options::Format;
+use crate::report::AuditReport;
+use crate::shell::Shell;
 use anyhow::Result;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::Path;
 
 /// Writes the report in `format` to stdout, or to `output` (atomically) with the
@@ -17,22 +18,21 @@ pub fn emit(
     report: &AuditReport,
     format: Format,
     output: Option<&Path>,
-    global: &GlobalArgs,
+    shell: &Shell,
 ) -> Result<()> {
     if let Some(path) = output {
         let mut buf = Vec::new();
-        render(report, format, &mut buf, false, global.verbose)?;
+        render(report, format, &mut buf, false, shell.verbose)?;
         crate::fsutil::write_atomic(path, &String::from_utf8_lossy(&buf))?;
-        if !global.quiet {
-            let color = use_color(global.color, std::io::stderr().is_terminal());
+        if !shell.quiet {
             let mut err = std::io::stderr().lock();
-            human::render(report, &mut err, color, global.verbose)?;
+            human::render(report, &mut err, shell.stderr_color(), shell.verbose)?;
         }
         return Ok(());
     }
-    let color = use_color(global.color, std::io::stdout().is_terminal());
+    let color = shell.stdout_color();
     let mut out = std::io::stdout().lock();
-    let r = render(report, format, &mut out, color, global.verbose).and_then(|_| Ok(out.flush()?));
+    let r = render(report, format, &mut out, color, shell.verbose).and_then(|_| Ok(out.flush()?));
     match r {
         // `audit | head` closing the pipe is not an error worth reporting.
         Err(e)
@@ -65,12 +65,4 @@ fn render(
         }
     }
     Ok(())
-}
-
-pub fn use_color(choice: ColorChoice, is_terminal: bool) -> bool {
-    match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => is_terminal && std::env::var_os("NO_COLOR").is_none(),
-    }
 }

@@ -1,8 +1,8 @@
 //! SARIF 2.1.0 for GitHub code scanning: one run, one rule per finding kind (advisory
 //! ids are rules), results with a physical location and stable partial fingerprints.
 
-use crate::audit::AuditReport;
-use crate::findings::{Finding, Severity};
+use crate::report::AuditReport;
+use crate::report::{Finding, Severity};
 use serde_json::{json, Value};
 use sha2::Digest;
 use std::collections::BTreeMap;
@@ -41,25 +41,32 @@ fn fingerprint(f: &Finding) -> String {
         .collect()
 }
 
-fn rule(f: &Finding) -> Value {
+/// A rule is the same whichever of its findings comes first: advisory rules carry the
+/// advisory's own title and solution, the others their code's fixed description.
+fn rule(f: &Finding, level_: Severity) -> Value {
     let id = rule_id(f);
-    let short = match &f.id {
-        Some(_) => f.message.clone(),
-        None => format!("{} check: {}", f.check, f.code),
+    let (short, full, help, uri) = match &f.id {
+        Some(_) => (
+            f.message.clone(),
+            f.message.clone(),
+            f.help.clone().unwrap_or_else(|| f.message.clone()),
+            f.url.clone(),
+        ),
+        None => (
+            format!("{} check: {}", f.check, f.code),
+            f.code.description().to_string(),
+            format!("{}. See {}", f.code.description(), f.code.help_url()),
+            Some(f.code.help_url()),
+        ),
     };
-    let help = f.help.clone().unwrap_or_else(|| f.message.clone());
     let mut r = json!({
         "id": id,
         "name": id.replace(['/', '-'], "_"),
         "shortDescription": { "text": short },
-        "fullDescription": { "text": f.message },
+        "fullDescription": { "text": full },
         "help": { "text": help, "markdown": help },
-        "defaultConfiguration": { "level": level(f.severity) },
+        "defaultConfiguration": { "level": level(level_) },
         "properties": { "tags": ["security", f.check.as_str()] },
-    });
-    let uri = f.url.clone().or_else(|| {
-        matches!(f.check, crate::findings::Check::Profile)
-            .then(|| "https://doc.rust-lang.org/cargo/reference/profiles.html".to_string())
     });
     if let Some(u) = uri {
         r["helpUri"] = json!(u);
@@ -68,9 +75,18 @@ fn rule(f: &Finding) -> Value {
 }
 
 pub fn to_value(report: &AuditReport) -> Value {
+    // A rule's default level is the worst its findings have before any ignore.
+    let mut worst: BTreeMap<String, Severity> = BTreeMap::new();
+    for f in &report.findings {
+        let s = f.ignored.as_ref().map_or(f.severity, |i| i.severity.max(f.severity));
+        let w = worst.entry(rule_id(f)).or_insert(s);
+        *w = (*w).max(s);
+    }
     let mut rules: BTreeMap<String, Value> = BTreeMap::new();
     for f in &report.findings {
-        rules.entry(rule_id(f)).or_insert_with(|| rule(f));
+        let id = rule_id(f);
+        let w = worst[&id];
+        rules.entry(id).or_insert_with(|| rule(f, w));
     }
     let index: BTreeMap<&String, usize> = rules.keys().enumerate().map(|(i, k)| (k, i)).collect();
     let results: Vec<Value> = report
@@ -88,7 +104,7 @@ pub fn to_value(report: &AuditReport) -> Value {
             if let Some(h) = &f.help {
                 text.push_str(&format!(". Fix: {h}"));
             }
-            let loc = f.location.clone().unwrap_or(crate::findings::Location {
+            let loc = f.location.clone().unwrap_or(crate::report::Location {
                 file: "Cargo.toml".into(),
                 line: Some(1),
             });

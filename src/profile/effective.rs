@@ -99,6 +99,7 @@ pub struct Effective {
 }
 
 /// One parsed TOML file that can hold `[profile.*]` tables.
+#[derive(Clone)]
 pub struct Source {
     pub path: PathBuf,
     pub text: String,
@@ -128,14 +129,23 @@ impl Source {
     }
 
     pub fn read(path: &Path, is_manifest: bool) -> Result<Source> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Failure::new(format!("could not read {}: {e}", path.display())))?;
+        let what = if is_manifest {
+            "manifest"
+        } else {
+            "Cargo config"
+        };
+        let text = crate::fsutil::read_text(path, crate::fsutil::TEXT_LIMIT, what)?;
         Source::parse(path, text, is_manifest)
     }
 
-    fn profile(&self, name: &str) -> Option<&toml_edit::Table> {
-        self.doc.get("profile")?.as_table_like()?;
-        self.doc.get("profile")?.get(name)?.as_table()
+    /// `[profile.NAME]` in any shape Cargo accepts: a table, dotted keys, or an
+    /// inline table (`[profile] release = { … }`, `profile = { release = { … } }`).
+    fn profile(&self, name: &str) -> Option<&dyn toml_edit::TableLike> {
+        self.doc
+            .get("profile")?
+            .as_table_like()?
+            .get(name)?
+            .as_table_like()
     }
 
     fn origin(&self, profile: &str, span: Option<std::ops::Range<usize>>) -> Origin {
@@ -176,12 +186,11 @@ impl Sources {
     /// Reads the root manifest, the config files Cargo would read from `cwd`, and the
     /// `CARGO_PROFILE_*` variables of `env`.
     pub fn gather(
-        root_manifest: &Path,
+        manifest: Source,
         cwd: &Path,
         cargo_home: Option<&Path>,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Sources> {
-        let manifest = Source::read(root_manifest, true)?;
         let mut configs = Vec::new();
         let mut seen = Vec::new();
         for dir in cwd.ancestors() {
@@ -356,12 +365,14 @@ impl Sources {
                 let Some(pkgs) = src
                     .profile(p)
                     .and_then(|t| t.get("package"))
-                    .and_then(|i| i.as_table())
+                    .and_then(|i| i.as_table_like())
                 else {
                     continue;
                 };
                 for (spec, item) in pkgs.iter() {
-                    let Some(t) = item.as_table() else { continue };
+                    let Some(t) = item.as_table_like() else {
+                        continue;
+                    };
                     for key in [Key::CodegenUnits, Key::Strip] {
                         if let Some(v) = t.get(key.name()) {
                             let raw = v

@@ -5,11 +5,8 @@ pub mod effective;
 pub mod fix;
 pub mod value;
 
-use crate::error::Failure;
-use crate::findings::{Check, Finding, Severity};
-use anyhow::Result;
+use crate::report::{Check, Finding, Severity};
 use effective::{Effective, Origin};
-use std::collections::BTreeMap;
 use std::path::Path;
 use value::{Canon, Key};
 
@@ -29,98 +26,10 @@ pub const HARDENING: [(Key, Canon); 5] = [
     (Key::OptLevel, Canon::Int(3)),
 ];
 
-#[derive(Debug, Clone, Default)]
-pub struct Policy {
-    /// The profile being released (default `release`).
-    pub profile: Option<String>,
-    pub hardening: Vec<Key>,
-    /// Keys whose current value the project accepts, with the reason.
-    pub accept: BTreeMap<Key, (Canon, String)>,
-}
+/// The project's profile policy, as the typed config reads it.
+pub use crate::config::ProfilePolicy as Policy;
 
 impl Policy {
-    /// Reads `secure-release.profile` from workspace metadata, else the root package's.
-    pub fn from_metadata(meta: &cargo_metadata::Metadata, root_manifest: &Path) -> Result<Policy> {
-        match crate::workspace::secure_release_setting(meta, root_manifest, "profile") {
-            Some(v) => Policy::from_json(v, root_manifest),
-            None => Ok(Policy::default()),
-        }
-    }
-
-    pub fn from_json(v: &serde_json::Value, manifest: &Path) -> Result<Policy> {
-        let bad = |what: String| -> anyhow::Error {
-            Failure::new(format!(
-                "{}: [*.metadata.secure-release.profile] {what}",
-                manifest.display()
-            ))
-            .help("see README, section \"Configuration keys\"")
-            .into()
-        };
-        let mut p = Policy::default();
-        if let Some(name) = v.get("name") {
-            p.profile = Some(
-                name.as_str()
-                    .ok_or_else(|| bad("`name` must be a string".into()))?
-                    .to_string(),
-            );
-        }
-        match v.get("hardening") {
-            None => {}
-            Some(serde_json::Value::Bool(true)) => {
-                p.hardening = HARDENING.iter().map(|(k, _)| *k).collect()
-            }
-            Some(serde_json::Value::Bool(false)) => {}
-            Some(serde_json::Value::Array(items)) => {
-                for i in items {
-                    let name = i.as_str().unwrap_or_default();
-                    let key = Key::from_name(name)
-                        .filter(|k| HARDENING.iter().any(|(h, _)| h == k))
-                        .ok_or_else(|| {
-                            bad(format!(
-                                "`hardening` entry `{i}` is not one of: overflow-checks, panic, debug, incremental, opt-level"
-                            ))
-                        })?;
-                    p.hardening.push(key);
-                }
-            }
-            Some(other) => {
-                return Err(bad(format!(
-                    "`hardening = {other}` must be true, false or a list of keys"
-                )))
-            }
-        }
-        if let Some(accept) = v.get("accept") {
-            let table = accept
-                .as_object()
-                .ok_or_else(|| bad("`accept` must be a table".into()))?;
-            for (k, entry) in table {
-                let key = Key::from_name(k).ok_or_else(|| {
-                    bad(format!(
-                        "`accept.{k}` is not a profile key this tool checks"
-                    ))
-                })?;
-                let value = entry
-                    .get("value")
-                    .ok_or_else(|| bad(format!("`accept.{k}` needs a `value`")))?;
-                let raw = match value {
-                    serde_json::Value::Bool(b) => value::Raw::Bool(*b),
-                    serde_json::Value::Number(n) => value::Raw::Int(n.as_i64().unwrap_or(-1)),
-                    serde_json::Value::String(s) => value::Raw::Str(s.clone()),
-                    other => value::Raw::Other(other.to_string()),
-                };
-                let canon =
-                    value::canonical(key, &raw).map_err(|e| bad(format!("`accept.{k}`: {e}")))?;
-                let reason = entry
-                    .get("reason")
-                    .and_then(|r| r.as_str())
-                    .filter(|r| !r.trim().is_empty())
-                    .ok_or_else(|| bad(format!("`accept.{k}` needs a `reason` saying why")))?;
-                p.accept.insert(key, (canon, reason.to_string()));
-            }
-        }
-        Ok(p)
-    }
-
     /// The rules that apply: the required ones and the enabled hardening ones.
     pub fn rules(&self) -> Vec<(Key, Canon, Severity)> {
         let mut r: Vec<_> = REQUIRED
@@ -166,7 +75,7 @@ pub fn check(eff: &Effective, policy: &Policy, root: &Path, manifest_text: &str)
                 out.push(location(
                     Finding::new(
                         Check::Profile,
-                        key.name(),
+                        key.code(),
                         Severity::Error,
                         format!("{why} (from {})", r.origin),
                     )
@@ -180,7 +89,7 @@ pub fn check(eff: &Effective, policy: &Policy, root: &Path, manifest_text: &str)
         }
         let mut f = Finding::new(
             Check::Profile,
-            key.name(),
+            key.code(),
             severity,
             format!(
                 "`{}` is {got} for profile {profile_desc} (from {}); a release needs {want}",
@@ -192,7 +101,6 @@ pub fn check(eff: &Effective, policy: &Policy, root: &Path, manifest_text: &str)
         if let Some((accepted, reason)) = policy.accept.get(&key) {
             if accepted == got {
                 f.severity = Severity::Note;
-                f.code = key.name().to_string();
                 f.message = format!("{} — accepted by policy: {reason}", f.message);
                 f.help = None;
             }
@@ -217,7 +125,7 @@ pub fn check(eff: &Effective, policy: &Policy, root: &Path, manifest_text: &str)
         out.push(
             Finding::new(
                 Check::Profile,
-                o.key.name(),
+                o.key.code(),
                 Severity::Error,
                 format!(
                     "`[profile.{}.package.\"{}\"]` sets `{} = {}`, weakening the release profile for those crates",
@@ -283,7 +191,7 @@ pub fn member_profiles(
             out.push(
                 Finding::new(
                     Check::Profile,
-                    "member-profile",
+                    crate::report::Code::MemberProfile,
                     Severity::Warning,
                     format!("`[profile]` in member manifest {rel} is ignored by Cargo: only the workspace root's profiles apply"),
                 )

@@ -40,6 +40,21 @@ impl Key {
         }
     }
 
+    /// The finding code for a rule on this key.
+    pub fn code(self) -> crate::report::Code {
+        use crate::report::Code;
+        match self {
+            Key::Lto => Code::Lto,
+            Key::CodegenUnits => Code::CodegenUnits,
+            Key::Strip => Code::Strip,
+            Key::OverflowChecks => Code::OverflowChecks,
+            Key::Panic => Code::Panic,
+            Key::Debug => Code::Debug,
+            Key::Incremental => Code::Incremental,
+            Key::OptLevel => Code::OptLevel,
+        }
+    }
+
     pub fn from_name(s: &str) -> Option<Key> {
         Key::ALL.into_iter().find(|k| k.name() == s)
     }

@@ -1,180 +1,211 @@
 //! `cargo secure-release tag`: a signed annotated release tag, gated by the audit.
+//! The command is a plan: read the workspace and config, check every gate (name,
+//! message, existing tag, clean tree, signing format, audit) before anything is
+//! signed, then sign and write the object and ref together (see `git::create_tag`).
 
 pub mod object;
 
-use crate::audit::{self, AuditReport, Fix};
-use crate::cli::{GlobalArgs, TagArgs};
-use crate::error::Failure;
-use crate::progress::Progress;
-use crate::signer::{self, PassphraseSource};
+use crate::audit::{self, prefetch::Prefetch};
+use crate::config::Config;
+use crate::error::{escape, Failure};
+use crate::git::{self, Repo};
+use crate::options::{Fix, TagOptions};
+use crate::report::AuditReport;
+use crate::shell::Shell;
+use crate::signer::{self, KeyUse, PassphraseSource};
 use crate::workspace::Workspace;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use object::Ident;
 use sha2::Digest;
 
-pub fn run(args: &TagArgs, global: &GlobalArgs) -> Result<u8> {
-    let progress = Progress::new(global.quiet, global.verbose);
+pub fn run(opts: &TagOptions, shell: &Shell) -> Result<u8> {
+    let progress = shell.progress();
     progress.step("Reading the workspace (cargo metadata)");
     let manifest =
-        crate::workspace::resolve_manifest_path(args.check.manifest.manifest_path.as_deref())?;
-    let pre = match args.no_audit {
+        crate::workspace::resolve_manifest_path(opts.check.manifest.manifest_path.as_deref())?;
+    let pre = match opts.no_audit {
         true => None,
-        false => Some(audit::prefetch::Prefetch::start(&args.check, &manifest)?),
+        false => Some(Prefetch::start(&opts.check, &manifest)?),
     };
-    let ws = Workspace::load_resolved(&args.check.manifest, manifest)?;
-    let pkg = released_package(&ws, &args.check.manifest.packages)?;
+    let ws = Workspace::load_resolved(&opts.check.manifest, manifest)?;
+    let (config, root_manifest) = Config::load(&ws.root_manifest())?;
+    let pkg = released_package(&ws, &opts.check.manifest.packages)?;
     let version = pkg.version.to_string();
-    let name = match &args.name {
-        Some(n) => {
-            if !n.ends_with(&version) {
-                return Err(Failure::new(format!(
-                    "tag name `{n}` does not match version {version} of {} in {}",
-                    pkg.name, pkg.manifest_path
-                ))
-                .help(format!(
-                    "bump the version in Cargo.toml, or tag `{}{version}`",
-                    args.tag_prefix
-                ))
-                .refusal()
-                .into());
-            }
-            n.clone()
-        }
-        None => format!("{}{version}", args.tag_prefix),
-    };
-    let refname = format!("refs/tags/{name}");
-    if !git2::Reference::is_valid_name(&refname) {
-        return Err(
-            Failure::new(format!("`{name}` is not a valid git tag name"))
-                .help("use a name like v1.2.3")
-                .into(),
-        );
+    let name = tag_name(opts, &config, &pkg.name, &version)?;
+    if let Some(m) = &opts.message {
+        check_message(m)?;
     }
 
-    let repo = git2::Repository::discover(&ws.root).map_err(|e| {
-        Failure::new(format!(
-            "{} is not inside a git repository: {}",
-            ws.root.display(),
-            e.message()
-        ))
-        .help("run `git init` and commit the project first")
-    })?;
-    if repo.find_reference(&refname).is_ok() {
-        return Err(Failure::new(format!("tag `{name}` already exists; nothing was changed"))
-            .help("tags are never overwritten: bump the version, or delete the tag yourself if it was never published")
-            .refusal()
-            .into());
+    let repo = Repo::discover(&ws.root)?;
+    if repo.tag_exists(&name) {
+        return Err(git::already_exists(&name).into());
     }
-    if !args.allow_dirty {
-        let dirty = dirty_paths(&repo)?;
-        if !dirty.is_empty() {
-            let shown: Vec<_> = dirty.iter().take(5).cloned().collect();
-            return Err(Failure::new(format!(
-                "the work tree has uncommitted changes ({}{}); nothing was tagged",
-                shown.join(", "),
-                if dirty.len() > 5 { ", …" } else { "" }
-            ))
-            .help("commit or stash them, or pass --allow-dirty")
-            .refusal()
-            .into());
-        }
+    if !opts.allow_dirty {
+        require_clean(&repo)?;
     }
-    let config = repo.config().context("could not read git config")?;
-    if let Ok(format) = config.get_string("gpg.format") {
-        if format != "openpgp" {
-            return Err(Failure::new(format!(
-                "git config gpg.format is `{format}`; this tool signs with OpenPGP only"
-            ))
-            .help("unset gpg.format (or set it to openpgp) for this repository")
-            .into());
-        }
-    }
-    let head = repo.head().and_then(|h| h.peel_to_commit()).map_err(|e| {
-        Failure::new(format!(
-            "the repository has no commit to tag: {}",
-            e.message()
-        ))
-        .help("commit first")
-    })?;
+    require_openpgp(&repo)?;
+    let head = repo.head_commit()?;
 
     let report = match pre {
         None => None,
         Some(pre) => {
             progress.step("Auditing the release");
-            let report = audit::audit(&ws, &args.check, pre, Fix::No, &progress)?;
+            let step = audit::Step {
+                ws: &ws,
+                opts: &opts.check,
+                progress: &progress,
+                shell,
+            };
+            let report = step.audit(config, root_manifest, pre, Fix::No)?;
             if report.has_errors() {
                 progress.finish();
                 let mut err = Vec::new();
                 crate::output::human::render(&report, &mut err, false, 0)?;
-                eprint!("{}", String::from_utf8_lossy(&err));
+                shell.err(&String::from_utf8_lossy(&err));
                 return Err(Failure::new(format!("the release audit has error findings; tag `{name}` was not created"))
-                .help("fix the findings above, or pass --no-audit to tag anyway (the tag message will say so)")
-                .refusal()
-                .into());
+                    .help("fix the findings above, or pass --no-audit to tag anyway (the tag message will say so)")
+                    .refusal()
+                    .into());
             }
             Some(report)
         }
     };
 
-    let tagger = tagger(&config)?;
-    let message = message(args, &pkg.name, &version, report.as_ref(), &ws)?;
-    let payload = object::payload(&head.id().to_string(), "commit", &name, &tagger, &message);
+    let tagger = tagger(&repo)?;
+    let message = message(opts, &pkg.name, &version, report.as_ref(), &ws)?;
+    let payload = object::payload(&head.id, "commit", &name, &tagger, &message);
     progress.finish();
-    if args.dry_run {
-        print!("{payload}");
+    if opts.dry_run {
+        shell.out(&payload);
         return Ok(0);
     }
 
-    let key_path = args.key.as_deref().ok_or_else(|| {
+    let mut key = signing_key(opts, &repo)?;
+    let signature = key.sign_detached_armored(payload.as_bytes())?;
+    let oid = repo.create_tag(&name, format!("{payload}{signature}").as_bytes())?;
+
+    let who = key.userid.clone().unwrap_or_default();
+    let mut out = format!(
+        "Created signed tag {name} ({oid}) for {} {version}\n  signed by {who} {}\n",
+        pkg.name, key.cert_fingerprint
+    );
+    if key.key_fingerprint != key.cert_fingerprint {
+        out.push_str(&format!("  signing subkey {}\n", key.key_fingerprint));
+    }
+    out.push_str(&format!("  verify with: git verify-tag {name}\n"));
+    out.push_str(&format!(
+        "           or: cargo secure-release verify {name} --cert <public key file>\n"
+    ));
+    shell.out(&out);
+    Ok(0)
+}
+
+/// The release tag's name: `--tag-prefix` + version, else the policy's `tag-name`
+/// pattern, else `v{version}`. An explicit name must be exactly that name: a tag
+/// that merely ends with the version (`v10.1.0` for 0.1.0) is not this release.
+fn tag_name(opts: &TagOptions, config: &Config, pkg: &str, version: &str) -> Result<String> {
+    let (expected, rule) = match (&opts.tag_prefix, &config.tag_name) {
+        (Some(prefix), _) => (format!("{prefix}{version}"), format!("--tag-prefix `{}`", escape(prefix))),
+        (None, Some(pattern)) => (
+            pattern.replace("{name}", pkg).replace("{version}", version),
+            format!("the `tag-name` pattern `{}` in Cargo.toml", escape(pattern)),
+        ),
+        (None, None) => (format!("v{version}"), "the default pattern `v{version}`".into()),
+    };
+    if let Some(given) = &opts.name {
+        if *given != expected {
+            let shown: String = given.chars().take(80).collect();
+            let cut = if given.chars().count() > 80 { "…" } else { "" };
+            return Err(Failure::new(format!(
+                "tag name `{}{cut}` is not `{expected}`, the release tag of {pkg} {version} by {rule}; nothing was tagged",
+                escape(&shown)
+            ))
+            .help(format!(
+                "run without a name to tag `{expected}`, or bump the version in Cargo.toml"
+            ))
+            .refusal()
+            .into());
+        }
+    }
+    if expected.len() > 200 || !git::valid_tag_name(&expected) {
+        return Err(Failure::new(format!(
+            "`{}` (from {rule}) is not a valid git tag name",
+            escape(&expected)
+        ))
+        .help("tag names follow `git check-ref-format`: no spaces, `..`, `~^:?*[\\`, leading `-` or trailing `.lock`; e.g. v1.2.3")
+        .into());
+    }
+    Ok(expected)
+}
+
+/// A message line that git would take for the start of the signature would make
+/// `git verify-tag` check the wrong bytes: refuse it.
+fn check_message(message: &str) -> Result<()> {
+    if let Some((line, text)) = git::signature_line(message) {
+        return Err(Failure::new(format!(
+            "the tag message's line {line} starts a signature block (`{}`); nothing was tagged",
+            escape(text.trim_end())
+        ))
+        .help("reword or indent that line: git would split the signature there")
+        .refusal()
+        .into());
+    }
+    Ok(())
+}
+
+fn require_clean(repo: &Repo) -> Result<()> {
+    let dirty = repo.dirty_paths()?;
+    if dirty.is_empty() {
+        return Ok(());
+    }
+    let shown: Vec<_> = dirty.iter().take(5).map(|p| escape(p)).collect();
+    Err(Failure::new(format!(
+        "the work tree has uncommitted changes ({}{}); nothing was tagged",
+        shown.join(", "),
+        if dirty.len() > 5 { ", …" } else { "" }
+    ))
+    .help("commit or stash them, or pass --allow-dirty")
+    .refusal()
+    .into())
+}
+
+fn require_openpgp(repo: &Repo) -> Result<()> {
+    match repo.config_string("gpg.format") {
+        Some(format) if format != "openpgp" => Err(Failure::new(format!(
+            "git config gpg.format is `{}`; this tool signs with OpenPGP only",
+            escape(&format)
+        ))
+        .help("unset gpg.format (or set it to openpgp) for this repository")
+        .into()),
+        _ => Ok(()),
+    }
+}
+
+fn signing_key(opts: &TagOptions, repo: &Repo) -> Result<signer::SigningKey> {
+    let key_path = opts.key.as_deref().ok_or_else(|| {
         Failure::new("no signing key: pass --key FILE with your secret key (or, with --agent, your public certificate)")
             .help("export it with `gpg --export-secret-keys --armor KEYID > release.asc`")
     })?;
-    let certs = signer::read_certs(key_path)?;
-    let selector = args
+    let certs = signer::read_certs(key_path, KeyUse::Sign)?;
+    let selector = opts
         .signing_key
         .clone()
-        .or_else(|| config.get_string("user.signingkey").ok());
+        .or_else(|| repo.config_string("user.signingkey"));
     let cert = signer::select(&certs, selector.as_deref())?;
-    let pass = match (&args.passphrase_file, &args.passphrase_env) {
+    let pass = match (&opts.passphrase_file, &opts.passphrase_env) {
         (Some(f), _) => Some(PassphraseSource::File(f)),
         (None, Some(v)) => Some(PassphraseSource::Env(v)),
         (None, None) => None,
     };
-    let mut key = if args.agent {
-        agent_key(cert, selector.as_deref(), pass)?
+    if opts.agent {
+        agent_key(cert, selector.as_deref(), pass)
     } else {
         signer::signing_key(
             cert,
             selector.as_deref(),
             pass.unwrap_or(PassphraseSource::Prompt),
-        )?
-    };
-    let signature = key.sign_detached_armored(payload.as_bytes())?;
-    let tag_object = format!("{payload}{signature}");
-
-    let oid = repo
-        .odb()
-        .and_then(|odb| odb.write(git2::ObjectType::Tag, tag_object.as_bytes()))
-        .context("could not write the tag object")?;
-    // force = false: if someone created the tag meanwhile, this fails instead of overwriting.
-    repo.reference(&refname, oid, false, "cargo secure-release tag")
-        .map_err(|e| {
-            Failure::new(format!("could not create {refname}: {}", e.message()))
-                .help("nothing was overwritten")
-        })?;
-
-    let who = key.userid.clone().unwrap_or_default();
-    println!(
-        "Created signed tag {name} ({oid}) for {} {version}",
-        pkg.name
-    );
-    println!("  signed by {who} {}", key.cert_fingerprint);
-    if key.key_fingerprint != key.cert_fingerprint {
-        println!("  signing subkey {}", key.key_fingerprint);
+        )
     }
-    println!("  verify with: git verify-tag {name}");
-    println!("           or: cargo secure-release verify {name} --cert <public key file>");
-    Ok(0)
 }
 
 #[cfg(feature = "gpg-agent")]
@@ -222,31 +253,25 @@ fn released_package<'w>(
     }
 }
 
-fn dirty_paths(repo: &git2::Repository) -> Result<Vec<String>> {
-    let mut opts = git2::StatusOptions::new();
-    opts.include_untracked(true)
-        .include_ignored(false)
-        .recurse_untracked_dirs(false);
-    let statuses = repo
-        .statuses(Some(&mut opts))
-        .context("could not read git status")?;
-    Ok(statuses
-        .iter()
-        .filter(|s| s.status() != git2::Status::CURRENT)
-        .filter_map(|s| s.path().ok().map(str::to_string))
-        .collect())
-}
-
-/// The tagger, as git would write it: GIT_COMMITTER_* first, then user.name/user.email.
-fn tagger(config: &git2::Config) -> Result<Ident> {
+/// The tagger, as git would write it: GIT_COMMITTER_* first, then user.name and
+/// user.email, cleaned the way git cleans identities.
+fn tagger(repo: &Repo) -> Result<Ident> {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    let name = env("GIT_COMMITTER_NAME").or_else(|| config.get_string("user.name").ok());
-    let email = env("GIT_COMMITTER_EMAIL").or_else(|| config.get_string("user.email").ok());
+    let name = env("GIT_COMMITTER_NAME").or_else(|| repo.config_string("user.name"));
+    let email = env("GIT_COMMITTER_EMAIL").or_else(|| repo.config_string("user.email"));
     let (Some(name), Some(email)) = (name, email) else {
         return Err(Failure::new("no tagger identity: git's user.name and user.email are not set")
             .help("run `git config user.name \"Your Name\"` and `git config user.email you@example.com`")
             .into());
     };
+    let (name, email) = (object::without_crud(&name), object::without_crud(&email));
+    if name.is_empty() || email.is_empty() {
+        return Err(Failure::new(
+            "the tagger name or email is empty once cleaned as git cleans identities",
+        )
+        .help("set GIT_COMMITTER_NAME/GIT_COMMITTER_EMAIL (or user.name/user.email) to a real name and address")
+        .into());
+    }
     let (seconds, offset_minutes) = match env("GIT_COMMITTER_DATE") {
         Some(d) => object::parse_git_date(&d)?,
         None => {
@@ -264,7 +289,7 @@ fn tagger(config: &git2::Config) -> Result<Ident> {
 
 /// The tag message with its attestation trailer.
 fn message(
-    args: &TagArgs,
+    args: &TagOptions,
     pkg: &str,
     version: &str,
     report: Option<&AuditReport>,
@@ -275,13 +300,12 @@ fn message(
         .clone()
         .unwrap_or_else(|| format!("Release {pkg} {version}"));
     m = m.trim_end().to_string();
-    let lock = std::fs::read(ws.lockfile_path()).map_err(|e| {
-        Failure::new(format!(
-            "could not read {}: {e}",
-            ws.lockfile_path().display()
-        ))
-        .help("commit Cargo.lock: the tag attests its hash")
-    })?;
+    let lock = crate::fsutil::read_bounded(
+        &ws.lockfile_path(),
+        crate::fsutil::LOCKFILE_LIMIT,
+        "lockfile",
+    )
+    .map_err(|e| Failure::new(format!("{e}")).help("commit Cargo.lock: the tag attests its hash"))?;
     let lock_hash = hex(&sha2::Sha256::digest(&lock));
     m.push_str("\n\n");
     m.push_str(&format!(
@@ -304,7 +328,7 @@ fn message(
                     db.advisories
                 ));
             }
-            let s = crate::findings::Summary::of(&r.findings);
+            let s = crate::report::Summary::of(&r.findings);
             let plural = |n: usize, w: &str| {
                 if n == 1 {
                     format!("{n} {w}")

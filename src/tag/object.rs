@@ -4,8 +4,6 @@
 use crate::error::Failure;
 use anyhow::Result;
 
-pub const SIGNATURE_START: &str = "-----BEGIN PGP SIGNATURE-----";
-
 /// `Name <email> <unix-seconds> <+hhmm>`, git's identity line format.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ident {
@@ -47,21 +45,19 @@ pub fn payload(
     )
 }
 
-/// Splits a tag object at git's signature boundary: the first line that starts a
-/// PGP signature. Returns (payload, signature) or None for an unsigned tag.
-pub fn split_signed(raw: &[u8]) -> Option<(&[u8], &[u8])> {
-    let marker = SIGNATURE_START.as_bytes();
-    let mut start = 0;
-    while start < raw.len() {
-        if raw[start..].starts_with(marker) {
-            return Some((&raw[..start], &raw[start..]));
-        }
-        match raw[start..].iter().position(|b| *b == b'\n') {
-            Some(nl) => start += nl + 1,
-            None => break,
-        }
-    }
-    None
+/// git's `crud`: characters trimmed from both ends of an identity part.
+fn crud(c: char) -> bool {
+    c <= ' ' || matches!(c, ',' | ':' | ';' | '<' | '>' | '"' | '\\' | '\'')
+}
+
+/// An identity part cleaned as git's `strbuf_addstr_without_crud` cleans it: crud
+/// trimmed from both ends, and every newline, `<` and `>` inside removed, so the
+/// tagger line always parses (`git fsck` rejects anything else).
+pub fn without_crud(s: &str) -> String {
+    s.trim_matches(crud)
+        .chars()
+        .filter(|c| !matches!(c, '\n' | '<' | '>'))
+        .collect()
 }
 
 /// Parses GIT_COMMITTER_DATE the ways this tool supports: git's internal
@@ -138,12 +134,11 @@ mod tests {
     }
 
     #[test]
-    fn split_at_the_first_signature_line() {
-        let raw = b"object x\n\nmsg mentions -----BEGIN PGP SIGNATURE----- inline\n-----BEGIN PGP SIGNATURE-----\nabc\n-----END PGP SIGNATURE-----\n";
-        let (p, s) = split_signed(raw).unwrap();
-        assert!(p.ends_with(b"inline\n"));
-        assert!(s.starts_with(b"-----BEGIN PGP SIGNATURE-----\nabc"));
-        assert!(split_signed(b"object x\n\nunsigned\n").is_none());
+    fn identities_are_cleaned_as_git_does() {
+        assert_eq!(without_crud("  A U Thor. "), "A U Thor.");
+        assert_eq!(without_crud("Eve\ntagger Mallory <m@x>"), "Evetagger Mallory m@x");
+        assert_eq!(without_crud("<a@b.example>"), "a@b.example");
+        assert_eq!(without_crud("<>"), "");
     }
 
     #[test]

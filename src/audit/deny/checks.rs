@@ -1,0 +1,285 @@
+//! The dependency graph from our one `cargo metadata`, and cargo-deny's four checks
+//! run on it in parallel.
+
+use super::config::DenyConfig;
+use crate::error::Failure;
+use crate::lockfile::Lockfile;
+use crate::report::{Check, Code, Finding, Severity};
+use crate::workspace::Workspace;
+use anyhow::{Context, Result};
+use cargo_deny::diag::{self, Files, Pack};
+use cargo_deny::{advisories, bans, licenses, sources, CheckCtx};
+
+/// Builds cargo-deny's krates graph from the workspace's one metadata JSON.
+pub fn build_krates(
+    ws: &Workspace,
+    cfg: &DenyConfig,
+    selected: &[&cargo_metadata::Package],
+    all_selected: bool,
+) -> Result<cargo_deny::Krates> {
+    use krates::{Builder, DepKind};
+    let mut gb = Builder::new();
+    if !cfg.graph.targets.is_empty() {
+        gb.include_targets(
+            cfg.graph
+                .targets
+                .iter()
+                .map(|t| (t.filter.value.clone(), t.features.clone())),
+        );
+    }
+    gb.ignore_kind(
+        DepKind::Dev,
+        if cfg.graph.exclude_dev {
+            krates::Scope::All
+        } else {
+            krates::Scope::NonWorkspace
+        },
+    );
+    gb.workspace(true);
+    if !all_selected {
+        gb.include_workspace_crates(selected.iter().map(|p| p.manifest_path.as_std_path()));
+    }
+    if !cfg.graph.exclude.is_empty() {
+        gb.exclude(cfg.graph.exclude.iter().filter_map(|s| s.parse().ok()));
+    }
+    let graph = gb
+        .build_with_metadata(ws.krates_metadata()?, |_filtered: krates::cm::Package| {})
+        .context("could not build the dependency graph from `cargo metadata`")?;
+    Ok(graph)
+}
+
+pub struct CheckInputs<'a> {
+    pub ws: &'a Workspace,
+    pub cfg: DenyConfig,
+    pub krates: &'a cargo_deny::Krates,
+    pub dbs: Option<&'a advisories::DbSet>,
+    pub lockfile: &'a Lockfile,
+    /// Loaded only when licenses are judged (the project has a deny.toml).
+    pub license_store: Option<licenses::LicenseStore>,
+    /// Yanked lookups prefetched from Cargo.lock (crates.io only).
+    pub yanked: Option<std::collections::HashMap<String, advisories::Entry>>,
+}
+
+/// Runs the four cargo-deny checks in parallel and converts their diagnostics.
+pub fn run_checks(
+    inputs: CheckInputs<'_>,
+    files: &mut Files,
+    progress: &crate::shell::Progress,
+) -> Result<Vec<Finding>> {
+    let CheckInputs {
+        ws,
+        cfg,
+        krates,
+        dbs,
+        lockfile,
+        license_store,
+        yanked,
+    } = inputs;
+    let root = ws.root.to_string_lossy().into_owned();
+    let krate_spans = diag::KrateSpans::synthesize(krates, &root, files);
+
+    progress.step("Gathering licenses");
+    let license_summary = license_store.map(|store| {
+        let gatherer = licenses::Gatherer::default()
+            .with_store(std::sync::Arc::new(store))
+            .with_confidence_threshold(cfg.licenses.confidence_threshold);
+        gatherer.gather(krates, files, &cfg.licenses)
+    });
+
+    progress.step("Checking advisories, licenses, bans and sources");
+    let (tx, rx) = crossbeam_channel::unbounded::<Pack>();
+    let files_ref: &Files = files;
+    let sink = |tx: &crossbeam_channel::Sender<Pack>| diag::ErrorSink {
+        overrides: None,
+        channel: tx.clone(),
+    };
+    let cargo_home = cargo_home();
+    let DenyConfig {
+        advisories: adv_cfg,
+        bans: bans_cfg,
+        licenses: lic_cfg,
+        sources: src_cfg,
+        ..
+    } = cfg;
+
+    let panicked = crate::panic_guard::catch(|| {
+        std::thread::scope(|s| {
+            // A macro, not a closure: each check has its own config type.
+            macro_rules! ctx {
+                ($c:expr) => {
+                    CheckCtx {
+                        cfg: $c,
+                        krates,
+                        krate_spans: &krate_spans,
+                        colorize: false,
+                        log_level: log::LevelFilter::Warn,
+                        files: files_ref,
+                    }
+                };
+            }
+            if let Some(summary) = license_summary {
+                let (ctx, sink) = (ctx!(lic_cfg), sink(&tx));
+                s.spawn(move || licenses::check(ctx, summary, sink));
+            }
+            let (bctx, bsink) = (ctx!(bans_cfg), sink(&tx));
+            s.spawn(move || bans::check(bctx, None, bsink));
+            let (sctx, ssink) = (ctx!(src_cfg), sink(&tx));
+            s.spawn(move || sources::check(sctx, ssink));
+            if let Some(dbs) = dbs {
+                let (actx, asink) = (ctx!(adv_cfg), sink(&tx));
+                let cargo_home = cargo_home.clone();
+                s.spawn(move || {
+                    let indices = match (&cargo_home, actx.cfg.disable_yank_checking) {
+                        (Some(home), false) => Some(
+                            prebuilt_indices(krates, yanked.as_ref())
+                                .unwrap_or_else(|| advisories::Indices::load(krates, home.clone())),
+                        ),
+                        _ => None,
+                    };
+                    advisories::check(
+                        actx,
+                        dbs,
+                        None::<advisories::NoneReporter>,
+                        cargo_deny::SerializeAdvisory::No,
+                        indices,
+                        asink,
+                    );
+                });
+            }
+            drop(tx);
+        })
+    });
+    if let Err(msg) = panicked {
+        return Err(
+            Failure::new(format!("cargo-deny's checks failed unexpectedly: {msg}"))
+                .help("re-run with -v and report this with your deny.toml")
+                .into(),
+        );
+    }
+
+    let mut out = Vec::new();
+    for pack in rx.iter() {
+        let check = match pack.check {
+            diag::Check::Advisories => Check::Advisories,
+            diag::Check::Bans => Check::Bans,
+            diag::Check::Licenses => Check::Licenses,
+            diag::Check::Sources => Check::Sources,
+        };
+        for d in pack {
+            // "license accepted" is a confirmation, not a finding.
+            if d.code == Some(diag::DiagnosticCode::License(licenses::Code::Accepted)) {
+                continue;
+            }
+            out.push(super::convert::convert(
+                check,
+                d,
+                krates,
+                &krate_spans,
+                files_ref,
+                ws,
+                lockfile,
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// cargo-deny's yanked-lookup table, built from lookups made before the graph
+/// existed. None (so cargo-deny loads it itself) unless every registry crate is from
+/// crates.io and was looked up cleanly.
+fn prebuilt_indices<'k>(
+    krates: &'k cargo_deny::Krates,
+    yanked: Option<&std::collections::HashMap<String, advisories::Entry>>,
+) -> Option<advisories::Indices<'k>> {
+    let yanked = yanked?;
+    let mut cache = std::collections::BTreeMap::new();
+    for k in krates.krates() {
+        let Some(src) = k.source.as_ref().filter(|s| s.is_registry()) else {
+            continue;
+        };
+        if !matches!(src, cargo_deny::Source::CratesIo(_)) {
+            return None;
+        }
+        match yanked.get(&k.name) {
+            Some(e @ advisories::Entry::Map(_)) => {
+                cache.insert((k.name.as_str(), src), e.clone());
+            }
+            _ => return None,
+        }
+    }
+    Some(advisories::Indices {
+        indices: Vec::new(),
+        cache,
+    })
+}
+
+fn cargo_home() -> Option<cargo_deny::PathBuf> {
+    cargo_deny::PathBuf::from_path_buf(crate::workspace::cargo_home()?).ok()
+}
+
+/// Packages in Cargo.lock that cargo-deny's graph does not contain are matched
+/// against the advisory databases here, so that nothing in the lockfile escapes.
+pub fn lockfile_only_advisories(
+    lockfile: &Lockfile,
+    krates: &cargo_deny::Krates,
+    dbs: &advisories::DbSet,
+    ignored: &[(String, String)],
+) -> Vec<Finding> {
+    use std::collections::HashSet;
+    let in_graph: HashSet<(String, String)> = krates
+        .krates()
+        .map(|k| (k.name.clone(), k.version.to_string()))
+        .collect();
+    let mut out = Vec::new();
+    for pkg in &lockfile.packages {
+        if in_graph.contains(&(pkg.name.clone(), pkg.version.clone())) {
+            continue;
+        }
+        let Ok(version) = pkg.version.parse::<semver::Version>() else {
+            continue;
+        };
+        for db in dbs.iter() {
+            for entry in db.db.advisories.values() {
+                let adv = &entry.advisory;
+                let md = &adv.advisory;
+                if md.krate != pkg.name || md.withdrawn.is_some() {
+                    continue;
+                }
+                if !advisories::db::is_affected(&adv.versions, &version) {
+                    continue;
+                }
+                let ignored = ignored.iter().any(|(i, _)| i == md.id);
+                use advisories::Code as Adv;
+                let code = Code::advisory(match &md.informational {
+                    None => Adv::Vulnerability,
+                    Some(advisories::model::Informational::Unmaintained) => Adv::Unmaintained,
+                    Some(advisories::model::Informational::Unsound) => Adv::Unsound,
+                    Some(_) => Adv::Notice,
+                });
+                let severity = if ignored {
+                    Severity::Note
+                } else {
+                    Severity::Error
+                };
+                let mut f = Finding::new(Check::Advisories, code, severity, md.title.to_string())
+                    .with_package(pkg.name.clone(), pkg.version.clone())
+                    .with_location("Cargo.lock", Some(pkg.line));
+                f.id = Some(md.id.to_string());
+                f.url = Some(format!("https://rustsec.org/advisories/{}", md.id));
+                let patched: Vec<String> =
+                    adv.versions.patched.iter().map(|r| r.to_string()).collect();
+                f.help = Some(if patched.is_empty() {
+                    "No safe upgrade is available!".into()
+                } else {
+                    format!(
+                        "Upgrade to {} (try `cargo update -p {}`)",
+                        patched.join(" OR "),
+                        pkg.name
+                    )
+                });
+                out.push(f);
+            }
+        }
+    }
+    out
+}

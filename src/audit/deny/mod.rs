@@ -1,0 +1,10 @@
+//! All cargo-deny glue: loading deny.toml with cargo-deny's own types (`config`),
+//! building the graph and running the four checks (`checks`), and turning
+//! cargo-deny's diagnostics into our findings (`convert`).
+
+mod checks;
+mod config;
+mod convert;
+
+pub use checks::{build_krates, lockfile_only_advisories, run_checks, CheckInputs};
+pub use config::{find_config, load_config, DenyConfig};

@@ -1,0 +1,30 @@
+//! cargo-secure-release as a library: every command is a function over options
+//! structs (`options`), returning results that `output` renders. The binary
+//! (`main.rs`) only parses the command line and maps outcomes to exit codes.
+//!
+//! Side effects live at the edges: `git` (the only user of git2), `cargo` (the
+//! `cargo metadata` subprocess), `fsutil` (every file write), `shell` and `output`
+//! (the only writers to the terminal). `config` reads the project's settings once.
+
+pub mod audit;
+pub mod cache;
+pub mod cargo;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod fsutil;
+pub mod git;
+pub mod ignores;
+pub mod init;
+pub mod lockfile;
+pub mod options;
+pub mod output;
+pub mod panic_guard;
+pub mod profile;
+pub mod reach;
+pub mod report;
+pub mod shell;
+pub mod signer;
+pub mod tag;
+pub mod verify;
+pub mod workspace;

@@ -1,0 +1,109 @@
+//! What each command needs, as plain data. `cli.rs` builds these from the command
+//! line; nothing past that point knows about clap, so every command can be called
+//! from code and tests.
+
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ColorChoice {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    #[default]
+    Human,
+    Json,
+    Sarif,
+    Github,
+}
+
+/// Which workspace, which packages, and how cargo may reach the network.
+#[derive(Debug, Clone, Default)]
+pub struct ManifestOptions {
+    pub manifest_path: Option<PathBuf>,
+    pub packages: Vec<String>,
+    pub offline: bool,
+    pub frozen: bool,
+}
+
+impl ManifestOptions {
+    pub fn offline(&self) -> bool {
+        self.offline || self.frozen
+    }
+}
+
+/// What every command that runs the audit needs.
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    pub manifest: ManifestOptions,
+    /// cargo-deny configuration (default: found like cargo-deny finds it).
+    pub config: Option<PathBuf>,
+    /// A local advisory database directory.
+    pub advisory_db: Option<PathBuf>,
+    /// The profile being released (default: the policy's `name`, else `release`).
+    pub profile: Option<String>,
+    pub no_cache: bool,
+}
+
+/// What `--fix` should do with the release profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Fix {
+    #[default]
+    No,
+    Write,
+    DryRun {
+        diff_to_stdout: bool,
+    },
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AuditOptions {
+    pub check: CheckOptions,
+    pub fix: Fix,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TagOptions {
+    pub check: CheckOptions,
+    /// Explicit tag name; must equal the name the tag-name pattern gives.
+    pub name: Option<String>,
+    /// Overrides the tag-name pattern with PREFIX{version}.
+    pub tag_prefix: Option<String>,
+    pub message: Option<String>,
+    pub key: Option<PathBuf>,
+    pub signing_key: Option<String>,
+    pub agent: bool,
+    pub passphrase_file: Option<PathBuf>,
+    pub passphrase_env: Option<String>,
+    pub allow_dirty: bool,
+    pub no_audit: bool,
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct VerifyOptions {
+    pub tag: String,
+    pub certs: Vec<PathBuf>,
+    pub keyring: Option<PathBuf>,
+    pub signers: Vec<String>,
+    pub repo: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct InitOptions {
+    pub manifest: ManifestOptions,
+    pub preset: String,
+    pub template: Option<PathBuf>,
+    pub output: Option<PathBuf>,
+    pub force: bool,
+    pub dry_run: bool,
+    pub check: bool,
+    pub deny: bool,
+    pub harden: bool,
+    pub contact: Option<String>,
+    pub supported_lines: Option<usize>,
+}

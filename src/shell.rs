@@ -1,0 +1,136 @@
+//! The one place besides `output` that writes to the terminal: results on stdout,
+//! status lines on stderr (silent with `-q`), progress for long steps (only on a
+//! terminal), and the no-echo passphrase prompt.
+
+use crate::options::ColorChoice;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::cell::RefCell;
+use std::io::{IsTerminal, Write};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Shell {
+    pub quiet: bool,
+    pub verbose: u8,
+    pub color: ColorChoice,
+}
+
+impl Shell {
+    pub fn new(quiet: bool, verbose: u8, color: ColorChoice) -> Shell {
+        Shell {
+            quiet,
+            verbose,
+            color,
+        }
+    }
+
+    /// A result line on stdout: what the command was asked for, shown even with `-q`.
+    pub fn out(&self, text: &str) {
+        let mut out = std::io::stdout().lock();
+        // A closed pipe (`| head`) is not worth an error.
+        let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+    }
+
+    /// A status line on stderr, silenced by `-q`.
+    pub fn status(&self, text: &str) {
+        if !self.quiet {
+            eprintln!("{text}");
+        }
+    }
+
+    /// Text on stderr that must be seen even with `-q` (why a command refused).
+    pub fn err(&self, text: &str) {
+        eprint!("{text}");
+    }
+
+    pub fn progress(&self) -> Progress {
+        Progress::new(self.quiet, self.verbose)
+    }
+
+    pub fn stdout_color(&self) -> bool {
+        use_color(self.color, std::io::stdout().is_terminal())
+    }
+
+    pub fn stderr_color(&self) -> bool {
+        use_color(self.color, std::io::stderr().is_terminal())
+    }
+
+}
+
+/// Reads a secret without echo from the terminal; None when there is no terminal.
+pub fn prompt_secret(prompt: &str) -> Option<std::io::Result<String>> {
+    std::io::stdin()
+        .is_terminal()
+        .then(|| rpassword::prompt_password(prompt))
+}
+
+pub fn use_color(choice: ColorChoice, is_terminal: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => is_terminal && std::env::var_os("NO_COLOR").is_none(),
+    }
+}
+
+/// The last word on a panic outside a guarded call: one line, no backtrace.
+pub fn internal_error(msg: &str, location: &str) {
+    eprintln!(
+        "error: internal error: {msg}{location}\n  help: this is a bug in cargo-secure-release; please report it with the command you ran"
+    );
+}
+
+pub struct Progress {
+    bar: ProgressBar,
+    timings: bool,
+    current: RefCell<Option<(&'static str, Instant)>>,
+}
+
+impl Progress {
+    pub fn new(quiet: bool, verbose: u8) -> Self {
+        let visible = !quiet && std::io::stderr().is_terminal();
+        let target = if visible {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        let bar = ProgressBar::with_draw_target(None, target);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner:.cyan} {msg} {elapsed:.dim}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        if visible {
+            bar.enable_steady_tick(Duration::from_millis(100));
+        }
+        Self {
+            bar,
+            timings: verbose >= 2 && !quiet,
+            current: RefCell::new(None),
+        }
+    }
+
+    pub fn step(&self, msg: &'static str) {
+        self.end_step();
+        *self.current.borrow_mut() = Some((msg, Instant::now()));
+        self.bar.set_message(msg);
+    }
+
+    fn end_step(&self) {
+        if let Some((msg, start)) = self.current.borrow_mut().take() {
+            if self.timings {
+                self.bar
+                    .suspend(|| eprintln!("timing: {msg}: {} ms", start.elapsed().as_millis()));
+            }
+        }
+    }
+
+    pub fn finish(&self) {
+        self.end_step();
+        self.bar.finish_and_clear();
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
