@@ -374,6 +374,9 @@ fn parse_fingerprint(s: &str) -> Result<String, String> {
     if (hex.len() == 40 || hex.len() == 64) && hex.chars().all(|c| c.is_ascii_hexdigit()) {
         Ok(hex.to_ascii_uppercase())
     } else {
-        Err("expected a fingerprint of 40 or 64 hexadecimal digits (see `gpg --fingerprint`)".into())
+        Err(
+            "expected a fingerprint of 40 or 64 hexadecimal digits (see `gpg --fingerprint`)"
+                .into(),
+        )
     }
 }

@@ -133,7 +133,10 @@ impl Config {
             if !pattern.contains("{version}") {
                 return Err(p.err(
                     item.span(),
-                    format!("`tag-name = \"{}\"` has no `{{version}}`", crate::error::escape(&pattern)),
+                    format!(
+                        "`tag-name = \"{}\"` has no `{{version}}`",
+                        crate::error::escape(&pattern)
+                    ),
                     "write a pattern such as \"v{version}\" or \"{name}-v{version}\"",
                 ));
             }
@@ -196,7 +199,7 @@ impl Parser<'_> {
                 .unwrap_or_default();
             return Err(self.err(
                 span,
-                format!("unknown key `{}`{hint}", crate::error::escape(&k)),
+                format!("unknown key `{}`{hint}", crate::error::escape(k)),
                 &format!("keys of {within} are: {}", known.join(", ")),
             ));
         }
@@ -219,10 +222,7 @@ impl Parser<'_> {
             Some(n) if n > 0 => Ok(n as u64),
             _ => Err(self.err(
                 item.span(),
-                format!(
-                    "`{key} = {}` must be a positive whole number",
-                    shown(item)
-                ),
+                format!("`{key} = {}` must be a positive whole number", shown(item)),
                 &format!("write e.g. {key} = 2"),
             )),
         }
@@ -268,7 +268,8 @@ impl Parser<'_> {
 
     fn ignores(&self, item: &Item, header: &str) -> Result<Vec<IgnoreEntry>> {
         let within = format!("`ignore` entries of {header}");
-        let help = "write entries as { id = \"RUSTSEC-…\", reason = \"why\", until = \"YYYY-MM-DD\" }";
+        let help =
+            "write entries as { id = \"RUSTSEC-…\", reason = \"why\", until = \"YYYY-MM-DD\" }";
         let mut out = Vec::new();
         for (t, line) in self.entries(item, "ignore")? {
             self.known_keys(t, IGNORE_KEYS, &within)?;
@@ -328,7 +329,10 @@ impl Parser<'_> {
         s.parse::<jiff::civil::Date>().map_err(|_| {
             self.err(
                 item.span(),
-                format!("`{key} = \"{}\"` is not a valid YYYY-MM-DD date", crate::error::escape(&s)),
+                format!(
+                    "`{key} = \"{}\"` is not a valid YYYY-MM-DD date",
+                    crate::error::escape(&s)
+                ),
                 &fix,
             )
         })
@@ -350,15 +354,18 @@ impl Parser<'_> {
             }
         }
         if let Some(i) = t.get("supported-lines") {
-            p.supported_lines = usize::try_from(self.positive(i, "supported-lines")?)
-                .unwrap_or(usize::MAX);
+            p.supported_lines =
+                usize::try_from(self.positive(i, "supported-lines")?).unwrap_or(usize::MAX);
         }
         if let Some(i) = t.get("contact") {
             let c = self.string(i, "contact")?;
             if !valid_email(&c) {
                 return Err(self.err(
                     i.span(),
-                    format!("`contact = \"{}\"` is not an email address", crate::error::escape(&c)),
+                    format!(
+                        "`contact = \"{}\"` is not an email address",
+                        crate::error::escape(&c)
+                    ),
                     "write e.g. contact = \"security@example.org\"",
                 ));
             }
@@ -379,7 +386,11 @@ impl Parser<'_> {
                     }
                 };
                 let gh = match m.get("github") {
-                    Some(g) => Some(self.string(g, "github")?.trim_start_matches('@').to_string()),
+                    Some(g) => Some(
+                        self.string(g, "github")?
+                            .trim_start_matches('@')
+                            .to_string(),
+                    ),
                     None => None,
                 };
                 p.team.push((name, gh));
@@ -421,7 +432,10 @@ impl Parser<'_> {
                             .unwrap_or_default();
                         return Err(self.err(
                             v.span(),
-                            format!("`hardening` entry {} is not a hardening key{hint}", v.to_string().trim()),
+                            format!(
+                                "`hardening` entry {} is not a hardening key{hint}",
+                                v.to_string().trim()
+                            ),
                             &format!("hardening keys are: {}", hardening_keys.join(", ")),
                         ));
                     };
@@ -431,7 +445,10 @@ impl Parser<'_> {
             Some(i) => {
                 return Err(self.err(
                     i.span(),
-                    format!("`hardening = {}` must be true, false or a list of keys", shown(i)),
+                    format!(
+                        "`hardening = {}` must be true, false or a list of keys",
+                        shown(i)
+                    ),
                     "write e.g. hardening = [\"panic\", \"overflow-checks\"]",
                 ))
             }
@@ -452,7 +469,10 @@ impl Parser<'_> {
                         .unwrap_or_default();
                     return Err(self.err(
                         key_span,
-                        format!("`accept.{}` is not a profile key this tool checks{hint}", crate::error::escape(&k)),
+                        format!(
+                            "`accept.{}` is not a profile key this tool checks{hint}",
+                            crate::error::escape(k)
+                        ),
                         &format!("keys are: {}", checked.join(", ")),
                     ));
                 };
@@ -465,10 +485,12 @@ impl Parser<'_> {
                         "write e.g. strip = { value = \"none\", reason = \"…\" }",
                     ));
                 };
-                let raw = v.as_value().map(Raw::from_toml).unwrap_or(Raw::Other("a table".into()));
-                let canon = value::canonical(key, &raw).map_err(|why| {
-                    self.err(v.span(), format!("`accept.{k}`: {why}"), DOCS)
-                })?;
+                let raw = v
+                    .as_value()
+                    .map(Raw::from_toml)
+                    .unwrap_or(Raw::Other("a table".into()));
+                let canon = value::canonical(key, &raw)
+                    .map_err(|why| self.err(v.span(), format!("`accept.{k}`: {why}"), DOCS))?;
                 let reason = match e.get("reason") {
                     Some(r) => self.string(r, "reason")?,
                     None => String::new(),
@@ -564,7 +586,10 @@ mod tests {
 
     fn err(toml: &str) -> String {
         let e = parse(toml).unwrap_err();
-        e.downcast_ref::<Failure>().expect("a Failure").message.clone()
+        e.downcast_ref::<Failure>()
+            .expect("a Failure")
+            .message
+            .clone()
     }
 
     const PKG: &str = "[package]\nname = \"x\"\nversion = \"0.1.0\"\n\n";
@@ -574,15 +599,24 @@ mod tests {
         let m = err(&format!(
             "{PKG}[package.metadata.secure-release]\nignores = []\n"
         ));
-        assert_eq!(m, "Cargo.toml:6: unknown key `ignores` (did you mean `ignore`?)");
+        assert_eq!(
+            m,
+            "Cargo.toml:6: unknown key `ignores` (did you mean `ignore`?)"
+        );
         let m = err(&format!(
             "{PKG}[package.metadata.secure-release.policy]\nsuported-lines = 2\n"
         ));
-        assert_eq!(m, "Cargo.toml:6: unknown key `suported-lines` (did you mean `supported-lines`?)");
+        assert_eq!(
+            m,
+            "Cargo.toml:6: unknown key `suported-lines` (did you mean `supported-lines`?)"
+        );
         let m = err(&format!(
             "{PKG}[package.metadata.secure-release]\nignore = [\n  {{ id = \"A\", reason = \"r\", untill = \"2020-01-01\" }},\n]\n"
         ));
-        assert_eq!(m, "Cargo.toml:7: unknown key `untill` (did you mean `until`?)");
+        assert_eq!(
+            m,
+            "Cargo.toml:7: unknown key `untill` (did you mean `until`?)"
+        );
     }
 
     #[test]
@@ -590,11 +624,17 @@ mod tests {
         let m = err(&format!(
             "{PKG}[workspace.metadata.secure-release.policy]\nsupported-lines = \"two\"\n"
         ));
-        assert!(m.starts_with("Cargo.toml:6: `supported-lines = \"two\"`"), "{m}");
+        assert!(
+            m.starts_with("Cargo.toml:6: `supported-lines = \"two\"`"),
+            "{m}"
+        );
         let m = err(&format!(
             "{PKG}[package.metadata.secure-release]\nignore = [{{ id = \"A\", reason = \"r\", until = \"2026-02-30\" }}]\n"
         ));
-        assert!(m.starts_with("Cargo.toml:6: `until = \"2026-02-30\"` is not a valid"), "{m}");
+        assert!(
+            m.starts_with("Cargo.toml:6: `until = \"2026-02-30\"` is not a valid"),
+            "{m}"
+        );
         let m = err(&format!(
             "{PKG}[package.metadata.secure-release]\nignore = [{{ id = \"A\", reason = \"r\", until = 2026-01-01 }}]\n"
         ));

@@ -39,7 +39,10 @@ pub fn read_bounded(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>> {
         .and_then(|f| f.take(limit + 1).read_to_end(&mut buf))
         .map_err(|e| Failure::new(format!("could not read {what} {shown}: {e}")))?;
     if buf.len() as u64 > limit {
-        return Err(Failure::new(format!("{what} {shown} grew past {limit} bytes while being read")).into());
+        return Err(Failure::new(format!(
+            "{what} {shown} grew past {limit} bytes while being read"
+        ))
+        .into());
     }
     Ok(buf)
 }
@@ -89,24 +92,25 @@ fn describe(meta: &std::fs::Metadata) -> &'static str {
 pub fn write_atomic(path: &Path, contents: &str) -> Result<()> {
     let shown = crate::error::escape(&path.display().to_string());
     let existing = std::fs::metadata(path).ok();
-    let target = match &existing {
-        Some(meta) if !meta.is_file() => {
-            return Err(Failure::new(format!(
-                "{shown} is {}; nothing was written",
-                describe(meta)
-            ))
-            .help("write to a regular file or a new path")
-            .into())
-        }
-        Some(meta) if meta.permissions().readonly() => {
-            return Err(Failure::new(format!("{shown} is read-only; nothing was changed"))
+    let target =
+        match &existing {
+            Some(meta) if !meta.is_file() => {
+                return Err(Failure::new(format!(
+                    "{shown} is {}; nothing was written",
+                    describe(meta)
+                ))
+                .help("write to a regular file or a new path")
+                .into())
+            }
+            Some(meta) if meta.permissions().readonly() => {
+                return Err(Failure::new(format!("{shown} is read-only; nothing was changed"))
                 .help("make it writable (chmod u+w) and run again, or apply the change by hand")
                 .into());
-        }
-        // Through a symlink: replace the file it points at, keep the link.
-        Some(_) => std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
-        None => path.to_path_buf(),
-    };
+            }
+            // Through a symlink: replace the file it points at, keep the link.
+            Some(_) => std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+            None => path.to_path_buf(),
+        };
     let dir = target
         .parent()
         .filter(|d| !d.as_os_str().is_empty())

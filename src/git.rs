@@ -55,7 +55,9 @@ impl Repo {
 
     /// The repository containing `dir`, if any.
     pub fn find(dir: &Path) -> Option<Repo> {
-        git2::Repository::discover(dir).ok().map(|repo| Repo { repo })
+        git2::Repository::discover(dir)
+            .ok()
+            .map(|repo| Repo { repo })
     }
 
     /// The repository whose top directory is exactly `dir` (no search upwards).
@@ -72,13 +74,17 @@ impl Repo {
     }
 
     pub fn head_commit(&self) -> Result<Commit> {
-        let c = self.repo.head().and_then(|h| h.peel_to_commit()).map_err(|e| {
-            Failure::new(format!(
-                "the repository has no commit to tag: {}",
-                e.message()
-            ))
-            .help("commit first")
-        })?;
+        let c = self
+            .repo
+            .head()
+            .and_then(|h| h.peel_to_commit())
+            .map_err(|e| {
+                Failure::new(format!(
+                    "the repository has no commit to tag: {}",
+                    e.message()
+                ))
+                .help("commit first")
+            })?;
         Ok(Commit {
             id: c.id().to_string(),
             time: c.time().seconds(),
@@ -222,7 +228,10 @@ pub fn split_signed(raw: &[u8]) -> Option<(&[u8], &[u8])> {
     let mut found = None;
     while start < raw.len() {
         let rest = &raw[start..];
-        if SIGNATURE_STARTS.iter().any(|m| rest.starts_with(m.as_bytes())) {
+        if SIGNATURE_STARTS
+            .iter()
+            .any(|m| rest.starts_with(m.as_bytes()))
+        {
             found = Some(start);
         }
         match rest.iter().position(|b| *b == b'\n') {

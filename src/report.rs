@@ -286,7 +286,11 @@ impl Code {
         Code::OURS
             .into_iter()
             .find(|c| c.as_str() == s)
-            .or_else(|| DiagnosticCode::iter().find(|c| c.as_str() == s).map(Code::Deny))
+            .or_else(|| {
+                DiagnosticCode::iter()
+                    .find(|c| c.as_str() == s)
+                    .map(Code::Deny)
+            })
     }
 }
 
@@ -393,7 +397,14 @@ mod tests {
 
     #[test]
     fn summary_counts_each_severity() {
-        let f = |s| Finding::new(Check::Bans, Code::Deny(DiagnosticCode::Bans(BansCode::Banned)), s, "m");
+        let f = |s| {
+            Finding::new(
+                Check::Bans,
+                Code::Deny(DiagnosticCode::Bans(BansCode::Banned)),
+                s,
+                "m",
+            )
+        };
         let s = Summary::of(&[
             f(Severity::Error),
             f(Severity::Note),
@@ -414,8 +425,18 @@ mod tests {
     fn sort_puts_errors_first_within_a_check() {
         let mut v = vec![
             Finding::new(Check::Profile, Code::Lto, Severity::Error, "p"),
-            Finding::new(Check::Advisories, Code::advisory(AdvCode::Unmaintained), Severity::Warning, "w"),
-            Finding::new(Check::Advisories, Code::advisory(AdvCode::Vulnerability), Severity::Error, "e"),
+            Finding::new(
+                Check::Advisories,
+                Code::advisory(AdvCode::Unmaintained),
+                Severity::Warning,
+                "w",
+            ),
+            Finding::new(
+                Check::Advisories,
+                Code::advisory(AdvCode::Vulnerability),
+                Severity::Error,
+                "e",
+            ),
         ];
         sort(&mut v);
         let codes: Vec<_> = v.iter().map(|f| f.code.as_str()).collect();

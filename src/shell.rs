@@ -54,7 +54,6 @@ impl Shell {
     pub fn stderr_color(&self) -> bool {
         use_color(self.color, std::io::stderr().is_terminal())
     }
-
 }
 
 /// Reads a secret without echo from the terminal; None when there is no terminal.

@@ -61,7 +61,11 @@ pub fn read_certs(path: &Path, usage: KeyUse) -> Result<Vec<Cert>> {
         certs.push(c.map_err(|e| not_a_key(path, e, usage))?);
     }
     if certs.is_empty() {
-        return Err(not_a_key(path, anyhow::anyhow!("no certificate found"), usage));
+        return Err(not_a_key(
+            path,
+            anyhow::anyhow!("no certificate found"),
+            usage,
+        ));
     }
     Ok(certs)
 }
@@ -298,25 +302,32 @@ fn read_passphrase(src: PassphraseSource<'_>, fpr: &str) -> Result<Password> {
                 crate::fsutil::KEY_LIMIT,
                 "passphrase file",
             )?);
-            Zeroizing::new(std::str::from_utf8(&bytes).map(str::to_string).map_err(|_| {
-                Failure::new(format!(
-                    "passphrase file {} is not UTF-8 text",
-                    crate::error::escape(&p.display().to_string())
-                ))
-            })?)
+            Zeroizing::new(
+                std::str::from_utf8(&bytes)
+                    .map(str::to_string)
+                    .map_err(|_| {
+                        Failure::new(format!(
+                            "passphrase file {} is not UTF-8 text",
+                            crate::error::escape(&p.display().to_string())
+                        ))
+                    })?,
+            )
         }
         PassphraseSource::Env(var) => Zeroizing::new(std::env::var(var).map_err(|_| {
             Failure::new(format!(
                 "environment variable {} (named by --passphrase-env) is not set",
                 crate::error::escape(var)
             ))
-            .help(format!("export {}=… or use --passphrase-file", crate::error::escape(var)))
+            .help(format!(
+                "export {}=… or use --passphrase-file",
+                crate::error::escape(var)
+            ))
         })?),
         PassphraseSource::Prompt => {
             match crate::shell::prompt_secret(&format!("Passphrase for key {fpr}: ")) {
-                Some(read) => Zeroizing::new(read.map_err(|e| {
-                    Failure::new(format!("could not read the passphrase: {e}"))
-                })?),
+                Some(read) => Zeroizing::new(
+                    read.map_err(|e| Failure::new(format!("could not read the passphrase: {e}")))?,
+                ),
                 None => {
                     return Err(Failure::new(format!(
                     "key {fpr} is protected by a passphrase and there is no terminal to ask for it"

@@ -118,16 +118,21 @@ pub fn resolve_manifest_path(given: Option<&Path>) -> Result<PathBuf> {
     };
     let shown = escape(&path.display().to_string());
     match std::fs::metadata(&path) {
-        Err(_) => Err(Failure::new(format!("manifest path `{shown}` does not exist"))
-            .help("pass --manifest-path pointing at a Cargo.toml, or run inside a Cargo project")
-            .into()),
+        Err(_) => Err(
+            Failure::new(format!("manifest path `{shown}` does not exist"))
+                .help(
+                    "pass --manifest-path pointing at a Cargo.toml, or run inside a Cargo project",
+                )
+                .into(),
+        ),
         Ok(m) if !m.is_file() => Err(Failure::new(format!(
             "manifest path `{shown}` is not a file"
         ))
-        .help("pass --manifest-path with the path of the Cargo.toml file itself, e.g. dir/Cargo.toml")
+        .help(
+            "pass --manifest-path with the path of the Cargo.toml file itself, e.g. dir/Cargo.toml",
+        )
         .into()),
-        Ok(_) => std::path::absolute(&path)
-            .with_context(|| format!("could not resolve {shown}")),
+        Ok(_) => std::path::absolute(&path).with_context(|| format!("could not resolve {shown}")),
     }
 }
 
@@ -146,4 +151,3 @@ fn find_manifest_upwards() -> Result<PathBuf> {
     .help("run inside a Cargo project or pass --manifest-path")
     .into())
 }
-

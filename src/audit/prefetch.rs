@@ -4,9 +4,9 @@
 
 use super::advisory_db::{self, LoadedDb};
 use super::deny::{self, DenyConfig};
-use crate::options::CheckOptions;
 use crate::error::Failure;
 use crate::lockfile::Lockfile;
+use crate::options::CheckOptions;
 use anyhow::Result;
 use cargo_deny::advisories::Entry;
 use std::collections::HashMap;

@@ -329,7 +329,10 @@ mod tests {
         assert_eq!(github_repo("https://github.com/../../x"), None);
         assert_eq!(github_repo("https://github.com/o/.."), None);
         assert_eq!(github_repo("https://github.com/-o/r"), None);
-        assert_eq!(github_repo(&format!("https://github.com/{}/r", "a".repeat(40))), None);
+        assert_eq!(
+            github_repo(&format!("https://github.com/{}/r", "a".repeat(40))),
+            None
+        );
         assert!(valid_email("security@example.org"));
         assert!(!valid_email("a b@example.org"));
         assert!(!valid_email("<script>@x.org"));

@@ -287,7 +287,11 @@ fn harden(
             "hardened [profile.{name}] in Cargo.toml: {}",
             keys.join(", ")
         ));
-        written = Some(crate::profile::effective::Source::parse(&root_manifest, new, true)?);
+        written = Some(crate::profile::effective::Source::parse(
+            &root_manifest,
+            new,
+            true,
+        )?);
     }
     if !kept.is_empty() {
         shell.status(&format!(

@@ -78,7 +78,10 @@ pub fn to_value(report: &AuditReport) -> Value {
     // A rule's default level is the worst its findings have before any ignore.
     let mut worst: BTreeMap<String, Severity> = BTreeMap::new();
     for f in &report.findings {
-        let s = f.ignored.as_ref().map_or(f.severity, |i| i.severity.max(f.severity));
+        let s = f
+            .ignored
+            .as_ref()
+            .map_or(f.severity, |i| i.severity.max(f.severity));
         let w = worst.entry(rule_id(f)).or_insert(s);
         *w = (*w).max(s);
     }

@@ -105,19 +105,29 @@ pub fn run(opts: &TagOptions, shell: &Shell) -> Result<u8> {
 /// that merely ends with the version (`v10.1.0` for 0.1.0) is not this release.
 fn tag_name(opts: &TagOptions, config: &Config, pkg: &str, version: &str) -> Result<String> {
     let (expected, rule) = match (&opts.tag_prefix, &config.tag_name) {
-        (Some(prefix), _) => (format!("{prefix}{version}"), format!("--tag-prefix `{}`", escape(prefix))),
+        (Some(prefix), _) => (
+            format!("{prefix}{version}"),
+            format!("--tag-prefix `{}`", escape(prefix)),
+        ),
         (None, Some(pattern)) => (
             pattern.replace("{name}", pkg).replace("{version}", version),
             format!("the `tag-name` pattern `{}` in Cargo.toml", escape(pattern)),
         ),
-        (None, None) => (format!("v{version}"), "the default pattern `v{version}`".into()),
+        (None, None) => (
+            format!("v{version}"),
+            "the default pattern `v{version}`".into(),
+        ),
     };
     if let Some(given) = &opts.name {
         if *given != expected {
             let shown: String = given.chars().take(80).collect();
-            let cut = if given.chars().count() > 80 { "…" } else { "" };
+            let cut = if given.chars().count() > 80 {
+                "…"
+            } else {
+                ""
+            };
             return Err(Failure::new(format!(
-                "tag name `{}{cut}` is not `{expected}`, the release tag of {pkg} {version} by {rule}; nothing was tagged",
+                "tag name `{}{cut}` does not match version {version} of {pkg}: its release tag is `{expected}` ({rule}); nothing was tagged",
                 escape(&shown)
             ))
             .help(format!(
@@ -305,7 +315,9 @@ fn message(
         crate::fsutil::LOCKFILE_LIMIT,
         "lockfile",
     )
-    .map_err(|e| Failure::new(format!("{e}")).help("commit Cargo.lock: the tag attests its hash"))?;
+    .map_err(|e| {
+        Failure::new(format!("{e}")).help("commit Cargo.lock: the tag attests its hash")
+    })?;
     let lock_hash = hex(&sha2::Sha256::digest(&lock));
     m.push_str("\n\n");
     m.push_str(&format!(

@@ -136,7 +136,10 @@ mod tests {
     #[test]
     fn identities_are_cleaned_as_git_does() {
         assert_eq!(without_crud("  A U Thor. "), "A U Thor.");
-        assert_eq!(without_crud("Eve\ntagger Mallory <m@x>"), "Evetagger Mallory m@x");
+        assert_eq!(
+            without_crud("Eve\ntagger Mallory <m@x>"),
+            "Evetagger Mallory m@x"
+        );
         assert_eq!(without_crud("<a@b.example>"), "a@b.example");
         assert_eq!(without_crud("<>"), "");
     }

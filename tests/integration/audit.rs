@@ -1,7 +1,5 @@
 use crate::common::*;
 
-const HARDENED: &str = "[profile.release]\nlto = \"fat\"\ncodegen-units = 1\nstrip = true\n";
-
 #[test]
 fn vulnerable_time_is_an_error_with_exit_1() {
     let f = Fixture::new("vuln", "[dependencies]\ntime = \"=0.1.43\"\n").lock();

@@ -7,8 +7,6 @@ use crate::common::*;
 /// (rightly) invalidates keys that include yanked lookups; these tests leave it out.
 const NO_YANK: &str = "[advisories]\ndisable-yank-checking = true\n\n";
 
-const HARDENED: &str = "[profile.release]\nlto = \"fat\"\ncodegen-units = 1\nstrip = true\n";
-
 /// Runs the audit with its own cache dir; returns (findings JSON, whether the cache hit).
 fn audit(
     f: &Fixture,

@@ -6,6 +6,7 @@ mod audit_bad_input;
 mod cache;
 mod common;
 mod init;
+mod library;
 mod profile;
 mod profile_props;
 mod reports;

@@ -26,8 +26,6 @@ fn by_code<'a>(fs: &'a [serde_json::Value], code: &str) -> &'a serde_json::Value
         .unwrap_or_else(|| panic!("no `{code}` finding in {fs:#?}"))
 }
 
-const HARDENED: &str = "[profile.release]\nlto = \"fat\"\ncodegen-units = 1\nstrip = true\n";
-
 #[test]
 fn cargo_defaults_fail_all_three_rules() {
     let f = Fixture::new("defaults", "").lock();

@@ -4,7 +4,6 @@
 use crate::common::*;
 use std::path::{Path, PathBuf};
 
-const HARDENED: &str = "[profile.release]\nlto = \"fat\"\ncodegen-units = 1\nstrip = true\n";
 const TODAY: &str = "2026-11-22";
 
 /// The fixture with one advisory, one license and profile findings.

@@ -9,32 +9,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command as Std;
 use tempfile::TempDir;
 
-const HARDENED: &str = "[profile.release]\nlto = \"fat\"\ncodegen-units = 1\nstrip = true\n";
 const PASSPHRASE: &str = "correct horse battery staple";
 
 struct Repo {
     fx: Fixture,
     gnupg: TempDir,
     keys: TempDir,
-}
-
-fn git(dir: &Path, args: &[&str]) -> std::process::Output {
-    Std::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .unwrap()
-}
-
-fn git_ok(dir: &Path, args: &[&str]) -> String {
-    let out = git(dir, args);
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 impl Drop for Repo {

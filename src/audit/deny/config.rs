@@ -150,7 +150,10 @@ fn toml_error(e: &toml_span::Error) -> String {
     use toml_span::ErrorKind as K;
     match &e.kind {
         K::UnexpectedKeys { keys, expected } => {
-            let names: Vec<String> = keys.iter().map(|(k, _)| format!("`{}`", escape(k))).collect();
+            let names: Vec<String> = keys
+                .iter()
+                .map(|(k, _)| format!("`{}`", escape(k)))
+                .collect();
             let hint = keys
                 .first()
                 .and_then(|(k, _)| {
@@ -169,7 +172,11 @@ fn toml_error(e: &toml_span::Error) -> String {
         K::MissingField(f) => format!("missing key `{f}`"),
         K::Wanted { expected, found } => format!("expected {expected}, found {found}"),
         K::UnexpectedValue { expected, value } => match value {
-            Some(v) => format!("unexpected value `{}`; expected one of: {}", escape(v), expected.join(", ")),
+            Some(v) => format!(
+                "unexpected value `{}`; expected one of: {}",
+                escape(v),
+                expected.join(", ")
+            ),
             None => format!("unexpected value; expected one of: {}", expected.join(", ")),
         },
         K::DuplicateKey { key, .. } => format!("duplicate key `{}`", escape(key)),
@@ -207,4 +214,3 @@ fn advisory_ignores(text: &str) -> Vec<(String, String)> {
         })
         .collect()
 }
-

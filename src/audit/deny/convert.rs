@@ -86,4 +86,3 @@ pub fn convert(
     }
     f
 }
-
