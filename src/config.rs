@@ -667,6 +667,17 @@ mod tests {
     }
 
     #[test]
+    fn a_bom_and_crlf_line_endings_are_read() {
+        let c = parse(&format!(
+            "{}{}[package.metadata.secure-release]\r\ntag-name = \"v{{version}}\"\r\n",
+            '\u{feff}',
+            PKG.replace('\n', "\r\n")
+        ))
+        .unwrap();
+        assert_eq!(c.tag_name.as_deref(), Some("v{version}"));
+    }
+
+    #[test]
     fn closest_key() {
         assert_eq!(closest("ignores", TOP_KEYS), Some("ignore"));
         assert_eq!(closest("zzzzzzzz", TOP_KEYS), None);

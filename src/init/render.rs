@@ -83,9 +83,16 @@ pub fn escape_markdown(s: &str) -> String {
     out
 }
 
+/// Far above what the built-in presets use (a few thousand instructions).
+const TEMPLATE_FUEL: u64 = 2_000_000;
+
 fn environment() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_keep_trailing_newline(true);
+    // A user template is code we run: bound its work and its nesting, so a nested
+    // `range(100000)` loop ends with an error instead of a hang.
+    env.set_fuel(Some(TEMPLATE_FUEL));
+    env.set_recursion_limit(64);
     env.set_formatter(|out, state, value| {
         if value.is_safe() {
             return minijinja::escape_formatter(out, state, value);
@@ -136,12 +143,22 @@ pub fn render(
 
 fn template_error(path: &std::path::Path, e: &minijinja::Error) -> anyhow::Error {
     let line = e.line().map(|l| format!(":{l}")).unwrap_or_default();
+    let (what, help) = match e.kind() {
+        minijinja::ErrorKind::OutOfFuel => (
+            "the template does too much work (a loop too large?)".to_string(),
+            "render less: this tool stops a template after 2,000,000 steps",
+        ),
+        _ => (
+            e.detail().map_or_else(|| e.to_string(), str::to_string),
+            "fix the template (minijinja syntax, https://docs.rs/minijinja)",
+        ),
+    };
     Failure::new(format!(
         "{}{line}: template error: {}",
-        path.display(),
-        e.detail().unwrap_or(&e.to_string())
+        crate::error::escape(&path.display().to_string()),
+        crate::error::escape(&what)
     ))
-    .help("fix the template (minijinja syntax, https://docs.rs/minijinja)")
+    .help(help)
     .into()
 }
 
@@ -172,6 +189,24 @@ fn tidy(s: &str) -> String {
 mod tests {
     use super::*;
     use minijinja::context;
+
+    #[test]
+    fn runaway_templates_run_out_of_fuel() {
+        let ctx = minijinja::context! {};
+        let err = render(
+            "standard",
+            Some((
+                std::path::Path::new("t.md"),
+                "{% for a in range(100000) %}{% for b in range(100000) %}x{% endfor %}{% endfor %}"
+                    .into(),
+            )),
+            &ctx,
+        )
+        .unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.starts_with("t.md"), "{msg}");
+        assert!(msg.contains("too much work"), "{msg}");
+    }
 
     #[test]
     fn hostile_values_cannot_break_markdown_or_inject_html() {

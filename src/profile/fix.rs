@@ -17,6 +17,32 @@ pub fn apply(
     if changes.is_empty() {
         return Ok(text.to_string());
     }
+    // toml_edit writes LF and drops a BOM: edit the LF text, then restore both.
+    let (bom, body) = match text.strip_prefix('\u{feff}') {
+        Some(rest) => ("\u{feff}", rest),
+        None => ("", text),
+    };
+    let crlf = body.contains("\r\n") && !body.replace("\r\n", "").contains('\n');
+    let lf = if crlf {
+        body.replace("\r\n", "\n")
+    } else {
+        body.to_string()
+    };
+    let edited = apply_lf(&lf, path_for_errors, profile, changes)?;
+    let edited = if crlf {
+        edited.replace('\n', "\r\n")
+    } else {
+        edited
+    };
+    Ok(format!("{bom}{edited}"))
+}
+
+fn apply_lf(
+    text: &str,
+    path_for_errors: &str,
+    profile: &str,
+    changes: &[(Key, Canon)],
+) -> Result<String> {
     let mut doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
         let line = e
             .span()
@@ -144,6 +170,31 @@ mod tests {
         let once = apply(before, "Cargo.toml", "release", &FIXES).unwrap();
         let twice = apply(&once, "Cargo.toml", "release", &FIXES).unwrap();
         assert_eq!(once, twice);
+    }
+
+    #[test]
+    fn keeps_crlf_line_endings_and_the_bom() {
+        let before = "\u{feff}[package]\r\nname = \"x\"\r\n\r\n[profile.release]\r\nlto = \"thin\" # fast\r\n";
+        let after = apply(before, "Cargo.toml", "release", &FIXES).unwrap();
+        assert_eq!(
+            after,
+            "\u{feff}[package]\r\nname = \"x\"\r\n\r\n[profile.release]\r\nlto = \"fat\" # fast\r\ncodegen-units = 1\r\nstrip = \"symbols\"\r\n"
+        );
+        assert_eq!(
+            apply(&after, "Cargo.toml", "release", &FIXES).unwrap(),
+            after
+        );
+    }
+
+    #[test]
+    fn edits_inline_tables_in_place() {
+        let before =
+            "[package]\nname = \"x\"\n\n[profile]\nrelease = { lto = \"thin\", debug = 1 }\n";
+        let after = apply(before, "Cargo.toml", "release", &FIXES).unwrap();
+        assert_eq!(
+            after,
+            "[package]\nname = \"x\"\n\n[profile]\nrelease = { lto = \"fat\", debug = 1 , codegen-units = 1, strip = \"symbols\" }\n"
+        );
     }
 
     #[test]
