@@ -106,41 +106,24 @@ impl Config {
         let doc = manifest.doc.as_table();
         let ws = dig(doc, &["workspace", "metadata", "secure-release"]);
         let pkg = dig(doc, &["package", "metadata", "secure-release"]);
-        let mut tables = Vec::new();
+        // Both tables are checked in full, even where the workspace's shadows the
+        // package's: a typo is an error wherever it is.
+        let mut parts = Vec::new();
         for (item, header) in [
-            (ws, "[workspace.metadata.secure-release]"),
-            (pkg, "[package.metadata.secure-release]"),
+            (ws, "[workspace.metadata.secure-release"),
+            (pkg, "[package.metadata.secure-release"),
         ] {
-            let Some(item) = item else { continue };
-            let t = p.table(item, header)?;
-            p.known_keys(t, TOP_KEYS, header)?;
-            tables.push((t, header));
+            if let Some(item) = item {
+                parts.push(p.part(item, header)?);
+            }
         }
         // Key by key: the workspace's setting, else the root package's.
-        let find = |key: &str| tables.iter().find_map(|(t, h)| Some((t.get(key)?, *h)));
         let mut cfg = Config::default();
-        if let Some((item, header)) = find("ignore") {
-            cfg.ignore = p.ignores(item, header)?;
-        }
-        if let Some((item, header)) = find("policy") {
-            cfg.policy = p.policy(item, &format!("{}.policy", &header[..header.len() - 1]))?;
-        }
-        if let Some((item, header)) = find("profile") {
-            cfg.profile = p.profile(item, &format!("{}.profile", &header[..header.len() - 1]))?;
-        }
-        if let Some((item, _)) = find("tag-name") {
-            let pattern = p.string(item, "tag-name")?;
-            if !pattern.contains("{version}") {
-                return Err(p.err(
-                    item.span(),
-                    format!(
-                        "`tag-name = \"{}\"` has no `{{version}}`",
-                        crate::error::escape(&pattern)
-                    ),
-                    "write a pattern such as \"v{version}\" or \"{name}-v{version}\"",
-                ));
-            }
-            cfg.tag_name = Some(pattern);
+        for part in parts.into_iter().rev() {
+            cfg.ignore = part.ignore.unwrap_or(cfg.ignore);
+            cfg.policy = part.policy.unwrap_or(cfg.policy);
+            cfg.profile = part.profile.unwrap_or(cfg.profile);
+            cfg.tag_name = part.tag_name.or(cfg.tag_name);
         }
         Ok(cfg)
     }
@@ -161,12 +144,58 @@ fn dig<'a>(t: &'a dyn TableLike, path: &[&str]) -> Option<&'a Item> {
     dig(item.as_table_like()?, rest)
 }
 
+/// One `[*.metadata.secure-release]` table, each key present or not.
+struct Part {
+    ignore: Option<Vec<IgnoreEntry>>,
+    policy: Option<SecurityPolicy>,
+    profile: Option<ProfilePolicy>,
+    tag_name: Option<String>,
+}
+
 struct Parser<'a> {
     path: &'a Path,
     text: &'a str,
 }
 
 impl Parser<'_> {
+    /// `header` is the table's name without the closing bracket.
+    fn part(&self, item: &Item, header: &str) -> Result<Part> {
+        let t = self.table(item, &format!("{header}]"))?;
+        self.known_keys(t, TOP_KEYS, &format!("{header}]"))?;
+        let tag_name = match t.get("tag-name") {
+            None => None,
+            Some(item) => {
+                let pattern = self.string(item, "tag-name")?;
+                if !pattern.contains("{version}") {
+                    return Err(self.err(
+                        item.span(),
+                        format!(
+                            "`tag-name = \"{}\"` has no `{{version}}`",
+                            crate::error::escape(&pattern)
+                        ),
+                        "write a pattern such as \"v{version}\" or \"{name}-v{version}\"",
+                    ));
+                }
+                Some(pattern)
+            }
+        };
+        Ok(Part {
+            ignore: t
+                .get("ignore")
+                .map(|i| self.ignores(i, &format!("{header}]")))
+                .transpose()?,
+            policy: t
+                .get("policy")
+                .map(|i| self.policy(i, &format!("{header}.policy]")))
+                .transpose()?,
+            profile: t
+                .get("profile")
+                .map(|i| self.profile(i, &format!("{header}.profile]")))
+                .transpose()?,
+            tag_name,
+        })
+    }
+
     fn err(&self, span: Option<Range<usize>>, msg: String, help: &str) -> anyhow::Error {
         let line = span.map_or(1, |s| line_of(self.text, s.start));
         Failure::new(format!("{}:{line}: {msg}", self.path.display()))
@@ -528,12 +557,14 @@ fn shown(item: &Item) -> String {
     crate::error::escape(&s).to_string()
 }
 
-/// The known key nearest to a misspelt one (edit distance ≤ 2), if any.
+/// The known key nearest to a misspelt one (within a third of its length, at least
+/// two edits), if any.
 pub fn closest<'k>(word: &str, known: &[&'k str]) -> Option<&'k str> {
+    let most = 2.max(word.chars().count().div_ceil(3));
     known
         .iter()
         .map(|k| (edit_distance(word, k), *k))
-        .filter(|(d, _)| *d <= 2)
+        .filter(|(d, _)| *d <= most)
         .min()
         .map(|(_, k)| k)
 }

@@ -50,27 +50,29 @@ impl std::error::Error for Failure {}
 /// Renders any error as: `error: <first line>`, its causes, `help: …`, then detail.
 pub fn render(err: &anyhow::Error) -> (String, u8) {
     let mut out = String::new();
+    // Every message is one line: a value echoed in it (a path, a name) cannot add an
+    // `error:` line of its own, whatever it contains.
     if let Some(f) = err.downcast_ref::<Failure>() {
-        out.push_str(&format!("error: {}\n", f.message));
+        out.push_str(&format!("error: {}\n", escape(&f.message)));
         for cause in err.chain().skip(1) {
-            out.push_str(&format!("  caused by: {cause}\n"));
+            out.push_str(&format!("  caused by: {}\n", escape(&cause.to_string())));
         }
         if let Some(h) = &f.help {
-            out.push_str(&format!("  help: {h}\n"));
+            out.push_str(&format!("  help: {}\n", escape(h)));
         }
         if let Some(d) = &f.detail {
             for line in d.lines() {
-                out.push_str(&format!("  | {line}\n"));
+                out.push_str(&format!("  | {}\n", escape(line)));
             }
         }
         return (out, f.code);
     }
     let mut chain = err.chain();
     if let Some(first) = chain.next() {
-        out.push_str(&format!("error: {first}\n"));
+        out.push_str(&format!("error: {}\n", escape(&first.to_string())));
     }
     for cause in chain {
-        out.push_str(&format!("  caused by: {cause}\n"));
+        out.push_str(&format!("  caused by: {}\n", escape(&cause.to_string())));
     }
     (out, 2)
 }

@@ -1,7 +1,7 @@
 //! Loading the advisory database: a local directory (`--advisory-db`, no git needed)
 //! or the databases deny.toml names, fetched by cargo-deny when online.
 
-use crate::error::Failure;
+use crate::error::{escape, Failure};
 use crate::report::DbInfo;
 use anyhow::Result;
 use cargo_deny::advisories::{self, AdvisoryDb, DbSet};
@@ -174,13 +174,11 @@ fn open_guarded(dir: &cargo_deny::Path) -> Result<advisories::db::Database> {
                 .iter()
                 .find(|(_, e)| e.advisory.advisory.krate.is_empty())
             {
-                let file = walk_md(&dir.as_std_path().join("crates"))
-                    .into_iter()
-                    .find(|p| p.file_stem().is_some_and(|s| s == id.as_str()));
-                let what = file.map_or_else(
-                    || format!("advisory {id}"),
-                    |f| format!("advisory file {}", f.display()),
-                );
+                let no_package = |r: Result<Result<advisories::db::Database>, String>| matches!(r, Ok(Ok(db)) if db.advisories.values().any(|e| e.advisory.advisory.krate.is_empty()));
+                let what = match culprit(dir.as_std_path(), no_package) {
+                    Some(f) => format!("advisory file {}", escape(&f.display().to_string())),
+                    None => format!("advisory `{}`", escape(id)),
+                };
                 return Err(Failure::new(format!("{what} has no `package` key"))
                     .help("fix or remove that advisory file, or use an unmodified copy of the database")
                     .into());
@@ -200,7 +198,7 @@ fn open_guarded(dir: &cargo_deny::Path) -> Result<advisories::db::Database> {
                 .into())
         }
         Err(panic) => {
-            let culprit = find_panicking_file(dir.as_std_path());
+            let culprit = culprit(dir.as_std_path(), |r| r.is_err());
             let what = match &culprit {
                 Some(f) => format!("advisory file {} could not be parsed", f.display()),
                 None => format!("advisory database {dir} could not be parsed"),
@@ -212,8 +210,12 @@ fn open_guarded(dir: &cargo_deny::Path) -> Result<advisories::db::Database> {
     }
 }
 
-/// Opens each advisory on its own in a scratch database to find the one that panics.
-fn find_panicking_file(dir: &Path) -> Option<PathBuf> {
+/// Opens each advisory on its own in a scratch database to find the first one for
+/// which `bad` holds (it panics, or it has no package): cargo-deny keeps no paths.
+fn culprit(
+    dir: &Path,
+    bad: impl Fn(Result<Result<advisories::db::Database>, String>) -> bool,
+) -> Option<PathBuf> {
     let scratch = tempfile::tempdir().ok()?;
     let files = walk_md(&dir.join("crates"));
     for file in files {
@@ -222,7 +224,8 @@ fn find_panicking_file(dir: &Path) -> Option<PathBuf> {
         std::fs::create_dir_all(&sub).ok()?;
         std::fs::copy(&file, sub.join(file.file_name()?)).ok()?;
         let p = cargo_deny::Path::from_path(scratch.path())?;
-        if crate::panic_guard::catch(|| advisories::db::Database::open(p)).is_err() {
+        let r = crate::panic_guard::catch(|| advisories::db::Database::open(p));
+        if bad(r) {
             return Some(file);
         }
     }

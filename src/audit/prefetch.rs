@@ -37,8 +37,8 @@ pub struct Loaded {
 impl Prefetch {
     pub fn start(args: &CheckOptions, manifest_path: &Path) -> Result<Prefetch> {
         let config_path = match &args.config {
-            Some(p) if !p.is_file() => {
-                return Err(Failure::new(format!("cargo-deny config {} does not exist", p.display()))
+            Some(p) if std::fs::symlink_metadata(p).is_err() => {
+                return Err(Failure::new(format!("cargo-deny config {} does not exist", crate::error::escape(&p.display().to_string())))
                     .help("pass --config with the path of your deny.toml, or drop it to use deny.toml found in the project")
                     .into())
             }

@@ -204,6 +204,10 @@ fn parse_or(t: &[&str], pos: &mut usize) -> Vec<String> {
         *pos += 1;
         alternatives.push(parse_and(t, pos));
     }
+    alternatives.retain(|a| !a.is_empty());
+    if alternatives.is_empty() {
+        return Vec::new();
+    }
     let permissive = |alt: &Vec<String>| alt.iter().all(|l| PERMISSIVE.contains(&l.as_str()));
     let idx = alternatives.iter().position(permissive).unwrap_or(0);
     alternatives.swap_remove(idx)
@@ -228,9 +232,17 @@ fn parse_factor(t: &[&str], pos: &mut usize) -> Vec<String> {
             }
             inner
         }
+        // A stray operator or parenthesis names no license.
+        Some(&("OR" | "AND" | "WITH" | ")")) => {
+            *pos += 1;
+            Vec::new()
+        }
         Some(id) => {
             *pos += 1;
             let id = id.trim_end_matches('+').to_string();
+            if id.is_empty() {
+                return Vec::new();
+            }
             if t.get(*pos) == Some(&"WITH") {
                 if let Some(exc) = t.get(*pos + 1) {
                     *pos += 2;
@@ -325,5 +337,7 @@ mod tests {
             ["Apache-2.0 WITH LLVM-exception"]
         );
         assert_eq!(super::license_ids("MIT/Apache-2.0"), ["MIT"]);
+        assert!(super::license_ids("+(").is_empty());
+        assert_eq!(super::license_ids(") OR MIT AND"), ["MIT"]);
     }
 }

@@ -124,3 +124,63 @@ fn the_profile_and_ignores_are_never_cached() {
     let t = arr.iter().find(|x| x["id"] == "RUSTSEC-2020-0071").unwrap();
     assert_eq!(t["ignored"]["reason"], "r");
 }
+
+/// Twenty audits at once on one cache dir: identical findings, and the cache they
+/// leave is valid (the next run hits it and agrees).
+#[test]
+fn twenty_parallel_audits_share_one_cache() {
+    let f = Fixture::new(
+        "parallel",
+        &format!("[dependencies]\ntime = \"=0.1.43\"\n\n{HARDENED}"),
+    )
+    .lock();
+    f.write(
+        "deny.toml",
+        &format!("{NO_YANK}[licenses]\nallow = [\"MIT\", \"Apache-2.0\"]\n"),
+    );
+    let cache = tempfile::TempDir::new().unwrap();
+    // A private database: other tests add advisories to the shared copy.
+    let db = tempfile::TempDir::new().unwrap();
+    copy_dir(advisory_db(), db.path());
+    let children: Vec<_> = (0..20)
+        .map(|_| {
+            std::process::Command::new(assert_cmd::cargo::cargo_bin("cargo-secure-release"))
+                .current_dir(f.path())
+                .env("CARGO_SECURE_RELEASE_CACHE_DIR", cache.path())
+                // As `bin()`: the target dir is part of `cargo metadata`'s answer.
+                .env_remove("CARGO_TARGET_DIR")
+                .env("NO_COLOR", "1")
+                .args(["audit", "--format", "json", "--advisory-db"])
+                .arg(db.path())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outputs: Vec<_> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    let first = json(&String::from_utf8_lossy(&outputs[0].stdout))["findings"].clone();
+    for o in &outputs {
+        assert_eq!(
+            o.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let findings = json(&String::from_utf8_lossy(&o.stdout))["findings"].clone();
+        assert_eq!(findings, first);
+    }
+    let entries: Vec<_> = crate::common::snapshot(cache.path());
+    assert!(!entries.is_empty(), "the cache was written");
+    for (path, bytes) in &entries {
+        let v: serde_json::Value = serde_json::from_slice(bytes)
+            .unwrap_or_else(|e| panic!("{} is not valid JSON: {e}", path.display()));
+        assert!(v["findings"].is_array(), "{}", path.display());
+    }
+    let (after, hit) = audit(&f, cache.path(), db.path(), &[], 1);
+    assert!(hit, "the cache left behind is used");
+    assert_eq!(after, first);
+}

@@ -24,6 +24,15 @@ fn section() -> impl Strategy<Value = String> {
             |(lto, cgu, strip)| format!("[profile.release]\n# tuned\nlto   = {lto}  # why\ncodegen-units={cgu}\nstrip = {strip}\n")
         ),
         "[a-z ]{0,20}".prop_map(|c| format!("[lints.rust]\n# {c}\nunsafe_code = \"forbid\"\n")),
+        // The same profile in the other shapes Cargo accepts: an inline table, dotted
+        // keys, and an inline per-package override.
+        (prop_oneof![Just("\"thin\""), Just("false"), Just("\"fat\"")], 1..32u32).prop_map(
+            |(lto, cgu)| format!("[profile]\nrelease = {{ lto = {lto}, codegen-units = {cgu} }}\n")
+        ),
+        (prop_oneof![Just("\"thin\""), Just("true")], any::<bool>()).prop_map(
+            |(lto, strip)| format!("[profile]\nrelease.lto = {lto}\nrelease.strip = {strip}\n")
+        ),
+        (1..4u32).prop_map(|o| format!("[profile.release]\npackage = {{ \"*\" = {{ opt-level = {o} }} }}\n")),
     ]
 }
 
@@ -47,8 +56,10 @@ proptest! {
         let mut manifest = String::from("[package]\nname = \"prop\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n");
         let mut seen = std::collections::HashSet::new();
         for p in &parts {
-            // TOML forbids defining a table twice.
+            // TOML forbids defining a table twice; `[profile]` and `[profile.release]`
+            // both define the release profile.
             let header = p.lines().next().unwrap().split(']').next().unwrap().to_string();
+            let header = if header.starts_with("[profile") { "[profile".to_string() } else { header };
             if seen.insert(header) {
                 manifest.push('\n');
                 manifest.push_str(p);

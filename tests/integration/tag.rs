@@ -483,3 +483,180 @@ fn agent_without_the_feature_says_how_to_get_it() {
     assert!(err.contains("--features gpg-agent"), "{err}");
     assert_eq!(before, r.state());
 }
+
+/// Regression: a message that quotes a signature armor line. git splits at the last
+/// such line, and so must we, or our verify says BAD where `git verify-tag` says good.
+#[test]
+fn a_quoted_armor_line_in_the_message_verifies_as_git_says() {
+    let r = Repo::new("");
+    r.gpg(&[
+        "--passphrase",
+        "",
+        "--quick-gen-key",
+        "Gee Pee <gpg@example.org>",
+        "ed25519",
+        "sign",
+        "never",
+    ]);
+    let listing = String::from_utf8_lossy(
+        &r.gpg(&["--with-colons", "--list-keys", "gpg@example.org"])
+            .stdout,
+    )
+    .into_owned();
+    let fpr = listing
+        .lines()
+        .find(|l| l.starts_with("fpr:"))
+        .and_then(|l| l.split(':').nth(9))
+        .unwrap()
+        .to_string();
+    let public = r.keys.path().join("gpg.asc");
+    std::fs::write(&public, r.gpg(&["--armor", "--export", &fpr]).stdout).unwrap();
+    let message = "Release notes quote this:\n-----BEGIN PGP SIGNATURE-----\nnot a signature\n";
+    let out = Std::new("git")
+        .args([
+            "-c",
+            &format!("user.signingkey={fpr}"),
+            "tag",
+            "-s",
+            "quoted",
+            "-m",
+            message,
+        ])
+        .current_dir(r.dir())
+        .env("GNUPGHOME", r.gnupg.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        r.verify_tag("quoted").status.success(),
+        "git verify-tag accepts it"
+    );
+    let (vout, _) = run(&mut r.verify("quoted", &public), 0);
+    assert!(vout.starts_with("Good signature"), "{vout}");
+
+    // Our own tag refuses to write such a message at all, and writes nothing.
+    let (secret, _, _) = r.sequoia_key("Alice", Some(PASSPHRASE));
+    let before = r.state();
+    let (_, err) = run(&mut r.tag(&secret, &["--message", message]), 1);
+    assert!(
+        err.starts_with("error: the tag message's line 2 starts a signature block"),
+        "{err}"
+    );
+    assert_eq!(before, r.state());
+}
+
+/// Regression: a newline or `<`/`>` in the tagger identity from the environment made
+/// a tag object `git fsck` rejects. It is cleaned the way git cleans identities.
+#[test]
+fn a_hostile_tagger_identity_is_cleaned_and_fsck_accepts_the_tag() {
+    let r = Repo::new("");
+    let (secret, public, _) = r.sequoia_key("Alice", Some(PASSPHRASE));
+    let mut c = r.tag(&secret, &["--no-audit"]);
+    c.env(
+        "GIT_COMMITTER_NAME",
+        "Eve\ntagger Mallory <mallory@example.org> 0 +0000",
+    )
+    .env("GIT_COMMITTER_EMAIL", "<eve@example.org>\n");
+    run(&mut c, 0);
+    let raw = git_ok(r.dir(), &["cat-file", "tag", "v0.1.0"]);
+    let tagger = raw.lines().find(|l| l.starts_with("tagger ")).unwrap();
+    assert!(
+        tagger
+            .starts_with("tagger Evetagger Mallory mallory@example.org 0 +0000 <eve@example.org> "),
+        "{tagger}"
+    );
+    assert_eq!(raw.lines().filter(|l| l.starts_with("tagger ")).count(), 1);
+    let fsck = git_raw(r.dir(), &["fsck", "--strict"]);
+    assert!(
+        fsck.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fsck.stderr)
+    );
+    assert!(r.verify_tag("v0.1.0").status.success());
+    run(&mut r.verify("v0.1.0", &public), 0);
+}
+
+/// Regression: the tag-name check was `ends_with(version)`, so `v10.1.0` on 0.1.0
+/// made a signed release tag.
+#[test]
+fn only_the_exact_release_tag_name_is_accepted() {
+    let r = Repo::new("");
+    let (secret, _, _) = r.sequoia_key("Alice", Some(PASSPHRASE));
+    for name in ["v10.1.0", "x0.1.0", "0.1.0", "v0.1.0.lock"] {
+        let before = r.state();
+        let (_, err) = run(&mut r.tag(&secret, &["--no-audit", name]), 1);
+        assert!(
+            err.contains("does not match version 0.1.0"),
+            "{name}: {err}"
+        );
+        assert_eq!(before, r.state());
+    }
+    // A workspace pattern from the config.
+    let toml = r.fx.read("Cargo.toml");
+    r.fx.write(
+        "Cargo.toml",
+        &format!(
+            "{toml}\n[package.metadata.secure-release]\ntag-name = \"{{name}}-v{{version}}\"\n"
+        ),
+    );
+    git_ok(r.dir(), &["commit", "-qam", "tag-name"]);
+    let (out, _) = run(&mut r.tag(&secret, &["--no-audit"]), 0);
+    assert!(out.starts_with("Created signed tag rel-v0.1.0 "), "{out}");
+}
+
+/// Two tags racing on one repository: one wins; the other is refused (exit 1) and
+/// leaves no object behind.
+#[test]
+fn racing_tags_one_wins_and_the_loser_leaves_no_object() {
+    let r = Repo::new("");
+    let (secret, _, _) = r.sequoia_key("Alice", Some(PASSPHRASE));
+    let (_, objects_before) = r.state();
+    let spawn = || {
+        let mut c =
+            std::process::Command::new(assert_cmd::cargo::cargo_bin("cargo-secure-release"));
+        c.current_dir(r.dir())
+            .args([
+                "tag",
+                "--no-audit",
+                "--passphrase-env",
+                "CSR_TEST_PASSPHRASE",
+                "--key",
+            ])
+            .arg(&secret)
+            .env("CSR_TEST_PASSPHRASE", PASSPHRASE)
+            .env("CARGO_SECURE_RELEASE_CACHE_DIR", cache_dir())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        c.spawn().unwrap()
+    };
+    for _ in 0..3 {
+        let (a, b) = (spawn(), spawn());
+        let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+        let mut codes = [a.status.code(), b.status.code()];
+        codes.sort();
+        let errs = format!(
+            "{}{}",
+            String::from_utf8_lossy(&a.stderr),
+            String::from_utf8_lossy(&b.stderr)
+        );
+        // The first round has a winner; later rounds find the tag made.
+        assert!(
+            codes == [Some(0), Some(1)] || codes == [Some(1), Some(1)],
+            "{codes:?}: {errs}"
+        );
+        assert!(
+            errs.is_empty() || errs.contains("already exists") || errs.contains("could not lock"),
+            "{errs}"
+        );
+    }
+    let (_, objects_after) = r.state();
+    assert_eq!(
+        objects_after.len(),
+        objects_before.len() + 1,
+        "exactly one tag object was written"
+    );
+}

@@ -29,7 +29,9 @@ pub fn find_config(manifest: &Path) -> Option<PathBuf> {
     while let Some(d) = dir {
         for name in ["deny.toml", ".deny.toml", ".cargo/deny.toml"] {
             let p = d.join(name);
-            if p.is_file() {
+            // Anything there counts: a deny.toml that is a directory or a device is an
+            // error when read, never silently skipped.
+            if std::fs::symlink_metadata(&p).is_ok() {
                 return Some(p);
             }
         }
@@ -70,7 +72,14 @@ pub fn load_config(path: Option<&Path>, files: &mut Files) -> Result<DenyConfig>
         Ok(c) => c,
         Err(err) => {
             let first = err.errors.first();
-            let line = first.map(|e| line_of(&text, e.span.start)).unwrap_or(1);
+            // An unknown key is reported on its table; point at the key itself.
+            let span = first.map(|e| match &e.kind {
+                toml_span::ErrorKind::UnexpectedKeys { keys, .. } => {
+                    keys.first().map_or(e.span, |(_, s)| *s)
+                }
+                _ => e.span,
+            });
+            let line = span.map(|s| line_of(&text, s.start)).unwrap_or(1);
             let why = first.map(toml_error).unwrap_or_default();
             let diags: Vec<_> = err.errors.iter().map(|e| e.to_diagnostic(id)).collect();
             return Err(Failure::new(format!(

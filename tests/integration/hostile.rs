@@ -1,0 +1,1740 @@
+//! Hostile input, as a table: each row sets up one bad or faulty input in a fresh
+//! copy of a real project (a git repository with a signed release tag), runs one
+//! command, and asserts the exit code; that the first line names the file or value
+//! at fault; no panic, Debug dump or forged `error:` line; no secret in any output;
+//! and, unless the command is meant to write, that the work tree, refs and objects
+//! are byte-identical afterwards.
+
+use crate::common::*;
+use openpgp::cert::prelude::*;
+use openpgp::serialize::SerializeInto;
+use sequoia_openpgp as openpgp;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use tempfile::TempDir;
+
+const PASSPHRASE: &str = "hostile horse battery staple";
+
+/// The project every row starts from, made once.
+struct Base {
+    project: TempDir,
+    keys: TempDir,
+    secret_line: String,
+    other_fpr: String,
+}
+
+fn base() -> &'static Base {
+    static BASE: OnceLock<Base> = OnceLock::new();
+    BASE.get_or_init(|| {
+        let fx = Fixture::new(
+            "hostile",
+            &format!(
+                "{HARDENED}\n[workspace]\n\n[workspace.metadata.secure-release.policy]\ncontact = \"security@hostile.example\"\n"
+            ),
+        );
+        // An older release, tagged and signed by our own tool, for the verify rows.
+        let toml = fx.read("Cargo.toml").replace("0.1.0", "0.0.9");
+        fx.write("Cargo.toml", &toml);
+        let fx = fx.lock();
+        let d = fx.path();
+        git_ok(d, &["init", "-q", "-b", "main"]);
+        git_ok(d, &["config", "user.name", "Release Manager"]);
+        git_ok(d, &["config", "user.email", "release@example.org"]);
+        git_ok(d, &["add", "-A"]);
+        git_ok(d, &["commit", "-qm", "0.0.9"]);
+
+        let keys = TempDir::new().unwrap();
+        let key = |name: &str| {
+            let (cert, _) = CertBuilder::general_purpose(Some(format!("{name} <{name}@example.org>")))
+                .set_password(Some(PASSPHRASE.into()))
+                .generate()
+                .unwrap();
+            std::fs::write(
+                keys.path().join(format!("{name}.secret.asc")),
+                cert.as_tsk().armored().to_vec().unwrap(),
+            )
+            .unwrap();
+            std::fs::write(
+                keys.path().join(format!("{name}.public.asc")),
+                cert.armored().to_vec().unwrap(),
+            )
+            .unwrap();
+            cert
+        };
+        key("alice");
+        let other = key("mallory");
+        let mut c = bin();
+        c.current_dir(d)
+            .args(["tag", "--no-audit", "--passphrase-env", "CSR_PASS", "--key"])
+            .arg(keys.path().join("alice.secret.asc"))
+            .env("CSR_PASS", PASSPHRASE);
+        run(&mut c, 0);
+        git_ok(d, &["tag", "light"]);
+        git_ok(d, &["tag", "-a", "-m", "plain", "plain"]);
+
+        let toml = fx.read("Cargo.toml").replace("0.0.9", "0.1.0");
+        fx.write("Cargo.toml", &toml);
+        let fx = fx.lock();
+        git_ok(fx.path(), &["commit", "-qam", "0.1.0"]);
+        let secret = std::fs::read_to_string(keys.path().join("alice.secret.asc")).unwrap();
+        // A line from the middle of the armored secret key: must never be printed.
+        let secret_line = secret.lines().nth(5).unwrap().to_string();
+        Base {
+            project: fx.dir,
+            keys,
+            secret_line,
+            other_fpr: other.fingerprint().to_hex(),
+        }
+    })
+}
+
+type Setup = Box<dyn Fn(&Path, &Path)>;
+
+enum Expect {
+    /// The first line of stderr (or of stdout when stderr is empty) contains this.
+    First(String),
+    /// Some line of stdout or stderr contains this (a finding's location).
+    Anywhere(String),
+}
+
+struct Case {
+    name: String,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    setup: Option<Setup>,
+    code: i32,
+    expect: Expect,
+    writes: bool,
+}
+
+fn case(name: impl Into<String>, args: &[&str], code: i32, first: impl Into<String>) -> Case {
+    Case {
+        name: name.into(),
+        args: args.iter().map(|s| s.to_string()).collect(),
+        env: Vec::new(),
+        setup: None,
+        code,
+        expect: Expect::First(first.into()),
+        writes: false,
+    }
+}
+
+impl Case {
+    fn setup(mut self, f: impl Fn(&Path, &Path) + 'static) -> Case {
+        self.setup = Some(Box::new(f));
+        self
+    }
+    fn env(mut self, k: &str, v: &str) -> Case {
+        self.env.push((k.into(), v.into()));
+        self
+    }
+    fn anywhere(mut self) -> Case {
+        if let Expect::First(s) = self.expect {
+            self.expect = Expect::Anywhere(s);
+        }
+        self
+    }
+    fn writes(mut self) -> Case {
+        self.writes = true;
+        self
+    }
+}
+
+fn write(d: &Path, rel: &str, text: &str) {
+    let p = d.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+fn append(d: &Path, rel: &str, text: &str) {
+    let old = std::fs::read_to_string(d.join(rel)).unwrap();
+    write(d, rel, &format!("{old}\n{text}"));
+}
+
+fn symlink(d: &Path, rel: &str, target: &str) {
+    let p = d.join(rel);
+    let _ = std::fs::remove_file(&p);
+    std::os::unix::fs::symlink(target, p).unwrap();
+}
+
+fn fifo(d: &Path, rel: &str) {
+    let p = d.join(rel);
+    let _ = std::fs::remove_file(&p);
+    let ok = std::process::Command::new("mkfifo")
+        .arg(&p)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+}
+
+/// What must not change: the work tree, and git's refs and objects.
+fn state(d: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![d.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let e = e.unwrap();
+            let p = e.path();
+            let rel = p.strip_prefix(d).unwrap().to_path_buf();
+            let ft = e.file_type().unwrap();
+            let is_git = rel.starts_with(".git");
+            let kept = !is_git
+                || rel == Path::new(".git")
+                || rel.starts_with(".git/refs")
+                || rel.starts_with(".git/objects")
+                || rel == Path::new(".git/packed-refs")
+                || rel == Path::new(".git/HEAD");
+            if !kept {
+                continue;
+            }
+            if ft.is_dir() {
+                stack.push(p);
+            } else if ft.is_file() {
+                out.push((rel, std::fs::read(&p).unwrap()));
+            } else {
+                let target = std::fs::read_link(&p)
+                    .map(|t| t.display().to_string())
+                    .unwrap_or_else(|_| "special".into());
+                out.push((rel, target.into_bytes()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn expand(s: &str, dir: &Path, aux: &Path) -> String {
+    let b = base();
+    s.replace("{DIR}", dir.to_str().unwrap())
+        .replace("{AUX}", aux.to_str().unwrap())
+        .replace("{DB}", advisory_db().to_str().unwrap())
+        .replace(
+            "{KEY}",
+            b.keys.path().join("alice.secret.asc").to_str().unwrap(),
+        )
+        .replace(
+            "{PUB}",
+            b.keys.path().join("alice.public.asc").to_str().unwrap(),
+        )
+        .replace("{OTHER}", &b.other_fpr)
+}
+
+/// Runs one row; returns what went wrong, if anything.
+fn check(c: &Case) -> Result<(), String> {
+    let b = base();
+    let work = TempDir::new().unwrap();
+    let dir = work.path().join("p");
+    copy_dir(b.project.path(), &dir);
+    let aux = work.path().join("aux");
+    std::fs::create_dir_all(&aux).unwrap();
+    if let Some(setup) = &c.setup {
+        setup(&dir, &aux);
+    }
+    let before = state(&dir);
+    let mut cmd = bin();
+    cmd.current_dir(&dir)
+        .env("CSR_PASS", PASSPHRASE)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("CARGO_SECURE_RELEASE_TODAY", "2026-11-22");
+    for a in &c.args {
+        cmd.arg(expand(a, &dir, &aux));
+    }
+    for (k, v) in &c.env {
+        cmd.env(k, expand(v, &dir, &aux));
+    }
+    let out = cmd
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let all = format!("{stdout}\n{stderr}");
+    let show = || format!("\n--- stdout\n{stdout}\n--- stderr\n{stderr}");
+    if out.status.code() != Some(c.code) {
+        return Err(format!(
+            "exit {:?}, expected {}{}",
+            out.status.code(),
+            c.code,
+            show()
+        ));
+    }
+    let first = stderr
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .or_else(|| stdout.lines().find(|l| !l.trim().is_empty()))
+        .unwrap_or("");
+    match &c.expect {
+        Expect::First(want) if !first.contains(&expand(want, &dir, &aux)) => {
+            return Err(format!("first line `{first}` lacks `{want}`{}", show()))
+        }
+        Expect::Anywhere(want) if !all.contains(&expand(want, &dir, &aux)) => {
+            return Err(format!("no line has `{want}`{}", show()))
+        }
+        _ => {}
+    }
+    for bad in [
+        "panicked",
+        "RUST_BACKTRACE",
+        "stack backtrace",
+        "internal error",
+        "Span {",
+        "Os {",
+        "__toml_private",
+    ] {
+        if all.contains(bad) {
+            return Err(format!("output has `{bad}`{}", show()));
+        }
+    }
+    if stderr.lines().filter(|l| l.starts_with("error")).count() > 1 {
+        return Err(format!("more than one error line (forged?){}", show()));
+    }
+    if all.contains(PASSPHRASE) || all.contains(&b.secret_line) {
+        return Err(format!("a secret was printed{}", show()));
+    }
+    if !c.writes && state(&dir) != before {
+        return Err(format!("the tree, refs or objects changed{}", show()));
+    }
+    Ok(())
+}
+
+const AUDIT: &[&str] = &["audit", "--offline", "--no-cache", "--advisory-db", "{DB}"];
+const TAG: &[&str] = &[
+    "tag",
+    "--no-audit",
+    "--key",
+    "{KEY}",
+    "--passphrase-env",
+    "CSR_PASS",
+];
+const INIT: &[&str] = &["init", "--dry-run"];
+
+fn with(base: &[&str], extra: &[&str]) -> Vec<String> {
+    base.iter().chain(extra).map(|s| s.to_string()).collect()
+}
+
+fn args(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+/// A row whose setup appends `toml` to Cargo.toml.
+fn manifest_row(name: &str, cmd: &[&str], toml: &'static str, code: i32, first: &str) -> Case {
+    case(name, cmd, code, first).setup(move |d, _| append(d, "Cargo.toml", toml))
+}
+
+fn config_rows() -> Vec<Case> {
+    let mut v = Vec::new();
+    // Misspelt keys, each with the key it was meant to be.
+    let typos: &[(&str, &str, &str)] = &[
+        ("", "ignores", "ignore"),
+        ("", "polcy", "policy"),
+        ("", "profiles", "profile"),
+        ("", "tag_name", "tag-name"),
+        (".policy", "contcat", "contact"),
+        (".policy", "acknowledge-day", "acknowledge-days"),
+        (".policy", "triage_days", "triage-days"),
+        (".policy", "fix-critical-day", "fix-critical-days"),
+        (".policy", "fix-other-day", "fix-other-days"),
+        (".policy", "disclosure-day", "disclosure-days"),
+        (".policy", "suported-lines", "supported-lines"),
+        (".policy", "teams", "team"),
+        (".policy", "scope_in", "scope-in"),
+        (".policy", "scope-outs", "scope-out"),
+        (".policy", "signing_key", "signing-key"),
+        (".profile", "nme", "name"),
+        (".profile", "hardenng", "hardening"),
+        (".profile", "accepts", "accept"),
+    ];
+    for (table, typo, right) in typos {
+        let toml: &'static str = Box::leak(
+            format!("[package.metadata.secure-release{table}]\n{typo} = 1\n").into_boxed_str(),
+        );
+        let first = format!("unknown key `{typo}` (did you mean `{right}`?)");
+        for (cmd, label) in [(AUDIT, "audit"), (INIT, "init")] {
+            v.push(manifest_row(
+                &format!("{label}: typo {table}.{typo}"),
+                cmd,
+                toml,
+                2,
+                &first,
+            ));
+        }
+    }
+    for (typo, right) in [("untill", "until"), ("reson", "reason"), ("ids", "id")] {
+        let toml: &'static str = Box::leak(
+            format!("[package.metadata.secure-release]\nignore = [{{ id = \"A\", reason = \"r\", {typo} = \"x\" }}]\n")
+                .into_boxed_str(),
+        );
+        v.push(manifest_row(
+            &format!("audit: ignore entry typo {typo}"),
+            AUDIT,
+            toml,
+            2,
+            &format!("unknown key `{typo}` (did you mean `{right}`?)"),
+        ));
+    }
+    // Wrong types and bad values: each names Cargo.toml and the key.
+    let bad: &[(&str, &str, &str)] = &[
+        (
+            "policy",
+            "supported-lines = \"two\"",
+            "`supported-lines = \"two\"`",
+        ),
+        ("policy", "supported-lines = 0", "`supported-lines = 0`"),
+        ("policy", "supported-lines = -1", "`supported-lines = -1`"),
+        (
+            "policy",
+            "acknowledge-days = 1.5",
+            "`acknowledge-days = 1.5`",
+        ),
+        ("policy", "triage-days = true", "`triage-days = true`"),
+        ("policy", "contact = 5", "`contact` must be a string"),
+        (
+            "policy",
+            "contact = \"not-an-email\"",
+            "is not an email address",
+        ),
+        ("policy", "team = \"x\"", "`team` must be a list of tables"),
+        (
+            "policy",
+            "team = [{ github = \"x\" }]",
+            "a `team` entry has no `name`",
+        ),
+        ("policy", "team = [1]", "`team` must be a list of tables"),
+        (
+            "policy",
+            "scope-in = \"x\"",
+            "`scope-in` must be a list of strings",
+        ),
+        (
+            "policy",
+            "scope-out = [1]",
+            "`scope-out` must be a list of strings",
+        ),
+        (
+            "policy",
+            "signing-key = 1",
+            "`signing-key` must be a string",
+        ),
+        ("profile", "name = 1", "`name` must be a string"),
+        ("profile", "hardening = \"yes\"", "`hardening = \"yes\"`"),
+        (
+            "profile",
+            "hardening = [\"bogus\"]",
+            "`hardening` entry \"bogus\"",
+        ),
+        ("profile", "hardening = [1]", "`hardening` entry 1"),
+        ("profile", "accept = 1", "must be a table"),
+        (
+            "profile",
+            "accept = { lto = 1 }",
+            "`accept.lto` must be a table",
+        ),
+        (
+            "profile",
+            "accept = { lto = { value = \"thin\" } }",
+            "`accept.lto` needs a `reason`",
+        ),
+        (
+            "profile",
+            "accept = { lto = { reason = \"r\" } }",
+            "`accept.lto` needs a `value`",
+        ),
+        (
+            "profile",
+            "accept = { bogus = { value = 1, reason = \"r\" } }",
+            "`accept.bogus` is not a profile key",
+        ),
+        (
+            "profile",
+            "accept = { lto = { value = \"nonsense\", reason = \"r\" } }",
+            "`accept.lto`",
+        ),
+    ];
+    for (table, line, first) in bad {
+        let toml: &'static str = Box::leak(
+            format!("[package.metadata.secure-release.{table}]\n{line}\n").into_boxed_str(),
+        );
+        v.push(manifest_row(
+            &format!("audit: {table} {line}"),
+            AUDIT,
+            toml,
+            2,
+            first,
+        ));
+    }
+    let top: &[(&str, &str)] = &[
+        ("ignore = \"x\"", "`ignore` must be a list of tables"),
+        ("ignore = [1]", "`ignore` must be a list of tables"),
+        (
+            "ignore = [{ reason = \"r\" }]",
+            "an `ignore` entry has no `id`",
+        ),
+        (
+            "ignore = [{ id = \"A\" }]",
+            "ignore entry `A` has no `reason`",
+        ),
+        (
+            "ignore = [{ id = \"A\", reason = \" \" }]",
+            "ignore entry `A` has no `reason`",
+        ),
+        (
+            "ignore = [{ id = 1, reason = \"r\" }]",
+            "`id` must be a string",
+        ),
+        (
+            "ignore = [{ id = \"A\", reason = \"r\", until = \"2026-02-30\" }]",
+            "`until = \"2026-02-30\"` is not a valid",
+        ),
+        (
+            "ignore = [{ id = \"A\", reason = \"r\", until = \"2026-13-01\" }]",
+            "`until = \"2026-13-01\"` is not a valid",
+        ),
+        (
+            "ignore = [{ id = \"A\", reason = \"r\", until = \"yesterday\" }]",
+            "`until = \"yesterday\"` is not a valid",
+        ),
+        (
+            "ignore = [{ id = \"A\", reason = \"r\", until = \"\" }]",
+            "`until = \"\"` is not a valid",
+        ),
+        (
+            "ignore = [{ id = \"A\", reason = \"r\", until = 2026-01-01 }]",
+            "TOML date literal",
+        ),
+        (
+            "ignore = [{ id = \"A\", reason = \"r\", until = \"2026-1-1\" }]",
+            "`until = \"2026-1-1\"` is not a valid",
+        ),
+        ("tag-name = 5", "`tag-name` must be a string"),
+        ("tag-name = \"release\"", "has no `{version}`"),
+        ("policy = 3", "must be a table"),
+        ("profile = \"x\"", "must be a table"),
+    ];
+    for (line, first) in top {
+        let toml: &'static str =
+            Box::leak(format!("[package.metadata.secure-release]\n{line}\n").into_boxed_str());
+        v.push(manifest_row(
+            &format!("audit: {line}"),
+            AUDIT,
+            toml,
+            2,
+            first,
+        ));
+    }
+    v
+}
+
+fn audit_rows() -> Vec<Case> {
+    let mut v = Vec::new();
+    let a = |extra: &[&str]| with(AUDIT, extra);
+    // The manifest and the lockfile.
+    v.push(
+        case("manifest: invalid TOML", AUDIT, 2, "Cargo.toml")
+            .setup(|d, _| append(d, "Cargo.toml", "[package\n")),
+    );
+    v.push(
+        case("manifest: not UTF-8", AUDIT, 2, "Cargo.toml").setup(|d, _| {
+            std::fs::write(d.join("Cargo.toml"), b"[package]\nname = \"\xff\"\n").unwrap()
+        }),
+    );
+    v.push(case(
+        "manifest path missing",
+        &args(&a(&["--manifest-path", "nope/Cargo.toml"])),
+        2,
+        "nope/Cargo.toml` does not exist",
+    ));
+    v.push(case(
+        "manifest path a directory",
+        &args(&a(&["--manifest-path", "src"])),
+        2,
+        "manifest path `src` is not a file",
+    ));
+    v.push(case(
+        "manifest path /dev/null",
+        &args(&a(&["--manifest-path", "/dev/null"])),
+        2,
+        "`/dev/null` is not a file",
+    ));
+    v.push(case(
+        "manifest path /dev/zero",
+        &args(&a(&["--manifest-path", "/dev/zero"])),
+        2,
+        "`/dev/zero` is not a file",
+    ));
+    v.push(case(
+        "manifest path with a newline",
+        &args(&a(&["--manifest-path", "x\nerror: forged"])),
+        2,
+        "x\\nerror: forged",
+    ));
+    v.push(
+        case(
+            "manifest path a FIFO",
+            &args(&a(&["--manifest-path", "pipe"])),
+            2,
+            "`pipe` is not a file",
+        )
+        .setup(|d, _| fifo(d, "pipe")),
+    );
+    v.push(
+        case(
+            "manifest is a symlink (kept as given)",
+            AUDIT,
+            0,
+            "advisory database",
+        )
+        .anywhere()
+        .setup(|d, _| {
+            std::fs::rename(d.join("Cargo.toml"), d.join("real.toml")).unwrap();
+            symlink(d, "Cargo.toml", "real.toml");
+        }),
+    );
+    v.push(
+        case(
+            "Cargo.lock -> /dev/zero",
+            AUDIT,
+            2,
+            "Cargo.lock is not a regular file",
+        )
+        .setup(|d, _| symlink(d, "Cargo.lock", "/dev/zero")),
+    );
+    v.push(
+        case(
+            "Cargo.lock a directory",
+            AUDIT,
+            2,
+            "Cargo.lock is not a regular file",
+        )
+        .setup(|d, _| {
+            std::fs::remove_file(d.join("Cargo.lock")).unwrap();
+            std::fs::create_dir(d.join("Cargo.lock")).unwrap();
+        }),
+    );
+    v.push(
+        case(
+            "Cargo.lock a FIFO",
+            AUDIT,
+            2,
+            "Cargo.lock is not a regular file",
+        )
+        .setup(|d, _| fifo(d, "Cargo.lock")),
+    );
+    v.push(
+        case(
+            "Cargo.lock dangling symlink",
+            AUDIT,
+            2,
+            "Cargo.lock cannot be read",
+        )
+        .setup(|d, _| symlink(d, "Cargo.lock", "gone.lock")),
+    );
+    v.push(
+        case("Cargo.lock missing", AUDIT, 2, "no Cargo.lock")
+            .setup(|d, _| std::fs::remove_file(d.join("Cargo.lock")).unwrap()),
+    );
+    v.push(
+        case("Cargo.lock garbage", AUDIT, 2, "Cargo.lock")
+            .setup(|d, _| write(d, "Cargo.lock", "this is not toml [[[")),
+    );
+    // deny.toml.
+    let deny: &[(&str, &str, &str)] = &[
+        ("unknown key", "[advisories]\nbogus-key = 1\n", "deny.toml:2: invalid cargo-deny configuration: unknown key `bogus-key`"),
+        ("unknown section", "[advisory]\nyanked = \"deny\"\n", "unknown key `advisory` (did you mean `advisories`?)"),
+        ("misspelt key", "[advisories]\nyanked = \"deny\"\nignores = []\n", "unknown key `ignores` (did you mean `ignore`?)"),
+        ("wrong type", "[licenses]\nallow = \"MIT\"\n", "deny.toml:2"),
+        ("invalid TOML", "[bans\n", "deny.toml:1: invalid TOML"),
+        ("bad license id", "[licenses]\nallow = [\"NOT-A-LICENSE\"]\n", "deny.toml:2"),
+        ("bad enum value", "[advisories]\nyanked = \"sometimes\"\n", "deny.toml:2"),
+        ("duplicate key", "[bans]\nwildcards = \"deny\"\nwildcards = \"deny\"\n", "duplicate key `wildcards`"),
+        ("date literal", "[advisories]\nignore = [{ id = \"RUSTSEC-2020-0071\", reason = \"r\" }]\nmaximum-db-staleness = 2020-01-01\n", "deny.toml:3"),
+    ];
+    for (name, text, first) in deny {
+        v.push(
+            case(format!("deny.toml: {name}"), AUDIT, 2, *first)
+                .setup(move |d, _| write(d, "deny.toml", text)),
+        );
+    }
+    v.push(
+        case("deny.toml -> /dev/zero", AUDIT, 2, "deny.toml is a device")
+            .setup(|d, _| symlink(d, "deny.toml", "/dev/zero")),
+    );
+    v.push(
+        case(
+            "deny.toml a directory",
+            AUDIT,
+            2,
+            "deny.toml is a directory",
+        )
+        .setup(|d, _| std::fs::create_dir(d.join("deny.toml")).unwrap()),
+    );
+    v.push(
+        case("deny.toml a FIFO", AUDIT, 2, "deny.toml is a FIFO")
+            .setup(|d, _| fifo(d, "deny.toml")),
+    );
+    v.push(
+        case("deny.toml not UTF-8", AUDIT, 2, "deny.toml is not UTF-8").setup(|d, _| {
+            std::fs::write(d.join("deny.toml"), b"[licenses]\n# \xff\xfe\n").unwrap()
+        }),
+    );
+    v.push(case(
+        "--config missing",
+        &args(&a(&["--config", "nope.toml"])),
+        2,
+        "nope.toml does not exist",
+    ));
+    v.push(case(
+        "--config /dev/zero",
+        &args(&a(&["--config", "/dev/zero"])),
+        2,
+        "/dev/zero is a device",
+    ));
+    // Cargo config and environment.
+    v.push(
+        case(
+            ".cargo/config.toml invalid TOML",
+            AUDIT,
+            2,
+            ".cargo/config.toml",
+        )
+        .setup(|d, _| write(d, ".cargo/config.toml", "[profile.release\n")),
+    );
+    v.push(
+        case(
+            ".cargo/config.toml lto = 5",
+            AUDIT,
+            1,
+            ".cargo/config.toml:2",
+        )
+        .anywhere()
+        .setup(|d, _| write(d, ".cargo/config.toml", "[profile.release]\nlto = 5\n")),
+    );
+    v.push(
+        case(
+            "CARGO_SECURE_RELEASE_TODAY=bad",
+            AUDIT,
+            2,
+            "CARGO_SECURE_RELEASE_TODAY=`bad`",
+        )
+        .env("CARGO_SECURE_RELEASE_TODAY", "bad"),
+    );
+    v.push(
+        case(
+            "CARGO_SECURE_RELEASE_TODAY=2026-02-30",
+            AUDIT,
+            2,
+            "CARGO_SECURE_RELEASE_TODAY=`2026-02-30`",
+        )
+        .env("CARGO_SECURE_RELEASE_TODAY", "2026-02-30"),
+    );
+    v.push(
+        case(
+            "empty cache dir variable writes nothing into the project",
+            &["audit", "--offline", "--advisory-db", "{DB}"],
+            0,
+            "advisory database",
+        )
+        .env("CARGO_SECURE_RELEASE_CACHE_DIR", "")
+        .env("XDG_CACHE_HOME", "{AUX}"),
+    );
+    v.push(
+        case(
+            "CARGO_PROFILE_RELEASE_LTO=off",
+            AUDIT,
+            1,
+            "environment variable CARGO_PROFILE_RELEASE_LTO",
+        )
+        .anywhere()
+        .env("CARGO_PROFILE_RELEASE_LTO", "off"),
+    );
+    // Where the report goes.
+    v.push(case(
+        "--output /dev/full",
+        &args(&a(&["--output", "/dev/full"])),
+        2,
+        "/dev/full is a device",
+    ));
+    v.push(case(
+        "--output a directory",
+        &args(&a(&["--output", "src"])),
+        2,
+        "src is a directory",
+    ));
+    v.push(
+        case(
+            "--output a FIFO",
+            &args(&a(&["--output", "pipe"])),
+            2,
+            "pipe is a FIFO",
+        )
+        .setup(|d, _| fifo(d, "pipe")),
+    );
+    v.push(case(
+        "--output in a missing directory",
+        &args(&a(&["--output", "nope/out.json"])),
+        2,
+        "could not write nope/out.json",
+    ));
+    v.push(
+        case(
+            "--output read-only file",
+            &args(&a(&["--output", "{AUX}/ro.json"])),
+            2,
+            "ro.json is read-only",
+        )
+        .setup(|_, aux| {
+            write(aux, "ro.json", "{}");
+            let mut p = std::fs::metadata(aux.join("ro.json"))
+                .unwrap()
+                .permissions();
+            p.set_readonly(true);
+            std::fs::set_permissions(aux.join("ro.json"), p).unwrap();
+        }),
+    );
+    v.push(
+        case(
+            "--output to a new file writes it",
+            &args(&a(&["--format", "json", "--output", "{AUX}/new.json"])),
+            0,
+            "advisory database",
+        )
+        .writes(),
+    );
+    // Command-line misuse.
+    v.push(case(
+        "--format xml",
+        &args(&a(&["--format", "xml"])),
+        2,
+        "'xml'",
+    ));
+    v.push(case(
+        "--color sometimes",
+        &args(&a(&["--color", "sometimes"])),
+        2,
+        "'sometimes'",
+    ));
+    v.push(case(
+        "unknown flag",
+        &args(&a(&["--bogus"])),
+        2,
+        "'--bogus'",
+    ));
+    v.push(
+        case(
+            "--dry-run without --fix",
+            &args(&a(&["--dry-run"])),
+            2,
+            "--fix",
+        )
+        .anywhere(),
+    );
+    v.push(case("stray argument", &args(&a(&["extra"])), 2, "'extra'"));
+    v.push(case(
+        "-p not a member",
+        &args(&a(&["-p", "nope"])),
+        2,
+        "package `nope` is not a member",
+    ));
+    v.push(case(
+        "--profile undefined",
+        &args(&a(&["--profile", "dist"])),
+        2,
+        "profile `dist` is not defined",
+    ));
+    v.push(case(
+        "--profile with a newline",
+        &args(&a(&["--profile", "x\nerror: forged"])),
+        2,
+        "x\\nerror: forged",
+    ));
+    // The advisory database.
+    v.push(case(
+        "advisory db missing",
+        &with(
+            &["audit", "--offline", "--no-cache", "--advisory-db"],
+            &["nope-db"],
+        )
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>(),
+        2,
+        "advisory database nope-db has no `crates` directory",
+    ));
+    v.push(case(
+        "advisory db a file",
+        &[
+            "audit",
+            "--offline",
+            "--no-cache",
+            "--advisory-db",
+            "Cargo.toml",
+        ],
+        2,
+        "advisory database Cargo.toml has no `crates` directory",
+    ));
+    v.push(
+        case(
+            "advisory db empty",
+            &[
+                "audit",
+                "--offline",
+                "--no-cache",
+                "--advisory-db",
+                "{AUX}/db",
+            ],
+            2,
+            "{AUX}/db",
+        )
+        .setup(|_, aux| std::fs::create_dir_all(aux.join("db/crates")).unwrap()),
+    );
+    v.push(case("advisory without package", &["audit", "--offline", "--no-cache", "--advisory-db", "{AUX}/db"], 2, "RUSTSEC-2099-0001.md has no `package` key").setup(|_, aux| {
+        write(aux, "db/crates/x/RUSTSEC-2099-0001.md", "```toml\n[advisory]\nid = \"RUSTSEC-2099-0001\"\ndate = \"2099-01-01\"\n[versions]\npatched = []\n```\n\n# T\n\nD\n");
+    }));
+    v.push(
+        case(
+            "advisory garbage",
+            &[
+                "audit",
+                "--offline",
+                "--no-cache",
+                "--advisory-db",
+                "{AUX}/db",
+            ],
+            2,
+            "{AUX}/db",
+        )
+        .setup(|_, aux| {
+            write(
+                aux,
+                "db/crates/x/RUSTSEC-2099-0002.md",
+                "not an advisory at all\n",
+            );
+        }),
+    );
+    v
+}
+
+fn tag_rows() -> Vec<Case> {
+    let mut v = Vec::new();
+    let t = |extra: &[&str]| with(TAG, extra);
+    let long = "v".repeat(5000);
+    let names: Vec<&str> = vec![
+        "v10.1.0",
+        "x0.1.0",
+        "0.1.0",
+        "V0.1.0",
+        "v0.1.0 ",
+        " v0.1.0",
+        "v0.1.00",
+        "v0.1.0\n",
+        "v0.1",
+        &long,
+        "v0.1.0.lock",
+        "refs/tags/v0.1.0",
+        "../v0.1.0",
+        "v0.1.0~1",
+        "v0.1.0^",
+        "v0.1.0:x",
+        "v0.1.0?",
+        "v0.1.0*",
+        "v0.1.0[",
+        "v0.1.0\\",
+        "v0.1.0@{1}",
+        "v0.0.9",
+    ];
+    for n in names {
+        let shown: String = n.chars().take(20).collect();
+        v.push(case(
+            format!("tag name {shown:?}"),
+            &args(&t(&[n])),
+            1,
+            "does not match version 0.1.0",
+        ));
+    }
+    v.push(case(
+        "tag name -v0.1.0 (a flag to clap)",
+        &args(&t(&["-v0.1.0"])),
+        2,
+        "unexpected argument",
+    ));
+    v.push(case(
+        "tag name -- -v0.1.0",
+        &args(&t(&["--", "-v0.1.0"])),
+        1,
+        "does not match version 0.1.0",
+    ));
+    for prefix in ["-", "a b", "x..y", "~", "v\n"] {
+        v.push(case(
+            format!("--tag-prefix {prefix:?}"),
+            &args(&t(&["--tag-prefix", prefix])),
+            2,
+            "is not a valid git tag name",
+        ));
+    }
+    v.push(manifest_row(
+        "tag-name pattern, other explicit name",
+        &t(&["v0.1.0"])
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        "[package.metadata.secure-release]\ntag-name = \"{name}-v{version}\"\n",
+        1,
+        "its release tag is `hostile-v0.1.0`",
+    ));
+    v.push(manifest_row(
+        "tag-name pattern invalid ref",
+        TAG,
+        "[package.metadata.secure-release]\ntag-name = \"bad name {version}\"\n",
+        2,
+        "is not a valid git tag name",
+    ));
+    v.push(manifest_row(
+        "tag-name pattern without version",
+        TAG,
+        "[package.metadata.secure-release]\ntag-name = \"release\"\n",
+        2,
+        "has no `{version}`",
+    ));
+    for (name, msg, line) in [
+        ("PGP signature first", "-----BEGIN PGP SIGNATURE-----\nx", 1),
+        (
+            "PGP signature later",
+            "Release\n\n-----BEGIN PGP SIGNATURE-----",
+            3,
+        ),
+        ("SSH signature", "a\n-----BEGIN SSH SIGNATURE-----", 2),
+        ("PGP message", "-----BEGIN PGP MESSAGE-----", 1),
+        ("signed message", "x\n-----BEGIN SIGNED MESSAGE-----", 2),
+    ] {
+        let flag = format!("--message={msg}");
+        v.push(case(
+            format!("message with {name}"),
+            &args(&t(&[&flag])),
+            1,
+            format!("line {line} starts a signature block"),
+        ));
+    }
+    v.push(
+        case(
+            "tagger name only crud",
+            TAG,
+            2,
+            "tagger name or email is empty",
+        )
+        .env("GIT_COMMITTER_NAME", "<>"),
+    );
+    v.push(
+        case(
+            "tagger email a newline",
+            TAG,
+            2,
+            "tagger name or email is empty",
+        )
+        .env("GIT_COMMITTER_EMAIL", "\n"),
+    );
+    v.push(
+        case(
+            "tagger with a newline and brackets is cleaned",
+            TAG,
+            0,
+            "Created signed tag v0.1.0",
+        )
+        .env("GIT_COMMITTER_NAME", "Eve\ntagger Mallory <m@x>")
+        .env("GIT_COMMITTER_EMAIL", "<eve@example.org>\n")
+        .writes(),
+    );
+    v.push(
+        case(
+            "GIT_COMMITTER_DATE nonsense",
+            TAG,
+            2,
+            "GIT_COMMITTER_DATE=`yesterday`",
+        )
+        .env("GIT_COMMITTER_DATE", "yesterday"),
+    );
+    // Key files (outside the project: a file inside would make the tree dirty).
+    let key = |extra: &[&str]| {
+        with(
+            &["tag", "--no-audit", "--passphrase-env", "CSR_PASS"],
+            extra,
+        )
+    };
+    v.push(case(
+        "--key missing",
+        &args(&key(&["--key", "{AUX}/none.asc"])),
+        2,
+        "none.asc",
+    ));
+    v.push(case(
+        "--key a directory",
+        &args(&key(&["--key", "{AUX}"])),
+        2,
+        "is a directory",
+    ));
+    v.push(case(
+        "--key /dev/zero",
+        &args(&key(&["--key", "/dev/zero"])),
+        2,
+        "key file /dev/zero is a device",
+    ));
+    v.push(
+        case(
+            "--key a FIFO",
+            &args(&key(&["--key", "{AUX}/pipe"])),
+            2,
+            "pipe is a FIFO",
+        )
+        .setup(|_, aux| fifo(aux, "pipe")),
+    );
+    v.push(
+        case(
+            "--key garbage",
+            &args(&key(&["--key", "{AUX}/k.asc"])),
+            2,
+            "k.asc is not an OpenPGP key file",
+        )
+        .setup(|_, aux| write(aux, "k.asc", "hello\n")),
+    );
+    v.push(
+        case(
+            "--key empty",
+            &args(&key(&["--key", "{AUX}/k.asc"])),
+            2,
+            "k.asc is not an OpenPGP key file",
+        )
+        .setup(|_, aux| write(aux, "k.asc", "")),
+    );
+    v.push(
+        case(
+            "--key too large",
+            &args(&key(&["--key", "{AUX}/k.asc"])),
+            2,
+            "more than",
+        )
+        .setup(|_, aux| write(aux, "k.asc", &"x".repeat(2 << 20))),
+    );
+    v.push(
+        case(
+            "--key binary junk",
+            &args(&key(&["--key", "{AUX}/k.gpg"])),
+            2,
+            "k.gpg is not an OpenPGP key file",
+        )
+        .setup(|_, aux| {
+            std::fs::write(aux.join("k.gpg"), [0x99u8, 0xff, 0x00, 0x13, 0x37]).unwrap()
+        }),
+    );
+    v.push(case(
+        "--key a public certificate",
+        &args(&key(&["--key", "{PUB}"])),
+        2,
+        "holds only the public certificate",
+    ));
+    v.push(case(
+        "no --key",
+        &["tag", "--no-audit"],
+        2,
+        "no signing key",
+    ));
+    v.push(case(
+        "--signing-key matches nothing",
+        &args(&t(&["--signing-key", "nobody@example.org"])),
+        2,
+        "nobody@example.org",
+    ));
+    v.push(case(
+        "--signing-key with a newline",
+        &args(&t(&["--signing-key", "x\nerror: forged"])),
+        2,
+        "x\\nerror: forged",
+    ));
+    // Passphrases.
+    let pw = |extra: &[&str]| with(&["tag", "--no-audit", "--key", "{KEY}"], extra);
+    v.push(case(
+        "--passphrase-file missing",
+        &args(&pw(&["--passphrase-file", "{AUX}/none"])),
+        2,
+        "none",
+    ));
+    v.push(case(
+        "--passphrase-file a directory",
+        &args(&pw(&["--passphrase-file", "{AUX}"])),
+        2,
+        "is a directory",
+    ));
+    v.push(case(
+        "--passphrase-file /dev/zero",
+        &args(&pw(&["--passphrase-file", "/dev/zero"])),
+        2,
+        "passphrase file /dev/zero is a device",
+    ));
+    v.push(
+        case(
+            "--passphrase-file wrong",
+            &args(&pw(&["--passphrase-file", "{AUX}/pw"])),
+            2,
+            "wrong passphrase",
+        )
+        .setup(|_, aux| write(aux, "pw", "not it\n")),
+    );
+    v.push(case(
+        "--passphrase-env unset",
+        &args(&pw(&["--passphrase-env", "CSR_NOPE"])),
+        2,
+        "CSR_NOPE",
+    ));
+    v.push(case(
+        "--passphrase-env name with a newline",
+        &args(&pw(&["--passphrase-env", "A\nerror: forged"])),
+        2,
+        "A\\nerror: forged",
+    ));
+    v.push(case(
+        "no passphrase and no terminal",
+        &args(&pw(&[])),
+        2,
+        "no terminal",
+    ));
+    // Git states.
+    v.push(
+        case("dirty tree", TAG, 1, "uncommitted changes (NOTES.txt)")
+            .setup(|d, _| write(d, "NOTES.txt", "x")),
+    );
+    v.push(
+        case(
+            "dirty file name with a newline",
+            TAG,
+            1,
+            "uncommitted changes",
+        )
+        .setup(|d, _| write(d, "a\nerror: forged", "x")),
+    );
+    v.push(
+        case("tag exists", TAG, 1, "tag `v0.1.0` already exists").setup(|d, _| {
+            git_ok(d, &["tag", "v0.1.0"]);
+        }),
+    );
+    v.push(
+        case(
+            "ref locked by another process",
+            TAG,
+            1,
+            "could not lock refs/tags/v0.1.0",
+        )
+        .setup(|d, _| write(d, ".git/refs/tags/v0.1.0.lock", "")),
+    );
+    v.push(
+        case("gpg.format ssh", TAG, 2, "gpg.format is `ssh`").setup(|d, _| {
+            git_ok(d, &["config", "gpg.format", "ssh"]);
+        }),
+    );
+    v.push(
+        case("gpg.format x509", TAG, 2, "gpg.format is `x509`").setup(|d, _| {
+            git_ok(d, &["config", "gpg.format", "x509"]);
+        }),
+    );
+    v.push(
+        case(
+            "not a git repository",
+            TAG,
+            2,
+            "is not inside a git repository",
+        )
+        .setup(|d, _| std::fs::remove_dir_all(d.join(".git")).unwrap()),
+    );
+    v.push(
+        case(
+            "no commit yet: all untracked",
+            TAG,
+            1,
+            "uncommitted changes",
+        )
+        .setup(|d, _| {
+            std::fs::remove_dir_all(d.join(".git")).unwrap();
+            git_ok(d, &["init", "-q"]);
+        }),
+    );
+    v.push(
+        case(
+            "no commit yet",
+            &args(&t(&["--allow-dirty"])),
+            2,
+            "no commit to tag",
+        )
+        .setup(|d, _| {
+            std::fs::remove_dir_all(d.join(".git")).unwrap();
+            git_ok(d, &["init", "-q"]);
+        }),
+    );
+    v.push(
+        case(
+            "explicit name and dirty tree",
+            &args(&t(&["v0.1.0"])),
+            1,
+            "uncommitted changes",
+        )
+        .setup(|d, _| write(d, "x", "x")),
+    );
+    v
+}
+
+fn verify_rows() -> Vec<Case> {
+    let mut v = Vec::new();
+    let vf = |extra: &[&str]| with(&["verify", "v0.0.9", "--cert", "{PUB}"], extra);
+    for s in [
+        "abc",
+        "0x1234",
+        "DEADBEEF",
+        &"A".repeat(39),
+        &"A".repeat(41),
+        &"Z".repeat(40),
+        "",
+    ] {
+        v.push(case(
+            format!("--signer {s:?}"),
+            &args(&vf(&["--signer", s])),
+            2,
+            "--signer",
+        ));
+    }
+    let cert = |c: &str| with(&["verify", "v0.0.9", "--cert"], &[c]);
+    v.push(case(
+        "--cert missing",
+        &args(&cert("{AUX}/none.asc")),
+        2,
+        "none.asc",
+    ));
+    v.push(case(
+        "--cert a directory",
+        &args(&cert("{AUX}")),
+        2,
+        "is a directory",
+    ));
+    v.push(case(
+        "--cert /dev/zero",
+        &args(&cert("/dev/zero")),
+        2,
+        "certificate file /dev/zero is a device",
+    ));
+    v.push(
+        case(
+            "--cert a FIFO",
+            &args(&cert("{AUX}/pipe")),
+            2,
+            "pipe is a FIFO",
+        )
+        .setup(|_, aux| fifo(aux, "pipe")),
+    );
+    v.push(
+        case(
+            "--cert garbage says public",
+            &args(&cert("{AUX}/c.asc")),
+            2,
+            "c.asc is not an OpenPGP key file",
+        )
+        .setup(|_, aux| write(aux, "c.asc", "junk")),
+    );
+    v.push(
+        case(
+            "--cert empty",
+            &args(&cert("{AUX}/c.asc")),
+            2,
+            "c.asc is not an OpenPGP key file",
+        )
+        .setup(|_, aux| write(aux, "c.asc", "")),
+    );
+    v.push(
+        case(
+            "--cert too large",
+            &args(&cert("{AUX}/c.asc")),
+            2,
+            "more than",
+        )
+        .setup(|_, aux| write(aux, "c.asc", &"x".repeat(2 << 20))),
+    );
+    v.push(case(
+        "no certificate",
+        &["verify", "v0.0.9"],
+        2,
+        "no certificates",
+    ));
+    v.push(case(
+        "tag missing",
+        &["verify", "nope", "--cert", "{PUB}"],
+        2,
+        "tag `nope` does not exist",
+    ));
+    v.push(case(
+        "tag name with a newline",
+        &["verify", "x\nerror: forged", "--cert", "{PUB}"],
+        2,
+        "x\\nerror: forged",
+    ));
+    v.push(case(
+        "lightweight tag",
+        &["verify", "light", "--cert", "{PUB}"],
+        1,
+        "BAD: `light` is a lightweight tag",
+    ));
+    v.push(case(
+        "unsigned tag",
+        &["verify", "plain", "--cert", "{PUB}"],
+        1,
+        "BAD: tag `plain` is not signed",
+    ));
+    v.push(case(
+        "other signer required",
+        &args(&vf(&["--signer", "{OTHER}"])),
+        1,
+        "not one of the --signer",
+    ));
+    v.push(
+        case(
+            "wrong certificate",
+            &["verify", "v0.0.9", "--cert", "{AUX}/m.asc"],
+            1,
+            "BAD: tag `v0.0.9`",
+        )
+        .setup(|_, aux| {
+            std::fs::copy(
+                base().keys.path().join("mallory.public.asc"),
+                aux.join("m.asc"),
+            )
+            .unwrap();
+        }),
+    );
+    v.push(case(
+        "--repo not a repository",
+        &["verify", "v0.0.9", "--cert", "{PUB}", "--repo", "{AUX}"],
+        2,
+        "is not inside a git repository",
+    ));
+    v.push(case(
+        "good signature",
+        &["verify", "v0.0.9", "--cert", "{PUB}"],
+        0,
+        "Good signature on tag `v0.0.9`",
+    ));
+    v.push(
+        case(
+            "tampered tag",
+            &["verify", "forged", "--cert", "{PUB}"],
+            1,
+            "BAD: tag `forged`",
+        )
+        .setup(|d, _| {
+            let raw = git_ok(d, &["cat-file", "tag", "v0.0.9"]).replace("Release", "Rel3ase");
+            let mut child = std::process::Command::new("git")
+                .args(["hash-object", "-t", "tag", "-w", "--stdin", "--literally"])
+                .current_dir(d)
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(raw.as_bytes())
+                .unwrap();
+            let oid = String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap();
+            git_ok(d, &["update-ref", "refs/tags/forged", oid.trim()]);
+        }),
+    );
+    v
+}
+
+fn init_rows() -> Vec<Case> {
+    let mut v = Vec::new();
+    let i = |extra: &[&str]| with(INIT, extra);
+    for n in ["0", "-1", "abc", "99999999999", ""] {
+        let flag = format!("--supported-lines={n}");
+        v.push(case(
+            format!("--supported-lines {n:?}"),
+            &args(&i(&[&flag])),
+            2,
+            "--supported-lines",
+        ));
+    }
+    for c in ["bad", "a@b", "<x>@y.org", "", "a\nerror: forged@x.org"] {
+        let first = if c.contains('\n') {
+            "a\\nerror: forged@x.org".to_string()
+        } else {
+            format!("--contact `{c}`")
+        };
+        v.push(case(
+            format!("--contact {c:?}"),
+            &args(&i(&["--contact", c])),
+            2,
+            first,
+        ));
+    }
+    let tpl = |p: &str| with(INIT, &["--template", p]);
+    v.push(case(
+        "--template missing",
+        &args(&tpl("{AUX}/none.md")),
+        2,
+        "none.md",
+    ));
+    v.push(case(
+        "--template a directory",
+        &args(&tpl("{AUX}")),
+        2,
+        "is a directory",
+    ));
+    v.push(case(
+        "--template /dev/zero",
+        &args(&tpl("/dev/zero")),
+        2,
+        "template /dev/zero is a device",
+    ));
+    v.push(
+        case(
+            "--template a FIFO",
+            &args(&tpl("{AUX}/pipe")),
+            2,
+            "pipe is a FIFO",
+        )
+        .setup(|_, aux| fifo(aux, "pipe")),
+    );
+    v.push(
+        case(
+            "--template not UTF-8",
+            &args(&tpl("{AUX}/t.md")),
+            2,
+            "t.md is not UTF-8",
+        )
+        .setup(|_, aux| std::fs::write(aux.join("t.md"), b"# \xff\n").unwrap()),
+    );
+    v.push(
+        case(
+            "--template syntax error",
+            &args(&tpl("{AUX}/t.md")),
+            2,
+            "t.md:1: template error",
+        )
+        .setup(|_, aux| write(aux, "t.md", "{% for %}\n")),
+    );
+    v.push(case("--template runaway loop", &args(&tpl("{AUX}/t.md")), 2, "does too much work").setup(|_, aux| {
+        write(aux, "t.md", "{% for a in range(100000) %}{% for b in range(100000) %}x{% endfor %}{% endfor %}\n")
+    }));
+    v.push(
+        case(
+            "--template unknown filter",
+            &args(&tpl("{AUX}/t.md")),
+            2,
+            "t.md",
+        )
+        .setup(|_, aux| write(aux, "t.md", "{{ name|nope }}\n")),
+    );
+    v.push(
+        case(
+            "--template deep recursion",
+            &args(&tpl("{AUX}/t.md")),
+            2,
+            "t.md",
+        )
+        .setup(|_, aux| {
+            write(
+                aux,
+                "t.md",
+                "{% macro m(n) %}{{ m(n + 1) }}{% endmacro %}{{ m(0) }}\n",
+            )
+        }),
+    );
+    v.push(
+        case(
+            "--template too large",
+            &args(&tpl("{AUX}/t.md")),
+            2,
+            "more than",
+        )
+        .setup(|_, aux| write(aux, "t.md", &"x".repeat(17 << 20))),
+    );
+    let out = |p: &str| {
+        vec![
+            "init".to_string(),
+            "--force".into(),
+            "--output".into(),
+            p.to_string(),
+        ]
+    };
+    v.push(case(
+        "--output /dev/full",
+        &args(&out("/dev/full")),
+        2,
+        "/dev/full is a device",
+    ));
+    v.push(case(
+        "--output a directory",
+        &args(&out("src")),
+        2,
+        "src is a directory",
+    ));
+    v.push(
+        case(
+            "--output a FIFO",
+            &args(&out("{AUX}/pipe")),
+            2,
+            "pipe is a FIFO",
+        )
+        .setup(|_, aux| fifo(aux, "pipe")),
+    );
+    v.push(
+        case(
+            "SECURITY.md exists",
+            &["init"],
+            2,
+            "SECURITY.md already exists",
+        )
+        .setup(|d, _| write(d, "SECURITY.md", "mine\n")),
+    );
+    v.push(case(
+        "--preset bogus",
+        &["init", "--preset", "bogus"],
+        2,
+        "'bogus'",
+    ));
+    v.push(case(
+        "--check with no SECURITY.md",
+        &["init", "--check"],
+        1,
+        "SECURITY.md does not exist",
+    ));
+    v.push(
+        case(
+            "--check with SECURITY.md a directory",
+            &["init", "--check"],
+            2,
+            "SECURITY.md is a directory",
+        )
+        .setup(|d, _| std::fs::create_dir(d.join("SECURITY.md")).unwrap()),
+    );
+    v.push(
+        case(
+            "--check with SECURITY.md -> /dev/zero",
+            &["init", "--check"],
+            2,
+            "SECURITY.md is a device",
+        )
+        .setup(|d, _| symlink(d, "SECURITY.md", "/dev/zero")),
+    );
+    v.push(case(
+        "--check and --force",
+        &["init", "--check", "--force"],
+        2,
+        "--force",
+    ));
+    v.push(manifest_row(
+        "signing-key file missing",
+        INIT,
+        "signing-key = \"keys/none.asc\"\n",
+        2,
+        "policy `signing-key = \"keys/none.asc\"`",
+    ));
+    v.push(
+        case(
+            "signing-key -> /dev/zero",
+            INIT,
+            2,
+            "policy `signing-key = \"k.asc\"`",
+        )
+        .setup(|d, _| {
+            append(d, "Cargo.toml", "signing-key = \"k.asc\"\n");
+            symlink(d, "k.asc", "/dev/zero");
+        }),
+    );
+    v.push(
+        case(
+            "no contact and a hostile repository URL",
+            INIT,
+            2,
+            "needs a private way to report",
+        )
+        .setup(|d, _| {
+            let t = std::fs::read_to_string(d.join("Cargo.toml")).unwrap();
+            let t = t.replace("contact = \"security@hostile.example\"\n", "");
+            let t = t.replace(
+                "publish = false",
+                "publish = false\nrepository = \"https://github.com/../../x\"",
+            );
+            write(d, "Cargo.toml", &t);
+        }),
+    );
+    v.push(manifest_row(
+        "policy contact not an email",
+        INIT,
+        "[package.metadata.secure-release.policy]\ncontact = \"x\"\n",
+        2,
+        "`contact = \"x\"` is not an email address",
+    ));
+    v.push(manifest_row(
+        "workspace policy: a second contact key",
+        INIT,
+        "contact = \"x@y.example\"\n",
+        2,
+        "Cargo.toml",
+    ));
+    v.push(manifest_row(
+        "policy supported-lines 0",
+        INIT,
+        "[package.metadata.secure-release.policy]\nsupported-lines = 0\n",
+        2,
+        "`supported-lines = 0`",
+    ));
+    v.push(
+        case(
+            "--deny with deny.toml present",
+            &["init", "--deny"],
+            2,
+            "deny.toml already exists",
+        )
+        .setup(|d, _| write(d, "deny.toml", "")),
+    );
+    v.push(
+        case(
+            "--harden with a read-only manifest",
+            &["init", "--harden", "--force"],
+            2,
+            "is read-only",
+        )
+        .setup(|d, _| {
+            let t = std::fs::read_to_string(d.join("Cargo.toml"))
+                .unwrap()
+                .replace("lto = \"fat\"", "lto = \"thin\"");
+            write(d, "Cargo.toml", &t);
+            let mut p = std::fs::metadata(d.join("Cargo.toml"))
+                .unwrap()
+                .permissions();
+            p.set_readonly(true);
+            std::fs::set_permissions(d.join("Cargo.toml"), p).unwrap();
+        }),
+    );
+    v
+}
+
+fn all_rows() -> Vec<Case> {
+    let mut v = config_rows();
+    v.extend(audit_rows());
+    v.extend(tag_rows());
+    v.extend(verify_rows());
+    v.extend(init_rows());
+    v
+}
+
+#[test]
+fn hostile_inputs_table() {
+    let rows = all_rows();
+    assert!(rows.len() >= 200, "the table has {} rows", rows.len());
+    let failures: Vec<String> = rows
+        .iter()
+        .filter_map(|c| check(c).err().map(|e| format!("[{}] {e}", c.name)))
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} hostile cases failed:\n\n{}",
+        failures.len(),
+        rows.len(),
+        failures.join("\n\n")
+    );
+}
