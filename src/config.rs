@@ -442,7 +442,18 @@ impl Parser<'_> {
         self.known_keys(t, PROFILE_KEYS, header)?;
         let mut p = ProfilePolicy::default();
         if let Some(i) = t.get("name") {
-            p.name = Some(self.string(i, "name")?);
+            let name = self.string(i, "name")?;
+            if !crate::profile::valid_name(&name) {
+                return Err(self.err(
+                    i.span(),
+                    format!(
+                        "`name = \"{}\"` is not a valid profile name",
+                        crate::error::escape(&name)
+                    ),
+                    "profile names have only letters, digits, `-` and `_`, e.g. name = \"dist\"",
+                ));
+            }
+            p.name = Some(name);
         }
         let hardening_keys = crate::profile::HARDENING.map(|(k, _)| k.name());
         match t.get("hardening") {

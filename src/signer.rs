@@ -414,7 +414,7 @@ impl VerificationHelper for Helper<'_> {
                             });
                             return Ok(());
                         }
-                        Err(e) => self.errors.push(e.to_string()),
+                        Err(e) => self.errors.push(explain(&e)),
                     }
                 }
             }
@@ -427,6 +427,25 @@ impl VerificationHelper for Helper<'_> {
                 self.errors.join("; ")
             }
         ))
+    }
+}
+
+/// A verification error in words; a SHA-1 signature says so, and what to do.
+fn explain(e: &openpgp::parse::stream::VerificationError<'_>) -> String {
+    use openpgp::parse::stream::VerificationError as V;
+    let sig = match e {
+        V::MissingKey { sig }
+        | V::UnboundKey { sig, .. }
+        | V::BadKey { sig, .. }
+        | V::BadSignature { sig, .. }
+        | V::MalformedSignature { sig, .. } => Some(*sig),
+        _ => None,
+    };
+    match sig {
+        Some(sig) if sig.hash_algo() == openpgp::types::HashAlgorithm::SHA1 => {
+            "the signature uses SHA-1, which is broken and rejected; re-sign the tag with SHA-256 or stronger (gpg: `--digest-algo SHA256`, or `personal-digest-preferences SHA512` in gpg.conf)".into()
+        }
+        _ => e.to_string(),
     }
 }
 
@@ -479,6 +498,44 @@ mod tests {
         assert!(verify_detached(std::slice::from_ref(&c), b"payload!\n", sig.as_bytes()).is_err());
         let other = cert(None);
         assert!(verify_detached(&[other], b"payload\n", sig.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn a_sha1_signature_is_rejected_and_says_so() {
+        let c = cert(None);
+        let p = StandardPolicy::new();
+        let keypair = c
+            .keys()
+            .with_policy(&p, None)
+            .supported()
+            .for_signing()
+            .secret()
+            .next()
+            .unwrap()
+            .key()
+            .clone()
+            .into_keypair()
+            .unwrap();
+        let mut out = Vec::new();
+        {
+            let message = Message::new(&mut out);
+            let message = Armorer::new(message)
+                .kind(openpgp::armor::Kind::Signature)
+                .build()
+                .unwrap();
+            let mut signer = Signer::new(message, keypair)
+                .unwrap()
+                .hash_algo(openpgp::types::HashAlgorithm::SHA1)
+                .unwrap()
+                .detached()
+                .build()
+                .unwrap();
+            signer.write_all(b"payload\n").unwrap();
+            signer.finalize().unwrap();
+        }
+        let err = verify_detached(std::slice::from_ref(&c), b"payload\n", &out).unwrap_err();
+        assert!(err.contains("uses SHA-1"), "{err}");
+        assert!(err.contains("SHA-256"), "{err}");
     }
 
     #[test]

@@ -29,6 +29,14 @@ pub fn run(
         .clone()
         .or_else(|| policy.name.clone())
         .unwrap_or_else(|| "release".into());
+    if !profile::valid_name(&name) {
+        return Err(crate::error::Failure::new(format!(
+            "--profile `{}` is not a valid profile name",
+            crate::error::escape(&name)
+        ))
+        .help("profile names have only letters, digits, `-` and `_`, e.g. --profile dist")
+        .into());
+    }
     let mut sources = gather(manifest)?;
     let mut eff = sources.resolve(&name)?;
     let mut rewritten = None;

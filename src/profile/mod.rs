@@ -26,6 +26,14 @@ pub const HARDENING: [(Key, Canon); 5] = [
     (Key::OptLevel, Canon::Int(3)),
 ];
 
+/// Cargo's rule for profile names: letters, digits, `-` and `_`.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
 /// The project's profile policy, as the typed config reads it.
 pub use crate::config::ProfilePolicy as Policy;
 

@@ -846,6 +846,35 @@ fn audit_rows() -> Vec<Case> {
         2,
         "x\\nerror: forged",
     ));
+    v.push(case(
+        "--profile not a profile name",
+        &args(&a(&["--profile", "a b]"])),
+        2,
+        "--profile `a b]` is not a valid profile name",
+    ));
+    v.push(manifest_row(
+        "policy profile name invalid",
+        AUDIT,
+        "[package.metadata.secure-release.profile]\nname = \"rel ease\"\n",
+        2,
+        "`name = \"rel ease\"` is not a valid profile name",
+    ));
+    v.push(
+        case(
+            "deny.toml ignores an advisory not in the graph",
+            AUDIT,
+            0,
+            "advisory was not encountered: `RUSTSEC-2021-0001`",
+        )
+        .anywhere()
+        .setup(|d, _| {
+            write(
+                d,
+                "deny.toml",
+                "[advisories]\nignore = [\"RUSTSEC-2021-0001\"]\n[licenses]\nallow = [\"MIT\"]\n",
+            )
+        }),
+    );
     // The advisory database.
     v.push(case(
         "advisory db missing",

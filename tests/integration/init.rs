@@ -343,3 +343,47 @@ fn signed_tags_are_claimed_only_when_the_newest_tag_verifies() {
     );
     let _ = std::fs::remove_file(secret);
 }
+
+/// Regression: a profile written as an inline table was read as Cargo's defaults, so
+/// `--harden` replaced a value the project had set.
+#[test]
+fn harden_keeps_values_set_in_an_inline_table() {
+    let f = Fixture::new(
+        "inline",
+        "[package.metadata.secure-release.policy]\ncontact = \"s@inline.example\"\n\n[profile]\nrelease = { lto = \"thin\" }\n",
+    )
+    .lock();
+    let (_, err) = run(init(&f).arg("--harden"), 0);
+    assert!(err.contains("left as the project set them"), "{err}");
+    assert!(err.contains("`lto`"), "{err}");
+    let m = f.read("Cargo.toml");
+    assert!(m.contains("lto = \"thin\""), "{m}");
+    assert!(m.contains("codegen-units = 1"), "{m}");
+}
+
+/// New files get the umask's mode, as git and cargo give them.
+#[test]
+fn new_files_get_the_umask_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = released("");
+    std::fs::remove_file(f.path().join("SECURITY.md")).ok();
+    let bin = assert_cmd::cargo::cargo_bin("cargo-secure-release");
+    let out = std::process::Command::new("sh")
+        .args(["-c", "umask 027 && exec \"$0\" init --output NEW.md"])
+        .arg(&bin)
+        .current_dir(f.path())
+        .env_remove("CARGO_TARGET_DIR")
+        .env("CARGO_SECURE_RELEASE_CACHE_DIR", cache_dir())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mode = std::fs::metadata(f.path().join("NEW.md"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o640);
+}

@@ -325,3 +325,31 @@ fn fix_keeps_permissions_and_refuses_read_only_manifests() {
     );
     assert_eq!(before, snapshot(g.path()));
 }
+
+/// Regression: `--fix` turned a CRLF manifest into LF (every line changed) and
+/// dropped its UTF-8 BOM.
+#[test]
+fn fix_keeps_crlf_line_endings_and_the_bom() {
+    let f = Fixture::new("crlf", "[profile.release]\nlto = \"thin\" # why\n").lock();
+    let lf = f.read("Cargo.toml");
+    let crlf = format!("\u{feff}{}", lf.replace('\n', "\r\n"));
+    f.write("Cargo.toml", &crlf);
+    run(f.audit().arg("--fix"), 0);
+    let after = f.read("Cargo.toml");
+    assert!(after.starts_with('\u{feff}'), "BOM kept");
+    assert!(
+        !after.replace("\r\n", "").contains('\n'),
+        "only CRLF: {after:?}"
+    );
+    assert!(
+        after.contains("lto = \"fat\" # why\r\ncodegen-units = 1\r\nstrip = \"symbols\"\r\n"),
+        "{after:?}"
+    );
+    let unchanged: Vec<&str> = crlf
+        .split("\r\n")
+        .filter(|l| !l.starts_with("lto"))
+        .collect();
+    for line in unchanged {
+        assert!(after.contains(line), "line {line:?} kept");
+    }
+}

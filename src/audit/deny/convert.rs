@@ -55,6 +55,28 @@ pub fn convert(
     if !help.is_empty() {
         f.help = Some(help.join("; "));
     }
+    // A stale ignore in deny.toml: the diagnostic's label is on the id; say which.
+    use cargo_deny::advisories::Code as Adv;
+    let about_an_ignore = [
+        Adv::AdvisoryNotDetected,
+        Adv::UnknownAdvisory,
+        Adv::YankedNotDetected,
+    ]
+    .iter()
+    .any(|c| f.code == Code::advisory(*c));
+    if about_an_ignore && f.id.is_none() {
+        let quoted = d.diag.labels.first().and_then(|l| {
+            let text = files.source(l.file_id).get(l.range.clone())?;
+            Some(
+                text.trim_matches(|c: char| c == '"' || c == '\'' || c.is_whitespace())
+                    .to_string(),
+            )
+        });
+        if let Some(id) = quoted.filter(|q| !q.is_empty()) {
+            f.message = format!("{}: `{}`", f.message, crate::error::escape(&id));
+            f.help = Some("remove it from deny.toml's [advisories] ignore, or check the id".into());
+        }
+    }
 
     if let Some(label) = d.diag.labels.first() {
         if label.file_id == spans.lock_id {
