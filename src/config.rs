@@ -6,9 +6,8 @@
 
 use crate::error::Failure;
 use crate::profile::effective::{line_of, Source};
-use crate::profile::value::{self, Canon, Key, Raw};
+use crate::profile::value::{self, Key, Raw};
 use anyhow::Result;
-use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use toml_edit::{Item, TableLike, Value};
@@ -67,14 +66,7 @@ impl Default for SecurityPolicy {
 }
 
 /// `[*.metadata.secure-release.profile]`: which profile is released and how strictly.
-#[derive(Debug, Clone, Default)]
-pub struct ProfilePolicy {
-    /// The profile being released (default `release`).
-    pub name: Option<String>,
-    pub hardening: Vec<Key>,
-    /// Keys whose current value the project accepts, with the reason.
-    pub accept: BTreeMap<Key, (Canon, String)>,
-}
+pub use crate::profile::Policy as ProfilePolicy;
 
 const TOP_KEYS: &[&str] = &["ignore", "policy", "profile", "tag-name"];
 const IGNORE_KEYS: &[&str] = &["id", "reason", "until"];

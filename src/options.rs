@@ -1,6 +1,6 @@
 //! What each command needs, as plain data. `cli.rs` builds these from the command
-//! line; nothing past that point knows about clap, so every command can be called
-//! from code and tests.
+//! line; nothing past that point knows about the argument parser, so every command
+//! can be called from code and tests.
 
 use std::path::PathBuf;
 

@@ -34,8 +34,16 @@ pub fn valid_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
-/// The project's profile policy, as the typed config reads it.
-pub use crate::config::ProfilePolicy as Policy;
+/// `[*.metadata.secure-release.profile]` as `config` reads it: which profile is
+/// released and how strictly.
+#[derive(Debug, Clone, Default)]
+pub struct Policy {
+    /// The profile being released (default `release`).
+    pub name: Option<String>,
+    pub hardening: Vec<Key>,
+    /// Keys whose current value the project accepts, with the reason.
+    pub accept: std::collections::BTreeMap<Key, (Canon, String)>,
+}
 
 impl Policy {
     /// The rules that apply: the required ones and the enabled hardening ones.

@@ -33,7 +33,7 @@ fn validator() -> PathBuf {
         .join(".cache/cargo-secure-release/sarif/node_modules/.bin/sarif-multitool");
     assert!(
         p.exists(),
-        "SARIF validator not found at {}: run `npm install --prefix ~/.cache/cargo-secure-release/sarif @microsoft/sarif-multitool` (as .ci/run does) or set SARIF_MULTITOOL",
+        "SARIF validator not found at {}: run `npm install --prefix ~/.cache/cargo-secure-release/sarif @microsoft/sarif-multitool` (as `cargo xtask test` does) or set SARIF_MULTITOOL",
         p.display()
     );
     p

@@ -4,12 +4,14 @@ use std::process::{Command, ExitCode};
 
 mod bench;
 mod bench_tag;
+mod tools;
 
 const USAGE: &str = "usage: cargo xtask <ci|fmt|lint|test|bench|bench-tag>
   ci         what CI runs: fmt check, clippy -D warnings, the test suite
   fmt        cargo fmt --check
   lint       cargo clippy --workspace --all-targets -- -D warnings
-  test       cargo test --workspace
+  test       install what the tests need (outside the clone, only when missing), then
+             cargo test --workspace and the gpg-agent feature's tag tests
   bench      audit speed on xtask/bench-workspace vs cargo metadata and cargo deny check
   bench-tag  median time to create a signed tag: ours vs `git tag -s` with gpg";
 
@@ -18,6 +20,7 @@ fn main() -> ExitCode {
     let bench: Option<fn() -> Result<(), String>> = match task.as_str() {
         "bench" => Some(bench::run),
         "bench-tag" => Some(bench_tag::run),
+        "test" => Some(test),
         _ => None,
     };
     if let Some(bench) = bench {
@@ -30,10 +33,9 @@ fn main() -> ExitCode {
         };
     }
     let steps: &[&[&str]] = match task.as_str() {
-        "ci" => &[FMT, LINT, TEST],
+        "ci" => &[FMT, LINT],
         "fmt" => &[FMT],
         "lint" => &[LINT],
-        "test" => &[TEST],
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -54,7 +56,58 @@ fn main() -> ExitCode {
             }
         }
     }
+    if task == "ci" {
+        if let Err(e) = test() {
+            eprintln!("xtask test: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     ExitCode::SUCCESS
+}
+
+/// The README's test command: the tools, then the whole suite, then the tag tests
+/// again with the opt-in gpg-agent signer.
+fn test() -> Result<(), String> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .ok_or("no workspace root")?
+        .to_path_buf();
+    let shared = std::env::var_os("CSR_SHARED_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root.join("../shared"));
+    if !shared.join("advisory-db/crates").is_dir() {
+        return Err(format!(
+            "the tests need the RustSec snapshot at {}/advisory-db (or set CSR_SHARED_DIR)",
+            shared.display()
+        ));
+    }
+    let env = tools::ensure()?;
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    for args in [
+        &["test", "--workspace"][..],
+        &[
+            "test",
+            "-p",
+            "cargo-secure-release",
+            "--features",
+            "gpg-agent",
+            "--test",
+            "integration",
+            "tag::",
+        ][..],
+    ] {
+        eprintln!("xtask: cargo {}", args.join(" "));
+        let status = Command::new(&cargo)
+            .args(args)
+            .current_dir(&root)
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .status()
+            .map_err(|e| format!("could not run cargo: {e}"))?;
+        if !status.success() {
+            return Err(format!("`cargo {}` failed ({status})", args.join(" ")));
+        }
+    }
+    Ok(())
 }
 
 /// Builds cargo-secure-release in release mode and returns the binary's path.
@@ -94,4 +147,3 @@ const LINT: &[&str] = &[
     "-D",
     "warnings",
 ];
-const TEST: &[&str] = &["test", "--workspace"];

@@ -1,0 +1,132 @@
+//! `cargo xtask test`: install what the tests need, outside the clone and only when
+//! missing, then run them. Nothing is skipped silently: a tool that cannot be
+//! installed is an error that names it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Commands the tests run, with the Debian package that provides each.
+const SYSTEM: &[(&str, &str)] = &[
+    ("git", "git"),
+    ("gpg", "gnupg"),
+    ("gpgconf", "gnupg"),
+    ("ssh-keygen", "openssh-client"),
+    ("mkfifo", "coreutils"),
+    // The opt-in gpg-agent feature compiles Cap'n Proto schemas.
+    ("capnp", "capnproto"),
+    ("node", "nodejs"),
+    ("npm", "npm"),
+];
+
+pub fn on_path(cmd: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|paths| {
+        std::env::split_paths(&paths).any(|d| {
+            let p = d.join(cmd);
+            p.is_file()
+                && std::fs::metadata(&p).is_ok_and(|m| {
+                    use std::os::unix::fs::PermissionsExt;
+                    m.permissions().mode() & 0o111 != 0
+                })
+        })
+    })
+}
+
+/// `~/.cache/cargo-secure-release`: where tools and build caches live, outside the clone.
+pub fn cache_root() -> Result<PathBuf, String> {
+    let home = std::env::var_os("HOME").ok_or("HOME is not set")?;
+    Ok(Path::new(&home).join(".cache/cargo-secure-release"))
+}
+
+fn run(cmd: &mut Command) -> Result<(), String> {
+    eprintln!("xtask: {cmd:?}");
+    let status = cmd.status().map_err(|e| format!("{cmd:?}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{cmd:?} failed ({status})"))
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// Installs the missing system commands with apt-get (Debian), or says which are missing.
+fn system_tools() -> Result<(), String> {
+    let mut missing: Vec<&str> = SYSTEM
+        .iter()
+        .filter(|(cmd, _)| !on_path(cmd))
+        .map(|(_, pkg)| *pkg)
+        .collect();
+    missing.dedup();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    if !(on_path("apt-get") && is_root()) {
+        return Err(format!(
+            "the tests need these packages, which are missing: {} (install them, then run again)",
+            missing.join(", ")
+        ));
+    }
+    run(Command::new("apt-get").args(["update", "-qq"]))?;
+    run(Command::new("apt-get")
+        .args(["install", "-y", "-qq", "--no-install-recommends"])
+        .args(&missing)
+        .env("DEBIAN_FRONTEND", "noninteractive"))?;
+    let still: Vec<&str> = SYSTEM
+        .iter()
+        .filter(|(cmd, _)| !on_path(cmd))
+        .map(|(cmd, _)| *cmd)
+        .collect();
+    if still.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("still missing after apt-get: {}", still.join(", ")))
+    }
+}
+
+/// Microsoft's SARIF validator from npm, in the cache dir; returns its path.
+fn sarif_multitool() -> Result<PathBuf, String> {
+    let dir = cache_root()?.join("sarif");
+    let bin = dir.join("node_modules/.bin/sarif-multitool");
+    if !bin.exists() {
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        run(Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&dir)
+            .arg("@microsoft/sarif-multitool"))?;
+    }
+    // npm may skip the package's postinstall (chmod u+x of the .NET binary).
+    let modules = dir.join("node_modules/@microsoft");
+    if let Ok(rd) = std::fs::read_dir(&modules) {
+        for e in rd.flatten() {
+            let exe = e.path().join("Sarif.Multitool");
+            if exe.exists() {
+                use std::os::unix::fs::PermissionsExt;
+                let _ = std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755));
+            }
+        }
+    }
+    let ok = Command::new(&bin)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ok {
+        Ok(bin)
+    } else {
+        Err(format!(
+            "the SARIF validator at {} does not run",
+            bin.display()
+        ))
+    }
+}
+
+/// Everything the tests need; returns the environment the test run gets.
+pub fn ensure() -> Result<Vec<(String, PathBuf)>, String> {
+    system_tools()?;
+    let sarif = sarif_multitool()?;
+    Ok(vec![("SARIF_MULTITOOL".into(), sarif)])
+}
