@@ -103,6 +103,59 @@ Examples:
 
 Exit codes: 0 written / up to date; 1 --check found SECURITY.md stale or incomplete; 2 could not run.")]
     Init(InitArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    #[command(after_help = "\
+Examples:
+  source <(cargo-secure-release completions bash)
+  cargo-secure-release completions zsh > ~/.zfunc/_cargo-secure-release
+  cargo-secure-release completions fish > ~/.config/fish/completions/cargo-secure-release.fish")]
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct CompletionsArgs {
+    /// The shell to complete in
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+impl CompletionsArgs {
+    /// The script for the `cargo-secure-release` binary.
+    pub fn script(&self) -> Vec<u8> {
+        use clap::CommandFactory;
+        let mut out = Vec::new();
+        clap_complete::generate(
+            self.shell,
+            &mut Cli::command(),
+            "cargo-secure-release",
+            &mut out,
+        );
+        out
+    }
+}
+
+/// One man page per command (`cargo-secure-release.1`, `cargo-secure-release-audit.1`, …),
+/// as (file name, roff).
+pub fn man_pages() -> std::io::Result<Vec<(String, Vec<u8>)>> {
+    use clap::CommandFactory;
+    let cmd = Cli::command()
+        .name("cargo-secure-release")
+        .bin_name("cargo-secure-release");
+    let mut pages = Vec::new();
+    let mut page = |name: String, cmd: clap::Command| -> std::io::Result<()> {
+        let mut roff = Vec::new();
+        clap_mangen::Man::new(cmd)
+            .title(name.to_uppercase())
+            .render(&mut roff)?;
+        pages.push((format!("{name}.1"), roff));
+        Ok(())
+    };
+    for sub in cmd.get_subcommands() {
+        let name = format!("cargo-secure-release-{}", sub.get_name());
+        page(name.clone(), sub.clone().name(name))?;
+    }
+    page("cargo-secure-release".into(), cmd)?;
+    Ok(pages)
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -207,6 +260,9 @@ pub struct AuditArgs {
     /// With --fix: print the change as a unified diff and write nothing
     #[arg(long, requires = "fix")]
     pub dry_run: bool,
+    /// With --output: also print GitHub workflow annotations on stdout (one run, two reports)
+    #[arg(long, requires = "output")]
+    pub annotations: bool,
 }
 
 impl AuditArgs {

@@ -21,6 +21,10 @@ fn main() -> ExitCode {
         Command::Tag(args) => tag::run(&args.options(), &shell),
         Command::Verify(args) => verify::run(&args.options(), &shell),
         Command::Init(args) => init::run(&args.options(), &shell),
+        Command::Completions(args) => {
+            shell.out_bytes(&args.script());
+            Ok(0)
+        }
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -34,7 +38,14 @@ fn main() -> ExitCode {
 
 fn run_audit(args: &AuditArgs, shell: &Shell) -> anyhow::Result<u8> {
     let report = audit::run(&args.options(), shell)?;
-    output::emit(&report, args.format.into(), args.output.as_deref(), shell)?;
+    let second = args.annotations.then_some(output::Format::Github);
+    output::emit(
+        &report,
+        args.format.into(),
+        args.output.as_deref(),
+        second,
+        shell,
+    )?;
     Ok(u8::from(report.has_errors()))
 }
 

@@ -31,6 +31,12 @@ impl Shell {
         let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
     }
 
+    /// Bytes on stdout (a completion script).
+    pub fn out_bytes(&self, bytes: &[u8]) {
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(bytes).and_then(|_| out.flush());
+    }
+
     /// A status line on stderr, silenced by `-q`.
     pub fn status(&self, text: &str) {
         if !self.quiet {

@@ -69,6 +69,11 @@ impl Step<'_> {
             None => config,
         };
 
+        // cargo-deny's warnings about deny.toml (deprecated keys…), with its labels.
+        if let (Some(w), false) = (&pre.cfg.warnings, self.shell.quiet) {
+            self.shell.err(w);
+        }
+
         let lock_bytes = crate::fsutil::read_bounded(
             &ws.lockfile_path(),
             crate::fsutil::LOCKFILE_LIMIT,

@@ -5,7 +5,8 @@ pub mod human;
 pub mod json;
 pub mod sarif;
 
-use crate::options::Format;
+pub use crate::options::Format;
+
 use crate::report::AuditReport;
 use crate::shell::Shell;
 use anyhow::Result;
@@ -13,18 +14,24 @@ use std::io::Write;
 use std::path::Path;
 
 /// Writes the report in `format` to stdout, or to `output` (atomically) with the
-/// human report on stderr.
+/// human report on stderr, or with a second format (`on_stdout`) on stdout.
 pub fn emit(
     report: &AuditReport,
     format: Format,
     output: Option<&Path>,
+    on_stdout: Option<Format>,
     shell: &Shell,
 ) -> Result<()> {
     if let Some(path) = output {
         let mut buf = Vec::new();
         render(report, format, &mut buf, false, shell.verbose)?;
         crate::fsutil::write_atomic(path, &String::from_utf8_lossy(&buf))?;
-        if !shell.quiet {
+        if let Some(second) = on_stdout {
+            // `--output FILE --annotations`: the file, and annotations for the workflow log.
+            let mut out = std::io::stdout().lock();
+            render(report, second, &mut out, false, shell.verbose)?;
+            out.flush()?;
+        } else if !shell.quiet {
             let mut err = std::io::stderr().lock();
             human::render(report, &mut err, shell.stderr_color(), shell.verbose)?;
         }

@@ -134,8 +134,32 @@ pub fn run(cmd: &mut Command, code: i32) -> (String, String) {
     (stdout, stderr)
 }
 
+/// Parses a command's JSON output; an audit report is also validated against
+/// `schema/report.schema.json`, so every report the tests see keeps the contract.
 pub fn json(stdout: &str) -> serde_json::Value {
-    serde_json::from_str(stdout).unwrap_or_else(|e| panic!("invalid JSON ({e}):\n{stdout}"))
+    let v: serde_json::Value =
+        serde_json::from_str(stdout).unwrap_or_else(|e| panic!("invalid JSON ({e}):\n{stdout}"));
+    if v.get("schema") == Some(&serde_json::json!(1)) {
+        let errors: Vec<String> = report_schema()
+            .iter_errors(&v)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "report violates the schema: {errors:#?}\n{stdout}"
+        );
+    }
+    v
+}
+
+pub fn report_schema() -> &'static jsonschema::Validator {
+    static SCHEMA: OnceLock<jsonschema::Validator> = OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/report.schema.json");
+        let schema: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        jsonschema::validator_for(&schema).expect("a valid JSON Schema")
+    })
 }
 
 pub fn findings<'a>(report: &'a serde_json::Value, check: &str) -> Vec<&'a serde_json::Value> {

@@ -1,6 +1,7 @@
 //! Integration tests: the built binary on real fixture workspaces. One test binary
 //! so the slow parts (cargo, the advisory snapshot copy) are shared.
 
+mod adoption;
 mod audit;
 mod audit_bad_input;
 mod cache;

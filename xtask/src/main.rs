@@ -13,7 +13,8 @@ const USAGE: &str = "usage: cargo xtask <ci|fmt|lint|test|bench|bench-tag>
   test       install what the tests need (outside the clone, only when missing), then
              cargo test --workspace and the gpg-agent feature's tag tests
   bench      audit speed on xtask/bench-workspace vs cargo metadata and cargo deny check
-  bench-tag  median time to create a signed tag: ours vs `git tag -s` with gpg";
+  bench-tag  median time to create a signed tag: ours vs `git tag -s` with gpg
+  man        one man page per command into $CARGO_TARGET_DIR/man (default target/man)";
 
 fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();
@@ -21,6 +22,7 @@ fn main() -> ExitCode {
         "bench" => Some(bench::run),
         "bench-tag" => Some(bench_tag::run),
         "test" => Some(test),
+        "man" => Some(man),
         _ => None,
     };
     if let Some(bench) = bench {
@@ -106,6 +108,26 @@ fn test() -> Result<(), String> {
         if !status.success() {
             return Err(format!("`cargo {}` failed ({status})", args.join(" ")));
         }
+    }
+    Ok(())
+}
+
+/// Writes the man pages (clap_mangen, from the library's command-line definition).
+fn man() -> Result<(), String> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .ok_or("no workspace root")?
+        .to_path_buf();
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let dir = target.join("man");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let pages = cargo_secure_release::cli::man_pages().map_err(|e| e.to_string())?;
+    for (name, roff) in pages {
+        let path = dir.join(&name);
+        std::fs::write(&path, roff).map_err(|e| format!("{}: {e}", path.display()))?;
+        eprintln!("xtask: wrote {}", path.display());
     }
     Ok(())
 }

@@ -16,6 +16,8 @@ const SYSTEM: &[(&str, &str)] = &[
     ("capnp", "capnproto"),
     ("node", "nodejs"),
     ("npm", "npm"),
+    // The man page test renders each page with `man -l`.
+    ("man", "man-db"),
 ];
 
 pub fn on_path(cmd: &str) -> bool {
@@ -88,17 +90,52 @@ fn system_tools() -> Result<(), String> {
     }
 }
 
-/// Microsoft's SARIF validator from npm, in the cache dir; returns its path.
-fn sarif_multitool() -> Result<PathBuf, String> {
-    let dir = cache_root()?.join("sarif");
-    let bin = dir.join("node_modules/.bin/sarif-multitool");
+/// An npm package's command, installed into the cache dir `name` when missing.
+fn npm_tool(name: &str, package: &str, command: &str) -> Result<PathBuf, String> {
+    let dir = cache_root()?.join(name);
+    let bin = dir.join("node_modules/.bin").join(command);
     if !bin.exists() {
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         run(Command::new("npm")
             .args(["install", "--no-audit", "--no-fund", "--prefix"])
             .arg(&dir)
-            .arg("@microsoft/sarif-multitool"))?;
+            .arg(package))?;
     }
+    if bin.exists() {
+        Ok(bin)
+    } else {
+        Err(format!(
+            "npm installed {package} but {} is missing",
+            bin.display()
+        ))
+    }
+}
+
+/// `@action-validator/cli`, which checks action.yml and the workflows.
+fn action_validator() -> Result<PathBuf, String> {
+    let bin = npm_tool(
+        "action-validator",
+        "@action-validator/cli",
+        "action-validator",
+    )?;
+    let ok = Command::new(&bin)
+        .arg("--help")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ok {
+        Ok(bin)
+    } else {
+        Err(format!(
+            "action-validator at {} does not run",
+            bin.display()
+        ))
+    }
+}
+
+/// Microsoft's SARIF validator from npm, in the cache dir; returns its path.
+fn sarif_multitool() -> Result<PathBuf, String> {
+    let dir = cache_root()?.join("sarif");
+    let bin = npm_tool("sarif", "@microsoft/sarif-multitool", "sarif-multitool")?;
     // npm may skip the package's postinstall (chmod u+x of the .NET binary).
     let modules = dir.join("node_modules/@microsoft");
     if let Ok(rd) = std::fs::read_dir(&modules) {
@@ -128,5 +165,9 @@ fn sarif_multitool() -> Result<PathBuf, String> {
 pub fn ensure() -> Result<Vec<(String, PathBuf)>, String> {
     system_tools()?;
     let sarif = sarif_multitool()?;
-    Ok(vec![("SARIF_MULTITOOL".into(), sarif)])
+    let validator = action_validator()?;
+    Ok(vec![
+        ("SARIF_MULTITOOL".into(), sarif),
+        ("ACTION_VALIDATOR".into(), validator),
+    ])
 }
