@@ -71,6 +71,8 @@ Examples:
   cargo secure-release audit --advisory-db ../advisory-db --offline
   cargo secure-release audit --format json > audit.json
   cargo secure-release audit --fix --dry-run   # show the profile fix as a diff
+  cargo secure-release audit --artifacts       # also check target/release's binaries
+  cargo secure-release audit --artifact dist/app --advisory-db ./advisory-db
 
 Exit codes: 0 no error findings, 1 at least one error finding, 2 the audit could not run.")]
     Audit(AuditArgs),
@@ -263,6 +265,15 @@ pub struct AuditArgs {
     /// With --output: also print GitHub workflow annotations on stdout (one run, two reports)
     #[arg(long, requires = "output")]
     pub annotations: bool,
+    /// Also check this built binary (ELF, PE or Mach-O; repeatable); works outside a workspace too
+    #[arg(long, value_name = "PATH")]
+    pub artifact: Vec<PathBuf>,
+    /// Also check the built bin targets of the selected packages (builds nothing)
+    #[arg(long)]
+    pub artifacts: bool,
+    /// With --artifacts: the binaries are under target/TRIPLE/PROFILE
+    #[arg(long, value_name = "TRIPLE", requires = "artifacts")]
+    pub target: Option<String>,
 }
 
 impl AuditArgs {
@@ -277,6 +288,11 @@ impl AuditArgs {
         options::AuditOptions {
             check: self.check.options(),
             fix,
+            artifacts: options::ArtifactOptions {
+                paths: self.artifact.clone(),
+                all: self.artifacts,
+                target: self.target.clone(),
+            },
         }
     }
 }

@@ -8,6 +8,7 @@ use crate::error::Failure;
 use crate::profile::effective::{line_of, Source};
 use crate::profile::value::{self, Key, Raw};
 use anyhow::Result;
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use toml_edit::{Item, TableLike, Value};
@@ -20,7 +21,35 @@ pub struct Config {
     pub profile: ProfilePolicy,
     /// The release tag's name, with `{name}` and `{version}` (default `v{version}`).
     pub tag_name: Option<String>,
+    pub artifact: ArtifactPolicy,
 }
+
+/// `[*.metadata.secure-release.artifact]`: how strictly built artifacts are judged.
+#[derive(Debug, Clone, Default)]
+pub struct ArtifactPolicy {
+    /// A binary without cargo-auditable's dependency list is an error, not a warning.
+    pub require_audit_data: bool,
+    /// Artifact finding codes the project accepts, with the reason (they become notes).
+    pub accept: BTreeMap<String, String>,
+}
+
+/// The artifact codes `accept` may name.
+pub const ARTIFACT_CODES: &[&str] = &[
+    "not-pie",
+    "exec-stack",
+    "no-relro",
+    "lazy-binding",
+    "rpath",
+    "not-stripped",
+    "no-aslr",
+    "no-high-entropy-va",
+    "no-dep",
+    "no-cfg",
+    "path-leak",
+    "no-audit-data",
+    "lockfile-mismatch",
+    "no-artifact",
+];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IgnoreEntry {
@@ -68,7 +97,8 @@ impl Default for SecurityPolicy {
 /// `[*.metadata.secure-release.profile]`: which profile is released and how strictly.
 pub use crate::profile::Policy as ProfilePolicy;
 
-const TOP_KEYS: &[&str] = &["ignore", "policy", "profile", "tag-name"];
+const TOP_KEYS: &[&str] = &["ignore", "policy", "profile", "tag-name", "artifact"];
+const ARTIFACT_KEYS: &[&str] = &["require-audit-data", "accept"];
 const IGNORE_KEYS: &[&str] = &["id", "reason", "until"];
 const POLICY_KEYS: &[&str] = &[
     "contact",
@@ -116,6 +146,7 @@ impl Config {
             cfg.policy = part.policy.unwrap_or(cfg.policy);
             cfg.profile = part.profile.unwrap_or(cfg.profile);
             cfg.tag_name = part.tag_name.or(cfg.tag_name);
+            cfg.artifact = part.artifact.unwrap_or(cfg.artifact);
         }
         Ok(cfg)
     }
@@ -142,6 +173,7 @@ struct Part {
     policy: Option<SecurityPolicy>,
     profile: Option<ProfilePolicy>,
     tag_name: Option<String>,
+    artifact: Option<ArtifactPolicy>,
 }
 
 struct Parser<'a> {
@@ -185,7 +217,60 @@ impl Parser<'_> {
                 .map(|i| self.profile(i, &format!("{header}.profile]")))
                 .transpose()?,
             tag_name,
+            artifact: t
+                .get("artifact")
+                .map(|i| self.artifact(i, &format!("{header}.artifact]")))
+                .transpose()?,
         })
+    }
+
+    fn artifact(&self, item: &Item, header: &str) -> Result<ArtifactPolicy> {
+        let t = self.table(item, header)?;
+        self.known_keys(t, ARTIFACT_KEYS, header)?;
+        let mut p = ArtifactPolicy::default();
+        if let Some(i) = t.get("require-audit-data") {
+            p.require_audit_data = i.as_bool().ok_or_else(|| {
+                self.err(
+                    i.span(),
+                    format!("`require-audit-data = {}` must be true or false", shown(i)),
+                    "write require-audit-data = true",
+                )
+            })?;
+        }
+        if let Some(i) = t.get("accept") {
+            let table = self.table(i, "`accept`")?;
+            for (code, entry) in table.iter() {
+                let span = table.get_key_value(code).and_then(|(k, _)| k.span());
+                if !ARTIFACT_CODES.contains(&code) {
+                    let hint = closest(code, ARTIFACT_CODES)
+                        .map(|c| format!(" (did you mean `{c}`?)"))
+                        .unwrap_or_default();
+                    return Err(self.err(
+                        span,
+                        format!(
+                            "`accept.{}` is not an artifact check{hint}",
+                            crate::error::escape(code)
+                        ),
+                        &format!("artifact checks are: {}", ARTIFACT_CODES.join(", ")),
+                    ));
+                }
+                let e = self.table(entry, &format!("`accept.{code}`"))?;
+                self.known_keys(e, &["reason"], &format!("`accept.{code}`"))?;
+                let reason = match e.get("reason") {
+                    Some(r) => self.string(r, "reason")?,
+                    None => String::new(),
+                };
+                if reason.trim().is_empty() {
+                    return Err(self.err(
+                        entry.span().or(span),
+                        format!("`accept.{code}` needs a `reason` saying why"),
+                        "write e.g. path-leak = { reason = \"…\" }",
+                    ));
+                }
+                p.accept.insert(code.to_string(), reason);
+            }
+        }
+        Ok(p)
     }
 
     fn err(&self, span: Option<Range<usize>>, msg: String, help: &str) -> anyhow::Error {

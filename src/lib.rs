@@ -6,6 +6,7 @@
 //! `cargo metadata` subprocess), `fsutil` (every file write), `shell` and `output`
 //! (the only writers to the terminal). `config` reads the project's settings once.
 
+pub mod artifact;
 pub mod audit;
 pub mod cache;
 pub mod cargo;

@@ -64,6 +64,24 @@ pub enum Fix {
 pub struct AuditOptions {
     pub check: CheckOptions,
     pub fix: Fix,
+    pub artifacts: ArtifactOptions,
+}
+
+/// Which built artifacts the audit inspects.
+#[derive(Debug, Clone, Default)]
+pub struct ArtifactOptions {
+    /// Files named on the command line (`--artifact`).
+    pub paths: Vec<PathBuf>,
+    /// The bin targets of the selected packages, found in the target directory.
+    pub all: bool,
+    /// `--target TRIPLE`: look under target/TRIPLE/PROFILE.
+    pub target: Option<String>,
+}
+
+impl ArtifactOptions {
+    pub fn requested(&self) -> bool {
+        self.all || !self.paths.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, Default)]

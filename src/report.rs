@@ -15,15 +15,17 @@ pub enum Check {
     Bans,
     Sources,
     Profile,
+    Artifact,
 }
 
 impl Check {
-    pub const ALL: [Check; 5] = [
+    pub const ALL: [Check; 6] = [
         Check::Advisories,
         Check::Licenses,
         Check::Bans,
         Check::Sources,
         Check::Profile,
+        Check::Artifact,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -33,6 +35,7 @@ impl Check {
             Check::Bans => "bans",
             Check::Sources => "sources",
             Check::Profile => "profile",
+            Check::Artifact => "artifact",
         }
     }
 }
@@ -191,6 +194,21 @@ pub enum Code {
     Debug,
     Incremental,
     OptLevel,
+    // Built artifacts (`audit --artifact`).
+    NotPie,
+    ExecStack,
+    NoRelro,
+    LazyBinding,
+    Rpath,
+    NotStripped,
+    NoAslr,
+    NoHighEntropyVa,
+    NoDep,
+    NoCfg,
+    PathLeak,
+    NoAuditData,
+    LockfileMismatch,
+    NoArtifact,
 }
 
 const PROFILES_URL: &str = "https://doc.rust-lang.org/cargo/reference/profiles.html";
@@ -198,7 +216,7 @@ const CODES_URL: &str =
     "https://github.com/cargo-secure-release/cargo-secure-release#finding-codes";
 
 impl Code {
-    pub const OURS: [Code; 13] = [
+    pub const OURS: [Code; 27] = [
         Code::Diagnostic,
         Code::NoConfig,
         Code::StaleDatabase,
@@ -212,6 +230,20 @@ impl Code {
         Code::Debug,
         Code::Incremental,
         Code::OptLevel,
+        Code::NotPie,
+        Code::ExecStack,
+        Code::NoRelro,
+        Code::LazyBinding,
+        Code::Rpath,
+        Code::NotStripped,
+        Code::NoAslr,
+        Code::NoHighEntropyVa,
+        Code::NoDep,
+        Code::NoCfg,
+        Code::PathLeak,
+        Code::NoAuditData,
+        Code::LockfileMismatch,
+        Code::NoArtifact,
     ];
 
     pub fn advisory(c: cargo_deny::advisories::Code) -> Code {
@@ -234,6 +266,20 @@ impl Code {
             Code::Debug => "debug",
             Code::Incremental => "incremental",
             Code::OptLevel => "opt-level",
+            Code::NotPie => "not-pie",
+            Code::ExecStack => "exec-stack",
+            Code::NoRelro => "no-relro",
+            Code::LazyBinding => "lazy-binding",
+            Code::Rpath => "rpath",
+            Code::NotStripped => "not-stripped",
+            Code::NoAslr => "no-aslr",
+            Code::NoHighEntropyVa => "no-high-entropy-va",
+            Code::NoDep => "no-dep",
+            Code::NoCfg => "no-cfg",
+            Code::PathLeak => "path-leak",
+            Code::NoAuditData => "no-audit-data",
+            Code::LockfileMismatch => "lockfile-mismatch",
+            Code::NoArtifact => "no-artifact",
         }
     }
 
@@ -254,6 +300,24 @@ impl Code {
             Code::Debug => "Hardening: the released profile keeps debug info",
             Code::Incremental => "Hardening: the released profile builds incrementally",
             Code::OptLevel => "Hardening: the released profile is not opt-level = 3",
+            Code::NotPie => "The executable is not position-independent, so ASLR cannot move it",
+            Code::ExecStack => "The executable's stack is executable",
+            Code::NoRelro => "The executable has no RELRO: relocations stay writable",
+            Code::LazyBinding => "Partial RELRO: symbols are bound lazily (no BIND_NOW)",
+            Code::Rpath => "The executable sets RPATH or RUNPATH",
+            Code::NotStripped => {
+                "The artifact keeps symbols or debug info the released profile strips"
+            }
+            Code::NoAslr => "The PE image has no ASLR (DYNAMIC_BASE)",
+            Code::NoHighEntropyVa => "The 64-bit PE image has no high-entropy ASLR",
+            Code::NoDep => "The PE image has no DEP (NX_COMPAT)",
+            Code::NoCfg => "The PE image has no Control Flow Guard",
+            Code::PathLeak => "The artifact contains the build machine's absolute paths",
+            Code::NoAuditData => "The artifact has no embedded dependency list (cargo auditable)",
+            Code::LockfileMismatch => {
+                "The artifact embeds a package version that Cargo.lock does not have"
+            }
+            Code::NoArtifact => "A bin target has no built file to check",
         }
     }
 

@@ -3,6 +3,7 @@
 //! cargo-deny), the database notes, then ignores; outputs render the report.
 
 pub mod advisory_db;
+mod artifact_step;
 pub mod deny;
 pub mod prefetch;
 mod profile_step;
@@ -12,7 +13,7 @@ pub use profile_step::gather as gather_profile_sources;
 use crate::config::Config;
 use crate::error::Failure;
 use crate::lockfile::Lockfile;
-use crate::options::{AuditOptions, CheckOptions, Fix};
+use crate::options::{ArtifactOptions, AuditOptions, CheckOptions, Fix};
 use crate::profile::effective::Source;
 use crate::reach::ReachIndex;
 use crate::report::{self, AuditReport, Check, Code, DbInfo, Finding, Severity};
@@ -24,7 +25,18 @@ pub fn run(opts: &AuditOptions, shell: &Shell) -> Result<AuditReport> {
     let progress = shell.progress();
     progress.step("Reading the workspace (cargo metadata)");
     let manifest =
-        crate::workspace::resolve_manifest_path(opts.check.manifest.manifest_path.as_deref())?;
+        match crate::workspace::resolve_manifest_path(opts.check.manifest.manifest_path.as_deref())
+        {
+            Ok(m) => m,
+            // `--artifact FILE` outside any workspace: only the artifact checks run.
+            Err(_)
+                if opts.check.manifest.manifest_path.is_none()
+                    && !opts.artifacts.paths.is_empty() =>
+            {
+                return artifact_step::outside_a_workspace(opts, shell);
+            }
+            Err(e) => return Err(e),
+        };
     let pre = prefetch::Prefetch::start(&opts.check, &manifest)?;
     // cargo's own error comes first: it is usually the one to fix first.
     let ws = Workspace::load_resolved(&opts.check.manifest, manifest)?;
@@ -35,7 +47,7 @@ pub fn run(opts: &AuditOptions, shell: &Shell) -> Result<AuditReport> {
         progress: &progress,
         shell,
     };
-    let report = step.audit(config, root_manifest, pre, opts.fix)?;
+    let report = step.audit(config, root_manifest, pre, opts.fix, &opts.artifacts)?;
     progress.finish();
     Ok(report)
 }
@@ -56,6 +68,7 @@ impl Step<'_> {
         root_manifest: Source,
         pre: prefetch::Prefetch,
         fix: Fix,
+        artifacts: &ArtifactOptions,
     ) -> Result<AuditReport> {
         let ws = self.ws;
         let selected = ws.selected_members(&self.opts.manifest.packages)?;
@@ -93,8 +106,22 @@ impl Step<'_> {
         let has_config = pre.cfg.path.is_some();
         let max_staleness_days = pre.cfg.advisories.maximum_db_staleness.value.as_secs() / 86_400;
 
-        let (mut found, databases) =
+        let (mut found, databases, db) =
             self.dependency_findings(pre, &selected, &lock_bytes, &lockfile)?;
+        if artifacts.requested() {
+            self.progress.step("Checking the built artifacts");
+            let inputs = artifact_step::Inputs {
+                opts: artifacts,
+                policy: &config.artifact,
+                profile: &profile.name,
+                strip: profile.strip,
+                lockfile: Some(&lockfile),
+                deny_ignores: &deny_ignores,
+            };
+            found.extend(artifact_step::check(self.ws, &selected, &inputs, db)?);
+        } else {
+            db.release();
+        }
         found.extend(profile.findings);
         if !has_config {
             found.push(no_config());
@@ -116,14 +143,15 @@ impl Step<'_> {
     }
 
     /// cargo-deny's four checks and the lockfile-only advisories, from the findings
-    /// cache when every input is unchanged.
+    /// cache when every input is unchanged. The database comes back for the artifact
+    /// step (still loading, on a cache hit).
     fn dependency_findings(
         &self,
         pre: prefetch::Prefetch,
         selected: &[&cargo_metadata::Package],
         lock_bytes: &[u8],
         lockfile: &Lockfile,
-    ) -> Result<(Vec<Finding>, Vec<DbInfo>)> {
+    ) -> Result<(Vec<Finding>, Vec<DbInfo>, artifact_step::Db)> {
         let ws = self.ws;
         let prefetch::Prefetch {
             mut files,
@@ -135,12 +163,12 @@ impl Step<'_> {
             .then(|| cache_key(ws, self.opts, &cfg, lock_bytes, lockfile))
             .flatten();
         if let Some(entry) = key.as_deref().and_then(crate::cache::load) {
-            // The background load is not needed; it ends with the process.
-            drop(background);
+            // The background load is waited for only if an artifact needs the database;
+            // otherwise it ends with the process.
             std::mem::forget(files);
             let mut dbs = entry.databases;
             dbs.iter_mut().for_each(DbInfo::refresh_age);
-            return Ok((entry.findings, dbs));
+            return Ok((entry.findings, dbs, artifact_step::Db::Pending(background)));
         }
         self.progress.step("Loading the advisory database");
         let loaded = background.wait()?;
@@ -181,10 +209,9 @@ impl Step<'_> {
         }
         // Large, read-only, and released by process exit anyway (1,200 memory-mapped
         // advisories, the graph): tearing them down piece by piece costs time for nothing.
-        std::mem::forget(db.set);
         std::mem::forget(krates);
         std::mem::forget(files);
-        Ok((found, db.info))
+        Ok((found, db.info, artifact_step::Db::Loaded(db.set)))
     }
 }
 

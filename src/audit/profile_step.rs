@@ -9,6 +9,9 @@ use anyhow::{Context, Result};
 
 pub struct ProfileStep {
     pub findings: Vec<Finding>,
+    /// The released profile and its effective `strip` ("none", "debuginfo", "symbols").
+    pub name: String,
+    pub strip: &'static str,
     /// The root manifest as `--fix` left it, when it rewrote it.
     pub rewritten: Option<Source>,
 }
@@ -61,8 +64,14 @@ pub fn run(
     }
     let mut out = profile::check(&eff, policy, &ws.root, &sources.manifest.text);
     out.extend(profile::member_profiles(members, &root_manifest, &ws.root));
+    let strip = match eff.values[&Key::Strip].value {
+        Ok(Canon::Str(s)) => s,
+        _ => "none",
+    };
     Ok(ProfileStep {
         findings: out,
+        name,
+        strip,
         rewritten,
     })
 }

@@ -56,7 +56,7 @@ pub fn run(opts: &TagOptions, shell: &Shell) -> Result<u8> {
                 progress: &progress,
                 shell,
             };
-            let report = step.audit(config, root_manifest, pre, Fix::No)?;
+            let report = step.audit(config, root_manifest, pre, Fix::No, &Default::default())?;
             if report.has_errors() {
                 progress.finish();
                 let mut err = Vec::new();

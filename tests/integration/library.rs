@@ -50,7 +50,8 @@ fn audit_fixture(dir: &Path, json: &[u8]) -> AuditReport {
         progress: &progress,
         shell: &shell,
     };
-    step.audit(config, src, pre, Fix::No).unwrap()
+    step.audit(config, src, pre, Fix::No, &Default::default())
+        .unwrap()
 }
 
 #[test]

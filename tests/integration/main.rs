@@ -2,6 +2,7 @@
 //! so the slow parts (cargo, the advisory snapshot copy) are shared.
 
 mod adoption;
+mod artifacts;
 mod audit;
 mod audit_bad_input;
 mod cache;

@@ -18,7 +18,35 @@ const SYSTEM: &[(&str, &str)] = &[
     ("npm", "npm"),
     // The man page test renders each page with `man -l`.
     ("man", "man-db"),
+    // The artifact tests compare with Debian's checksec.
+    ("checksec", "checksec"),
 ];
+
+/// Cargo subcommands the tests run, installed with `cargo install --locked`.
+const CARGO_TOOLS: &[(&str, &str)] = &[
+    ("cargo-auditable", "cargo-auditable"),
+    ("cargo-audit", "cargo-audit"),
+];
+
+/// Installs the missing cargo subcommands into cargo's own bin directory.
+fn cargo_tools() -> Result<(), String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    for (cmd, krate) in CARGO_TOOLS {
+        if on_path(cmd) {
+            continue;
+        }
+        // Not into the clone's target dir: a build cache of its own.
+        run(Command::new(&cargo)
+            .args(["install", "--locked", krate])
+            .env_remove("CARGO_TARGET_DIR"))?;
+        if !on_path(cmd) {
+            return Err(format!(
+                "`cargo install {krate}` succeeded but {cmd} is not on PATH (add cargo's bin directory, ~/.cargo/bin)"
+            ));
+        }
+    }
+    Ok(())
+}
 
 pub fn on_path(cmd: &str) -> bool {
     std::env::var_os("PATH").is_some_and(|paths| {
@@ -164,6 +192,7 @@ fn sarif_multitool() -> Result<PathBuf, String> {
 /// Everything the tests need; returns the environment the test run gets.
 pub fn ensure() -> Result<Vec<(String, PathBuf)>, String> {
     system_tools()?;
+    cargo_tools()?;
     let sarif = sarif_multitool()?;
     let validator = action_validator()?;
     Ok(vec![

@@ -235,50 +235,65 @@ pub fn lockfile_only_advisories(
         if in_graph.contains(&(pkg.name.clone(), pkg.version.clone())) {
             continue;
         }
-        let Ok(version) = pkg.version.parse::<semver::Version>() else {
-            continue;
-        };
-        for db in dbs.iter() {
-            for entry in db.db.advisories.values() {
-                let adv = &entry.advisory;
-                let md = &adv.advisory;
-                if md.krate != pkg.name || md.withdrawn.is_some() {
-                    continue;
-                }
-                if !advisories::db::is_affected(&adv.versions, &version) {
-                    continue;
-                }
-                let ignored = ignored.iter().any(|(i, _)| i == md.id);
-                use advisories::Code as Adv;
-                let code = Code::advisory(match &md.informational {
-                    None => Adv::Vulnerability,
-                    Some(advisories::model::Informational::Unmaintained) => Adv::Unmaintained,
-                    Some(advisories::model::Informational::Unsound) => Adv::Unsound,
-                    Some(_) => Adv::Notice,
-                });
-                let severity = if ignored {
-                    Severity::Note
-                } else {
-                    Severity::Error
-                };
-                let mut f = Finding::new(Check::Advisories, code, severity, md.title.to_string())
-                    .with_package(pkg.name.clone(), pkg.version.clone())
-                    .with_location("Cargo.lock", Some(pkg.line));
-                f.id = Some(md.id.to_string());
-                f.url = Some(format!("https://rustsec.org/advisories/{}", md.id));
-                let patched: Vec<String> =
-                    adv.versions.patched.iter().map(|r| r.to_string()).collect();
-                f.help = Some(if patched.is_empty() {
-                    "No safe upgrade is available!".into()
-                } else {
-                    format!(
-                        "Upgrade to {} (try `cargo update -p {}`)",
-                        patched.join(" OR "),
-                        pkg.name
-                    )
-                });
-                out.push(f);
+        out.extend(
+            advisory_findings(Check::Advisories, &pkg.name, &pkg.version, dbs, ignored)
+                .into_iter()
+                .map(|f| f.with_location("Cargo.lock", Some(pkg.line))),
+        );
+    }
+    out
+}
+
+/// A finding for every advisory in `dbs` that affects `name` at `version`: the one
+/// matcher for lockfile packages and for packages embedded in a built artifact.
+pub fn advisory_findings(
+    check: Check,
+    name: &str,
+    version: &str,
+    dbs: &advisories::DbSet,
+    ignored: &[(String, String)],
+) -> Vec<Finding> {
+    let Ok(parsed) = version.parse::<semver::Version>() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for db in dbs.iter() {
+        for entry in db.db.advisories.values() {
+            let adv = &entry.advisory;
+            let md = &adv.advisory;
+            if md.krate != name || md.withdrawn.is_some() {
+                continue;
             }
+            if !advisories::db::is_affected(&adv.versions, &parsed) {
+                continue;
+            }
+            let ignored = ignored.iter().any(|(i, _)| i == md.id);
+            use advisories::Code as Adv;
+            let code = Code::advisory(match &md.informational {
+                None => Adv::Vulnerability,
+                Some(advisories::model::Informational::Unmaintained) => Adv::Unmaintained,
+                Some(advisories::model::Informational::Unsound) => Adv::Unsound,
+                Some(_) => Adv::Notice,
+            });
+            let severity = if ignored {
+                Severity::Note
+            } else {
+                Severity::Error
+            };
+            let mut f = Finding::new(check, code, severity, md.title.to_string())
+                .with_package(name, version);
+            f.id = Some(md.id.to_string());
+            f.url = Some(format!("https://rustsec.org/advisories/{}", md.id));
+            let patched: Vec<String> = adv.versions.patched.iter().map(|r| r.to_string()).collect();
+            f.help = Some(if patched.is_empty() {
+                "No safe upgrade is available!".into()
+            } else {
+                format!(
+                    "Upgrade to {} (try `cargo update -p {name}`)",
+                    patched.join(" OR ")
+                )
+            });
+            out.push(f);
         }
     }
     out

@@ -6,5 +6,7 @@ mod checks;
 mod config;
 mod convert;
 
-pub use checks::{build_krates, lockfile_only_advisories, run_checks, CheckInputs};
+pub use checks::{
+    advisory_findings, build_krates, lockfile_only_advisories, run_checks, CheckInputs,
+};
 pub use config::{find_config, load_config, DenyConfig};

@@ -1,0 +1,655 @@
+//! The built artifact itself: hardening flags read from ELF, PE and Mach-O headers
+//! (program headers, the dynamic table, the section table; never debug info), the
+//! build machine's paths left in the binary, and the dependency list that
+//! `cargo auditable` embeds. The file is memory-mapped, never copied.
+//!
+//! Rust-aware on purpose: no stack-canary or FORTIFY checks. Stable Rust cannot
+//! enable a stack protector, and safe Rust is bounds-checked where C relies on them.
+
+use crate::error::{escape, Failure};
+use crate::report::{Check, Code, Finding, Severity};
+use anyhow::Result;
+use object::read::elf::{Dyn, FileHeader, ProgramHeader};
+use object::{elf, Endianness};
+use std::path::{Path, PathBuf};
+
+/// What an artifact is checked against.
+pub struct Expect<'a> {
+    /// The released profile's effective `strip` ("none", "debuginfo", "symbols").
+    pub strip: &'a str,
+    /// Absolute paths of the build machine that must not end up in the binary.
+    pub leaks: Vec<String>,
+}
+
+/// One inspected file.
+pub struct Inspected {
+    /// As shown in findings: relative to the workspace root where possible.
+    pub shown: String,
+    pub format: &'static str,
+    pub findings: Vec<Finding>,
+    /// The embedded dependency list, when `cargo auditable` wrote one.
+    pub packages: Option<Vec<EmbeddedPackage>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmbeddedPackage {
+    pub name: String,
+    pub version: String,
+    /// crates.io or another registry (not a path, git or local crate).
+    pub from_registry: bool,
+    pub build_only: bool,
+}
+
+/// Most a `.dep-v0` section may inflate to (auditable-info's own default is 8 MiB).
+const AUDIT_JSON_LIMIT: usize = 8 << 20;
+
+/// Reads `path` and returns its findings; a file that is not an executable we can
+/// read is an error naming it (exit 2).
+pub fn inspect(path: &Path, shown: &str, expect: &Expect<'_>) -> Result<Inspected> {
+    let shown_esc = escape(shown);
+    let meta = std::fs::metadata(path).map_err(|e| {
+        Failure::new(format!("artifact {shown_esc} cannot be read: {e}"))
+            .help("build it first (`cargo build --release`), or pass the path of the built binary")
+    })?;
+    if !meta.is_file() {
+        return Err(
+            Failure::new(format!("artifact {shown_esc} is not a regular file"))
+                .help("pass the path of the built binary itself")
+                .into(),
+        );
+    }
+    if meta.len() == 0 {
+        return Err(
+            Failure::new(format!("artifact {shown_esc} is empty (0 bytes)"))
+                .help("rebuild it; an interrupted build leaves empty files")
+                .into(),
+        );
+    }
+    let file = std::fs::File::open(path)
+        .map_err(|e| Failure::new(format!("artifact {shown_esc} cannot be opened: {e}")))?;
+    // SAFETY: the map is read-only and lives only for this call; a file truncated
+    // under us would fault, as it would for any reader.
+    let map = unsafe { memmap2::Mmap::map(&file) }
+        .map_err(|e| Failure::new(format!("artifact {shown_esc} cannot be mapped: {e}")))?;
+    let data: &[u8] = &map;
+    let corrupt = |e: object::Error| -> anyhow::Error {
+        Failure::new(format!("artifact {shown_esc} is truncated or corrupt: {e}"))
+            .help("rebuild it, or check that the download was complete")
+            .into()
+    };
+    let kind = object::FileKind::parse(data).map_err(|_| {
+        Failure::new(format!(
+            "artifact {shown_esc} is not an ELF, PE or Mach-O executable"
+        ))
+        .help("pass the built binary (target/release/NAME), not a script or an archive")
+    })?;
+    let mut out = Vec::new();
+    let finding = |code: Code, severity: Severity, msg: String, help: &str| {
+        Finding::new(Check::Artifact, code, severity, format!("{shown}: {msg}"))
+            .with_help(help)
+            .with_location(shown.to_string(), None)
+    };
+    let format = match kind {
+        object::FileKind::Elf64 => {
+            elf_checks::<elf::FileHeader64<Endianness>>(data, expect, &mut out, &finding)
+                .map_err(corrupt)?;
+            "ELF"
+        }
+        object::FileKind::Elf32 => {
+            elf_checks::<elf::FileHeader32<Endianness>>(data, expect, &mut out, &finding)
+                .map_err(corrupt)?;
+            "ELF"
+        }
+        object::FileKind::Pe64 => {
+            let pe = object::read::pe::PeFile64::parse(data).map_err(corrupt)?;
+            pe_checks(&pe, true, &mut out, &finding);
+            "PE"
+        }
+        object::FileKind::Pe32 => {
+            let pe = object::read::pe::PeFile32::parse(data).map_err(corrupt)?;
+            pe_checks(&pe, false, &mut out, &finding);
+            "PE"
+        }
+        object::FileKind::MachO64 => {
+            let m = object::read::macho::MachOFile64::<Endianness>::parse(data).map_err(corrupt)?;
+            macho_checks(&m, expect, &mut out, &finding);
+            "Mach-O"
+        }
+        object::FileKind::MachO32 => {
+            let m = object::read::macho::MachOFile32::<Endianness>::parse(data).map_err(corrupt)?;
+            macho_checks(&m, expect, &mut out, &finding);
+            "Mach-O"
+        }
+        object::FileKind::MachOFat32 | object::FileKind::MachOFat64 => {
+            return Err(Failure::new(format!(
+                "artifact {shown_esc} is a universal (fat) Mach-O binary"
+            ))
+            .help("check each architecture's binary: `lipo -thin arm64 -output NAME-arm64 NAME`, or pass the per-target files from target/<triple>/release")
+            .into())
+        }
+        _ => {
+            return Err(Failure::new(format!(
+                "artifact {shown_esc} is an object file or archive, not an executable"
+            ))
+            .help("pass the linked binary from target/release")
+            .into())
+        }
+    };
+    out.extend(path_leaks(data, expect, &finding));
+    let packages = embedded_packages(data, &shown_esc)?;
+    Ok(Inspected {
+        shown: shown.to_string(),
+        format,
+        findings: out,
+        packages,
+    })
+}
+
+type MakeFinding<'f> = dyn Fn(Code, Severity, String, &str) -> Finding + 'f;
+
+fn elf_checks<Elf: FileHeader<Endian = Endianness>>(
+    data: &[u8],
+    expect: &Expect<'_>,
+    out: &mut Vec<Finding>,
+    finding: &MakeFinding<'_>,
+) -> object::Result<()> {
+    let header = Elf::parse(data)?;
+    let e = header.endian()?;
+    let mut interp = false;
+    let mut stack_exec: Option<bool> = None;
+    let mut relro = false;
+    let mut dynamic = false;
+    let mut bind_now = false;
+    let mut pie_flag = false;
+    let mut rpath: Vec<&'static str> = Vec::new();
+    for ph in header.program_headers(e, data)? {
+        match ph.p_type(e) {
+            elf::PT_INTERP => interp = true,
+            elf::PT_GNU_STACK => stack_exec = Some(ph.p_flags(e) & elf::PF_X != 0),
+            elf::PT_GNU_RELRO => relro = true,
+            elf::PT_DYNAMIC => {
+                dynamic = true;
+                for d in ph.dynamic(e, data)?.unwrap_or(&[]) {
+                    let tag: u64 = d.d_tag(e).into();
+                    let val: u64 = d.d_val(e).into();
+                    match tag as u32 {
+                        elf::DT_BIND_NOW => bind_now = true,
+                        elf::DT_FLAGS if val & u64::from(elf::DF_BIND_NOW) != 0 => bind_now = true,
+                        elf::DT_FLAGS_1 => {
+                            bind_now |= val & u64::from(elf::DF_1_NOW) != 0;
+                            pie_flag |= val & u64::from(elf::DF_1_PIE) != 0;
+                        }
+                        elf::DT_RPATH => rpath.push("DT_RPATH"),
+                        elf::DT_RUNPATH => rpath.push("DT_RUNPATH"),
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let e_type = header.e_type(e);
+    // ET_DYN is a PIE when it says so (DF_1_PIE, which static-pie sets too) or has an
+    // interpreter (older linkers set no flag); otherwise it is a shared library.
+    let pie = e_type == elf::ET_DYN && (pie_flag || interp);
+    if !pie {
+        let what = if e_type == elf::ET_EXEC {
+            "a fixed-address executable (ET_EXEC)".to_string()
+        } else {
+            format!("not a position-independent executable (ELF type {e_type})")
+        };
+        out.push(finding(
+            Code::NotPie,
+            Severity::Error,
+            format!("{what}: ASLR cannot move it"),
+            "build without `-C relocation-model=static`; Rust's default for Linux targets is PIE",
+        ));
+    }
+    match stack_exec {
+        Some(false) => {}
+        Some(true) => out.push(finding(
+            Code::ExecStack,
+            Severity::Error,
+            "the stack is executable (PT_GNU_STACK has PF_X)".into(),
+            "remove `-z execstack` from the link arguments, and find the object that asks for an executable stack (`readelf -lW`)",
+        )),
+        None => out.push(finding(
+            Code::ExecStack,
+            Severity::Error,
+            "no PT_GNU_STACK header: the loader makes the stack executable".into(),
+            "link with `-C link-arg=-Wl,-z,noexecstack`",
+        )),
+    }
+    if !relro {
+        out.push(finding(
+            Code::NoRelro,
+            Severity::Error,
+            "no RELRO (PT_GNU_RELRO): relocations stay writable".into(),
+            "remove `-z norelro` from the link arguments",
+        ));
+    } else if dynamic && !bind_now {
+        out.push(finding(
+            Code::LazyBinding,
+            Severity::Error,
+            "partial RELRO: symbols are bound lazily, so the GOT stays writable".into(),
+            "link with `-C link-arg=-Wl,-z,now` (and remove `-z lazy`)",
+        ));
+    }
+    if !rpath.is_empty() {
+        out.push(finding(
+            Code::Rpath,
+            Severity::Error,
+            format!(
+                "{} is set: libraries are searched in build-time paths",
+                rpath.join(" and ")
+            ),
+            "remove `-Wl,-rpath` from RUSTFLAGS or build scripts; ship libraries in system paths",
+        ));
+    }
+    let sections = header.sections(e, data)?;
+    let mut symtab = false;
+    let mut debug = false;
+    for s in sections.iter() {
+        let name = sections.section_name(e, s).unwrap_or_default();
+        symtab |= name == b".symtab";
+        debug |= name.starts_with(b".debug_");
+    }
+    not_stripped(expect.strip, symtab, debug, out, finding);
+    Ok(())
+}
+
+fn not_stripped(
+    strip: &str,
+    symbols: bool,
+    debug: bool,
+    out: &mut Vec<Finding>,
+    finding: &MakeFinding<'_>,
+) {
+    let kept = match strip {
+        "symbols" if symbols || debug => Some("symbols"),
+        "symbols" | "debuginfo" if debug => Some("debug info"),
+        _ => None,
+    };
+    if let Some(kept) = kept {
+        out.push(finding(
+            Code::NotStripped,
+            Severity::Error,
+            format!(
+                "the binary keeps its {kept}, but the released profile strips {strip}: it was not built with that profile"
+            ),
+            "build with the released profile (`cargo build --release`), or set `strip` to what you ship",
+        ));
+    }
+}
+
+fn pe_checks<Pe: object::read::pe::ImageNtHeaders>(
+    pe: &object::read::pe::PeFile<'_, Pe>,
+    is_64: bool,
+    out: &mut Vec<Finding>,
+    finding: &MakeFinding<'_>,
+) {
+    use object::pe::*;
+    use object::read::pe::ImageOptionalHeader;
+    use object::Object;
+    let dll = pe.nt_headers().optional_header().dll_characteristics();
+    let has = |flag: u16| dll & flag != 0;
+    if !has(IMAGE_DLLCHARACTERISTICS_DYNAMIC_BASE) {
+        out.push(finding(
+            Code::NoAslr,
+            Severity::Error,
+            "no ASLR (DYNAMIC_BASE is not set)".into(),
+            "link with `/DYNAMICBASE` (the default for Rust's MSVC targets)",
+        ));
+    }
+    if is_64 && !has(IMAGE_DLLCHARACTERISTICS_HIGH_ENTROPY_VA) {
+        out.push(finding(
+            Code::NoHighEntropyVa,
+            Severity::Error,
+            "no high-entropy ASLR (HIGH_ENTROPY_VA is not set)".into(),
+            "link with `/HIGHENTROPYVA`",
+        ));
+    }
+    if !has(IMAGE_DLLCHARACTERISTICS_NX_COMPAT) {
+        out.push(finding(
+            Code::NoDep,
+            Severity::Error,
+            "no DEP (NX_COMPAT is not set): data pages may execute".into(),
+            "link with `/NXCOMPAT`",
+        ));
+    }
+    if !has(IMAGE_DLLCHARACTERISTICS_GUARD_CF) {
+        out.push(finding(
+            Code::NoCfg,
+            Severity::Warning,
+            "no Control Flow Guard (GUARD_CF is not set)".into(),
+            "build with `RUSTFLAGS=\"-C control-flow-guard\"`",
+        ));
+    }
+    if let Ok(Some(cv)) = pe.pdb_info() {
+        out.push(finding(
+            Code::NotStripped,
+            Severity::Error,
+            format!(
+                "the debug directory names a PDB (`{}`)",
+                escape(&String::from_utf8_lossy(cv.path()))
+            ),
+            "ship without debug info: `strip = \"symbols\"` in the released profile, or `-C link-arg=/PDBALTPATH:%_PDB%`",
+        ));
+    }
+}
+
+fn macho_checks<Mach: object::read::macho::MachHeader<Endian = Endianness>>(
+    m: &object::read::macho::MachOFile<'_, Mach>,
+    expect: &Expect<'_>,
+    out: &mut Vec<Finding>,
+    finding: &MakeFinding<'_>,
+) {
+    use object::macho::*;
+    use object::{Object, ObjectSymbol};
+    let flags = match m.flags() {
+        object::FileFlags::MachO { flags } => flags,
+        _ => 0,
+    };
+    if flags & MH_PIE == 0 {
+        out.push(finding(
+            Code::NotPie,
+            Severity::Error,
+            "not a position-independent executable (MH_PIE is not set)".into(),
+            "build without `-C relocation-model=static`",
+        ));
+    }
+    if flags & MH_ALLOW_STACK_EXECUTION != 0 {
+        out.push(finding(
+            Code::ExecStack,
+            Severity::Error,
+            "the stack is executable (MH_ALLOW_STACK_EXECUTION)".into(),
+            "remove `-allow_stack_execute` from the link arguments",
+        ));
+    }
+    let local = m.symbols().any(|s| {
+        s.is_local() && s.is_definition() && !s.name_bytes().unwrap_or_default().is_empty()
+    });
+    not_stripped(expect.strip, local, false, out, finding);
+}
+
+/// The build machine's absolute paths inside the binary (panic locations, file!()).
+fn path_leaks(data: &[u8], expect: &Expect<'_>, finding: &MakeFinding<'_>) -> Vec<Finding> {
+    let mut seen: Vec<String> = Vec::new();
+    for needle in &expect.leaks {
+        if needle.len() > 1 && memchr::memmem::find(data, needle.as_bytes()).is_some() {
+            seen.push(needle.clone());
+        }
+    }
+    // Any home directory, `/home/<user>/`.
+    for at in memchr::memmem::find_iter(data, b"/home/") {
+        let rest = &data[at + 6..data.len().min(at + 6 + 64)];
+        let user_len = rest
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+            .count();
+        if user_len > 0 && rest.get(user_len) == Some(&b'/') {
+            let home = format!("/home/{}/", String::from_utf8_lossy(&rest[..user_len]));
+            if !seen
+                .iter()
+                .any(|s| s.starts_with(&home) || home.starts_with(s.as_str()))
+            {
+                seen.push(home);
+            }
+            break;
+        }
+    }
+    if seen.is_empty() {
+        return Vec::new();
+    }
+    let shown: Vec<String> = seen.iter().map(|s| format!("`{}`", escape(s))).collect();
+    vec![finding(
+        Code::PathLeak,
+        Severity::Warning,
+        format!(
+            "the build machine's paths are in the binary ({}): they leak user names and make builds unreproducible",
+            shown.join(", ")
+        ),
+        "build with `RUSTFLAGS=\"--remap-path-prefix=$HOME=~ --remap-path-prefix=$PWD=.\"`, or `trim-paths = true` in the profile once stable",
+    )]
+}
+
+/// The `.dep-v0` list `cargo auditable` embeds; None when the binary has none.
+fn embedded_packages(data: &[u8], shown: &str) -> Result<Option<Vec<EmbeddedPackage>>> {
+    match auditable_info::audit_info_from_slice(data, AUDIT_JSON_LIMIT) {
+        Ok(info) => Ok(Some(
+            info.packages
+                .into_iter()
+                .map(|p| EmbeddedPackage {
+                    from_registry: matches!(
+                        p.source,
+                        auditable_serde::Source::CratesIo | auditable_serde::Source::Registry
+                    ),
+                    build_only: matches!(p.kind, auditable_serde::DependencyKind::Build),
+                    name: p.name,
+                    version: p.version.to_string(),
+                })
+                .collect(),
+        )),
+        Err(auditable_info::Error::NoAuditData) => Ok(None),
+        Err(e) => Err(Failure::new(format!(
+            "the embedded dependency list (cargo auditable's .dep-v0) of {shown} is unreadable: {}",
+            escape(&e.to_string())
+        ))
+        .help(
+            "rebuild with `cargo auditable build --release`; this list is limited to 8 MiB of JSON",
+        )
+        .into()),
+    }
+}
+
+/// The bin targets of `packages`, where cargo puts them for `profile` (and `target`).
+pub fn built_binaries(
+    target_dir: &Path,
+    packages: &[&cargo_metadata::Package],
+    profile: &str,
+    target: Option<&str>,
+) -> Vec<(String, PathBuf)> {
+    let profile_dir = match profile {
+        "dev" | "test" => "debug",
+        "bench" => "release",
+        other => other,
+    };
+    let mut dir = target_dir.to_path_buf();
+    if let Some(t) = target {
+        dir.push(t);
+    }
+    dir.push(profile_dir);
+    let windows = target.map_or(cfg!(windows), |t| t.contains("windows"));
+    let mut out = Vec::new();
+    for p in packages {
+        for t in &p.targets {
+            if t.kind
+                .iter()
+                .any(|k| matches!(k, cargo_metadata::TargetKind::Bin))
+            {
+                let file = if windows {
+                    format!("{}.exe", t.name)
+                } else {
+                    t.name.clone()
+                };
+                out.push((t.name.clone(), dir.join(file)));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expect() -> Expect<'static> {
+        Expect {
+            strip: "symbols",
+            leaks: vec!["/build/secret-project".into()],
+        }
+    }
+
+    fn f(code: Code, severity: Severity, msg: String, help: &str) -> Finding {
+        Finding::new(Check::Artifact, code, severity, msg).with_help(help)
+    }
+
+    #[test]
+    fn leaks_are_found_and_homes_named() {
+        let data = b"xx\0/build/secret-project/src/main.rs\0/home/alice/.cargo/registry/x.rs\0";
+        let found = path_leaks(data, &expect(), &f);
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].message.contains("`/build/secret-project`"),
+            "{}",
+            found[0].message
+        );
+        assert!(
+            found[0].message.contains("`/home/alice/`"),
+            "{}",
+            found[0].message
+        );
+        assert!(path_leaks(b"/homeless/ and /home/", &expect(), &f).is_empty());
+    }
+
+    /// A minimal PE32+ image: DOS header, PE signature, COFF header, optional header
+    /// with 16 empty data directories, no sections.
+    fn pe64(dll_characteristics: u16) -> Vec<u8> {
+        let mut b = vec![0u8; 0x40];
+        b[0..2].copy_from_slice(b"MZ");
+        b[0x3c..0x40].copy_from_slice(&0x40u32.to_le_bytes());
+        b.extend_from_slice(b"PE\0\0");
+        let mut coff = [0u8; 20];
+        coff[0..2].copy_from_slice(&0x8664u16.to_le_bytes()); // AMD64
+        coff[2..4].copy_from_slice(&1u16.to_le_bytes()); // one section
+        coff[16..18].copy_from_slice(&240u16.to_le_bytes()); // optional header size
+        coff[18..20].copy_from_slice(&0x0022u16.to_le_bytes()); // executable, large address aware
+        b.extend_from_slice(&coff);
+        let mut opt = vec![0u8; 240];
+        opt[0..2].copy_from_slice(&0x20bu16.to_le_bytes()); // PE32+
+        opt[24..32].copy_from_slice(&0x1_4000_0000u64.to_le_bytes()); // image base
+        opt[32..36].copy_from_slice(&0x1000u32.to_le_bytes()); // section alignment
+        opt[36..40].copy_from_slice(&0x200u32.to_le_bytes()); // file alignment
+        opt[40..42].copy_from_slice(&6u16.to_le_bytes()); // OS version
+        opt[48..50].copy_from_slice(&6u16.to_le_bytes()); // subsystem version
+        opt[56..60].copy_from_slice(&0x1000u32.to_le_bytes()); // size of image
+        opt[60..64].copy_from_slice(&0x200u32.to_le_bytes()); // size of headers
+        opt[68..70].copy_from_slice(&3u16.to_le_bytes()); // console subsystem
+        opt[70..72].copy_from_slice(&dll_characteristics.to_le_bytes());
+        opt[108..112].copy_from_slice(&16u32.to_le_bytes()); // data directories
+        b.extend_from_slice(&opt);
+        let mut text = [0u8; 40];
+        text[..5].copy_from_slice(b".text");
+        text[12..16].copy_from_slice(&0x1000u32.to_le_bytes()); // virtual address
+        text[36..40].copy_from_slice(&0x6000_0020u32.to_le_bytes()); // code, execute, read
+        b.extend_from_slice(&text);
+        b.resize(0x200, 0);
+        b
+    }
+
+    /// A minimal 64-bit Mach-O executable header with no load commands.
+    fn macho64(flags: u32) -> Vec<u8> {
+        let mut b = Vec::new();
+        b.extend_from_slice(&0xfeed_facfu32.to_le_bytes());
+        b.extend_from_slice(&0x0100_000cu32.to_le_bytes()); // arm64
+        b.extend_from_slice(&0u32.to_le_bytes());
+        b.extend_from_slice(&2u32.to_le_bytes()); // MH_EXECUTE
+        b.extend_from_slice(&0u32.to_le_bytes()); // ncmds
+        b.extend_from_slice(&0u32.to_le_bytes()); // sizeofcmds
+        b.extend_from_slice(&flags.to_le_bytes());
+        b.extend_from_slice(&0u32.to_le_bytes());
+        b
+    }
+
+    fn codes_of(bytes: &[u8]) -> Result<Vec<&'static str>> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("bin");
+        std::fs::write(&p, bytes).unwrap();
+        let e = Expect {
+            strip: "symbols",
+            leaks: Vec::new(),
+        };
+        Ok(inspect(&p, "bin", &e)?
+            .findings
+            .iter()
+            .map(|f| f.code.as_str())
+            .collect())
+    }
+
+    #[test]
+    fn pe_flags_each_on_and_off() {
+        use object::pe::*;
+        let all = IMAGE_DLLCHARACTERISTICS_DYNAMIC_BASE
+            | IMAGE_DLLCHARACTERISTICS_HIGH_ENTROPY_VA
+            | IMAGE_DLLCHARACTERISTICS_NX_COMPAT
+            | IMAGE_DLLCHARACTERISTICS_GUARD_CF;
+        assert_eq!(codes_of(&pe64(all)).unwrap(), Vec::<&str>::new());
+        for (flag, code) in [
+            (IMAGE_DLLCHARACTERISTICS_DYNAMIC_BASE, "no-aslr"),
+            (
+                IMAGE_DLLCHARACTERISTICS_HIGH_ENTROPY_VA,
+                "no-high-entropy-va",
+            ),
+            (IMAGE_DLLCHARACTERISTICS_NX_COMPAT, "no-dep"),
+            (IMAGE_DLLCHARACTERISTICS_GUARD_CF, "no-cfg"),
+        ] {
+            assert_eq!(codes_of(&pe64(all & !flag)).unwrap(), vec![code]);
+        }
+    }
+
+    #[test]
+    fn macho_flags_each_on_and_off() {
+        use object::macho::*;
+        assert_eq!(codes_of(&macho64(MH_PIE)).unwrap(), Vec::<&str>::new());
+        assert_eq!(codes_of(&macho64(0)).unwrap(), vec!["not-pie"]);
+        assert_eq!(
+            codes_of(&macho64(MH_PIE | MH_ALLOW_STACK_EXECUTION)).unwrap(),
+            vec!["exec-stack"]
+        );
+    }
+
+    #[test]
+    fn bad_files_are_errors_that_name_them() {
+        let msg = |bytes: &[u8]| codes_of(bytes).unwrap_err().to_string();
+        assert!(msg(b"").contains("bin is empty"));
+        assert!(msg(b"#!/bin/sh\necho hi\n").contains("bin is not an ELF, PE or Mach-O executable"));
+        assert!(msg(&pe64(0)[..0x100]).contains("bin is truncated or corrupt"));
+        assert!(msg(&macho64(0)[..20]).contains("bin"));
+        let fat = [
+            0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 1, 0, 0, 0, 7, 0, 0, 0, 3, 0, 0, 0x10, 0, 0, 0, 0x10,
+            0, 0, 0, 0, 12,
+        ];
+        assert!(
+            msg(&fat).contains("universal (fat) Mach-O"),
+            "{}",
+            msg(&fat)
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let e = Expect {
+            strip: "symbols",
+            leaks: Vec::new(),
+        };
+        let err = inspect(dir.path(), "a-dir", &e).err().unwrap().to_string();
+        assert!(err.contains("a-dir is not a regular file"), "{err}");
+        let err = inspect(&dir.path().join("nope"), "nope", &e)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("artifact nope cannot be read"), "{err}");
+    }
+
+    #[test]
+    fn stripping_is_judged_against_the_profile() {
+        let mut out = Vec::new();
+        not_stripped("symbols", true, false, &mut out, &f);
+        not_stripped("debuginfo", true, false, &mut out, &f);
+        assert_eq!(
+            out.len(),
+            1,
+            "symbols are allowed when only debuginfo is stripped"
+        );
+        not_stripped("debuginfo", false, true, &mut out, &f);
+        not_stripped("none", true, true, &mut out, &f);
+        assert_eq!(out.len(), 2);
+    }
+}

@@ -1,0 +1,280 @@
+//! The audit's artifact part: which files, their header checks, and the packages
+//! they embed matched against the advisory database and Cargo.lock.
+
+use super::prefetch::Background;
+use crate::artifact::{self, Expect};
+use crate::config::ArtifactPolicy;
+use crate::error::Failure;
+use crate::lockfile::Lockfile;
+use crate::options::{ArtifactOptions, AuditOptions};
+use crate::report::{self, AuditReport, Check, Code, Finding, Severity};
+use crate::shell::Shell;
+use crate::workspace::Workspace;
+use anyhow::Result;
+use cargo_deny::advisories::DbSet;
+use std::path::{Path, PathBuf};
+
+/// The advisory database: loaded, or still loading after a findings-cache hit.
+pub enum Db {
+    Loaded(DbSet),
+    Pending(Background),
+}
+
+impl Db {
+    fn get(self) -> Result<DbSet> {
+        match self {
+            Db::Loaded(set) => Ok(set),
+            Db::Pending(bg) => Ok(bg.wait()?.db.set),
+        }
+    }
+
+    /// Large and read-only: the process exit frees it faster than a teardown.
+    pub fn release(self) {
+        if let Db::Loaded(set) = self {
+            std::mem::forget(set);
+        }
+    }
+}
+
+pub struct Inputs<'a> {
+    pub opts: &'a ArtifactOptions,
+    pub policy: &'a ArtifactPolicy,
+    /// The released profile, for `--artifacts` (its directory) and for `strip`.
+    pub profile: &'a str,
+    pub strip: &'a str,
+    /// The workspace's Cargo.lock, when there is a workspace.
+    pub lockfile: Option<&'a Lockfile>,
+    pub deny_ignores: &'a [(String, String)],
+}
+
+/// The artifacts of this workspace: `--artifact` files and, with `--artifacts`, the
+/// bin targets of the selected packages.
+pub fn check(
+    ws: &Workspace,
+    selected: &[&cargo_metadata::Package],
+    inputs: &Inputs<'_>,
+    db: Db,
+) -> Result<Vec<Finding>> {
+    let mut files: Vec<(String, PathBuf)> = inputs
+        .opts
+        .paths
+        .iter()
+        .map(|p| (ws.relative(&absolute(p)), p.clone()))
+        .collect();
+    let mut out = Vec::new();
+    if inputs.opts.all {
+        let target_dir = ws.metadata.target_directory.as_std_path();
+        let built = artifact::built_binaries(
+            target_dir,
+            selected,
+            inputs.profile,
+            inputs.opts.target.as_deref(),
+        );
+        for (name, path) in built {
+            if path.is_file() {
+                files.push((ws.relative(&path), path));
+                continue;
+            }
+            let build = match (&inputs.opts.target, inputs.profile) {
+                (None, "release") => "cargo auditable build --release".to_string(),
+                (Some(t), "release") => format!("cargo auditable build --release --target {t}"),
+                (None, p) => format!("cargo auditable build --profile {p}"),
+                (Some(t), p) => format!("cargo auditable build --profile {p} --target {t}"),
+            };
+            let shown = ws.relative(&path);
+            out.push(
+                Finding::new(
+                    Check::Artifact,
+                    Code::NoArtifact,
+                    Severity::Error,
+                    format!("bin target `{name}` has no built file at {shown}"),
+                )
+                .with_help(format!("build it first: `{build}`"))
+                .with_location(shown, None),
+            );
+        }
+    }
+    // The workspace, every path package outside it (rustc gets those paths whole),
+    // and the registry sources.
+    let mut leaks = vec![ws.root.display().to_string()];
+    for p in ws.metadata.packages.iter().filter(|p| p.source.is_none()) {
+        if let Some(dir) = p.manifest_path.parent() {
+            if !dir.as_std_path().starts_with(&ws.root) {
+                leaks.push(dir.to_string());
+            }
+        }
+    }
+    leaks.extend(registry_src());
+    out.extend(inspect_all(&files, inputs, leaks, db)?);
+    Ok(out)
+}
+
+/// `audit --artifact FILE` with no Cargo.toml around: only the artifact checks, with
+/// the strictest profile expectation (`strip = "symbols"`).
+pub fn outside_a_workspace(opts: &AuditOptions, shell: &Shell) -> Result<AuditReport> {
+    let progress = shell.progress();
+    progress.step("Checking the built artifacts");
+    let cwd = std::env::current_dir()
+        .map_err(|e| Failure::new(format!("could not read the current directory: {e}")))?;
+    let pre = super::prefetch::Prefetch::start(&opts.check, &cwd.join("Cargo.toml"))?;
+    let deny_ignores = pre.cfg.ignored.clone();
+    let loaded = pre.background.wait()?;
+    let files: Vec<(String, PathBuf)> = opts
+        .artifacts
+        .paths
+        .iter()
+        .map(|p| (p.display().to_string(), p.clone()))
+        .collect();
+    let policy = ArtifactPolicy::default();
+    let inputs = Inputs {
+        opts: &opts.artifacts,
+        policy: &policy,
+        profile: "release",
+        strip: "symbols",
+        lockfile: None,
+        deny_ignores: &deny_ignores,
+    };
+    let leaks = vec![registry_src().unwrap_or_default()];
+    let mut found = inspect_all(&files, &inputs, leaks, Db::Loaded(loaded.db.set))?;
+    crate::ignores::apply(&mut found, &[], report::today()?);
+    report::sort(&mut found);
+    progress.finish();
+    Ok(AuditReport {
+        findings: found,
+        databases: loaded.db.info,
+        workspace_root: cwd,
+    })
+}
+
+fn inspect_all(
+    files: &[(String, PathBuf)],
+    inputs: &Inputs<'_>,
+    leaks: Vec<String>,
+    db: Db,
+) -> Result<Vec<Finding>> {
+    let expect = Expect {
+        strip: inputs.strip,
+        leaks: leaks.into_iter().filter(|l| l.len() > 1).collect(),
+    };
+    let mut inspected = Vec::new();
+    for (shown, path) in files {
+        inspected.push(artifact::inspect(path, shown, &expect)?);
+    }
+    let needs_db = inspected.iter().any(|i| i.packages.is_some());
+    let dbs = if needs_db {
+        Some(db.get()?)
+    } else {
+        db.release();
+        None
+    };
+    let mut out = Vec::new();
+    for a in inspected {
+        out.extend(a.findings);
+        match (&a.packages, &dbs) {
+            (Some(packages), Some(dbs)) => {
+                out.extend(embedded(&a.shown, packages, dbs, inputs));
+            }
+            _ => {
+                let severity = if inputs.policy.require_audit_data {
+                    Severity::Error
+                } else {
+                    Severity::Warning
+                };
+                out.push(
+                    Finding::new(
+                        Check::Artifact,
+                        Code::NoAuditData,
+                        severity,
+                        format!(
+                            "{}: no embedded dependency list, so nothing shows which crates the binary contains",
+                            a.shown
+                        ),
+                    )
+                    .with_help("cargo install cargo-auditable && cargo auditable build --release")
+                    .with_location(a.shown.clone(), None),
+                );
+            }
+        }
+    }
+    if let Some(dbs) = dbs {
+        std::mem::forget(dbs);
+    }
+    accept(&mut out, inputs.policy);
+    Ok(out)
+}
+
+/// The advisories of every embedded package, and the packages Cargo.lock does not have.
+fn embedded(
+    shown: &str,
+    packages: &[artifact::EmbeddedPackage],
+    dbs: &DbSet,
+    inputs: &Inputs<'_>,
+) -> Vec<Finding> {
+    let name = Path::new(shown)
+        .file_name()
+        .map_or(shown.to_string(), |n| n.to_string_lossy().into_owned());
+    let mut out = Vec::new();
+    for p in packages {
+        for mut f in super::deny::advisory_findings(
+            Check::Artifact,
+            &p.name,
+            &p.version,
+            dbs,
+            inputs.deny_ignores,
+        ) {
+            f.reach = Some(format!(
+                "in artifact {name}{}",
+                if p.build_only {
+                    " (build-time only)"
+                } else {
+                    ""
+                }
+            ));
+            out.push(f.with_location(shown.to_string(), None));
+        }
+        if let Some(lock) = inputs.lockfile {
+            if p.from_registry && lock.line_of(&p.name, &p.version).is_none() {
+                out.push(
+                    Finding::new(
+                        Check::Artifact,
+                        Code::LockfileMismatch,
+                        Severity::Error,
+                        format!(
+                            "{shown} embeds {} {}, which Cargo.lock does not have: the binary was not built from this lockfile",
+                            p.name, p.version
+                        ),
+                    )
+                    .with_package(p.name.clone(), p.version.clone())
+                    .with_help("rebuild from this commit with `--locked`, or check that the artifact is the one you mean to ship")
+                    .with_location(shown.to_string(), None),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// Findings whose code the policy accepts become notes that carry the reason.
+fn accept(found: &mut [Finding], policy: &ArtifactPolicy) {
+    for f in found.iter_mut() {
+        if let Some(reason) = policy.accept.get(f.code.as_str()) {
+            f.ignored = Some(report::Ignored {
+                reason: reason.clone(),
+                until: None,
+                source: "Cargo.toml".into(),
+                severity: f.severity,
+            });
+            f.severity = Severity::Note;
+        }
+    }
+}
+
+/// `$CARGO_HOME/registry/src/`: dependencies' sources, named in panic locations.
+fn registry_src() -> Option<String> {
+    let home = crate::workspace::cargo_home()?;
+    Some(format!("{}/", home.join("registry").join("src").display()))
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}

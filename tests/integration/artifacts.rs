@@ -1,0 +1,354 @@
+//! `audit --artifact` on real binaries built here by cargo: each hardening defect made
+//! for real with RUSTFLAGS, checked against Debian's `checksec`; embedded dependency
+//! data from `cargo auditable`, checked against `cargo audit bin`.
+
+use crate::common::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A hardened binary crate; `rest` is appended to Cargo.toml.
+fn project(name: &str, rest: &str) -> Fixture {
+    unlocked(name, rest).lock()
+}
+
+fn unlocked(name: &str, rest: &str) -> Fixture {
+    let f = Fixture::new(name, &format!("{rest}\n{HARDENED}"));
+    f.write("src/main.rs", "fn main() { println!(\"hi\"); }\n");
+    f
+}
+
+/// `cargo build --release` (or `cargo auditable build --release`) with `rustflags`
+/// into a private target dir; returns the binary.
+fn build(
+    f: &Fixture,
+    name: &str,
+    rustflags: &str,
+    auditable: bool,
+    env: &[(&str, &str)],
+) -> PathBuf {
+    let target = f.path().join("target");
+    let mut c = Command::new("cargo");
+    if auditable {
+        c.arg("auditable");
+    }
+    c.args(["build", "--release", "--quiet"])
+        .current_dir(f.path())
+        .env("CARGO_TARGET_DIR", &target)
+        .env("RUSTFLAGS", rustflags)
+        .envs(env.iter().copied());
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "build: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    target.join("release").join(name)
+}
+
+fn artifact_codes(f: &Fixture, bin: &Path, code: i32) -> (Vec<String>, serde_json::Value) {
+    let (out, _) = run(
+        f.audit().args(["--format", "json", "--artifact"]).arg(bin),
+        code,
+    );
+    let report = json(&out);
+    let mut codes: Vec<String> = findings(&report, "artifact")
+        .iter()
+        .filter(|f| f["code"] != "no-audit-data")
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect();
+    codes.sort();
+    (codes, report)
+}
+
+/// Debian's checksec on the same file, as our codes.
+fn checksec(bin: &Path) -> Vec<String> {
+    let out = Command::new("checksec")
+        .arg(format!("--file={}", bin.display()))
+        .args(["--output=json"])
+        .output()
+        .expect("checksec (Debian package checksec; `cargo xtask test` installs it)");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "checksec JSON: {e}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    });
+    let r = v.as_object().unwrap().values().next().unwrap();
+    let mut codes = Vec::new();
+    if r["pie"] == "no" {
+        codes.push("not-pie");
+    }
+    if r["nx"] == "no" {
+        codes.push("exec-stack");
+    }
+    if r["relro"] == "no" {
+        codes.push("no-relro");
+    }
+    if r["relro"] == "partial" {
+        codes.push("lazy-binding");
+    }
+    if r["rpath"] == "yes" || r["runpath"] == "yes" {
+        codes.push("rpath");
+    }
+    let mut codes: Vec<String> = codes.into_iter().map(String::from).collect();
+    codes.sort();
+    codes
+}
+
+#[test]
+fn each_elf_defect_is_found_and_checksec_agrees() {
+    let f = project("hard", "");
+    let cases: [(&str, &[&str]); 6] = [
+        ("", &[]),
+        ("-C relocation-model=static", &["not-pie"]),
+        ("-C link-arg=-Wl,-z,execstack", &["exec-stack"]),
+        ("-C link-arg=-Wl,-z,norelro", &["no-relro"]),
+        ("-C link-arg=-Wl,-z,lazy", &["lazy-binding"]),
+        ("-C link-arg=-Wl,-rpath,/opt/x", &["rpath"]),
+    ];
+    for (flags, want) in cases {
+        let bin = build(&f, "hard", flags, false, &[]);
+        let (ours, _) = artifact_codes(&f, &bin, if want.is_empty() { 0 } else { 1 });
+        assert_eq!(ours, want, "RUSTFLAGS={flags:?}");
+        assert_eq!(
+            checksec(&bin),
+            ours,
+            "checksec disagrees for RUSTFLAGS={flags:?}"
+        );
+    }
+    // Built with strip = "none" while the released profile strips symbols.
+    let bin = build(
+        &f,
+        "hard",
+        "",
+        false,
+        &[("CARGO_PROFILE_RELEASE_STRIP", "none")],
+    );
+    let (ours, _) = artifact_codes(&f, &bin, 1);
+    assert_eq!(ours, ["not-stripped"]);
+}
+
+#[test]
+fn a_panic_in_a_path_dependency_leaks_the_build_path() {
+    // Outside the workspace, cargo hands rustc the dependency's absolute path, and the
+    // panic location keeps it.
+    let outside = tempfile::TempDir::new().unwrap();
+    let helper = outside.path().join("helper");
+    std::fs::create_dir_all(helper.join("src")).unwrap();
+    std::fs::write(
+        helper.join("Cargo.toml"),
+        "[package]\nname = \"helper\"\nversion = \"0.1.0\"\nedition = \"2021\"\nlicense = \"MIT\"\npublish = false\n",
+    )
+    .unwrap();
+    std::fs::write(
+        helper.join("src/lib.rs"),
+        "pub fn check(n: usize) { if n == 7 { panic!(\"seven\") } }\n",
+    )
+    .unwrap();
+    let f = unlocked(
+        "leaky",
+        &format!("[dependencies]\nhelper = {{ path = \"{}\" }}\n", helper.display()),
+    );
+    f.write(
+        "src/main.rs",
+        "fn main() { helper::check(std::env::args().count()); }\n",
+    );
+    let f = f.lock();
+    let bin = build(&f, "leaky", "", false, &[]);
+    let (out, _) = run(
+        f.audit().args(["--format", "json", "--artifact"]).arg(&bin),
+        0,
+    );
+    let report = json(&out);
+    let leak = findings(&report, "artifact")
+        .into_iter()
+        .find(|x| x["code"] == "path-leak")
+        .expect("a path-leak finding");
+    assert_eq!(leak["severity"], "warning");
+    let root = outside.path().canonicalize().unwrap();
+    assert!(
+        leak["message"]
+            .as_str()
+            .unwrap()
+            .contains(root.to_str().unwrap()),
+        "{leak}"
+    );
+    assert!(leak["help"]
+        .as_str()
+        .unwrap()
+        .contains("--remap-path-prefix"));
+    // Remapped, the leak is gone.
+    let remap = format!("--remap-path-prefix={}=.", root.display());
+    let bin = build(&f, "leaky", &remap, false, &[]);
+    let (codes, _) = artifact_codes(&f, &bin, 0);
+    assert!(!codes.contains(&"path-leak".to_string()), "{codes:?}");
+}
+
+#[test]
+fn embedded_dependencies_are_audited_like_cargo_audit_bin() {
+    let f = project("aud", "[dependencies]\ntime = \"=0.1.43\"\n");
+    let plain = build(&f, "aud", "", false, &[]);
+    let (out, _) = run(
+        f.audit()
+            .args(["--format", "json", "--artifact"])
+            .arg(&plain),
+        1,
+    );
+    let report = json(&out);
+    let no_data: Vec<_> = findings(&report, "artifact")
+        .into_iter()
+        .filter(|x| x["code"] == "no-audit-data")
+        .collect();
+    assert_eq!(no_data.len(), 1);
+    assert_eq!(no_data[0]["severity"], "warning");
+    assert!(no_data[0]["help"]
+        .as_str()
+        .unwrap()
+        .contains("cargo auditable build --release"));
+
+    let bin = build(&f, "aud", "", true, &[]);
+    let (out, _) = run(
+        f.audit().args(["--format", "json", "--artifact"]).arg(&bin),
+        1,
+    );
+    let report = json(&out);
+    let art = findings(&report, "artifact");
+    let mut ours: Vec<&str> = art
+        .iter()
+        .filter(|x| x["code"] == "vulnerability")
+        .map(|x| x["id"].as_str().unwrap())
+        .collect();
+    ours.sort();
+    assert!(ours.contains(&"RUSTSEC-2020-0071"), "{art:?}");
+    let time = art.iter().find(|x| x["id"] == "RUSTSEC-2020-0071").unwrap();
+    assert_eq!(time["reach"], "in artifact aud");
+    assert!(!art
+        .iter()
+        .any(|x| x["code"] == "no-audit-data" || x["code"] == "lockfile-mismatch"));
+
+    // cargo audit bin, on a git copy of the same snapshot (it wants a git checkout).
+    let db = tempfile::TempDir::new().unwrap();
+    copy_dir(advisory_db(), db.path());
+    git(db.path(), &["init", "-q", "-b", "main"]);
+    git(db.path(), &["add", "-A"]);
+    git(db.path(), &["commit", "-qm", "snapshot"]);
+    let out = Command::new("cargo")
+        .args(["audit", "bin", "--json", "--no-fetch", "--stale", "--db"])
+        .arg(db.path())
+        .arg(&bin)
+        .output()
+        .expect("cargo audit (`cargo xtask test` installs it)");
+    let theirs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "cargo audit JSON: {e}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let mut theirs: Vec<&str> = theirs["vulnerabilities"]["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["advisory"]["id"].as_str().unwrap())
+        .collect();
+    theirs.sort();
+    assert_eq!(ours, theirs, "vulnerability ids: ours vs cargo audit bin");
+
+    // Built from another lockfile: time 0.1.44 is not in this Cargo.lock.
+    let other = project("aud", "[dependencies]\ntime = \"=0.1.44\"\n");
+    let foreign = build(&other, "aud", "", true, &[]);
+    let (out, _) = run(
+        f.audit()
+            .args(["--format", "json", "--artifact"])
+            .arg(&foreign),
+        1,
+    );
+    let report = json(&out);
+    assert!(
+        findings(&report, "artifact")
+            .iter()
+            .any(|x| x["code"] == "lockfile-mismatch"
+                && x["package"] == "time"
+                && x["version"] == "0.1.44"),
+        "{report}"
+    );
+}
+
+#[test]
+fn artifacts_finds_the_built_bins_and_names_missing_ones() {
+    let f = project("found", "");
+    let (out, _) = run(f.audit().args(["--format", "json", "--artifacts"]), 1);
+    let report = json(&out);
+    let missing = findings(&report, "artifact");
+    assert_eq!(missing.len(), 1, "{missing:?}");
+    assert_eq!(missing[0]["code"], "no-artifact");
+    assert!(missing[0]["help"]
+        .as_str()
+        .unwrap()
+        .contains("cargo auditable build --release"));
+    // Built where cargo metadata says the target dir is.
+    let out = Command::new("cargo")
+        .args(["build", "--release", "--quiet"])
+        .current_dir(f.path())
+        .env_remove("CARGO_TARGET_DIR")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let (out, _) = run(f.audit().args(["--format", "json", "--artifacts"]), 0);
+    let report = json(&out);
+    let codes: Vec<_> = findings(&report, "artifact")
+        .iter()
+        .map(|x| x["code"].clone())
+        .collect();
+    assert_eq!(codes, [serde_json::json!("no-audit-data")]);
+}
+
+#[test]
+fn an_artifact_alone_outside_a_workspace() {
+    let f = project("alone", "");
+    let bin = build(&f, "alone", "-C link-arg=-Wl,-z,execstack", false, &[]);
+    let empty = tempfile::TempDir::new().unwrap();
+    let mut c = bin_cmd();
+    c.current_dir(empty.path())
+        .args(["audit", "--format", "json", "--advisory-db"])
+        .arg(advisory_db())
+        .arg("--artifact")
+        .arg(&bin);
+    let (out, _) = run(&mut c, 1);
+    let report = json(&out);
+    let codes: Vec<_> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["code"].clone())
+        .collect();
+    assert!(
+        codes.contains(&serde_json::json!("exec-stack")),
+        "{codes:?}"
+    );
+    assert!(report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|x| x["check"] == "artifact"));
+    // A policy may accept a finding with a reason.
+    let g = project(
+        "accepting",
+        "[package.metadata.secure-release.artifact]\naccept.exec-stack = { reason = \"JIT needs it\" }\n",
+    );
+    let (out, _) = run(
+        g.audit().args(["--format", "json", "--artifact"]).arg(&bin),
+        0,
+    );
+    let report = json(&out);
+    let accepted = findings(&report, "artifact")
+        .into_iter()
+        .find(|x| x["code"] == "exec-stack")
+        .unwrap()
+        .clone();
+    assert_eq!(accepted["severity"], "note");
+    assert_eq!(accepted["ignored"]["reason"], "JIT needs it");
+}
+
+fn bin_cmd() -> assert_cmd::Command {
+    bin()
+}
