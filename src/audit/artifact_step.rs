@@ -21,10 +21,15 @@ pub enum Db {
 }
 
 impl Db {
-    fn get(self) -> Result<DbSet> {
+    /// The set, and its description when it was loaded here (a workspace audit
+    /// reports the databases it already described).
+    fn get(self) -> Result<(DbSet, Vec<report::DbInfo>)> {
         match self {
-            Db::Loaded(set) => Ok(set),
-            Db::Pending(bg) => Ok(bg.wait()?.db.set),
+            Db::Loaded(set) => Ok((set, Vec::new())),
+            Db::Pending(bg) => {
+                let db = bg.wait()?.db;
+                Ok((db.set, db.info))
+            }
         }
     }
 
@@ -105,7 +110,7 @@ pub fn check(
         }
     }
     leaks.extend(registry_src());
-    out.extend(inspect_all(&files, inputs, leaks, db)?);
+    out.extend(inspect_all(&files, inputs, leaks, db)?.0);
     Ok(out)
 }
 
@@ -118,7 +123,6 @@ pub fn outside_a_workspace(opts: &AuditOptions, shell: &Shell) -> Result<AuditRe
         .map_err(|e| Failure::new(format!("could not read the current directory: {e}")))?;
     let pre = super::prefetch::Prefetch::start(&opts.check, &cwd.join("Cargo.toml"))?;
     let deny_ignores = pre.cfg.ignored.clone();
-    let loaded = pre.background.wait()?;
     let files: Vec<(String, PathBuf)> = opts
         .artifacts
         .paths
@@ -134,24 +138,26 @@ pub fn outside_a_workspace(opts: &AuditOptions, shell: &Shell) -> Result<AuditRe
         lockfile: None,
         deny_ignores: &deny_ignores,
     };
-    let leaks = vec![registry_src().unwrap_or_default()];
-    let mut found = inspect_all(&files, &inputs, leaks, Db::Loaded(loaded.db.set))?;
+    let leaks = registry_src().into_iter().collect();
+    let (mut found, databases) = inspect_all(&files, &inputs, leaks, Db::Pending(pre.background))?;
     crate::ignores::apply(&mut found, &[], report::today()?);
     report::sort(&mut found);
     progress.finish();
     Ok(AuditReport {
         findings: found,
-        databases: loaded.db.info,
+        databases,
         workspace_root: cwd,
     })
 }
 
+/// The findings of every file, and the databases used (when an artifact embeds its
+/// dependency list, the database is waited for; otherwise never loaded).
 fn inspect_all(
     files: &[(String, PathBuf)],
     inputs: &Inputs<'_>,
     leaks: Vec<String>,
     db: Db,
-) -> Result<Vec<Finding>> {
+) -> Result<(Vec<Finding>, Vec<report::DbInfo>)> {
     let expect = Expect {
         strip: inputs.strip,
         leaks: leaks.into_iter().filter(|l| l.len() > 1).collect(),
@@ -161,11 +167,12 @@ fn inspect_all(
         inspected.push(artifact::inspect(path, shown, &expect)?);
     }
     let needs_db = inspected.iter().any(|i| i.packages.is_some());
-    let dbs = if needs_db {
-        Some(db.get()?)
+    let (dbs, infos) = if needs_db {
+        let (set, info) = db.get()?;
+        (Some(set), info)
     } else {
         db.release();
-        None
+        (None, Vec::new())
     };
     let mut out = Vec::new();
     for a in inspected {
@@ -200,7 +207,7 @@ fn inspect_all(
         std::mem::forget(dbs);
     }
     accept(&mut out, inputs.policy);
-    Ok(out)
+    Ok((out, infos))
 }
 
 /// The advisories of every embedded package, and the packages Cargo.lock does not have.

@@ -239,12 +239,33 @@ fn practices(
             })
             .unwrap_or_default();
         names.sort();
-        (!names.is_empty()).then(|| names.join(", "))
+        names
     };
+    // Checked artifacts: claimed only when a workflow runs `audit --artifact(s)`.
+    let artifacts: Vec<String> = ci
+        .iter()
+        .filter(|n| {
+            crate::fsutil::read_text(
+                &ws.root.join(".github/workflows").join(n),
+                crate::fsutil::TEXT_LIMIT,
+                "workflow",
+            )
+            .is_ok_and(|t| {
+                t.lines().any(|l| {
+                    l.contains("secure-release")
+                        && l.contains(" audit ")
+                        && l.contains("--artifact")
+                })
+            })
+        })
+        .cloned()
+        .collect();
+    let artifacts = (!artifacts.is_empty()).then(|| artifacts.join(", "));
+    let ci = (!ci.is_empty()).then(|| ci.join(", "));
     let any =
         deny.is_some() || lockfile || profile.is_some() || signed_tags.is_some() || ci.is_some();
     Ok(
-        context! { any => any, deny => deny, lockfile => lockfile, profile => profile, signed_tags => signed_tags, ci => ci },
+        context! { any => any, deny => deny, lockfile => lockfile, profile => profile, signed_tags => signed_tags, ci => ci, artifacts => artifacts },
     )
 }
 

@@ -147,7 +147,10 @@ fn a_panic_in_a_path_dependency_leaks_the_build_path() {
     .unwrap();
     let f = unlocked(
         "leaky",
-        &format!("[dependencies]\nhelper = {{ path = \"{}\" }}\n", helper.display()),
+        &format!(
+            "[dependencies]\nhelper = {{ path = \"{}\" }}\n",
+            helper.display()
+        ),
     );
     f.write(
         "src/main.rs",

@@ -387,3 +387,19 @@ fn new_files_get_the_umask_mode() {
         .mode();
     assert_eq!(mode & 0o777, 0o640);
 }
+
+/// The checked-binaries practice is claimed only when a workflow runs `audit --artifacts`.
+#[test]
+fn checked_binaries_are_claimed_only_when_ci_checks_them() {
+    let f = released("");
+    f.write(".github/workflows/ci.yml", "on: push\njobs: {}\n");
+    let (out, _) = run(init(&f).arg("--dry-run"), 0);
+    assert!(!out.contains("Checked release binaries"), "{out}");
+    f.write(
+        ".github/workflows/release.yml",
+        "on: push\njobs:\n  b:\n    runs-on: x\n    steps:\n      - run: cargo secure-release audit --artifacts\n",
+    );
+    let (out, _) = run(init(&f).arg("--dry-run"), 0);
+    assert!(out.contains("**Checked release binaries.**"), "{out}");
+    assert!(out.contains("(release.yml)"), "{out}");
+}

@@ -3,10 +3,11 @@
 use std::process::{Command, ExitCode};
 
 mod bench;
+mod bench_artifact;
 mod bench_tag;
 mod tools;
 
-const USAGE: &str = "usage: cargo xtask <ci|fmt|lint|test|bench|bench-tag>
+const USAGE: &str = "usage: cargo xtask <ci|fmt|lint|test|man|bench|bench-tag|bench-artifact>
   ci         what CI runs: fmt check, clippy -D warnings, the test suite
   fmt        cargo fmt --check
   lint       cargo clippy --workspace --all-targets -- -D warnings
@@ -14,6 +15,7 @@ const USAGE: &str = "usage: cargo xtask <ci|fmt|lint|test|bench|bench-tag>
              cargo test --workspace and the gpg-agent feature's tag tests
   bench      audit speed on xtask/bench-workspace vs cargo metadata and cargo deny check
   bench-tag  median time to create a signed tag: ours vs `git tag -s` with gpg
+  bench-artifact  median time to inspect this project's release binary (audit --artifact)
   man        one man page per command into $CARGO_TARGET_DIR/man (default target/man)";
 
 fn main() -> ExitCode {
@@ -21,6 +23,7 @@ fn main() -> ExitCode {
     let bench: Option<fn() -> Result<(), String>> = match task.as_str() {
         "bench" => Some(bench::run),
         "bench-tag" => Some(bench_tag::run),
+        "bench-artifact" => Some(bench_artifact::run),
         "test" => Some(test),
         "man" => Some(man),
         _ => None,
