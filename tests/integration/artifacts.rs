@@ -236,8 +236,9 @@ fn embedded_dependencies_are_audited_like_cargo_audit_bin() {
     git(db.path(), &["add", "-A"]);
     git(db.path(), &["commit", "-qm", "snapshot"]);
     let out = Command::new("cargo")
-        .args(["audit", "bin", "--json", "--no-fetch", "--stale", "--db"])
+        .args(["audit", "--json", "--no-fetch", "--stale", "--db"])
         .arg(db.path())
+        .arg("bin")
         .arg(&bin)
         .output()
         .expect("cargo audit (`cargo xtask test` installs it)");
