@@ -119,6 +119,14 @@ const ACCEPT_KEYS: &[&str] = &["value", "reason"];
 const DOCS: &str = "see README, section \"Configuration keys\"";
 
 impl Config {
+    /// The profile being released: the policy's `name`, else `release`.
+    pub fn released_profile(&self) -> String {
+        self.profile
+            .name
+            .clone()
+            .unwrap_or_else(|| "release".into())
+    }
+
     /// Reads the settings from the root manifest, already parsed.
     pub fn from_manifest(manifest: &Source) -> Result<Config> {
         let p = Parser {

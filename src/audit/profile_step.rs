@@ -30,8 +30,7 @@ pub fn run(
         .opts
         .profile
         .clone()
-        .or_else(|| policy.name.clone())
-        .unwrap_or_else(|| "release".into());
+        .unwrap_or_else(|| config.released_profile());
     if !profile::valid_name(&name) {
         return Err(crate::error::Failure::new(format!(
             "--profile `{}` is not a valid profile name",

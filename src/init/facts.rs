@@ -208,11 +208,7 @@ fn practices(
     let lockfile = repo.is_some_and(|r| r.tracked_in_head(&ws.root.join("Cargo.lock")));
 
     let profile = {
-        let name = config
-            .profile
-            .name
-            .clone()
-            .unwrap_or_else(|| "release".into());
+        let name = config.released_profile();
         let sources = crate::audit::gather_profile_sources(manifest)?;
         let eff = sources.resolve(&name)?;
         // Only the required rules, with no acceptances: the claim is about those exact settings.

@@ -267,11 +267,7 @@ fn harden(
 ) -> Result<Option<crate::profile::effective::Source>> {
     use crate::profile::{self, effective::Origin};
     let root_manifest = ws.root_manifest();
-    let name = config
-        .profile
-        .name
-        .clone()
-        .unwrap_or_else(|| "release".into());
+    let name = config.released_profile();
     let sources = crate::audit::gather_profile_sources(manifest)?;
     let eff = sources.resolve(&name)?;
     let mut changes = Vec::new();

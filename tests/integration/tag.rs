@@ -71,6 +71,35 @@ impl Repo {
         (secret, public, cert)
     }
 
+    /// An ed25519 signing key made by GnuPG itself (no passphrase), with its
+    /// fingerprint and its exported public certificate.
+    fn gpg_key(&self) -> (String, PathBuf) {
+        self.gpg(&[
+            "--passphrase",
+            "",
+            "--quick-gen-key",
+            "Gee Pee <gpg@example.org>",
+            "ed25519",
+            "sign",
+            "never",
+        ]);
+        let listing = String::from_utf8_lossy(
+            &self
+                .gpg(&["--with-colons", "--list-keys", "gpg@example.org"])
+                .stdout,
+        )
+        .into_owned();
+        let fpr = listing
+            .lines()
+            .find(|l| l.starts_with("fpr:"))
+            .and_then(|l| l.split(':').nth(9))
+            .unwrap()
+            .to_string();
+        let public = self.keys.path().join("gpg.asc");
+        std::fs::write(&public, self.gpg(&["--armor", "--export", &fpr]).stdout).unwrap();
+        (fpr, public)
+    }
+
     fn gpg(&self, args: &[&str]) -> std::process::Output {
         let out = Std::new("gpg")
             .arg("--batch")
@@ -356,29 +385,7 @@ fn v6_keys_are_refused_with_the_reason() {
 #[test]
 fn verify_accepts_tags_made_by_git_tag_s_with_gpg() {
     let r = Repo::new("");
-    r.gpg(&[
-        "--passphrase",
-        "",
-        "--quick-gen-key",
-        "Gee Pee <gpg@example.org>",
-        "ed25519",
-        "sign",
-        "never",
-    ]);
-    let listing = String::from_utf8_lossy(
-        &r.gpg(&["--with-colons", "--list-keys", "gpg@example.org"])
-            .stdout,
-    )
-    .into_owned();
-    let fpr = listing
-        .lines()
-        .find(|l| l.starts_with("fpr:"))
-        .and_then(|l| l.split(':').nth(9))
-        .unwrap()
-        .to_string();
-    let public = r.keys.path().join("gpg.asc");
-    let exported = r.gpg(&["--armor", "--export", &fpr]).stdout;
-    std::fs::write(&public, exported).unwrap();
+    let (fpr, public) = r.gpg_key();
     let out = Std::new("git")
         .args([
             "-c",
@@ -489,28 +496,7 @@ fn agent_without_the_feature_says_how_to_get_it() {
 #[test]
 fn a_quoted_armor_line_in_the_message_verifies_as_git_says() {
     let r = Repo::new("");
-    r.gpg(&[
-        "--passphrase",
-        "",
-        "--quick-gen-key",
-        "Gee Pee <gpg@example.org>",
-        "ed25519",
-        "sign",
-        "never",
-    ]);
-    let listing = String::from_utf8_lossy(
-        &r.gpg(&["--with-colons", "--list-keys", "gpg@example.org"])
-            .stdout,
-    )
-    .into_owned();
-    let fpr = listing
-        .lines()
-        .find(|l| l.starts_with("fpr:"))
-        .and_then(|l| l.split(':').nth(9))
-        .unwrap()
-        .to_string();
-    let public = r.keys.path().join("gpg.asc");
-    std::fs::write(&public, r.gpg(&["--armor", "--export", &fpr]).stdout).unwrap();
+    let (fpr, public) = r.gpg_key();
     let message = "Release notes quote this:\n-----BEGIN PGP SIGNATURE-----\nnot a signature\n";
     let out = Std::new("git")
         .args([

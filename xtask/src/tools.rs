@@ -139,6 +139,19 @@ fn npm_tool(name: &str, package: &str, command: &str) -> Result<PathBuf, String>
     }
 }
 
+/// The tool, if it answers `arg` with success.
+fn runs(bin: PathBuf, arg: &str) -> Result<PathBuf, String> {
+    let ok = Command::new(&bin)
+        .arg(arg)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ok {
+        Ok(bin)
+    } else {
+        Err(format!("{} does not run (`{arg}` failed)", bin.display()))
+    }
+}
+
 /// `@action-validator/cli`, which checks action.yml and the workflows.
 fn action_validator() -> Result<PathBuf, String> {
     let bin = npm_tool(
@@ -146,18 +159,7 @@ fn action_validator() -> Result<PathBuf, String> {
         "@action-validator/cli",
         "action-validator",
     )?;
-    let ok = Command::new(&bin)
-        .arg("--help")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if ok {
-        Ok(bin)
-    } else {
-        Err(format!(
-            "action-validator at {} does not run",
-            bin.display()
-        ))
-    }
+    runs(bin, "--help")
 }
 
 /// Microsoft's SARIF validator from npm, in the cache dir; returns its path.
@@ -175,18 +177,7 @@ fn sarif_multitool() -> Result<PathBuf, String> {
             }
         }
     }
-    let ok = Command::new(&bin)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if ok {
-        Ok(bin)
-    } else {
-        Err(format!(
-            "the SARIF validator at {} does not run",
-            bin.display()
-        ))
-    }
+    runs(bin, "--version")
 }
 
 /// Everything the tests need; returns the environment the test run gets.
