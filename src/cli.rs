@@ -105,6 +105,16 @@ Examples:
 
 Exit codes: 0 written / up to date; 1 --check found SECURITY.md stale or incomplete; 2 could not run.")]
     Init(InitArgs),
+    /// Write an SBOM (CycloneDX or SPDX JSON) of exactly what the release build compiles
+    #[command(after_help = "\
+Examples:
+  cargo secure-release sbom > sbom.cdx.json
+  cargo secure-release sbom --format spdx --output sbom.spdx.json
+  cargo secure-release sbom --spec-version 1.5 --target x86_64-pc-windows-msvc
+  cargo secure-release sbom --features tls --no-build-deps
+
+Exit codes: 0 written; 2 could not run.")]
+    Sbom(SbomArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
     #[command(after_help = "\
 Examples:
@@ -112,6 +122,83 @@ Examples:
   cargo-secure-release completions zsh > ~/.zfunc/_cargo-secure-release
   cargo-secure-release completions fish > ~/.config/fish/completions/cargo-secure-release.fish")]
     Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SbomFormat {
+    Cyclonedx,
+    Spdx,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SpecVersion {
+    #[value(name = "1.7")]
+    V1_7,
+    #[value(name = "1.6")]
+    V1_6,
+    #[value(name = "1.5")]
+    V1_5,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct SbomArgs {
+    #[command(flatten)]
+    pub manifest: ManifestArgs,
+    /// SBOM format: CycloneDX JSON, or SPDX 2.3 JSON
+    #[arg(long, value_enum, default_value_t = SbomFormat::Cyclonedx)]
+    pub format: SbomFormat,
+    /// CycloneDX specification version
+    #[arg(long, value_enum, default_value_t = SpecVersion::V1_7)]
+    pub spec_version: SpecVersion,
+    /// Write the SBOM to FILE (atomically) instead of stdout
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Features of the selected packages to enable, as for `cargo build` (comma- or space-separated)
+    #[arg(short = 'F', long, value_name = "FEATURES", value_delimiter = ',')]
+    pub features: Vec<String>,
+    /// Enable all features of the selected packages
+    #[arg(long)]
+    pub all_features: bool,
+    /// Do not enable the `default` feature
+    #[arg(long)]
+    pub no_default_features: bool,
+    /// The build's target triple (default: the host); `cfg(...)` dependencies follow it
+    #[arg(long, value_name = "TRIPLE")]
+    pub target: Option<String>,
+    /// Leave out build-dependencies and proc-macros (listed as build-time by default)
+    #[arg(long)]
+    pub no_build_deps: bool,
+}
+
+impl SbomArgs {
+    pub fn options(&self) -> crate::sbom::SbomOptions {
+        use crate::sbom::{CdxVersion, Format};
+        crate::sbom::SbomOptions {
+            manifest: self.manifest.options(),
+            format: match self.format {
+                SbomFormat::Cyclonedx => Format::CycloneDx,
+                SbomFormat::Spdx => Format::Spdx,
+            },
+            spec_version: match self.spec_version {
+                SpecVersion::V1_7 => CdxVersion::V1_7,
+                SpecVersion::V1_6 => CdxVersion::V1_6,
+                SpecVersion::V1_5 => CdxVersion::V1_5,
+            },
+            features: crate::sbom::graph::Features {
+                features: self
+                    .features
+                    .iter()
+                    .flat_map(|f| f.split_whitespace())
+                    .map(str::to_string)
+                    .collect(),
+                all: self.all_features,
+                no_default: self.no_default_features,
+            },
+            target: self.target.clone(),
+            no_build_deps: self.no_build_deps,
+            output: self.output.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Args, Clone)]

@@ -24,6 +24,7 @@ pub mod panic_guard;
 pub mod profile;
 pub mod reach;
 pub mod report;
+pub mod sbom;
 pub mod shell;
 pub mod signer;
 pub mod tag;

@@ -2,7 +2,7 @@
 //! Cargo writes this file in a fixed, line-oriented form, so a line scanner is exact
 //! and gives us line numbers that a TOML tree would not.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use std::path::Path;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,8 +22,7 @@ pub struct Lockfile {
 
 impl Lockfile {
     pub fn read(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("could not read {}", path.display()))?;
+        let text = crate::fsutil::read_text(path, crate::fsutil::LOCKFILE_LIMIT, "lockfile")?;
         Ok(Self::parse(&text))
     }
 

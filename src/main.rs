@@ -2,7 +2,7 @@
 
 use cargo_secure_release::cli::{AuditArgs, Cli, Command};
 use cargo_secure_release::shell::Shell;
-use cargo_secure_release::{audit, error, init, output, panic_guard, tag, verify};
+use cargo_secure_release::{audit, error, init, output, panic_guard, sbom, tag, verify};
 use clap::Parser;
 use std::process::ExitCode;
 
@@ -21,6 +21,7 @@ fn main() -> ExitCode {
         Command::Tag(args) => tag::run(&args.options(), &shell),
         Command::Verify(args) => verify::run(&args.options(), &shell),
         Command::Init(args) => init::run(&args.options(), &shell),
+        Command::Sbom(args) => sbom::run(&args.options(), &shell),
         Command::Completions(args) => {
             shell.out_bytes(&args.script());
             Ok(0)

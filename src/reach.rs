@@ -234,18 +234,18 @@ fn best<'m>(reached: &Reached<'m>, ids: &[&'m PackageId]) -> Option<Option<Strin
     found
 }
 
-fn dep_key(d: &cargo_metadata::Dependency) -> &str {
+pub(crate) fn dep_key(d: &cargo_metadata::Dependency) -> &str {
     d.rename.as_deref().unwrap_or(&d.name)
 }
 
 #[derive(Default)]
-struct Enabled {
-    deps: HashSet<String>,
-    dep_features: HashMap<String, BTreeSet<String>>,
+pub(crate) struct Enabled {
+    pub deps: HashSet<String>,
+    pub dep_features: HashMap<String, BTreeSet<String>>,
 }
 
 /// Expands a package's enabled features through its `[features]` table.
-fn expand(pkg: &Package, requested: &BTreeSet<String>) -> Enabled {
+pub(crate) fn expand(pkg: &Package, requested: &BTreeSet<String>) -> Enabled {
     let mut out = Enabled::default();
     let mut weak: Vec<(String, String)> = Vec::new();
     let mut seen: HashSet<&str> = HashSet::new();

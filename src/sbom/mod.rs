@@ -1,0 +1,361 @@
+//! `cargo secure-release sbom`: CycloneDX (1.7, 1.6, 1.5) and SPDX 2.3 JSON of exactly
+//! what the release build compiles (see `graph`), reproducible: the same commit
+//! gives the same bytes.
+
+pub mod cyclonedx;
+pub mod graph;
+pub mod spdx;
+
+use crate::error::{escape, Failure};
+use crate::lockfile::Lockfile;
+use crate::shell::Shell;
+use crate::workspace::Workspace;
+use anyhow::Result;
+use graph::{Features, Platform, Use};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    #[default]
+    CycloneDx,
+    Spdx,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CdxVersion {
+    V1_5,
+    V1_6,
+    #[default]
+    V1_7,
+}
+
+impl CdxVersion {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CdxVersion::V1_5 => "1.5",
+            CdxVersion::V1_6 => "1.6",
+            CdxVersion::V1_7 => "1.7",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SbomOptions {
+    pub manifest: crate::options::ManifestOptions,
+    pub format: Format,
+    pub spec_version: CdxVersion,
+    pub features: Features,
+    pub target: Option<String>,
+    pub no_build_deps: bool,
+    pub output: Option<PathBuf>,
+}
+
+/// One package in the SBOM, in the terms both formats share.
+#[derive(Debug, Clone)]
+pub struct Component {
+    pub bom_ref: String,
+    pub name: String,
+    pub version: String,
+    pub purl: String,
+    /// SHA-256 of the `.crate` file, from Cargo.lock.
+    pub sha256: Option<String>,
+    pub license: License,
+    pub description: Option<String>,
+    pub authors: Vec<String>,
+    pub repository: Option<String>,
+    pub homepage: Option<String>,
+    pub documentation: Option<String>,
+    /// crates.io's download URL for crates.io packages.
+    pub download: Option<String>,
+    pub build_time: bool,
+}
+
+/// Who supplies a component: its first author, else the owner of its repository
+/// (`https://HOST/OWNER/REPO`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Supplier {
+    Person { name: String, email: Option<String> },
+    Organization { name: String, url: String },
+}
+
+impl Component {
+    pub fn supplier(&self) -> Option<Supplier> {
+        if let Some(a) = self.authors.first() {
+            let (name, email) = match a.split_once('<') {
+                Some((n, e)) => (n.trim(), Some(e.trim_end_matches('>').trim().to_string())),
+                None => (a.trim(), None),
+            };
+            let name: String = name
+                .chars()
+                .filter(|c| !matches!(c, '(' | ')' | '\n'))
+                .collect();
+            if !name.is_empty() {
+                return Some(Supplier::Person {
+                    name,
+                    email: email.filter(|e| !e.is_empty()),
+                });
+            }
+        }
+        let repo = url::Url::parse(self.repository.as_deref()?).ok()?;
+        let owner = repo.path_segments()?.find(|s| !s.is_empty())?.to_string();
+        let host = repo.host_str()?;
+        Some(Supplier::Organization {
+            url: format!("{}://{host}/{owner}", repo.scheme()),
+            name: owner,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum License {
+    /// A valid SPDX expression (canonicalised: `MIT/Apache-2.0` becomes `MIT OR Apache-2.0`).
+    Expression(String),
+    /// `license-file = "…"`: the file's name.
+    File(String),
+    None,
+}
+
+pub struct Bom {
+    pub roots: Vec<Component>,
+    /// Every other compiled package, sorted by bom-ref.
+    pub components: Vec<Component>,
+    /// bom-ref → the bom-refs it depends on, both sorted.
+    pub dependencies: BTreeMap<String, Vec<String>>,
+    /// RFC 3339, UTC.
+    pub timestamp: String,
+}
+
+pub fn run(opts: &SbomOptions, shell: &Shell) -> Result<u8> {
+    let progress = shell.progress();
+    progress.step("Reading the workspace (cargo metadata)");
+    let ws = Workspace::load(&opts.manifest)?;
+    let selected = ws.selected_members(&opts.manifest.packages)?;
+    progress.step("Resolving the release build");
+    let target = Platform::of(opts.target.as_deref())?;
+    let host = if opts.target.is_some() {
+        Platform::of(None)?
+    } else {
+        Platform::of(Some(&target.triple))?
+    };
+    let graph = graph::resolve(&ws.metadata, &selected, &opts.features, &target, &host)?;
+    let lock = Lockfile::read(&ws.lockfile_path())?;
+    let bom = build(&ws, &graph, &lock, opts.no_build_deps, timestamp(&ws)?);
+    let text = match opts.format {
+        Format::CycloneDx => cyclonedx::render(&bom, opts.spec_version),
+        Format::Spdx => spdx::render(&bom),
+    };
+    progress.finish();
+    match &opts.output {
+        Some(path) => {
+            crate::fsutil::write_atomic(path, &text)?;
+            shell.status(&format!(
+                "wrote {} ({} components)",
+                escape(&path.display().to_string()),
+                bom.components.len() + bom.roots.len()
+            ));
+        }
+        None => shell.out(&text),
+    }
+    Ok(0)
+}
+
+fn build(
+    ws: &Workspace,
+    graph: &graph::Graph<'_>,
+    lock: &Lockfile,
+    no_build: bool,
+    timestamp: String,
+) -> Bom {
+    let mut refs: BTreeMap<&cargo_metadata::PackageId, String> = BTreeMap::new();
+    let mut taken: BTreeMap<String, usize> = BTreeMap::new();
+    let mut roots = Vec::new();
+    let mut components = Vec::new();
+    for (id, (pkg, used)) in &graph.packages {
+        if no_build && *used == Use::Build {
+            continue;
+        }
+        let mut c = component(pkg, lock, *used == Use::Build);
+        // bom-refs must be unique: a path crate may share a registry crate's purl.
+        let n = taken.entry(c.bom_ref.clone()).or_insert(0);
+        *n += 1;
+        if *n > 1 {
+            c.bom_ref = format!("{}#{n}", c.bom_ref);
+        }
+        refs.insert(id, c.bom_ref.clone());
+        if graph.roots.iter().any(|r| r.id == **id) {
+            roots.push(c);
+        } else {
+            components.push(c);
+        }
+    }
+    let mut dependencies: BTreeMap<String, Vec<String>> =
+        refs.values().map(|r| (r.clone(), Vec::new())).collect();
+    for (from, to, _) in &graph.edges {
+        if let (Some(f), Some(t)) = (refs.get(from), refs.get(to)) {
+            dependencies.entry(f.clone()).or_default().push(t.clone());
+        }
+    }
+    for deps in dependencies.values_mut() {
+        deps.sort();
+        deps.dedup();
+    }
+    roots.sort_by(|a, b| a.bom_ref.cmp(&b.bom_ref));
+    components.sort_by(|a, b| a.bom_ref.cmp(&b.bom_ref));
+    let _ = ws;
+    Bom {
+        roots,
+        components,
+        dependencies,
+        timestamp,
+    }
+}
+
+fn component(p: &cargo_metadata::Package, lock: &Lockfile, build_time: bool) -> Component {
+    let name = p.name.to_string();
+    let version = p.version.to_string();
+    let source = p.source.as_ref().map(|s| s.repr.clone());
+    let crates_io = source.as_deref().is_some_and(|s| {
+        s == "registry+https://github.com/rust-lang/crates.io-index"
+            || s == "sparse+https://index.crates.io/"
+    });
+    let purl = purl(&name, &version, source.as_deref(), crates_io);
+    let sha256 = lock
+        .packages
+        .iter()
+        .find(|l| l.name == name && l.version == version && l.source == source)
+        .and_then(|l| l.checksum.clone());
+    let license = match (&p.license, &p.license_file) {
+        (Some(expr), _) => match ::spdx::Expression::canonicalize(expr) {
+            Ok(Some(canon)) => License::Expression(canon),
+            Ok(None) => License::Expression(expr.clone()),
+            Err(_) => License::None,
+        },
+        (None, Some(file)) => License::File(
+            file.file_name()
+                .map_or_else(|| file.to_string(), str::to_string),
+        ),
+        (None, None) => License::None,
+    };
+    Component {
+        bom_ref: purl.clone(),
+        download: crates_io
+            .then(|| format!("https://crates.io/api/v1/crates/{name}/{version}/download")),
+        name,
+        version,
+        purl,
+        sha256,
+        license,
+        description: p.description.clone().map(|d| d.trim().to_string()),
+        authors: p.authors.clone(),
+        repository: p.repository.clone(),
+        homepage: p.homepage.clone(),
+        documentation: p.documentation.clone(),
+        build_time,
+    }
+}
+
+/// `pkg:cargo/NAME@VERSION`, with `repository_url` for another registry and
+/// `vcs_url=git+URL@REV` for git sources; percent-encoded per the purl spec.
+pub fn purl(name: &str, version: &str, source: Option<&str>, crates_io: bool) -> String {
+    let mut p = format!("pkg:cargo/{}@{}", encode(name), encode(version));
+    match source {
+        Some(_) if crates_io => {}
+        Some(s) if s.starts_with("git+") => {
+            // git+URL?query#COMMIT
+            let (url, commit) = s.split_once('#').unwrap_or((s, ""));
+            let url = url.split('?').next().unwrap_or(url);
+            let vcs = if commit.is_empty() {
+                url.to_string()
+            } else {
+                format!("{url}@{commit}")
+            };
+            p.push_str(&format!("?vcs_url={}", encode(&vcs)));
+        }
+        Some(s) => {
+            let url = s
+                .strip_prefix("registry+")
+                .or_else(|| s.strip_prefix("sparse+"))
+                .unwrap_or(s);
+            p.push_str(&format!("?repository_url={}", encode(url)));
+        }
+        None => {}
+    }
+    p
+}
+
+/// Percent-encodes all but the purl spec's unreserved characters and `:` and `/`.
+fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b':' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `SOURCE_DATE_EPOCH`, else the HEAD commit's time, else now: RFC 3339 UTC.
+fn timestamp(ws: &Workspace) -> Result<String> {
+    let secs = match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(v) if !v.is_empty() => v.trim().parse::<i64>().map_err(|_| {
+            Failure::new(format!(
+                "SOURCE_DATE_EPOCH=`{}` is not a number of seconds",
+                escape(&v)
+            ))
+            .help("set it to a Unix time, e.g. `SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)`")
+        })?,
+        _ => match crate::git::Repo::find(&ws.root).and_then(|r| r.head_commit().ok()) {
+            Some(c) => c.time,
+            None => jiff::Timestamp::now().as_second(),
+        },
+    };
+    let ts = jiff::Timestamp::from_second(secs)
+        .map_err(|e| Failure::new(format!("SOURCE_DATE_EPOCH={secs} is out of range: {e}")))?;
+    Ok(ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+}
+
+/// A UUID v5 of the document's content (minus its own serial number), so the same
+/// build gives the same serial.
+pub fn content_uuid(content: &str) -> String {
+    uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, content.as_bytes()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn purls_follow_the_spec() {
+        let cio = "registry+https://github.com/rust-lang/crates.io-index";
+        assert_eq!(
+            purl("time", "0.1.43", Some(cio), true),
+            "pkg:cargo/time@0.1.43"
+        );
+        assert_eq!(
+            purl("x", "1.0.0+build.1", Some(cio), true),
+            "pkg:cargo/x@1.0.0%2Bbuild.1"
+        );
+        assert_eq!(
+            purl(
+                "x",
+                "1.0.0",
+                Some("git+https://example.org/x.git?rev=abc#0123abcd"),
+                false
+            ),
+            "pkg:cargo/x@1.0.0?vcs_url=git%2Bhttps://example.org/x.git%400123abcd"
+        );
+        assert_eq!(
+            purl(
+                "x",
+                "1.0.0",
+                Some("sparse+https://reg.example/index/"),
+                false
+            ),
+            "pkg:cargo/x@1.0.0?repository_url=https://reg.example/index/"
+        );
+        assert_eq!(purl("x", "1.0.0", None, false), "pkg:cargo/x@1.0.0");
+    }
+}
