@@ -14,4 +14,5 @@ mod never_panic;
 mod profile;
 mod profile_props;
 mod reports;
+mod sbom;
 mod tag;

@@ -20,7 +20,59 @@ const SYSTEM: &[(&str, &str)] = &[
     ("man", "man-db"),
     // The artifact tests compare with Debian's checksec.
     ("checksec", "checksec"),
+    // The SBOM validators are Python packages, in a venv of their own.
+    ("python3", "python3"),
 ];
+
+/// PyPI packages the SBOM tests run, and a command each provides.
+const PYTHON_TOOLS: &[(&str, &str)] = &[
+    ("cyclonedx-python-lib[json-validation]", "python"),
+    ("spdx-tools", "pyspdxtools"),
+    ("ntia-conformance-checker", "ntia-checker"),
+];
+
+/// A venv under the cache dir with the SBOM validators; returns its path.
+fn python_tools() -> Result<PathBuf, String> {
+    let venv = cache_root()?.join("venv");
+    let bin = venv.join("bin");
+    let validator_ok = || {
+        Command::new(bin.join("python"))
+            .args(["-c", "import cyclonedx.validation.json, jsonschema"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    let missing = !validator_ok() || PYTHON_TOOLS.iter().any(|(_, cmd)| !bin.join(cmd).exists());
+    if !missing {
+        return Ok(venv);
+    }
+    if !bin.join("python").exists() {
+        let made = Command::new("python3")
+            .arg("-m")
+            .arg("venv")
+            .arg(&venv)
+            .status();
+        if !made.is_ok_and(|s| s.success()) {
+            // Debian splits venv out of python3.
+            if on_path("apt-get") && is_root() {
+                run(Command::new("apt-get")
+                    .args(["install", "-y", "-qq", "python3-venv"])
+                    .env("DEBIAN_FRONTEND", "noninteractive"))?;
+            }
+            run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
+        }
+    }
+    run(Command::new(bin.join("pip"))
+        .args(["install", "-q", "--disable-pip-version-check"])
+        .args(PYTHON_TOOLS.iter().map(|(pkg, _)| *pkg)))?;
+    if validator_ok() && PYTHON_TOOLS.iter().all(|(_, cmd)| bin.join(cmd).exists()) {
+        Ok(venv)
+    } else {
+        Err(format!(
+            "the SBOM validators did not install into {}",
+            venv.display()
+        ))
+    }
+}
 
 /// Cargo subcommands the tests run, installed with `cargo install --locked`.
 const CARGO_TOOLS: &[(&str, &str)] = &[
@@ -186,8 +238,10 @@ pub fn ensure() -> Result<Vec<(String, PathBuf)>, String> {
     cargo_tools()?;
     let sarif = sarif_multitool()?;
     let validator = action_validator()?;
+    let venv = python_tools()?;
     Ok(vec![
         ("SARIF_MULTITOOL".into(), sarif),
         ("ACTION_VALIDATOR".into(), validator),
+        ("CSR_VENV".into(), venv),
     ])
 }

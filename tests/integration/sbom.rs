@@ -1,0 +1,322 @@
+//! `sbom` on a real project: exactly what the release build compiles, checked by
+//! validators written by others (cyclonedx-python-lib, spdx-tools, the NTIA
+//! conformance checker), reproducible to the byte.
+
+use crate::common::*;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The Python venv `cargo xtask test` installs the validators into.
+fn venv_bin(tool: &str) -> PathBuf {
+    let dir = std::env::var_os("CSR_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(&std::env::var_os("HOME").expect("HOME"))
+                .join(".cache/cargo-secure-release/venv")
+        });
+    let p = dir.join("bin").join(tool);
+    assert!(
+        p.exists(),
+        "{} is missing: run `cargo xtask test`, which installs it",
+        p.display()
+    );
+    p
+}
+
+/// A local git repository holding a crate, for a `git = "file://…"` dependency.
+fn git_crate(dir: &Path) -> String {
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"gitdep\"\nversion = \"0.3.0\"\nedition = \"2021\"\nlicense = \"MIT\"\nauthors = [\"Git Dep <g@example.org>\"]\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("src/lib.rs"), "pub fn f() {}\n").unwrap();
+    git(dir, &["init", "-q", "-b", "main"]);
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-qm", "gitdep"]);
+    git(dir, &["rev-parse", "HEAD"]).trim().to_string()
+}
+
+struct Project {
+    f: Fixture,
+    commit: String,
+    _git: tempfile::TempDir,
+}
+
+fn project() -> Project {
+    let gitdir = tempfile::TempDir::new().unwrap();
+    let commit = git_crate(&gitdir.path().join("gitdep"));
+    let f = Fixture::new(
+        "sbomme",
+        &format!(
+            "authors = [\"Ada Lovelace <ada@example.org>\"]\nrepository = \"https://github.com/example/sbomme\"\n\n\
+[dependencies]\ntime = \"=0.1.43\"\nitoa = {{ version = \"1\", optional = true }}\nserde_derive = \"1\"\ngitdep = {{ git = \"file://{}\" }}\n\n\
+[features]\nfast = [\"dep:itoa\"]\n\n\
+[build-dependencies]\ncfg-if = \"1\"\n\n\
+[dev-dependencies]\nryu = \"1\"\n",
+            gitdir.path().join("gitdep").display()
+        ),
+    );
+    // Fixture::new puts `rest` right under [package], so the first two lines are its keys.
+    Project {
+        f: f.lock(),
+        commit,
+        _git: gitdir,
+    }
+}
+
+fn sbom(p: &Project, args: &[&str]) -> String {
+    let mut c = bin();
+    c.current_dir(p.f.path())
+        .env("SOURCE_DATE_EPOCH", "1767225600")
+        .arg("sbom")
+        .args(args);
+    run(&mut c, 0).0
+}
+
+fn components(doc: &Value) -> Vec<&Value> {
+    doc["components"].as_array().unwrap().iter().collect()
+}
+
+fn names(doc: &Value) -> Vec<String> {
+    components(doc)
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn the_sbom_lists_exactly_what_the_release_build_compiles() {
+    let p = project();
+    let text = sbom(&p, &[]);
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(doc["specVersion"], "1.7");
+    assert_eq!(doc["metadata"]["component"]["name"], "sbomme");
+    assert_eq!(doc["metadata"]["timestamp"], "2026-01-01T00:00:00Z");
+    let n = names(&doc);
+    for present in [
+        "time",
+        "libc",
+        "gitdep",
+        "serde_derive",
+        "proc-macro2",
+        "cfg-if",
+    ] {
+        assert!(n.contains(&present.to_string()), "{present} missing: {n:?}");
+    }
+    for absent in ["itoa", "ryu", "winapi"] {
+        assert!(!n.contains(&absent.to_string()), "{absent} listed: {n:?}");
+    }
+
+    // purl and hash from Cargo.lock.
+    let time = components(&doc)
+        .into_iter()
+        .find(|c| c["name"] == "time")
+        .unwrap();
+    assert_eq!(time["purl"], "pkg:cargo/time@0.1.43");
+    assert_eq!(time["bom-ref"], "pkg:cargo/time@0.1.43");
+    let lock = p.f.read("Cargo.lock");
+    let checksum = lock
+        .split("[[package]]")
+        .find(|b| b.contains("name = \"time\""))
+        .and_then(|b| b.lines().find_map(|l| l.strip_prefix("checksum = \"")))
+        .unwrap()
+        .trim_end_matches('"')
+        .to_string();
+    assert_eq!(time["hashes"][0]["alg"], "SHA-256");
+    assert_eq!(time["hashes"][0]["content"], checksum);
+    assert_eq!(time["scope"], "required");
+
+    // Build-time packages are listed, marked.
+    for build in ["serde_derive", "proc-macro2", "cfg-if"] {
+        let c = components(&doc)
+            .into_iter()
+            .find(|c| c["name"] == build)
+            .unwrap();
+        assert_eq!(c["scope"], "excluded", "{build}");
+        assert_eq!(c["properties"][0]["name"], "cargo:dependency-kind");
+        assert_eq!(c["properties"][0]["value"], "build", "{build}");
+    }
+
+    // The git dependency names its repository and commit.
+    let git_dep = components(&doc)
+        .into_iter()
+        .find(|c| c["name"] == "gitdep")
+        .unwrap();
+    let purl = git_dep["purl"].as_str().unwrap();
+    assert!(
+        purl.starts_with("pkg:cargo/gitdep@0.3.0?vcs_url=git%2Bfile://"),
+        "{purl}"
+    );
+    assert!(purl.ends_with(&format!("%40{}", p.commit)), "{purl}");
+
+    // The graph is the build's edges.
+    let deps: Vec<&Value> = doc["dependencies"].as_array().unwrap().iter().collect();
+    let of = |r: &str| -> Vec<String> {
+        deps.iter()
+            .find(|d| d["ref"] == r)
+            .map(|d| {
+                d["dependsOn"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x.as_str().unwrap().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let root_ref = doc["metadata"]["component"]["bom-ref"].as_str().unwrap();
+    assert!(of(root_ref).contains(&"pkg:cargo/time@0.1.43".to_string()));
+    assert!(of("pkg:cargo/time@0.1.43")
+        .iter()
+        .any(|d| d.starts_with("pkg:cargo/libc@")));
+    assert!(!of("pkg:cargo/time@0.1.43")
+        .iter()
+        .any(|d| d.contains("winapi")));
+
+    // Features and targets change the build, as Cargo would.
+    let with = serde_json::from_str::<Value>(&sbom(&p, &["--features", "fast"])).unwrap();
+    assert!(names(&with).contains(&"itoa".to_string()));
+    let windows =
+        serde_json::from_str::<Value>(&sbom(&p, &["--target", "x86_64-pc-windows-msvc"])).unwrap();
+    let wn = names(&windows);
+    assert!(wn.contains(&"winapi".to_string()), "{wn:?}");
+    let no_build = serde_json::from_str::<Value>(&sbom(&p, &["--no-build-deps"])).unwrap();
+    let nb = names(&no_build);
+    assert!(
+        !nb.contains(&"serde_derive".to_string()) && !nb.contains(&"cfg-if".to_string()),
+        "{nb:?}"
+    );
+
+    // The same commit gives the same bytes.
+    assert_eq!(text, sbom(&p, &[]));
+    assert!(doc["serialNumber"]
+        .as_str()
+        .unwrap()
+        .starts_with("urn:uuid:"));
+}
+
+#[test]
+fn every_format_passes_validators_written_by_others() {
+    let p = project();
+    let dir = tempfile::TempDir::new().unwrap();
+    for v in ["1.7", "1.6", "1.5"] {
+        let file = dir.path().join(format!("bom-{v}.cdx.json"));
+        let text = sbom(&p, &["--spec-version", v]);
+        std::fs::write(&file, &text).unwrap();
+        let out = Command::new(venv_bin("python"))
+            .arg(
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("tests/validators/validate_cyclonedx.py"),
+            )
+            .arg(&file)
+            .arg(v)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "CycloneDX {v}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // And the validator does reject a broken document.
+    let broken = dir.path().join("broken.cdx.json");
+    let mut doc: Value = serde_json::from_str(&sbom(&p, &[])).unwrap();
+    doc["components"][0]["scope"] = serde_json::json!("sometimes");
+    std::fs::write(&broken, doc.to_string()).unwrap();
+    let out = Command::new(venv_bin("python"))
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/validators/validate_cyclonedx.py"))
+        .arg(&broken)
+        .arg("1.7")
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "a broken SBOM must fail validation");
+
+    let spdx = dir.path().join("bom.spdx.json");
+    run(
+        bin()
+            .current_dir(p.f.path())
+            .args(["sbom", "--format", "spdx", "--output"])
+            .arg(&spdx),
+        0,
+    );
+    let out = Command::new(venv_bin("pyspdxtools"))
+        .arg("-i")
+        .arg(&spdx)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "pyspdxtools: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::new(venv_bin("ntia-checker"))
+        .args(["-c", "ntia"])
+        .arg(&spdx)
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && report.contains("Conformant: True"),
+        "{report}"
+    );
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&spdx).unwrap()).unwrap();
+    let rel: Vec<&str> = doc["relationships"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["relationshipType"].as_str().unwrap())
+        .collect();
+    assert!(
+        rel.contains(&"DESCRIBES")
+            && rel.contains(&"DEPENDS_ON")
+            && rel.contains(&"BUILD_DEPENDENCY_OF"),
+        "{rel:?}"
+    );
+}
+
+#[test]
+fn bad_sbom_input_is_a_clear_error() {
+    let p = project();
+    let (_, err) = run(
+        bin()
+            .current_dir(p.f.path())
+            .args(["sbom", "--features", "nope"]),
+        2,
+    );
+    assert!(
+        err.starts_with("error: package `sbomme` has no feature `nope`"),
+        "{err}"
+    );
+    let (_, err) = run(
+        bin()
+            .current_dir(p.f.path())
+            .args(["sbom", "--target", "no-such-triple"]),
+        2,
+    );
+    assert!(
+        err.starts_with("error: rustc does not know the target `no-such-triple`"),
+        "{err}"
+    );
+    let (_, err) = run(
+        bin()
+            .current_dir(p.f.path())
+            .env("SOURCE_DATE_EPOCH", "soon")
+            .arg("sbom"),
+        2,
+    );
+    assert!(
+        err.starts_with("error: SOURCE_DATE_EPOCH=`soon` is not a number"),
+        "{err}"
+    );
+    run(
+        bin()
+            .current_dir(p.f.path())
+            .args(["sbom", "--spec-version", "1.4"]),
+        2,
+    );
+}
