@@ -356,3 +356,32 @@ fn an_artifact_alone_outside_a_workspace() {
 fn bin_cmd() -> assert_cmd::Command {
     bin()
 }
+
+/// A corrupt embedded dependency list is an error that names the file, never a panic.
+#[test]
+fn a_corrupt_dep_v0_section_is_a_clear_error() {
+    use object::{Object, ObjectSection};
+    let f = project("corrupt", "[dependencies]\nitoa = \"1\"\n");
+    let bin = build(&f, "corrupt", "", true, &[]);
+    let mut bytes = std::fs::read(&bin).unwrap();
+    let (start, len) = {
+        let file = object::File::parse(&*bytes).unwrap();
+        let section = file
+            .section_by_name(".dep-v0")
+            .expect("cargo auditable wrote .dep-v0");
+        let (start, len) = section.file_range().unwrap();
+        (start as usize, len as usize)
+    };
+    // Keep zlib's two-byte header, scramble the stream.
+    for (i, b) in bytes[start + 2..start + len].iter_mut().enumerate() {
+        *b = (i as u8).wrapping_mul(37) ^ 0x5a;
+    }
+    let broken = f.path().join("broken-bin");
+    std::fs::write(&broken, &bytes).unwrap();
+    let (_, err) = run(f.audit().arg("--artifact").arg(&broken), 2);
+    assert!(
+        err.starts_with("error: the embedded dependency list (cargo auditable's .dep-v0) of broken-bin is unreadable"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}
