@@ -130,21 +130,8 @@ pub fn run(opts: &SbomOptions, shell: &Shell) -> Result<u8> {
     let progress = shell.progress();
     progress.step("Reading the workspace (cargo metadata)");
     let ws = Workspace::load(&opts.manifest)?;
-    let selected = ws.selected_members(&opts.manifest.packages)?;
     progress.step("Resolving the release build");
-    let target = Platform::of(opts.target.as_deref())?;
-    let host = if opts.target.is_some() {
-        Platform::of(None)?
-    } else {
-        Platform::of(Some(&target.triple))?
-    };
-    let graph = graph::resolve(&ws.metadata, &selected, &opts.features, &target, &host)?;
-    let lock = Lockfile::read(&ws.lockfile_path())?;
-    let bom = build(&ws, &graph, &lock, opts.no_build_deps, timestamp(&ws)?);
-    let text = match opts.format {
-        Format::CycloneDx => cyclonedx::render(&bom, opts.spec_version),
-        Format::Spdx => spdx::render(&bom),
-    };
+    let (text, bom) = generate(&ws, opts)?;
     progress.finish();
     match &opts.output {
         Some(path) => {
@@ -158,6 +145,25 @@ pub fn run(opts: &SbomOptions, shell: &Shell) -> Result<u8> {
         None => shell.out(&text),
     }
     Ok(0)
+}
+
+/// The SBOM of `ws` as `opts` asks (also what `tag` hashes into its trailer).
+pub fn generate(ws: &Workspace, opts: &SbomOptions) -> Result<(String, Bom)> {
+    let selected = ws.selected_members(&opts.manifest.packages)?;
+    let target = Platform::of(opts.target.as_deref())?;
+    let host = if opts.target.is_some() {
+        Platform::of(None)?
+    } else {
+        Platform::of(Some(&target.triple))?
+    };
+    let graph = graph::resolve(&ws.metadata, &selected, &opts.features, &target, &host)?;
+    let lock = Lockfile::read(&ws.lockfile_path())?;
+    let bom = build(ws, &graph, &lock, opts.no_build_deps, timestamp(ws)?);
+    let text = match opts.format {
+        Format::CycloneDx => cyclonedx::render(&bom, opts.spec_version),
+        Format::Spdx => spdx::render(&bom),
+    };
+    Ok((text, bom))
 }
 
 fn build(

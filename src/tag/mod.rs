@@ -72,7 +72,8 @@ pub fn run(opts: &TagOptions, shell: &Shell) -> Result<u8> {
     };
 
     let tagger = tagger(&repo)?;
-    let message = message(opts, &pkg.name, &version, report.as_ref(), &ws)?;
+    let sbom_hash = sbom_sha256(&ws, &pkg.name)?;
+    let message = message(opts, &pkg.name, &version, report.as_ref(), &ws, &sbom_hash)?;
     let payload = object::payload(&head.id, "commit", &name, &tagger, &message);
     progress.finish();
     if opts.dry_run {
@@ -304,6 +305,7 @@ fn message(
     version: &str,
     report: Option<&AuditReport>,
     ws: &Workspace,
+    sbom_hash: &str,
 ) -> Result<String> {
     let mut m = args
         .message
@@ -326,6 +328,7 @@ fn message(
         env!("CARGO_PKG_VERSION")
     ));
     m.push_str(&format!("Cargo-lock-sha256: {lock_hash}\n"));
+    m.push_str(&format!("Sbom-sha256: {sbom_hash}\n"));
     match report {
         Some(r) => {
             for db in &r.databases {
@@ -357,6 +360,21 @@ fn message(
         None => m.push_str("Audit: skipped (--no-audit)\n"),
     }
     Ok(m)
+}
+
+/// SHA-256 of the default CycloneDX SBOM of the released package, as
+/// `cargo secure-release sbom -p NAME` writes it for this commit (timestamp: the
+/// HEAD commit's time, or SOURCE_DATE_EPOCH).
+fn sbom_sha256(ws: &Workspace, package: &str) -> Result<String> {
+    let opts = crate::sbom::SbomOptions {
+        manifest: crate::options::ManifestOptions {
+            packages: vec![package.to_string()],
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let (text, _) = crate::sbom::generate(ws, &opts)?;
+    Ok(hex(&sha2::Sha256::digest(text.as_bytes())))
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -646,3 +646,41 @@ fn racing_tags_one_wins_and_the_loser_leaves_no_object() {
         "exactly one tag object was written"
     );
 }
+
+/// The tag attests the SBOM: `Sbom-sha256` is the hash of what
+/// `cargo secure-release sbom -p NAME` writes for the tagged commit.
+#[test]
+fn the_tag_trailer_carries_the_sbom_hash() {
+    let r = Repo::new("[dependencies]\nitoa = \"1\"\n");
+    let (secret, _, _) = r.sequoia_key("Alice", Some(PASSPHRASE));
+    run(&mut r.tag(&secret, &["--no-audit"]), 0);
+    let raw = git_ok(r.dir(), &["cat-file", "tag", "v0.1.0"]);
+    let trailer = raw
+        .lines()
+        .find_map(|l| l.strip_prefix("Sbom-sha256: "))
+        .expect("an Sbom-sha256 trailer")
+        .to_string();
+    let mut c = bin();
+    c.current_dir(r.dir())
+        .args(["sbom", "-p", "rel"])
+        .env_remove("SOURCE_DATE_EPOCH");
+    let (sbom, _) = run(&mut c, 0);
+    let mut hasher = Std::new("sha256sum")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    hasher
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(sbom.as_bytes())
+        .unwrap();
+    let out = String::from_utf8(hasher.wait_with_output().unwrap().stdout).unwrap();
+    assert_eq!(out.split_whitespace().next().unwrap(), trailer);
+    assert!(
+        sbom.contains("pkg:cargo/itoa@"),
+        "the SBOM lists the dependency"
+    );
+}
