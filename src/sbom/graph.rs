@@ -20,6 +20,7 @@ pub struct Features {
 }
 
 /// A platform to evaluate `cfg(...)` for: its triple and `rustc --print cfg`.
+#[derive(Clone)]
 pub struct Platform {
     pub triple: String,
     pub cfg: Vec<Cfg>,

@@ -151,10 +151,10 @@ pub fn run(opts: &SbomOptions, shell: &Shell) -> Result<u8> {
 pub fn generate(ws: &Workspace, opts: &SbomOptions) -> Result<(String, Bom)> {
     let selected = ws.selected_members(&opts.manifest.packages)?;
     let target = Platform::of(opts.target.as_deref())?;
-    let host = if opts.target.is_some() {
-        Platform::of(None)?
-    } else {
-        Platform::of(Some(&target.triple))?
+    // Without --target, the build runs on its target: ask rustc once.
+    let host = match opts.target {
+        Some(_) => Platform::of(None)?,
+        None => target.clone(),
     };
     let graph = graph::resolve(&ws.metadata, &selected, &opts.features, &target, &host)?;
     let lock = Lockfile::read(&ws.lockfile_path())?;
