@@ -1767,3 +1767,52 @@ fn hostile_inputs_table() {
         failures.join("\n\n")
     );
 }
+
+/// `--output` through a symlink writes the file it points at and keeps the link.
+#[test]
+fn output_through_a_symlink_writes_the_target() {
+    let b = base();
+    let work = TempDir::new().unwrap();
+    let dir = work.path().join("p");
+    copy_dir(b.project.path(), &dir);
+    let real = work.path().join("real.json");
+    std::fs::write(&real, "old").unwrap();
+    let link = work.path().join("link.json");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let mut c = bin();
+    c.current_dir(&dir)
+        .args([
+            "audit",
+            "--offline",
+            "--no-cache",
+            "--format",
+            "json",
+            "--advisory-db",
+        ])
+        .arg(advisory_db())
+        .arg("--output")
+        .arg(&link);
+    run(&mut c, 0);
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let written = std::fs::read_to_string(&real).unwrap();
+    assert!(written.starts_with("{\n  \"advisory_db\""), "{written}");
+}
+
+/// A verifier is told to ask for a *public* certificate, never to export a secret key.
+#[test]
+fn verify_help_asks_for_a_public_certificate() {
+    let b = base();
+    let junk = TempDir::new().unwrap();
+    let cert = junk.path().join("c.asc");
+    std::fs::write(&cert, "junk").unwrap();
+    let mut c = bin();
+    c.current_dir(b.project.path())
+        .args(["verify", "v0.0.9", "--cert"])
+        .arg(&cert);
+    let (_, err) = run(&mut c, 2);
+    assert!(err.contains("public certificate"), "{err}");
+    assert!(!err.contains("export-secret-keys"), "{err}");
+}

@@ -118,3 +118,19 @@ proptest! {
         }
     }
 }
+
+/// Regression: per-package overrides written inline were invisible.
+#[test]
+fn inline_package_overrides_are_seen() {
+    for text in [
+        "[package]\nname = \"x\"\nversion = \"0.1.0\"\n\n[profile.release]\nlto = \"fat\"\npackage = { \"*\" = { codegen-units = 16 } }\n",
+        "[package]\nname = \"x\"\nversion = \"0.1.0\"\n\n[profile]\nrelease = { lto = \"fat\", package = { \"*\" = { codegen-units = 16 } } }\n",
+    ] {
+        let src = Source::parse(Path::new("Cargo.toml"), text.to_string(), true).unwrap();
+        let sources = Sources::gather(src, Path::new("/nonexistent"), None, Vec::new()).unwrap();
+        let eff = sources.resolve("release").unwrap();
+        assert_eq!(eff.package_overrides.len(), 1, "{text}");
+        assert_eq!(eff.package_overrides[0].spec, "*");
+        assert_eq!(eff.package_overrides[0].key.name(), "codegen-units");
+    }
+}
