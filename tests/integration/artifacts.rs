@@ -385,3 +385,35 @@ fn a_corrupt_dep_v0_section_is_a_clear_error() {
     );
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// A compressed bomb in `.dep-v0` (20 MB of JSON-to-be from a few KB) stops at the
+/// 8 MiB limit with a clear error; memory stays bounded.
+#[test]
+fn a_dep_v0_bomb_stops_at_the_limit() {
+    let f = unlocked("bomb", "");
+    // zlib of 20,000,000 bytes, made by Python's zlib (not by code of ours).
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import sys, zlib; open(sys.argv[1], 'wb').write(zlib.compress(b'[' * 20_000_000, 9))",
+        ])
+        .arg(f.path().join("src/bomb.zz"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    f.write(
+        "src/main.rs",
+        "#[used]\n#[link_section = \".dep-v0\"]\nstatic DEP: [u8; include_bytes!(\"bomb.zz\").len()] = *include_bytes!(\"bomb.zz\");\nfn main() {}\n",
+    );
+    let f = f.lock();
+    let bin = build(&f, "bomb", "", false, &[]);
+    let (_, err) = run(f.audit().arg("--artifact").arg(&bin), 2);
+    assert!(
+        err.starts_with("error: the embedded dependency list (cargo auditable's .dep-v0) of target/release/bomb is unreadable: Audit data size is over the specified limit"),
+        "{err}"
+    );
+}
