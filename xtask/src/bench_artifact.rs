@@ -13,7 +13,11 @@ pub fn run() -> Result<(), String> {
         .parent()
         .ok_or("no workspace root")?
         .to_path_buf();
-    let bin = crate::release_binary(&root)?;
+    // CSR_BENCH_BINARY: an already-built release binary (a release build takes minutes).
+    let bin = match std::env::var_os("CSR_BENCH_BINARY") {
+        Some(p) => std::path::PathBuf::from(p),
+        None => crate::release_binary(&root)?,
+    };
     let size = std::fs::metadata(&bin).map_err(|e| e.to_string())?.len();
     let expect = cargo_secure_release::artifact::Expect {
         strip: "symbols",
