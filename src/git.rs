@@ -164,6 +164,25 @@ impl Repo {
         }))
     }
 
+    /// A file of the tree tag `name` points at (peeled to its commit), read from git's
+    /// objects, never the work tree; None when the tag or the file is missing.
+    pub fn file_at_tag(&self, name: &str, path: &str) -> Result<Option<Vec<u8>>> {
+        let Ok(reference) = self.repo.find_reference(&format!("refs/tags/{name}")) else {
+            return Ok(None);
+        };
+        let Ok(tree) = reference.peel_to_tree() else {
+            return Ok(None);
+        };
+        let Ok(entry) = tree.get_path(Path::new(path)) else {
+            return Ok(None);
+        };
+        let blob = entry
+            .to_object(&self.repo)
+            .and_then(|o| o.peel_to_blob())
+            .context("could not read a file of the tagged tree")?;
+        Ok(Some(blob.content().to_vec()))
+    }
+
     /// Writes a tag object and `refs/tags/NAME` pointing at it, holding the ref's lock
     /// from before the object is written until the ref is in place. A tag that exists,
     /// or that another process is creating, is refused before anything is written,

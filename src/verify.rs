@@ -59,6 +59,55 @@ pub fn run(opts: &VerifyOptions, shell: &Shell) -> Result<u8> {
     if good.key_fingerprint != good.cert_fingerprint {
         out.push_str(&format!("  signing key {}\n", good.key_fingerprint));
     }
+    // The trailer is a claim: check what can be checked against the tagged tree.
+    match check_lockfile_claim(&repo, &opts.tag, &payload)? {
+        Claim::Holds(line) => out.push_str(&format!(
+            "  Cargo-lock-sha256 (line {line} of the tag) matches the tagged Cargo.lock\n"
+        )),
+        Claim::Absent => {}
+        Claim::Broken(why) => {
+            shell.out(&out);
+            return bad(format!("tag `{tag}`: {why}"));
+        }
+    }
     shell.out(&out);
     Ok(0)
+}
+
+enum Claim {
+    /// The claim holds; its line in the tag object.
+    Holds(usize),
+    Absent,
+    Broken(String),
+}
+
+/// `Cargo-lock-sha256:` in the tag's trailer against the Cargo.lock of the tagged
+/// commit's tree (read from git objects, never the work tree).
+fn check_lockfile_claim(repo: &Repo, tag: &str, payload: &[u8]) -> Result<Claim> {
+    use sha2::Digest;
+    let text = String::from_utf8_lossy(payload);
+    let Some((line, claimed)) = text
+        .lines()
+        .enumerate()
+        .find_map(|(i, l)| Some((i + 1, l.strip_prefix("Cargo-lock-sha256: ")?.trim())))
+    else {
+        return Ok(Claim::Absent);
+    };
+    let Some(lock) = repo.file_at_tag(tag, "Cargo.lock")? else {
+        return Ok(Claim::Broken(format!(
+            "line {line} claims a Cargo.lock hash, but the tagged tree has no Cargo.lock at its root"
+        )));
+    };
+    let actual: String = sha2::Sha256::digest(&lock)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    if actual == claimed {
+        Ok(Claim::Holds(line))
+    } else {
+        Ok(Claim::Broken(format!(
+            "line {line} says Cargo-lock-sha256 {}, but the tagged Cargo.lock hashes to {actual}",
+            escape(claimed)
+        )))
+    }
 }

@@ -684,3 +684,83 @@ fn the_tag_trailer_carries_the_sbom_hash() {
         "the SBOM lists the dependency"
     );
 }
+
+/// The trailer is checked against the tagged tree: a well-signed tag whose
+/// `Cargo-lock-sha256` does not match its Cargo.lock is BAD, although the signature
+/// itself verifies (`git verify-tag` says good).
+#[test]
+fn verify_checks_the_cargo_lock_claim_against_the_tagged_tree() {
+    use openpgp::policy::StandardPolicy;
+    use openpgp::serialize::stream::{Armorer, Message, Signer};
+    use std::io::Write;
+    let r = Repo::new("");
+    let (secret, public, cert) = r.sequoia_key("Bob", None);
+    let (payload, _) = run(&mut r.tag(&secret, &["--no-audit", "--dry-run"]), 0);
+    // A genuine tag: the claim holds.
+    run(&mut r.tag(&secret, &["--no-audit"]), 0);
+    let (out, _) = run(&mut r.verify("v0.1.0", &public), 0);
+    assert!(out.contains("matches the tagged Cargo.lock"), "{out}");
+
+    // The same payload with a false claim, signed by the same key, under another name.
+    let forged: String = payload
+        .lines()
+        .map(|l| {
+            if l.starts_with("Cargo-lock-sha256: ") {
+                format!("Cargo-lock-sha256: {}", "0".repeat(64))
+            } else if l == "tag v0.1.0" {
+                "tag forged".to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n";
+    let p = StandardPolicy::new();
+    let keypair = cert
+        .keys()
+        .with_policy(&p, None)
+        .supported()
+        .for_signing()
+        .secret()
+        .next()
+        .unwrap()
+        .key()
+        .clone()
+        .into_keypair()
+        .unwrap();
+    let mut sig = Vec::new();
+    {
+        let m = Message::new(&mut sig);
+        let m = Armorer::new(m)
+            .kind(openpgp::armor::Kind::Signature)
+            .build()
+            .unwrap();
+        let mut s = Signer::new(m, keypair).unwrap().detached().build().unwrap();
+        s.write_all(forged.as_bytes()).unwrap();
+        s.finalize().unwrap();
+    }
+    let object = format!("{forged}{}", String::from_utf8(sig).unwrap());
+    let mut child = Std::new("git")
+        .args(["hash-object", "-t", "tag", "-w", "--stdin"])
+        .current_dir(r.dir())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(object.as_bytes())
+        .unwrap();
+    let oid = String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap();
+    git_ok(r.dir(), &["update-ref", "refs/tags/forged", oid.trim()]);
+    assert!(
+        r.verify_tag("forged").status.success(),
+        "the signature itself is good"
+    );
+    let (out, _) = run(&mut r.verify("forged", &public), 1);
+    assert!(out.contains("BAD: tag `forged`: line "), "{out}");
+    assert!(out.contains("says Cargo-lock-sha256 0000"), "{out}");
+}
