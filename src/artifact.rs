@@ -382,6 +382,13 @@ fn path_leaks(data: &[u8], expect: &Expect<'_>, finding: &MakeFinding<'_>) -> Ve
     }
     // Any home directory, `/home/<user>/`.
     for at in memchr::memmem::find_iter(data, b"/home/") {
+        // Only where a path starts: `/tmp/x/home/` is not a home directory.
+        let starts_a_path = at == 0
+            || !(data[at - 1].is_ascii_alphanumeric()
+                || matches!(data[at - 1], b'.' | b'_' | b'-' | b'/'));
+        if !starts_a_path {
+            continue;
+        }
         let rest = &data[at + 6..data.len().min(at + 6 + 64)];
         let user_len = rest
             .iter()
@@ -510,6 +517,7 @@ mod tests {
             found[0].message
         );
         assert!(path_leaks(b"/homeless/ and /home/", &expect(), &f).is_empty());
+        assert!(path_leaks(b"\0/tmp/ci/home/.cargo/x", &expect(), &f).is_empty());
     }
 
     /// A minimal PE32+ image: DOS header, PE signature, COFF header, optional header
