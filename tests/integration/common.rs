@@ -234,3 +234,26 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// Writes `object` as a tag object with git itself (`hash-object --literally`, so a
+/// tampered object is stored as given) and points `refs/tags/NAME` at it.
+pub fn write_tag_object(dir: &Path, name: &str, object: &str) {
+    use std::io::Write;
+    let mut child = std::process::Command::new("git")
+        .args(["hash-object", "-t", "tag", "-w", "--stdin", "--literally"])
+        .current_dir(dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(object.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "git hash-object failed");
+    let oid = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    git_ok(dir, &["update-ref", &format!("refs/tags/{name}"), &oid]);
+}

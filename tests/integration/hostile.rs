@@ -1452,22 +1452,7 @@ fn verify_rows() -> Vec<Case> {
         )
         .setup(|d, _| {
             let raw = git_ok(d, &["cat-file", "tag", "v0.0.9"]).replace("Release", "Rel3ase");
-            let mut child = std::process::Command::new("git")
-                .args(["hash-object", "-t", "tag", "-w", "--stdin", "--literally"])
-                .current_dir(d)
-                .stdin(std::process::Stdio::piped())
-                .stdout(std::process::Stdio::piped())
-                .spawn()
-                .unwrap();
-            use std::io::Write;
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(raw.as_bytes())
-                .unwrap();
-            let oid = String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap();
-            git_ok(d, &["update-ref", "refs/tags/forged", oid.trim()]);
+            write_tag_object(d, "forged", &raw);
         }),
     );
     v

@@ -239,23 +239,7 @@ fn tampered_tag_fails_git_and_our_verify() {
     run(&mut r.tag(&secret, &[]), 0);
     let body = git_ok(r.dir(), &["cat-file", "tag", "v0.1.0"]);
     let forged = body.replace("Release rel 0.1.0", "Release rel 0.1.1");
-    let mut child = Std::new("git")
-        .args(["hash-object", "-t", "tag", "-w", "--stdin"])
-        .current_dir(r.dir())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(forged.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let oid = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    git_ok(r.dir(), &["update-ref", "refs/tags/forged", &oid]);
+    write_tag_object(r.dir(), "forged", &forged);
     assert!(
         !r.verify_tag("forged").status.success(),
         "git verify-tag must reject a tampered tag"
@@ -741,21 +725,7 @@ fn verify_checks_the_cargo_lock_claim_against_the_tagged_tree() {
         s.finalize().unwrap();
     }
     let object = format!("{forged}{}", String::from_utf8(sig).unwrap());
-    let mut child = Std::new("git")
-        .args(["hash-object", "-t", "tag", "-w", "--stdin"])
-        .current_dir(r.dir())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(object.as_bytes())
-        .unwrap();
-    let oid = String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap();
-    git_ok(r.dir(), &["update-ref", "refs/tags/forged", oid.trim()]);
+    write_tag_object(r.dir(), "forged", &object);
     assert!(
         r.verify_tag("forged").status.success(),
         "the signature itself is good"
