@@ -25,7 +25,6 @@ pub struct Expect<'a> {
 pub struct Inspected {
     /// As shown in findings: relative to the workspace root where possible.
     pub shown: String,
-    pub format: &'static str,
     pub findings: Vec<Finding>,
     /// The embedded dependency list, when `cargo auditable` wrote one.
     pub packages: Option<Vec<EmbeddedPackage>>,
@@ -89,36 +88,30 @@ pub fn inspect(path: &Path, shown: &str, expect: &Expect<'_>) -> Result<Inspecte
             .with_help(help)
             .with_location(shown.to_string(), None)
     };
-    let format = match kind {
+    match kind {
         object::FileKind::Elf64 => {
             elf_checks::<elf::FileHeader64<Endianness>>(data, expect, &mut out, &finding)
                 .map_err(corrupt)?;
-            "ELF"
         }
         object::FileKind::Elf32 => {
             elf_checks::<elf::FileHeader32<Endianness>>(data, expect, &mut out, &finding)
                 .map_err(corrupt)?;
-            "ELF"
         }
         object::FileKind::Pe64 => {
             let pe = object::read::pe::PeFile64::parse(data).map_err(corrupt)?;
             pe_checks(&pe, true, &mut out, &finding);
-            "PE"
         }
         object::FileKind::Pe32 => {
             let pe = object::read::pe::PeFile32::parse(data).map_err(corrupt)?;
             pe_checks(&pe, false, &mut out, &finding);
-            "PE"
         }
         object::FileKind::MachO64 => {
             let m = object::read::macho::MachOFile64::<Endianness>::parse(data).map_err(corrupt)?;
             macho_checks(&m, expect, &mut out, &finding);
-            "Mach-O"
         }
         object::FileKind::MachO32 => {
             let m = object::read::macho::MachOFile32::<Endianness>::parse(data).map_err(corrupt)?;
             macho_checks(&m, expect, &mut out, &finding);
-            "Mach-O"
         }
         object::FileKind::MachOFat32 | object::FileKind::MachOFat64 => {
             return Err(Failure::new(format!(
@@ -139,7 +132,6 @@ pub fn inspect(path: &Path, shown: &str, expect: &Expect<'_>) -> Result<Inspecte
     let packages = embedded_packages(data, &shown_esc)?;
     Ok(Inspected {
         shown: shown.to_string(),
-        format,
         findings: out,
         packages,
     })

@@ -10,7 +10,7 @@ use crate::profile::value::{self, Key, Raw};
 use anyhow::Result;
 use std::collections::BTreeMap;
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use toml_edit::{Item, TableLike, Value};
 
 /// Everything `[*.metadata.secure-release]` can say.
@@ -695,11 +695,6 @@ pub fn valid_email(s: &str) -> bool {
         && domain.contains('.')
         && !domain.starts_with('.')
         && !domain.ends_with('.')
-}
-
-/// Where a path from the config points: relative to the workspace root.
-pub fn resolve(root: &Path, rel: &str) -> PathBuf {
-    root.join(rel)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use crate::error::Failure;
 use anyhow::{Context, Result};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The lines git treats as the start of a signature appended to a tag or commit
 /// message (git's gpg-interface.c: OpenPGP, X.509 and SSH formats).
@@ -63,10 +63,6 @@ impl Repo {
     /// The repository whose top directory is exactly `dir` (no search upwards).
     pub fn open_exact(dir: &Path) -> Option<Repo> {
         git2::Repository::open(dir).ok().map(|repo| Repo { repo })
-    }
-
-    pub fn workdir(&self) -> Option<PathBuf> {
-        self.repo.workdir().map(Path::to_path_buf)
     }
 
     pub fn config_string(&self, key: &str) -> Option<String> {

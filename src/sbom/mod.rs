@@ -158,7 +158,7 @@ pub fn generate(ws: &Workspace, opts: &SbomOptions) -> Result<(String, Bom)> {
     };
     let graph = graph::resolve(&ws.metadata, &selected, &opts.features, &target, &host)?;
     let lock = Lockfile::read(&ws.lockfile_path())?;
-    let bom = build(ws, &graph, &lock, opts.no_build_deps, timestamp(ws)?);
+    let bom = build(&graph, &lock, opts.no_build_deps, timestamp(ws)?);
     let text = match opts.format {
         Format::CycloneDx => cyclonedx::render(&bom, opts.spec_version),
         Format::Spdx => spdx::render(&bom),
@@ -166,13 +166,7 @@ pub fn generate(ws: &Workspace, opts: &SbomOptions) -> Result<(String, Bom)> {
     Ok((text, bom))
 }
 
-fn build(
-    ws: &Workspace,
-    graph: &graph::Graph<'_>,
-    lock: &Lockfile,
-    no_build: bool,
-    timestamp: String,
-) -> Bom {
+fn build(graph: &graph::Graph<'_>, lock: &Lockfile, no_build: bool, timestamp: String) -> Bom {
     let mut refs: BTreeMap<&cargo_metadata::PackageId, String> = BTreeMap::new();
     let mut taken: BTreeMap<String, usize> = BTreeMap::new();
     let mut roots = Vec::new();
@@ -208,7 +202,6 @@ fn build(
     }
     roots.sort_by(|a, b| a.bom_ref.cmp(&b.bom_ref));
     components.sort_by(|a, b| a.bom_ref.cmp(&b.bom_ref));
-    let _ = ws;
     Bom {
         roots,
         components,
