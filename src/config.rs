@@ -33,24 +33,6 @@ pub struct ArtifactPolicy {
     pub accept: BTreeMap<String, String>,
 }
 
-/// The artifact codes `accept` may name.
-pub const ARTIFACT_CODES: &[&str] = &[
-    "not-pie",
-    "exec-stack",
-    "no-relro",
-    "lazy-binding",
-    "rpath",
-    "not-stripped",
-    "no-aslr",
-    "no-high-entropy-va",
-    "no-dep",
-    "no-cfg",
-    "path-leak",
-    "no-audit-data",
-    "lockfile-mismatch",
-    "no-artifact",
-];
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IgnoreEntry {
     pub id: String,
@@ -247,10 +229,15 @@ impl Parser<'_> {
         }
         if let Some(i) = t.get("accept") {
             let table = self.table(i, "`accept`")?;
+            // The artifact codes `accept` may name: the report's own list.
+            let artifact_codes: Vec<&str> = crate::report::Code::ARTIFACT
+                .iter()
+                .map(|c| c.as_str())
+                .collect();
             for (code, entry) in table.iter() {
                 let span = table.get_key_value(code).and_then(|(k, _)| k.span());
-                if !ARTIFACT_CODES.contains(&code) {
-                    let hint = closest(code, ARTIFACT_CODES)
+                if !artifact_codes.contains(&code) {
+                    let hint = closest(code, &artifact_codes)
                         .map(|c| format!(" (did you mean `{c}`?)"))
                         .unwrap_or_default();
                     return Err(self.err(
@@ -259,7 +246,7 @@ impl Parser<'_> {
                             "`accept.{}` is not an artifact check{hint}",
                             crate::error::escape(code)
                         ),
-                        &format!("artifact checks are: {}", ARTIFACT_CODES.join(", ")),
+                        &format!("artifact checks are: {}", artifact_codes.join(", ")),
                     ));
                 }
                 let e = self.table(entry, &format!("`accept.{code}`"))?;

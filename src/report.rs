@@ -246,6 +246,24 @@ impl Code {
         Code::NoArtifact,
     ];
 
+    /// The codes of `audit --artifact` findings.
+    pub const ARTIFACT: [Code; 14] = [
+        Code::NotPie,
+        Code::ExecStack,
+        Code::NoRelro,
+        Code::LazyBinding,
+        Code::Rpath,
+        Code::NotStripped,
+        Code::NoAslr,
+        Code::NoHighEntropyVa,
+        Code::NoDep,
+        Code::NoCfg,
+        Code::PathLeak,
+        Code::NoAuditData,
+        Code::LockfileMismatch,
+        Code::NoArtifact,
+    ];
+
     pub fn advisory(c: cargo_deny::advisories::Code) -> Code {
         Code::Deny(DiagnosticCode::Advisory(c))
     }
