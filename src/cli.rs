@@ -76,21 +76,35 @@ Examples:
 
 Exit codes: 0 no error findings, 1 at least one error finding, 2 the audit could not run.")]
     Audit(AuditArgs),
-    /// Create an annotated release tag signed in-process with OpenPGP (no gpg binary needed)
+    /// Create an annotated release tag signed in-process with OpenPGP or SSH (no gpg or ssh-keygen needed)
     #[command(after_help = "\
 Examples:
   cargo secure-release tag --key release.asc --passphrase-env RELEASE_KEY_PASSPHRASE
+  cargo secure-release tag --format ssh --key ~/.ssh/id_ed25519
+  cargo secure-release tag --format ssh --key ~/.ssh/id_ed25519.pub   # sign via ssh-agent
   cargo secure-release tag -p my-crate --tag-prefix my-crate-v --key keyring.asc
   cargo secure-release tag --dry-run            # print the tag object, write nothing
 
+Without --format, git's gpg.format decides (unset: OpenPGP). Without --key, an SSH
+key comes from user.signingkey (a key file, or key::ssh-ed25519 AAAA… for ssh-agent).
+
 Refuses (exit 1, nothing written) when the tag exists, the work tree is dirty, an
-explicit tag name does not match the version, or the audit has an error finding.")]
+explicit tag name does not match the version, the key is not in the signer policy
+([workspace.metadata.secure-release.signers]), or the audit has an error finding.")]
     Tag(TagArgs),
-    /// Verify a release tag's OpenPGP signature against certificates you trust
+    /// Verify a release tag's signature (OpenPGP or SSH) and the claims its message makes
     #[command(after_help = "\
 Examples:
   cargo secure-release verify v1.2.3 --cert release-public.asc
   cargo secure-release verify v1.2.3 --keyring maintainers.asc --signer 0123…ABCD
+  cargo secure-release verify v1.2.3 --allowed-signers .github/allowed_signers
+  cargo secure-release verify v1.2.3                      # the signer policy in v1.2.3
+  cargo secure-release verify v1.2.3 --trust-root v1.2.2  # the policy as of v1.2.2
+
+Without --cert, --keyring or --allowed-signers, the signer policy
+([workspace.metadata.secure-release.signers]) decides: as committed in the tagged
+commit, or in --trust-root REF. Then the tag's Cargo-lock-sha256 and version are
+checked against the tagged tree.
 
 Exit codes: 0 good signature from an allowed signer; 1 bad, unsigned, unknown signer
 or lightweight tag; 2 could not run.")]
@@ -397,13 +411,16 @@ pub struct TagArgs {
     /// Tag message (default: "Release NAME VERSION"); the attestation trailer is appended
     #[arg(short, long, value_name = "MSG")]
     pub message: Option<String>,
-    /// Secret key file (armored or binary; may hold several keys, see --signing-key)
+    /// Signature format (default: git's gpg.format, else openpgp)
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<TagFormat>,
+    /// Key file: an OpenPGP secret key (armored or binary), or an OpenSSH private key (a .pub file signs via ssh-agent)
     #[arg(long, value_name = "FILE")]
     pub key: Option<PathBuf>,
-    /// Which key to use, as git's user.signingkey: fingerprint, key id (FPR! for an exact subkey), email or user id
+    /// Which key to use, as git's user.signingkey: OpenPGP fingerprint, key id (FPR! for an exact subkey), email or user id; SSH key file or key::… literal
     #[arg(long, value_name = "SELECTOR")]
     pub signing_key: Option<String>,
-    /// Sign through the running gpg-agent; --key may then hold only the public certificate
+    /// Sign through the running gpg-agent (OpenPGP) or ssh-agent (SSH); --key may then hold only the public key
     #[arg(long)]
     pub agent: bool,
     /// Read the key's passphrase from this file
@@ -430,6 +447,10 @@ impl TagArgs {
             name: self.name.clone(),
             tag_prefix: self.tag_prefix.clone(),
             message: self.message.clone(),
+            format: self.format.map(|f| match f {
+                TagFormat::Openpgp => options::SignFormat::OpenPgp,
+                TagFormat::Ssh => options::SignFormat::Ssh,
+            }),
             key: self.key.clone(),
             signing_key: self.signing_key.clone(),
             agent: self.agent,
@@ -440,6 +461,12 @@ impl TagArgs {
             dry_run: self.dry_run,
         }
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TagFormat {
+    Openpgp,
+    Ssh,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -456,6 +483,15 @@ pub struct VerifyArgs {
     /// Accept only signatures by these fingerprints (primary or subkey; 40 or 64 hex digits)
     #[arg(long, value_name = "FINGERPRINT", value_parser = parse_fingerprint)]
     pub signer: Vec<String>,
+    /// SSH: an allowed-signers file (`PRINCIPALS [OPTIONS] KEY`, as for gpg.ssh.allowedSignersFile)
+    #[arg(long, value_name = "FILE")]
+    pub allowed_signers: Option<PathBuf>,
+    /// SSH: revoked public keys, one per line (repeatable)
+    #[arg(long, value_name = "FILE")]
+    pub revoked: Vec<PathBuf>,
+    /// Read the signer policy from this commit, tag or branch you already trust, not from the tagged commit
+    #[arg(long, value_name = "REF", conflicts_with_all = ["cert", "keyring", "allowed_signers"])]
+    pub trust_root: Option<String>,
     /// The repository (default: discovered from the current directory)
     #[arg(long, value_name = "DIR")]
     pub repo: Option<PathBuf>,
@@ -468,6 +504,9 @@ impl VerifyArgs {
             certs: self.cert.clone(),
             keyring: self.keyring.clone(),
             signers: self.signer.clone(),
+            allowed_signers: self.allowed_signers.clone(),
+            revoked: self.revoked.clone(),
+            trust_root: self.trust_root.clone(),
             repo: self.repo.clone(),
         }
     }

@@ -22,6 +22,24 @@ pub struct Config {
     /// The release tag's name, with `{name}` and `{version}` (default `v{version}`).
     pub tag_name: Option<String>,
     pub artifact: ArtifactPolicy,
+    pub signers: SignerPolicy,
+}
+
+/// `[*.metadata.secure-release.signers]`: committed files naming who may sign
+/// release tags. Paths are relative to the workspace root, which for `verify` is
+/// the root of the tagged tree.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SignerPolicy {
+    /// OpenPGP certificates (armored or binary), with its line in Cargo.toml.
+    pub openpgp: Option<(String, usize)>,
+    /// An SSH allowed-signers file, with its line in Cargo.toml.
+    pub ssh: Option<(String, usize)>,
+}
+
+impl SignerPolicy {
+    pub fn is_empty(&self) -> bool {
+        self.openpgp.is_none() && self.ssh.is_none()
+    }
 }
 
 /// `[*.metadata.secure-release.artifact]`: how strictly built artifacts are judged.
@@ -79,7 +97,10 @@ impl Default for SecurityPolicy {
 /// `[*.metadata.secure-release.profile]`: which profile is released and how strictly.
 pub use crate::profile::Policy as ProfilePolicy;
 
-const TOP_KEYS: &[&str] = &["ignore", "policy", "profile", "tag-name", "artifact"];
+const TOP_KEYS: &[&str] = &[
+    "ignore", "policy", "profile", "tag-name", "artifact", "signers",
+];
+const SIGNER_KEYS: &[&str] = &["openpgp", "ssh"];
 const ARTIFACT_KEYS: &[&str] = &["require-audit-data", "accept"];
 const IGNORE_KEYS: &[&str] = &["id", "reason", "until"];
 const POLICY_KEYS: &[&str] = &[
@@ -137,6 +158,7 @@ impl Config {
             cfg.profile = part.profile.unwrap_or(cfg.profile);
             cfg.tag_name = part.tag_name.or(cfg.tag_name);
             cfg.artifact = part.artifact.unwrap_or(cfg.artifact);
+            cfg.signers = part.signers.unwrap_or(cfg.signers);
         }
         Ok(cfg)
     }
@@ -164,6 +186,7 @@ struct Part {
     profile: Option<ProfilePolicy>,
     tag_name: Option<String>,
     artifact: Option<ArtifactPolicy>,
+    signers: Option<SignerPolicy>,
 }
 
 struct Parser<'a> {
@@ -211,7 +234,45 @@ impl Parser<'_> {
                 .get("artifact")
                 .map(|i| self.artifact(i, &format!("{header}.artifact]")))
                 .transpose()?,
+            signers: t
+                .get("signers")
+                .map(|i| self.signers(i, &format!("{header}.signers]")))
+                .transpose()?,
         })
+    }
+
+    fn signers(&self, item: &Item, header: &str) -> Result<SignerPolicy> {
+        let t = self.table(item, header)?;
+        self.known_keys(t, SIGNER_KEYS, header)?;
+        let mut p = SignerPolicy::default();
+        for key in SIGNER_KEYS {
+            let Some(i) = t.get(key) else { continue };
+            let path = self.string(i, key)?;
+            let relative = Path::new(&path);
+            let escapes = relative.is_absolute()
+                || relative.components().any(|c| {
+                    !matches!(
+                        c,
+                        std::path::Component::Normal(_) | std::path::Component::CurDir
+                    )
+                });
+            if path.trim().is_empty() || escapes {
+                return Err(self.err(
+                    i.span(),
+                    format!(
+                        "`{key} = \"{}\"` must be a path inside the repository, relative to this Cargo.toml",
+                        crate::error::escape(&path)
+                    ),
+                    "name a committed file, e.g. ssh = \".github/allowed_signers\" or openpgp = \"release-keys.asc\"",
+                ));
+            }
+            let entry = Some((path, self.line(i.span())));
+            match *key {
+                "openpgp" => p.openpgp = entry,
+                _ => p.ssh = entry,
+            }
+        }
+        Ok(p)
     }
 
     fn artifact(&self, item: &Item, header: &str) -> Result<ArtifactPolicy> {

@@ -163,20 +163,62 @@ impl Repo {
     /// A file of the tree tag `name` points at (peeled to its commit), read from git's
     /// objects, never the work tree; None when the tag or the file is missing.
     pub fn file_at_tag(&self, name: &str, path: &str) -> Result<Option<Vec<u8>>> {
-        let Ok(reference) = self.repo.find_reference(&format!("refs/tags/{name}")) else {
-            return Ok(None);
-        };
-        let Ok(tree) = reference.peel_to_tree() else {
+        self.file_at(
+            &format!("refs/tags/{name}"),
+            path,
+            crate::fsutil::LOCKFILE_LIMIT,
+        )
+    }
+
+    /// A file of the tree `rev` (any revision git understands) points at, of at most
+    /// `limit` bytes; None when the revision or the file is missing.
+    pub fn file_at(&self, rev: &str, path: &str, limit: u64) -> Result<Option<Vec<u8>>> {
+        let Ok(tree) = self
+            .repo
+            .revparse_single(rev)
+            .and_then(|o| o.peel_to_tree())
+        else {
             return Ok(None);
         };
         let Ok(entry) = tree.get_path(Path::new(path)) else {
             return Ok(None);
         };
-        let blob = entry
-            .to_object(&self.repo)
-            .and_then(|o| o.peel_to_blob())
+        let (size, kind) = self.repo.odb()?.read_header(entry.id())?;
+        if kind != git2::ObjectType::Blob {
+            return Ok(None);
+        }
+        if size as u64 > limit {
+            return Err(Failure::new(format!(
+                "{}:{} is {size} bytes, over the {limit}-byte limit for this file",
+                crate::error::escape(rev),
+                crate::error::escape(path)
+            ))
+            .into());
+        }
+        let blob = self
+            .repo
+            .find_blob(entry.id())
             .context("could not read a file of the tagged tree")?;
         Ok(Some(blob.content().to_vec()))
+    }
+
+    /// `dir` relative to the top of the work tree, `/`-separated (`""` for the top);
+    /// None when it is outside the work tree.
+    pub fn path_in_repo(&self, dir: &Path) -> Option<String> {
+        let top = self.repo.workdir()?.canonicalize().ok()?;
+        let dir = dir.canonicalize().ok()?;
+        let rel = dir.strip_prefix(&top).ok()?;
+        let parts: Vec<String> = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        Some(parts.join("/"))
+    }
+
+    /// The commit `rev` names, as a full id; None when git cannot resolve it.
+    pub fn resolve_commit(&self, rev: &str) -> Option<String> {
+        let commit = self.repo.revparse_single(rev).ok()?.peel_to_commit().ok()?;
+        Some(commit.id().to_string())
     }
 
     /// Writes a tag object and `refs/tags/NAME` pointing at it, holding the ref's lock

@@ -84,6 +84,13 @@ impl ArtifactOptions {
     }
 }
 
+/// How a tag is signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignFormat {
+    OpenPgp,
+    Ssh,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct TagOptions {
     pub check: CheckOptions,
@@ -92,6 +99,8 @@ pub struct TagOptions {
     /// Overrides the tag-name pattern with PREFIX{version}.
     pub tag_prefix: Option<String>,
     pub message: Option<String>,
+    /// None: git's `gpg.format` decides.
+    pub format: Option<SignFormat>,
     pub key: Option<PathBuf>,
     pub signing_key: Option<String>,
     pub agent: bool,
@@ -108,6 +117,10 @@ pub struct VerifyOptions {
     pub certs: Vec<PathBuf>,
     pub keyring: Option<PathBuf>,
     pub signers: Vec<String>,
+    pub allowed_signers: Option<PathBuf>,
+    pub revoked: Vec<PathBuf>,
+    /// Read the signer policy at this revision instead of the tagged commit.
+    pub trust_root: Option<String>,
     pub repo: Option<PathBuf>,
 }
 

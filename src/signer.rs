@@ -20,12 +20,7 @@ use sequoia_openpgp as openpgp;
 use std::io::Write;
 use std::path::Path;
 
-/// Where the passphrase comes from. Never stored by us beyond the decryption.
-pub enum PassphraseSource<'a> {
-    File(&'a Path),
-    Env(&'a str),
-    Prompt,
-}
+pub use crate::passphrase::PassphraseSource;
 
 pub struct SigningKey {
     /// Taken by the one signature a key is loaded for.
@@ -56,13 +51,18 @@ pub fn read_certs(path: &Path, usage: KeyUse) -> Result<Vec<Cert>> {
         crate::fsutil::KEY_LIMIT,
         what,
     )?);
+    parse_certs(&bytes, &path.display().to_string(), usage)
+}
+
+/// Every certificate in `bytes`; `origin` names the file in errors.
+pub fn parse_certs(bytes: &[u8], origin: &str, usage: KeyUse) -> Result<Vec<Cert>> {
     let mut certs = Vec::new();
-    for c in CertParser::from_bytes(&bytes[..]).map_err(|e| not_a_key(path, e, usage))? {
-        certs.push(c.map_err(|e| not_a_key(path, e, usage))?);
+    for c in CertParser::from_bytes(bytes).map_err(|e| not_a_key(origin, e, usage))? {
+        certs.push(c.map_err(|e| not_a_key(origin, e, usage))?);
     }
     if certs.is_empty() {
         return Err(not_a_key(
-            path,
+            origin,
             anyhow::anyhow!("no certificate found"),
             usage,
         ));
@@ -70,14 +70,14 @@ pub fn read_certs(path: &Path, usage: KeyUse) -> Result<Vec<Cert>> {
     Ok(certs)
 }
 
-fn not_a_key(path: &Path, e: anyhow::Error, usage: KeyUse) -> anyhow::Error {
+fn not_a_key(origin: &str, e: anyhow::Error, usage: KeyUse) -> anyhow::Error {
     let help = match usage {
         KeyUse::Sign => "export your secret key with `gpg --export-secret-keys --armor KEYID > release.asc` or `sq key export`",
         KeyUse::Verify => "ask the signer for their public certificate (`gpg --export --armor KEYID > signer.asc`); never a secret key",
     };
     Failure::new(format!(
         "{} is not an OpenPGP key file: {e}",
-        crate::error::escape(&path.display().to_string())
+        crate::error::escape(origin)
     ))
     .help(help)
     .into()
@@ -294,56 +294,8 @@ fn check_strength(key: &Key<PublicParts, UnspecifiedRole>) -> std::result::Resul
 }
 
 fn read_passphrase(src: PassphraseSource<'_>, fpr: &str) -> Result<Password> {
-    use zeroize::Zeroizing;
-    let text: Zeroizing<String> = match src {
-        PassphraseSource::File(p) => {
-            let bytes = Zeroizing::new(crate::fsutil::read_bounded(
-                p,
-                crate::fsutil::KEY_LIMIT,
-                "passphrase file",
-            )?);
-            Zeroizing::new(
-                std::str::from_utf8(&bytes)
-                    .map(str::to_string)
-                    .map_err(|_| {
-                        Failure::new(format!(
-                            "passphrase file {} is not UTF-8 text",
-                            crate::error::escape(&p.display().to_string())
-                        ))
-                    })?,
-            )
-        }
-        PassphraseSource::Env(var) => Zeroizing::new(std::env::var(var).map_err(|_| {
-            Failure::new(format!(
-                "environment variable {} (named by --passphrase-env) is not set",
-                crate::error::escape(var)
-            ))
-            .help(format!(
-                "export {}=… or use --passphrase-file",
-                crate::error::escape(var)
-            ))
-        })?),
-        PassphraseSource::Prompt => {
-            match crate::shell::prompt_secret(&format!("Passphrase for key {fpr}: ")) {
-                Some(read) => Zeroizing::new(
-                    read.map_err(|e| Failure::new(format!("could not read the passphrase: {e}")))?,
-                ),
-                None => {
-                    return Err(Failure::new(format!(
-                    "key {fpr} is protected by a passphrase and there is no terminal to ask for it"
-                ))
-                    .help("pass --passphrase-file FILE or --passphrase-env VAR")
-                    .into())
-                }
-            }
-        }
-    };
-    // A passphrase file usually ends with a newline that is not part of the secret.
-    let trimmed = text
-        .strip_suffix('\n')
-        .map(|t| t.strip_suffix('\r').unwrap_or(t))
-        .unwrap_or(&text);
-    Ok(Password::from(trimmed))
+    let text = crate::passphrase::read(src, &format!("key {fpr}"))?;
+    Ok(Password::from(text.as_str()))
 }
 
 impl SigningKey {

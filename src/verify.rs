@@ -1,22 +1,31 @@
-//! `cargo secure-release verify`: check a tag's OpenPGP signature with sequoia.
+//! `cargo secure-release verify`: check a tag's signature (OpenPGP with sequoia, SSH
+//! with the allowed-signers rules of `ssh-keygen -Y verify`) against keys the
+//! verifier names or the repository's signer policy, then check the claims the
+//! tag's trailer makes against the tagged tree.
 
 use crate::error::{escape, Failure};
 use crate::git::{Repo, Tag};
 use crate::options::VerifyOptions;
 use crate::shell::Shell;
 use crate::signer::{self, KeyUse};
+use crate::signers::Trusted;
+use crate::ssh::allowed::{self, AllowedSigners};
 use anyhow::Result;
+use sequoia_openpgp::Cert;
+
+/// The keys a signature is judged against, and what the output says about them.
+struct Judge {
+    openpgp: Vec<Cert>,
+    ssh: Option<AllowedSigners>,
+    revoked: Vec<(String, Vec<(usize, ssh_key::public::KeyData)>)>,
+    /// Lines about where the keys came from (the policy, a change in it).
+    notes: Vec<String>,
+    /// The keys are the signer policy's: a signature in a format it does not list
+    /// is a signer outside the policy (exit 1), not a missing argument.
+    from_policy: bool,
+}
 
 pub fn run(opts: &VerifyOptions, shell: &Shell) -> Result<u8> {
-    let mut certs = Vec::new();
-    for f in opts.certs.iter().chain(opts.keyring.iter()) {
-        certs.extend(signer::read_certs(f, KeyUse::Verify)?);
-    }
-    if certs.is_empty() {
-        return Err(Failure::new("no certificates to verify against")
-            .help("pass --cert FILE (repeatable) or --keyring FILE with the signers' public keys")
-            .into());
-    }
     let start = opts.repo.clone().unwrap_or_else(|| ".".into());
     let repo = Repo::discover(&start)?;
     let tag = escape(&opts.tag);
@@ -24,7 +33,9 @@ pub fn run(opts: &VerifyOptions, shell: &Shell) -> Result<u8> {
         shell.out(&format!("BAD: {msg}\n"));
         Ok(1)
     };
-    let (payload, signature) = match repo.read_tag(&opts.tag)? {
+    let exists = repo.read_tag(&opts.tag)?;
+    let judge = judge(opts, &repo)?;
+    let (payload, signature) = match exists {
         None => {
             return Err(Failure::new(format!("tag `{tag}` does not exist"))
                 .help("list tags with `git tag`")
@@ -36,49 +47,231 @@ pub fn run(opts: &VerifyOptions, shell: &Shell) -> Result<u8> {
         Some(Tag::Unsigned) => return bad(format!("tag `{tag}` is not signed")),
         Some(Tag::Signed { payload, signature }) => (payload, signature),
     };
-    let good = match signer::verify_detached(&certs, &payload, &signature) {
-        Ok(good) => good,
-        Err(e) => return bad(format!("tag `{tag}`: {e}")),
-    };
-    let allowed = opts.signers.is_empty()
-        || opts.signers.iter().any(|s| {
-            let s = s.replace(' ', "").to_ascii_uppercase();
-            s == good.cert_fingerprint || s == good.key_fingerprint
-        });
-    let who = good.userid.clone().unwrap_or_else(|| "(no user id)".into());
-    if !allowed {
-        return bad(format!(
-            "tag `{tag}` is signed by {who} {}, which is not one of the --signer fingerprints",
+
+    let mut out = if signature.starts_with(b"-----BEGIN SSH SIGNATURE-----") {
+        let Some(signers) = &judge.ssh else {
+            if judge.from_policy {
+                return bad(format!("tag `{tag}` is signed with SSH, and the signer policy lists OpenPGP signers only"));
+            }
+            return Err(no_keys_for(&tag, "SSH", "--allowed-signers FILE"));
+        };
+        let Some((email, time)) = crate::tag::object::tagger_of(&payload) else {
+            return bad(format!(
+                "tag `{tag}` has no readable tagger line to check the signer against"
+            ));
+        };
+        match allowed::verify(&signature, &payload, signers, &judge.revoked, &email, time) {
+            Ok(good) => format!(
+                "Good \"git\" signature on tag `{tag}` for {} with {} key {}\n  allowed by {}:{}\n",
+                escape(&good.principal),
+                good.algorithm,
+                good.fingerprint,
+                escape(&signers.origin),
+                good.line
+            ),
+            Err(why) => return bad(format!("tag `{tag}`: {why}")),
+        }
+    } else {
+        if judge.openpgp.is_empty() && judge.from_policy {
+            return bad(format!(
+                "tag `{tag}` is signed with OpenPGP, and the signer policy lists SSH signers only"
+            ));
+        }
+        if judge.openpgp.is_empty() {
+            return Err(no_keys_for(
+                &tag,
+                "OpenPGP",
+                "--cert FILE or --keyring FILE",
+            ));
+        }
+        let good = match signer::verify_detached(&judge.openpgp, &payload, &signature) {
+            Ok(good) => good,
+            Err(e) => return bad(format!("tag `{tag}`: {e}")),
+        };
+        let allowed = opts.signers.is_empty()
+            || opts.signers.iter().any(|s| {
+                let s = s.replace(' ', "").to_ascii_uppercase();
+                s == good.cert_fingerprint || s == good.key_fingerprint
+            });
+        let who = good.userid.clone().unwrap_or_else(|| "(no user id)".into());
+        if !allowed {
+            return bad(format!(
+                "tag `{tag}` is signed by {who} {}, which is not one of the --signer fingerprints",
+                good.cert_fingerprint
+            ));
+        }
+        let mut out = format!(
+            "Good signature on tag `{tag}` from {}\n  certificate {}\n",
+            escape(&who),
             good.cert_fingerprint
-        ));
-    }
-    let mut out = format!(
-        "Good signature on tag `{tag}` from {who}\n  certificate {}\n",
-        good.cert_fingerprint
-    );
-    if good.key_fingerprint != good.cert_fingerprint {
-        out.push_str(&format!("  signing key {}\n", good.key_fingerprint));
+        );
+        if good.key_fingerprint != good.cert_fingerprint {
+            out.push_str(&format!("  signing key {}\n", good.key_fingerprint));
+        }
+        out
+    };
+    for note in &judge.notes {
+        out.push_str(&format!("  {note}\n"));
     }
     // The trailer is a claim: check what can be checked against the tagged tree.
-    match check_lockfile_claim(&repo, &opts.tag, &payload)? {
-        Claim::Holds(line) => out.push_str(&format!(
-            "  Cargo-lock-sha256 (line {line} of the tag) matches the tagged Cargo.lock\n"
-        )),
-        Claim::Absent => {}
-        Claim::Broken(why) => {
-            shell.out(&out);
-            return bad(format!("tag `{tag}`: {why}"));
+    for claim in [
+        check_lockfile_claim(&repo, &opts.tag, &payload)?,
+        check_version_claim(&repo, &opts.tag, &payload)?,
+    ] {
+        match claim {
+            Claim::Holds(line) => out.push_str(&format!("  {line}\n")),
+            Claim::Absent => {}
+            Claim::Broken(why) => {
+                shell.out(&out);
+                return bad(format!("tag `{tag}`: {why}"));
+            }
         }
     }
     shell.out(&out);
     Ok(0)
 }
 
+fn no_keys_for(tag: &str, format: &str, flag: &str) -> anyhow::Error {
+    Failure::new(format!(
+        "tag `{tag}` is signed with {format}, and no {format} keys were given to verify it"
+    ))
+    .help(format!(
+        "pass {flag}, or name the signers in [workspace.metadata.secure-release.signers]"
+    ))
+    .into()
+}
+
+/// Keys from the command line, else the signer policy (at the trust root or the
+/// tagged commit), else git's `gpg.ssh.allowedSignersFile`.
+fn judge(opts: &VerifyOptions, repo: &Repo) -> Result<Judge> {
+    let mut judge = Judge {
+        openpgp: Vec::new(),
+        ssh: None,
+        revoked: Vec::new(),
+        notes: Vec::new(),
+        from_policy: false,
+    };
+    for f in &opts.revoked {
+        let bytes = crate::fsutil::read_bounded(f, crate::fsutil::KEY_LIMIT, "revoked-keys file")?;
+        let origin = f.display().to_string();
+        judge.revoked.push((
+            origin.clone(),
+            allowed::parse_revoked(&escape(&origin), &bytes)?,
+        ));
+    }
+    for f in opts.certs.iter().chain(opts.keyring.iter()) {
+        judge.openpgp.extend(signer::read_certs(f, KeyUse::Verify)?);
+    }
+    if let Some(f) = &opts.allowed_signers {
+        judge.ssh = Some(read_allowed(f)?);
+    }
+    if !judge.openpgp.is_empty() || judge.ssh.is_some() {
+        return Ok(judge);
+    }
+    let tag_ref = format!("refs/tags/{}", opts.tag);
+    let at_tag = match repo.resolve_commit(&tag_ref) {
+        Some(_) => Trusted::at(repo, &tag_ref, "")?,
+        None => None,
+    };
+    let trusted = match &opts.trust_root {
+        Some(root) => {
+            if repo.resolve_commit(root).is_none() {
+                return Err(Failure::new(format!(
+                    "--trust-root `{}` is not a commit, tag or branch of this repository",
+                    escape(root)
+                ))
+                .help("name a revision you already trust, e.g. the previous release tag")
+                .into());
+            }
+            let Some(trusted) = Trusted::at(repo, root, "")? else {
+                return Err(Failure::new(format!(
+                    "the trust root `{}` has no signer policy ([workspace.metadata.secure-release.signers] in its Cargo.toml)",
+                    escape(root)
+                ))
+                .help("pick a later trust root, or pass --cert/--allowed-signers")
+                .into());
+            };
+            judge.notes.push(format!(
+                "signer policy: as committed in {} (--trust-root)",
+                escape(root)
+            ));
+            match &at_tag {
+                Some(t) if trusted.same_as(t) => {}
+                Some(_) => judge.notes.push(format!(
+                    "note: the signer policy changed between {} and {}; the signature was judged by {}'s",
+                    escape(root),
+                    escape(&opts.tag),
+                    escape(root)
+                )),
+                None => judge.notes.push(format!(
+                    "note: {} has no signer policy any more; the signature was judged by {}'s",
+                    escape(&opts.tag),
+                    escape(root)
+                )),
+            }
+            Some(trusted)
+        }
+        None => {
+            if at_tag.is_some() {
+                judge.notes.push(format!(
+                    "signer policy: as committed in {} (the tagged commit; pass --trust-root REF to judge by a commit you already trust)",
+                    escape(&opts.tag)
+                ));
+            }
+            at_tag
+        }
+    };
+    if let Some(t) = trusted {
+        judge.openpgp = t.openpgp.map(|(_, certs)| certs).unwrap_or_default();
+        judge.ssh = t.ssh;
+        judge.from_policy = true;
+        return Ok(judge);
+    }
+    if let Some(f) = repo.config_string("gpg.ssh.allowedSignersFile") {
+        let path = crate::ssh::expand_home(std::path::Path::new(&f));
+        judge.ssh = Some(read_allowed(&path)?);
+        if let Some(r) = repo.config_string("gpg.ssh.revocationFile") {
+            let path = crate::ssh::expand_home(std::path::Path::new(&r));
+            let bytes =
+                crate::fsutil::read_bounded(&path, crate::fsutil::KEY_LIMIT, "revoked-keys file")?;
+            let origin = path.display().to_string();
+            judge.revoked.push((
+                origin.clone(),
+                allowed::parse_revoked(&escape(&origin), &bytes)?,
+            ));
+        }
+        judge
+            .notes
+            .push("allowed signers: git config gpg.ssh.allowedSignersFile".into());
+        return Ok(judge);
+    }
+    Err(Failure::new("no keys to verify against")
+        .help("pass --cert FILE / --keyring FILE (OpenPGP) or --allowed-signers FILE (SSH), or commit a signer policy ([workspace.metadata.secure-release.signers])")
+        .into())
+}
+
+fn read_allowed(path: &std::path::Path) -> Result<AllowedSigners> {
+    let bytes =
+        crate::fsutil::read_bounded(path, crate::fsutil::KEY_LIMIT, "allowed-signers file")?;
+    AllowedSigners::parse(
+        &escape(&path.display().to_string()),
+        &String::from_utf8_lossy(&bytes),
+    )
+}
+
 enum Claim {
-    /// The claim holds; its line in the tag object.
-    Holds(usize),
+    /// The claim holds; what the output says about it.
+    Holds(String),
     Absent,
     Broken(String),
+}
+
+/// A trailer line of the tag object: its 1-based line number and value.
+fn trailer<'p>(payload: &'p str, key: &str) -> Option<(usize, &'p str)> {
+    payload
+        .lines()
+        .enumerate()
+        .find_map(|(i, l)| Some((i + 1, l.strip_prefix(key)?.trim())))
 }
 
 /// `Cargo-lock-sha256:` in the tag's trailer against the Cargo.lock of the tagged
@@ -86,11 +279,7 @@ enum Claim {
 fn check_lockfile_claim(repo: &Repo, tag: &str, payload: &[u8]) -> Result<Claim> {
     use sha2::Digest;
     let text = String::from_utf8_lossy(payload);
-    let Some((line, claimed)) = text
-        .lines()
-        .enumerate()
-        .find_map(|(i, l)| Some((i + 1, l.strip_prefix("Cargo-lock-sha256: ")?.trim())))
-    else {
+    let Some((line, claimed)) = trailer(&text, "Cargo-lock-sha256: ") else {
         return Ok(Claim::Absent);
     };
     let Some(lock) = repo.file_at_tag(tag, "Cargo.lock")? else {
@@ -103,11 +292,136 @@ fn check_lockfile_claim(repo: &Repo, tag: &str, payload: &[u8]) -> Result<Claim>
         .map(|b| format!("{b:02x}"))
         .collect();
     if actual == claimed {
-        Ok(Claim::Holds(line))
+        Ok(Claim::Holds(format!(
+            "Cargo-lock-sha256 (line {line} of the tag) matches the tagged Cargo.lock"
+        )))
     } else {
         Ok(Claim::Broken(format!(
             "line {line} says Cargo-lock-sha256 {}, but the tagged Cargo.lock hashes to {actual}",
             escape(claimed)
         )))
+    }
+}
+
+/// `Package: NAME VERSION MANIFEST` against that manifest in the tagged tree, and
+/// the version against the tag's name: a tag `v1.3.0` on a tree whose package says
+/// 1.2.0 releases something other than it names.
+fn check_version_claim(repo: &Repo, tag: &str, payload: &[u8]) -> Result<Claim> {
+    let text = String::from_utf8_lossy(payload);
+    let Some((line, value)) = trailer(&text, "Package: ") else {
+        return Ok(Claim::Absent);
+    };
+    let mut parts = value.splitn(3, ' ');
+    let (Some(name), Some(version), Some(manifest)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return Ok(Claim::Broken(format!(
+            "line {line} (`Package: {}`) does not read NAME VERSION MANIFEST",
+            escape(value)
+        )));
+    };
+    let at = format!("{tag}:{manifest}");
+    let Some(actual) = package_version(repo, tag, manifest)? else {
+        return Ok(Claim::Broken(format!(
+            "line {line} names {}, which the tagged tree does not have (or it has no [package] version)",
+            escape(&at)
+        )));
+    };
+    if actual.0 != name || actual.1 != version {
+        return Ok(Claim::Broken(format!(
+            "line {line} says {} {}, but {} is {} {}",
+            escape(name),
+            escape(version),
+            escape(&at),
+            escape(&actual.0),
+            escape(&actual.1)
+        )));
+    }
+    if !names_version(tag, version) {
+        return Ok(Claim::Broken(format!(
+            "the tag's name does not carry the version it releases ({} {}, line {line})",
+            escape(name),
+            escape(version)
+        )));
+    }
+    Ok(Claim::Holds(format!(
+        "{} {} (line {line}) matches {} and the tag's name",
+        escape(name),
+        escape(version),
+        escape(&at)
+    )))
+}
+
+/// Does `tag` end with `version`, not as part of a longer number (`v10.1.0` does
+/// not name 0.1.0)?
+fn names_version(tag: &str, version: &str) -> bool {
+    match tag.strip_suffix(version) {
+        Some(prefix) => !prefix.ends_with(|c: char| c.is_ascii_digit() || c == '.'),
+        None => false,
+    }
+}
+
+/// The `[package]` name and version in `manifest` at the tag, following
+/// `version.workspace = true` to the nearest enclosing workspace manifest.
+fn package_version(repo: &Repo, tag: &str, manifest: &str) -> Result<Option<(String, String)>> {
+    let rev = format!("refs/tags/{tag}");
+    let read = |path: &str| -> Result<Option<toml_edit::DocumentMut>> {
+        let Some(bytes) = repo.file_at(&rev, path, crate::fsutil::TEXT_LIMIT)? else {
+            return Ok(None);
+        };
+        Ok(String::from_utf8(bytes).ok().and_then(|t| t.parse().ok()))
+    };
+    let Some(doc) = read(manifest)? else {
+        return Ok(None);
+    };
+    let Some(pkg) = doc.get("package") else {
+        return Ok(None);
+    };
+    let Some(name) = pkg.get("name").and_then(|n| n.as_str()) else {
+        return Ok(None);
+    };
+    let version = match pkg.get("version") {
+        Some(v) if v.as_str().is_some() => v.as_str().map(str::to_string),
+        Some(v) if v.get("workspace").and_then(|w| w.as_bool()) == Some(true) => {
+            let mut found = None;
+            let mut dir = std::path::Path::new(manifest).parent();
+            while let Some(d) = dir {
+                let candidate = match d.as_os_str().is_empty() {
+                    true => "Cargo.toml".to_string(),
+                    false => format!("{}/Cargo.toml", d.display()),
+                };
+                if let Some(ws) = read(&candidate)? {
+                    if let Some(w) = ws.get("workspace") {
+                        found = w
+                            .get("package")
+                            .and_then(|p| p.get("version"))
+                            .and_then(|v| v.as_str())
+                            .map(str::to_string);
+                        break;
+                    }
+                }
+                dir = d.parent();
+            }
+            found
+        }
+        // No version: Cargo's default.
+        None => Some("0.0.0".to_string()),
+        Some(_) => None,
+    };
+    Ok(version.map(|v| (name.to_string(), v)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_version;
+
+    #[test]
+    fn tag_names_carry_whole_versions() {
+        assert!(names_version("v1.2.3", "1.2.3"));
+        assert!(names_version("my-crate-v1.2.3", "1.2.3"));
+        assert!(names_version("1.2.3", "1.2.3"));
+        assert!(!names_version("v11.2.3", "1.2.3"));
+        assert!(!names_version("v0.1.2.3", "1.2.3"));
+        assert!(!names_version("v1.2.3-rc.1", "1.2.3"));
+        assert!(!names_version("v1.2.4", "1.2.3"));
     }
 }

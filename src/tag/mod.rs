@@ -4,6 +4,7 @@
 //! signed, then sign and write the object and ref together (see `git::create_tag`).
 
 pub mod object;
+pub mod sign;
 
 use crate::audit::{self, prefetch::Prefetch};
 use crate::config::Config;
@@ -12,7 +13,7 @@ use crate::git::{self, Repo};
 use crate::options::{Fix, TagOptions};
 use crate::report::AuditReport;
 use crate::shell::Shell;
-use crate::signer::{self, KeyUse, PassphraseSource};
+use crate::signers::Trusted;
 use crate::workspace::Workspace;
 use anyhow::Result;
 use object::Ident;
@@ -43,8 +44,24 @@ pub fn run(opts: &TagOptions, shell: &Shell) -> Result<u8> {
     if !opts.allow_dirty {
         require_clean(&repo)?;
     }
-    require_openpgp(&repo)?;
+    let format = sign::format(opts, &repo)?;
     let head = repo.head_commit()?;
+    let tagger = tagger(&repo)?;
+    // The policy as committed in the commit being tagged: what `verify` will read.
+    let policy = match repo.path_in_repo(&ws.root) {
+        Some(dir) => Trusted::at(&repo, "HEAD", &dir)?,
+        None => None,
+    };
+    let key = match opts.dry_run {
+        true => None,
+        false => {
+            let key = sign::load(opts, &repo, format)?;
+            if let Some(trusted) = &policy {
+                key.check_policy(trusted, &tagger)?;
+            }
+            Some(key)
+        }
+    };
 
     let report = match pre {
         None => None,
@@ -71,9 +88,23 @@ pub fn run(opts: &TagOptions, shell: &Shell) -> Result<u8> {
         }
     };
 
-    let tagger = tagger(&repo)?;
     let sbom_hash = sbom_sha256(&ws, &pkg.name)?;
-    let message = message(opts, &pkg.name, &version, report.as_ref(), &ws, &sbom_hash)?;
+    let manifest_in_repo = pkg
+        .manifest_path
+        .parent()
+        .and_then(|d| repo.path_in_repo(d.as_std_path()))
+        .filter(|d| !d.chars().any(char::is_control))
+        .map(|d| match d.is_empty() {
+            true => "Cargo.toml".to_string(),
+            false => format!("{d}/Cargo.toml"),
+        });
+    let claim = Claims {
+        package: &pkg.name,
+        version: &version,
+        manifest: manifest_in_repo.as_deref(),
+        sbom_hash: &sbom_hash,
+    };
+    let message = message(opts, &claim, report.as_ref(), &ws)?;
     let payload = object::payload(&head.id, "commit", &name, &tagger, &message);
     progress.finish();
     if opts.dry_run {
@@ -81,22 +112,39 @@ pub fn run(opts: &TagOptions, shell: &Shell) -> Result<u8> {
         return Ok(0);
     }
 
-    let mut key = signing_key(opts, &repo)?;
-    let signature = key.sign_detached_armored(payload.as_bytes())?;
-    let oid = repo.create_tag(&name, format!("{payload}{signature}").as_bytes())?;
+    let Some(key) = key else {
+        return Err(anyhow::anyhow!(
+            "no key was loaded for a tag that is not a dry run"
+        ));
+    };
+    let signed = key.sign(opts, payload.as_bytes(), &name)?;
+    let oid = repo.create_tag(&name, format!("{payload}{}", signed.armored).as_bytes())?;
 
-    let who = key.userid.clone().unwrap_or_default();
     let mut out = format!(
-        "Created signed tag {name} ({oid}) for {} {version}\n  signed by {who} {}\n",
-        pkg.name, key.cert_fingerprint
+        "Created signed tag {name} ({oid}) for {} {version}\n",
+        pkg.name
     );
-    if key.key_fingerprint != key.cert_fingerprint {
-        out.push_str(&format!("  signing subkey {}\n", key.key_fingerprint));
+    for line in &signed.lines {
+        out.push_str(&format!("  {line}\n"));
     }
-    out.push_str(&format!("  verify with: git verify-tag {name}\n"));
-    out.push_str(&format!(
-        "           or: cargo secure-release verify {name} --cert <public key file>\n"
-    ));
+    if let Some(t) = &policy {
+        let files: Vec<&str> = [&t.policy.openpgp, &t.policy.ssh]
+            .into_iter()
+            .flatten()
+            .map(|(f, _)| f.as_str())
+            .collect();
+        out.push_str(&format!(
+            "  allowed by the signer policy ({}) as committed in HEAD\n",
+            escape(&files.join(", "))
+        ));
+    }
+    let mut hints = signed.verify_hint.iter();
+    if let Some(first) = hints.next() {
+        out.push_str(&format!("  verify with: {first}\n"));
+    }
+    for more in hints {
+        out.push_str(&format!("           or: {more}\n"));
+    }
     shell.out(&out);
     Ok(0)
 }
@@ -180,65 +228,6 @@ fn require_clean(repo: &Repo) -> Result<()> {
     .into())
 }
 
-fn require_openpgp(repo: &Repo) -> Result<()> {
-    match repo.config_string("gpg.format") {
-        Some(format) if format != "openpgp" => Err(Failure::new(format!(
-            "git config gpg.format is `{}`; this tool signs with OpenPGP only",
-            escape(&format)
-        ))
-        .help("unset gpg.format (or set it to openpgp) for this repository")
-        .into()),
-        _ => Ok(()),
-    }
-}
-
-fn signing_key(opts: &TagOptions, repo: &Repo) -> Result<signer::SigningKey> {
-    let key_path = opts.key.as_deref().ok_or_else(|| {
-        Failure::new("no signing key: pass --key FILE with your secret key (or, with --agent, your public certificate)")
-            .help("export it with `gpg --export-secret-keys --armor KEYID > release.asc`")
-    })?;
-    let certs = signer::read_certs(key_path, KeyUse::Sign)?;
-    let selector = opts
-        .signing_key
-        .clone()
-        .or_else(|| repo.config_string("user.signingkey"));
-    let cert = signer::select(&certs, selector.as_deref())?;
-    let pass = match (&opts.passphrase_file, &opts.passphrase_env) {
-        (Some(f), _) => Some(PassphraseSource::File(f)),
-        (None, Some(v)) => Some(PassphraseSource::Env(v)),
-        (None, None) => None,
-    };
-    if opts.agent {
-        agent_key(cert, selector.as_deref(), pass)
-    } else {
-        signer::signing_key(
-            cert,
-            selector.as_deref(),
-            pass.unwrap_or(PassphraseSource::Prompt),
-        )
-    }
-}
-
-#[cfg(feature = "gpg-agent")]
-fn agent_key(
-    cert: &sequoia_openpgp::Cert,
-    selector: Option<&str>,
-    pass: Option<PassphraseSource<'_>>,
-) -> Result<signer::SigningKey> {
-    signer::agent_signing_key(cert, selector, pass)
-}
-
-#[cfg(not(feature = "gpg-agent"))]
-fn agent_key(
-    _: &sequoia_openpgp::Cert,
-    _: Option<&str>,
-    _: Option<PassphraseSource<'_>>,
-) -> Result<signer::SigningKey> {
-    Err(Failure::new("--agent needs the gpg-agent feature, which this binary was built without")
-        .help("reinstall with `cargo install --locked --features gpg-agent cargo-secure-release` (needs the capnp compiler), or pass --key with a secret key file")
-        .into())
-}
-
 /// The package being released: `-p NAME`, else the root package, else the only member.
 fn released_package<'w>(
     ws: &'w Workspace,
@@ -298,15 +287,23 @@ fn tagger(repo: &Repo) -> Result<Ident> {
     })
 }
 
+/// What the trailer says about the release, besides the audit.
+struct Claims<'a> {
+    package: &'a str,
+    version: &'a str,
+    /// The package's manifest, relative to the top of the repository.
+    manifest: Option<&'a str>,
+    sbom_hash: &'a str,
+}
+
 /// The tag message with its attestation trailer.
 fn message(
     args: &TagOptions,
-    pkg: &str,
-    version: &str,
+    claim: &Claims<'_>,
     report: Option<&AuditReport>,
     ws: &Workspace,
-    sbom_hash: &str,
 ) -> Result<String> {
+    let (pkg, version) = (claim.package, claim.version);
     let mut m = args
         .message
         .clone()
@@ -327,8 +324,11 @@ fn message(
         env!("CARGO_PKG_NAME"),
         env!("CARGO_PKG_VERSION")
     ));
+    if let Some(manifest) = claim.manifest {
+        m.push_str(&format!("Package: {pkg} {version} {manifest}\n"));
+    }
     m.push_str(&format!("Cargo-lock-sha256: {lock_hash}\n"));
-    m.push_str(&format!("Sbom-sha256: {sbom_hash}\n"));
+    m.push_str(&format!("Sbom-sha256: {}\n", claim.sbom_hash));
     match report {
         Some(r) => {
             for db in &r.databases {

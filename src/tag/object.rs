@@ -45,6 +45,21 @@ pub fn payload(
     )
 }
 
+/// The tagger's email and date (unix seconds) from a tag object's header.
+pub fn tagger_of(object: &[u8]) -> Option<(String, i64)> {
+    let text = String::from_utf8_lossy(object);
+    let line = text
+        .lines()
+        .take_while(|l| !l.is_empty())
+        .find_map(|l| l.strip_prefix("tagger "))?;
+    let open = line.rfind('<')?;
+    let close = line.rfind('>')?;
+    let email = line.get(open + 1..close)?.to_string();
+    let mut rest = line.get(close + 1..)?.split_whitespace();
+    let seconds = rest.next()?.parse().ok()?;
+    Some((email, seconds))
+}
+
 /// git's `crud`: characters trimmed from both ends of an identity part.
 fn crud(c: char) -> bool {
     c <= ' ' || matches!(c, ',' | ':' | ';' | '<' | '>' | '"' | '\\' | '\'')
@@ -130,6 +145,19 @@ mod tests {
         assert_eq!(
             p,
             "object 0123456789abcdef0123456789abcdef01234567\ntype commit\ntag v1.0.0\ntagger A U Thor <author@example.com> 1112911993 -0700\n\nRelease x 1.0.0\n"
+        );
+    }
+
+    #[test]
+    fn tagger_is_read_back() {
+        let p = payload("0123", "commit", "v1", &ident(), "msg");
+        assert_eq!(
+            tagger_of(p.as_bytes()),
+            Some(("author@example.com".to_string(), 1_112_911_993))
+        );
+        assert_eq!(
+            tagger_of(b"object x\ntype commit\n\ntagger a <b> 1 +0000\n"),
+            None
         );
     }
 

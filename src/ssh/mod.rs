@@ -1,0 +1,293 @@
+//! SSH signatures for tags, in-process: SSHSIG with namespace `git` and SHA-512, as
+//! `ssh-keygen -Y sign -n git` makes them for `git tag -s` with `gpg.format = ssh`.
+//! Keys come from an OpenSSH private key file or, when only the public key is at
+//! hand, from the running ssh-agent (its protocol is spoken here, not through a
+//! binary). Verification follows `ssh-keygen -Y verify` with an allowed-signers file.
+
+pub mod agent;
+pub mod allowed;
+
+use crate::error::{escape, Failure};
+use crate::passphrase::PassphraseSource;
+use anyhow::Result;
+use ssh_key::public::KeyData;
+use ssh_key::{HashAlg, LineEnding, PrivateKey, PublicKey, SshSig};
+use std::path::{Path, PathBuf};
+
+/// git signs tags and commits in this namespace; a signature for another one
+/// (e.g. `file`) must not pass as a tag signature.
+pub const NAMESPACE: &str = "git";
+
+/// Where the SSH key is named: a file (private or public), or a public key literal
+/// as `user.signingkey` may hold it (`key::ssh-ed25519 AAAA…`).
+pub enum KeySpec<'a> {
+    File(&'a Path),
+    Literal(&'a str),
+}
+
+impl<'a> KeySpec<'a> {
+    /// `user.signingkey` in the forms git accepts with `gpg.format = ssh`.
+    pub fn from_git_config(value: &'a str) -> KeySpec<'a> {
+        let v = value.trim();
+        if let Some(lit) = v.strip_prefix("key::") {
+            return KeySpec::Literal(lit);
+        }
+        // git still accepts a bare public key literal (deprecated in its docs).
+        if v.starts_with("ssh-") || v.starts_with("ecdsa-sha2-") || v.starts_with("sk-") {
+            return KeySpec::Literal(v);
+        }
+        KeySpec::File(Path::new(v))
+    }
+}
+
+/// `~/…` as git expands it in `user.signingkey`.
+pub fn expand_home(path: &Path) -> PathBuf {
+    match (path.strip_prefix("~"), std::env::var_os("HOME")) {
+        (Ok(rest), Some(home)) => PathBuf::from(home).join(rest),
+        _ => path.to_path_buf(),
+    }
+}
+
+pub struct SshSigningKey {
+    how: How,
+    pub public: PublicKey,
+    /// `SHA256:…`, as `ssh-keygen -l` prints it.
+    pub fingerprint: String,
+}
+
+enum How {
+    /// Decrypted lazily: the passphrase is asked only once every gate has passed.
+    File(Box<PrivateKey>),
+    Agent,
+}
+
+impl SshSigningKey {
+    /// Loads the key and checks its algorithm and size; nothing is decrypted yet.
+    pub fn load(spec: KeySpec<'_>, force_agent: bool) -> Result<SshSigningKey> {
+        let (how, public) = match spec {
+            KeySpec::Literal(text) => (How::Agent, parse_public(text, "user.signingkey")?),
+            KeySpec::File(path) => {
+                let path = expand_home(path);
+                let shown = escape(&path.display().to_string());
+                let bytes = zeroize::Zeroizing::new(crate::fsutil::read_bounded(
+                    &path,
+                    crate::fsutil::KEY_LIMIT,
+                    "SSH key file",
+                )?);
+                let text = String::from_utf8_lossy(&bytes);
+                if text.contains("-----BEGIN OPENSSH PRIVATE KEY-----") {
+                    let key = PrivateKey::from_openssh(text.trim()).map_err(|e| {
+                        Failure::new(format!(
+                            "{shown} is not a readable OpenSSH private key: {e}"
+                        ))
+                        .help("check the file, or regenerate it with ssh-keygen")
+                    })?;
+                    let public = key.public_key().clone();
+                    let how = if force_agent {
+                        How::Agent
+                    } else {
+                        How::File(Box::new(key))
+                    };
+                    (how, public)
+                } else if text.contains("PRIVATE KEY-----") {
+                    return Err(Failure::new(format!(
+                        "{shown} is a PEM private key; SSH signing reads OpenSSH-format keys"
+                    ))
+                    .help("convert a copy with `ssh-keygen -p -f COPY` (it rewrites the key in OpenSSH format)")
+                    .into());
+                } else if text.contains("-----BEGIN PGP") {
+                    return Err(Failure::new(format!(
+                        "{shown} is an OpenPGP key, but the tag is being signed with SSH"
+                    ))
+                    .help("pass --format openpgp, or set `git config gpg.format openpgp`")
+                    .into());
+                } else {
+                    let first = text
+                        .lines()
+                        .map(str::trim)
+                        .find(|l| !l.is_empty() && !l.starts_with('#'))
+                        .unwrap_or("");
+                    (How::Agent, parse_public(first, &shown)?)
+                }
+            }
+        };
+        check_strength(public.key_data()).map_err(|why| {
+            Failure::new(format!(
+                "SSH key {} cannot sign releases: {why}",
+                public.fingerprint(HashAlg::Sha256)
+            ))
+            .help("use an ed25519 key: `ssh-keygen -t ed25519`")
+        })?;
+        Ok(SshSigningKey {
+            fingerprint: public.fingerprint(HashAlg::Sha256).to_string(),
+            how,
+            public,
+        })
+    }
+
+    pub fn algorithm(&self) -> String {
+        algorithm_name(self.public.key_data())
+    }
+
+    pub fn via_agent(&self) -> bool {
+        matches!(self.how, How::Agent)
+    }
+
+    /// The armored SSHSIG over `data`, checked against the public key before it is
+    /// returned (an agent could answer with anything).
+    pub fn sign(&self, data: &[u8], pass: PassphraseSource<'_>) -> Result<String> {
+        let sig = match &self.how {
+            How::File(key) => {
+                let decrypted;
+                let key: &PrivateKey = if key.is_encrypted() {
+                    let pw =
+                        crate::passphrase::read(pass, &format!("SSH key {}", self.fingerprint))?;
+                    decrypted = key.decrypt(pw.as_bytes()).map_err(|_| {
+                        Failure::new(format!("wrong passphrase for SSH key {}", self.fingerprint))
+                            .help("check the passphrase source")
+                    })?;
+                    &decrypted
+                } else {
+                    key
+                };
+                SshSig::sign(key, NAMESPACE, HashAlg::Sha512, data).map_err(|e| {
+                    Failure::new(format!(
+                        "signing with SSH key {} failed: {e}",
+                        self.fingerprint
+                    ))
+                })?
+            }
+            How::Agent => {
+                let signed = SshSig::signed_data(NAMESPACE, HashAlg::Sha512, data)?;
+                let raw = agent::sign(&self.public, &self.fingerprint, &signed)?;
+                SshSig::new(
+                    self.public.key_data().clone(),
+                    NAMESPACE,
+                    HashAlg::Sha512,
+                    raw,
+                )?
+            }
+        };
+        self.public.verify(NAMESPACE, data, &sig).map_err(|_| {
+            Failure::new(format!(
+                "the signature made with SSH key {} does not verify",
+                self.fingerprint
+            ))
+            .help(
+                "the ssh-agent signed with a different key than the one named; check `ssh-add -l`",
+            )
+        })?;
+        let mut armored = sig.to_pem(LineEnding::LF)?;
+        if !armored.ends_with('\n') {
+            armored.push('\n');
+        }
+        Ok(armored)
+    }
+}
+
+/// A public key line (`ssh-ed25519 AAAA… comment`).
+pub fn parse_public(text: &str, origin: &str) -> Result<PublicKey> {
+    PublicKey::from_openssh(text.trim()).map_err(|e| {
+        let mut shown: String = text.trim().chars().take(40).collect();
+        if text.trim().chars().count() > 40 {
+            shown.push('…');
+        }
+        Failure::new(format!(
+            "{origin}: `{}` is not an SSH public key ({e})",
+            escape(&shown)
+        ))
+        .help("an SSH public key reads `ssh-ed25519 AAAA… comment` (the content of a .pub file)")
+        .into()
+    })
+}
+
+/// What OpenSSH and today's guidance would not accept for signing releases.
+pub fn check_strength(key: &KeyData) -> std::result::Result<(), String> {
+    use ssh_key::{Algorithm, EcdsaCurve};
+    match key.algorithm() {
+        Algorithm::Ed25519 => Ok(()),
+        Algorithm::Ecdsa {
+            curve: EcdsaCurve::NistP256 | EcdsaCurve::NistP384,
+        } => Ok(()),
+        Algorithm::Ecdsa {
+            curve: EcdsaCurve::NistP521,
+        } => Err("ECDSA P-521 keys are not supported by this build".into()),
+        Algorithm::Rsa { .. } => match rsa_bits(key) {
+            bits if bits >= 3072 => Ok(()),
+            bits => Err(format!(
+                "its RSA-{bits} key is too small (at least 3072 bits)"
+            )),
+        },
+        Algorithm::Dsa => Err("DSA keys are obsolete (OpenSSH no longer accepts them)".into()),
+        Algorithm::SkEd25519 | Algorithm::SkEcdsaSha2NistP256 => {
+            Err("FIDO security-key (sk-) keys are not supported yet".into())
+        }
+        other => Err(format!(
+            "`{}` keys are not supported",
+            escape(other.as_str())
+        )),
+    }
+}
+
+fn rsa_bits(key: &KeyData) -> usize {
+    let Some(n) = key.rsa().and_then(|r| r.n.as_positive_bytes()) else {
+        return 0;
+    };
+    let lead = n.iter().position(|b| *b != 0).unwrap_or(n.len());
+    match n.get(lead) {
+        Some(b) => (n.len() - lead) * 8 - b.leading_zeros() as usize,
+        None => 0,
+    }
+}
+
+/// `ED25519`, `ECDSA-P256`, `RSA-4096`: as the tool names keys in its output.
+pub fn algorithm_name(key: &KeyData) -> String {
+    use ssh_key::{Algorithm, EcdsaCurve};
+    match key.algorithm() {
+        Algorithm::Ed25519 => "ED25519".into(),
+        Algorithm::Ecdsa { curve } => match curve {
+            EcdsaCurve::NistP256 => "ECDSA-P256".into(),
+            EcdsaCurve::NistP384 => "ECDSA-P384".into(),
+            EcdsaCurve::NistP521 => "ECDSA-P521".into(),
+        },
+        Algorithm::Rsa { .. } => format!("RSA-{}", rsa_bits(key)),
+        other => other.as_str().to_ascii_uppercase(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ED25519_PUB: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILM+rvN+ot98qgEN796jTiQfZfG1KaT0PtFDJ/XFSqti user@example.com";
+
+    #[test]
+    fn signingkey_forms() {
+        assert!(matches!(
+            KeySpec::from_git_config(&format!("key::{ED25519_PUB}")),
+            KeySpec::Literal(l) if l == ED25519_PUB
+        ));
+        assert!(matches!(
+            KeySpec::from_git_config(ED25519_PUB),
+            KeySpec::Literal(_)
+        ));
+        assert!(matches!(
+            KeySpec::from_git_config("~/.ssh/id_ed25519"),
+            KeySpec::File(p) if p == Path::new("~/.ssh/id_ed25519")
+        ));
+    }
+
+    #[test]
+    fn names_and_strength() {
+        let k = parse_public(ED25519_PUB, "test").unwrap();
+        assert_eq!(algorithm_name(k.key_data()), "ED25519");
+        assert!(check_strength(k.key_data()).is_ok());
+        let e = parse_public("ssh-ed25519 notbase64!", "test")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("test: `ssh-ed25519 notbase64!` is not an SSH public key"),
+            "{e}"
+        );
+    }
+}

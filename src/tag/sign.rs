@@ -1,0 +1,183 @@
+//! Which key signs the tag, in which format, and whether the signer policy lets
+//! it. Keys are loaded and checked before the audit runs; a passphrase is asked
+//! only when everything else has passed, just before signing.
+
+use crate::error::{escape, Failure};
+use crate::git::Repo;
+use crate::options::{SignFormat, TagOptions};
+use crate::signer::{self, KeyUse, PassphraseSource};
+use crate::signers::Trusted;
+use crate::ssh::{KeySpec, SshSigningKey};
+use anyhow::Result;
+use sequoia_openpgp::Cert;
+
+use super::object::Ident;
+
+/// `--format`, else git's `gpg.format` (unset or `openpgp` → OpenPGP).
+pub fn format(opts: &TagOptions, repo: &Repo) -> Result<SignFormat> {
+    if let Some(f) = opts.format {
+        return Ok(f);
+    }
+    match repo.config_string("gpg.format").as_deref() {
+        None | Some("openpgp") => Ok(SignFormat::OpenPgp),
+        Some("ssh") => Ok(SignFormat::Ssh),
+        Some(other) => Err(Failure::new(format!(
+            "git config gpg.format is `{}`; this tool signs with OpenPGP or SSH only",
+            escape(other)
+        ))
+        .help("pass --format openpgp or --format ssh, or set gpg.format to one of them")
+        .into()),
+    }
+}
+
+/// A key, loaded and checked, not yet unlocked.
+pub enum Key {
+    OpenPgp {
+        cert: Box<Cert>,
+        selector: Option<String>,
+    },
+    Ssh(SshSigningKey),
+}
+
+/// What the output says about who signed.
+pub struct Signed {
+    pub armored: String,
+    pub lines: Vec<String>,
+    pub verify_hint: Vec<String>,
+}
+
+pub fn load(opts: &TagOptions, repo: &Repo, format: SignFormat) -> Result<Key> {
+    let config_key = || repo.config_string("user.signingkey");
+    match format {
+        SignFormat::OpenPgp => {
+            let key_path = opts.key.as_deref().ok_or_else(|| {
+                Failure::new("no signing key: pass --key FILE with your secret key (or, with --agent, your public certificate)")
+                    .help("export it with `gpg --export-secret-keys --armor KEYID > release.asc`")
+            })?;
+            let certs = signer::read_certs(key_path, KeyUse::Sign)?;
+            let selector = opts.signing_key.clone().or_else(config_key);
+            let cert = signer::select(&certs, selector.as_deref())?.clone();
+            Ok(Key::OpenPgp {
+                cert: Box::new(cert),
+                selector,
+            })
+        }
+        SignFormat::Ssh => {
+            let configured = opts.signing_key.clone().or_else(config_key);
+            let spec = match (&opts.key, &configured) {
+                (Some(path), _) => KeySpec::File(path),
+                (None, Some(value)) => KeySpec::from_git_config(value),
+                (None, None) => {
+                    return Err(Failure::new("no SSH signing key: pass --key FILE (a private key, or a public key held by ssh-agent)")
+                        .help("or set `git config user.signingkey ~/.ssh/id_ed25519.pub`, as for `git tag -s` with gpg.format=ssh")
+                        .into())
+                }
+            };
+            Ok(Key::Ssh(SshSigningKey::load(spec, opts.agent)?))
+        }
+    }
+}
+
+impl Key {
+    /// Refuses, before anything is signed or written, a key the policy does not list.
+    pub fn check_policy(&self, trusted: &Trusted, tagger: &Ident) -> Result<()> {
+        let refused = match self {
+            Key::OpenPgp { cert, .. } => trusted.openpgp_allows(&cert.fingerprint().to_hex()).err(),
+            Key::Ssh(key) => match &trusted.ssh {
+                None => Some(trusted.not_listed_format("SSH")),
+                Some(allowed) => allowed
+                    .authorize(key.public.key_data(), &tagger.email, tagger.seconds)
+                    .err(),
+            },
+        };
+        match refused {
+            None => Ok(()),
+            Some(why) => Err(Failure::new(format!(
+                "the signer policy does not allow this key: {why}; nothing was tagged"
+            ))
+            .help("sign with a key the policy lists, or add yours to the policy file in a reviewed commit first")
+            .refusal()
+            .into()),
+        }
+    }
+
+    /// Unlocks the key (passphrase, agent) and signs `payload`.
+    pub fn sign(self, opts: &TagOptions, payload: &[u8], tag: &str) -> Result<Signed> {
+        let pass = match (&opts.passphrase_file, &opts.passphrase_env) {
+            (Some(f), _) => Some(PassphraseSource::File(f)),
+            (None, Some(v)) => Some(PassphraseSource::Env(v)),
+            (None, None) => None,
+        };
+        match self {
+            Key::OpenPgp { cert, selector } => {
+                let mut key = if opts.agent {
+                    agent_key(&cert, selector.as_deref(), pass)?
+                } else {
+                    signer::signing_key(
+                        &cert,
+                        selector.as_deref(),
+                        pass.unwrap_or(PassphraseSource::Prompt),
+                    )?
+                };
+                let armored = key.sign_detached_armored(payload)?;
+                let who = key.userid.clone().unwrap_or_default();
+                let mut lines = vec![format!("signed by {who} {}", key.cert_fingerprint)];
+                if key.key_fingerprint != key.cert_fingerprint {
+                    lines.push(format!("signing subkey {}", key.key_fingerprint));
+                }
+                Ok(Signed {
+                    armored,
+                    lines,
+                    verify_hint: vec![
+                        format!("git verify-tag {tag}"),
+                        format!("cargo secure-release verify {tag} --cert <public key file>"),
+                    ],
+                })
+            }
+            Key::Ssh(key) => {
+                let armored = key.sign(payload, pass.unwrap_or(PassphraseSource::Prompt))?;
+                let via = if key.via_agent() {
+                    " via ssh-agent"
+                } else {
+                    ""
+                };
+                Ok(Signed {
+                    armored,
+                    lines: vec![format!(
+                        "signed with {} key {}{via}",
+                        key.algorithm(),
+                        key.fingerprint
+                    )],
+                    verify_hint: vec![
+                        format!(
+                            "git -c gpg.ssh.allowedSignersFile=<allowed signers> verify-tag {tag}"
+                        ),
+                        format!(
+                            "cargo secure-release verify {tag} --allowed-signers <allowed signers>"
+                        ),
+                    ],
+                })
+            }
+        }
+    }
+}
+
+#[cfg(feature = "gpg-agent")]
+fn agent_key(
+    cert: &Cert,
+    selector: Option<&str>,
+    pass: Option<PassphraseSource<'_>>,
+) -> Result<signer::SigningKey> {
+    signer::agent_signing_key(cert, selector, pass)
+}
+
+#[cfg(not(feature = "gpg-agent"))]
+fn agent_key(
+    _: &Cert,
+    _: Option<&str>,
+    _: Option<PassphraseSource<'_>>,
+) -> Result<signer::SigningKey> {
+    Err(Failure::new("--agent needs the gpg-agent feature, which this binary was built without")
+        .help("reinstall with `cargo install --locked --features gpg-agent cargo-secure-release` (needs the capnp compiler), or pass --key with a secret key file")
+        .into())
+}
