@@ -14,7 +14,7 @@ use sequoia_openpgp::Cert;
 use std::path::Path;
 
 pub struct Trusted {
-    /// The revision the policy was read at, as given (`HEAD`, `v1.2.0`, …).
+    /// The revision the policy was read at, as messages name it (`HEAD`, `v1.2.0`, …).
     pub rev: String,
     pub policy: SignerPolicy,
     /// The OpenPGP certificates, and where they were read (`REV:PATH`).
@@ -25,14 +25,15 @@ pub struct Trusted {
 }
 
 impl Trusted {
-    /// The policy at `rev`, for the workspace whose root is `dir` inside the
-    /// repository (`""` for the top); None when that Cargo.toml names no signers.
-    pub fn at(repo: &Repo, rev: &str, dir: &str) -> Result<Option<Trusted>> {
+    /// The policy at `rev` (named `shown` in messages), for the workspace whose
+    /// root is `dir` inside the repository (`""` for the top); None when that
+    /// Cargo.toml names no signers.
+    pub fn at(repo: &Repo, rev: &str, shown: &str, dir: &str) -> Result<Option<Trusted>> {
         let manifest = join(dir, "Cargo.toml");
         let Some(bytes) = repo.file_at(rev, &manifest, crate::fsutil::TEXT_LIMIT)? else {
             return Ok(None);
         };
-        let origin = format!("{rev}:{manifest}");
+        let origin = format!("{shown}:{manifest}");
         let text = String::from_utf8(bytes)
             .map_err(|_| Failure::new(format!("{} is not UTF-8 text", escape(&origin))))?;
         let source = Source::parse(Path::new(&origin), text, true)?;
@@ -50,12 +51,12 @@ impl Trusted {
                         "the signer policy ({}:{line}) names `{}`, which is not committed at {}",
                         escape(&origin),
                         escape(path),
-                        escape(rev)
+                        escape(shown)
                     ))
                     .help("commit the file, or fix the path in [workspace.metadata.secure-release.signers]")
                 })?;
             files.push((in_repo.clone(), bytes.clone()));
-            Ok((format!("{rev}:{in_repo}"), bytes))
+            Ok((format!("{shown}:{in_repo}"), bytes))
         };
         let openpgp = match &policy.openpgp {
             None => None,
@@ -78,7 +79,7 @@ impl Trusted {
             }
         };
         Ok(Some(Trusted {
-            rev: rev.to_string(),
+            rev: shown.to_string(),
             policy,
             openpgp,
             ssh,

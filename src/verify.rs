@@ -29,12 +29,16 @@ pub fn run(opts: &VerifyOptions, shell: &Shell) -> Result<u8> {
     let start = opts.repo.clone().unwrap_or_else(|| ".".into());
     let repo = Repo::discover(&start)?;
     let tag = escape(&opts.tag);
-    let bad = |msg: String| -> Result<u8> {
-        shell.out(&format!("BAD: {msg}\n"));
-        Ok(1)
-    };
     let exists = repo.read_tag(&opts.tag)?;
     let judge = judge(opts, &repo)?;
+    let bad = |msg: String| -> Result<u8> {
+        let mut out = format!("BAD: {msg}\n");
+        for note in &judge.notes {
+            out.push_str(&format!("  {note}\n"));
+        }
+        shell.out(&out);
+        Ok(1)
+    };
     let (payload, signature) = match exists {
         None => {
             return Err(Failure::new(format!("tag `{tag}` does not exist"))
@@ -122,8 +126,9 @@ pub fn run(opts: &VerifyOptions, shell: &Shell) -> Result<u8> {
             Claim::Holds(line) => out.push_str(&format!("  {line}\n")),
             Claim::Absent => {}
             Claim::Broken(why) => {
-                shell.out(&out);
-                return bad(format!("tag `{tag}`: {why}"));
+                // The notes are already in `out`, above the verdict.
+                shell.out(&format!("{out}BAD: tag `{tag}`: {why}\n"));
+                return Ok(1);
             }
         }
     }
@@ -170,7 +175,7 @@ fn judge(opts: &VerifyOptions, repo: &Repo) -> Result<Judge> {
     }
     let tag_ref = format!("refs/tags/{}", opts.tag);
     let at_tag = match repo.resolve_commit(&tag_ref) {
-        Some(_) => Trusted::at(repo, &tag_ref, "")?,
+        Some(_) => Trusted::at(repo, &tag_ref, &opts.tag, "")?,
         None => None,
     };
     let trusted = match &opts.trust_root {
@@ -183,7 +188,7 @@ fn judge(opts: &VerifyOptions, repo: &Repo) -> Result<Judge> {
                 .help("name a revision you already trust, e.g. the previous release tag")
                 .into());
             }
-            let Some(trusted) = Trusted::at(repo, root, "")? else {
+            let Some(trusted) = Trusted::at(repo, root, root, "")? else {
                 return Err(Failure::new(format!(
                     "the trust root `{}` has no signer policy ([workspace.metadata.secure-release.signers] in its Cargo.toml)",
                     escape(root)

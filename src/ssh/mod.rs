@@ -150,12 +150,26 @@ impl SshSigningKey {
                 } else {
                     key
                 };
-                SshSig::sign(key, NAMESPACE, HashAlg::Sha512, data).map_err(|e| {
+                let failed = |e: String| {
                     Failure::new(format!(
                         "signing with SSH key {} failed: {e}",
                         self.fingerprint
                     ))
-                })?
+                };
+                match key.key_data().rsa() {
+                    Some(rsa) => {
+                        let signed = SshSig::signed_data(NAMESPACE, HashAlg::Sha512, data)?;
+                        let raw = rsa_sign(rsa, &signed).map_err(failed)?;
+                        SshSig::new(
+                            self.public.key_data().clone(),
+                            NAMESPACE,
+                            HashAlg::Sha512,
+                            raw,
+                        )?
+                    }
+                    None => SshSig::sign(key, NAMESPACE, HashAlg::Sha512, data)
+                        .map_err(|e| failed(e.to_string()))?,
+                }
             }
             How::Agent => {
                 let signed = SshSig::signed_data(NAMESPACE, HashAlg::Sha512, data)?;
@@ -183,6 +197,37 @@ impl SshSigningKey {
         }
         Ok(armored)
     }
+}
+
+/// rsa-sha2-512 over `data`. ssh-key 0.6.7 builds the RSA key from p twice instead
+/// of p and q (RustCrypto/SSH#387), so every RSA signature fails there; the key is
+/// built from its own components here.
+fn rsa_sign(
+    key: &ssh_key::private::RsaKeypair,
+    data: &[u8],
+) -> std::result::Result<ssh_key::Signature, String> {
+    use rsa::signature::{SignatureEncoding, Signer};
+    let int = |m: &ssh_key::Mpint| {
+        m.as_positive_bytes()
+            .map(rsa::BigUint::from_bytes_be)
+            .ok_or_else(|| "the RSA key has a negative component".to_string())
+    };
+    let private = rsa::RsaPrivateKey::from_components(
+        int(&key.public.n)?,
+        int(&key.public.e)?,
+        int(&key.private.d)?,
+        vec![int(&key.private.p)?, int(&key.private.q)?],
+    )
+    .map_err(|e| format!("the RSA key is not consistent ({e})"))?;
+    let signer = rsa::pkcs1v15::SigningKey::<sha2::Sha512>::new(private);
+    let sig = signer.try_sign(data).map_err(|e| e.to_string())?;
+    ssh_key::Signature::new(
+        ssh_key::Algorithm::Rsa {
+            hash: Some(HashAlg::Sha512),
+        },
+        sig.to_vec(),
+    )
+    .map_err(|e| e.to_string())
 }
 
 /// A public key line (`ssh-ed25519 AAAA… comment`).

@@ -49,7 +49,7 @@ pub fn run(opts: &TagOptions, shell: &Shell) -> Result<u8> {
     let tagger = tagger(&repo)?;
     // The policy as committed in the commit being tagged: what `verify` will read.
     let policy = match repo.path_in_repo(&ws.root) {
-        Some(dir) => Trusted::at(&repo, "HEAD", &dir)?,
+        Some(dir) => Trusted::at(&repo, "HEAD", "HEAD", &dir)?,
         None => None,
     };
     let key = match opts.dry_run {

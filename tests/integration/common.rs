@@ -92,6 +92,12 @@ impl Fixture {
 
     /// Resolves Cargo.lock with real cargo (crates.io is reachable).
     pub fn lock(self) -> Self {
+        self.relock();
+        self
+    }
+
+    /// Resolves Cargo.lock again, after a manifest change.
+    pub fn relock(&self) {
         let out = std::process::Command::new("cargo")
             .args(["generate-lockfile", "-q"])
             .current_dir(self.path())
@@ -103,7 +109,6 @@ impl Fixture {
             "generate-lockfile: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        self
     }
 
     pub fn audit(&self) -> Command {
@@ -256,4 +261,40 @@ pub fn write_tag_object(dir: &Path, name: &str, object: &str) {
     assert!(out.status.success(), "git hash-object failed");
     let oid = String::from_utf8_lossy(&out.stdout).trim().to_string();
     git_ok(dir, &["update-ref", &format!("refs/tags/{name}"), &oid]);
+}
+
+/// What must not change: the work tree, and git's refs and objects.
+pub fn repo_state(d: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![d.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let e = e.unwrap();
+            let p = e.path();
+            let rel = p.strip_prefix(d).unwrap().to_path_buf();
+            let ft = e.file_type().unwrap();
+            let is_git = rel.starts_with(".git");
+            let kept = !is_git
+                || rel == Path::new(".git")
+                || rel.starts_with(".git/refs")
+                || rel.starts_with(".git/objects")
+                || rel == Path::new(".git/packed-refs")
+                || rel == Path::new(".git/HEAD");
+            if !kept {
+                continue;
+            }
+            if ft.is_dir() {
+                stack.push(p);
+            } else if ft.is_file() {
+                out.push((rel, std::fs::read(&p).unwrap()));
+            } else {
+                let target = std::fs::read_link(&p)
+                    .map(|t| t.display().to_string())
+                    .unwrap_or_else(|_| "special".into());
+                out.push((rel, target.into_bytes()));
+            }
+        }
+    }
+    out.sort();
+    out
 }

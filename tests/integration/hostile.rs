@@ -9,7 +9,7 @@ use crate::common::*;
 use openpgp::cert::prelude::*;
 use openpgp::serialize::SerializeInto;
 use sequoia_openpgp as openpgp;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::OnceLock;
 use tempfile::TempDir;
 
@@ -167,42 +167,6 @@ fn fifo(d: &Path, rel: &str) {
     assert!(ok.success());
 }
 
-/// What must not change: the work tree, and git's refs and objects.
-fn state(d: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![d.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(&dir).unwrap() {
-            let e = e.unwrap();
-            let p = e.path();
-            let rel = p.strip_prefix(d).unwrap().to_path_buf();
-            let ft = e.file_type().unwrap();
-            let is_git = rel.starts_with(".git");
-            let kept = !is_git
-                || rel == Path::new(".git")
-                || rel.starts_with(".git/refs")
-                || rel.starts_with(".git/objects")
-                || rel == Path::new(".git/packed-refs")
-                || rel == Path::new(".git/HEAD");
-            if !kept {
-                continue;
-            }
-            if ft.is_dir() {
-                stack.push(p);
-            } else if ft.is_file() {
-                out.push((rel, std::fs::read(&p).unwrap()));
-            } else {
-                let target = std::fs::read_link(&p)
-                    .map(|t| t.display().to_string())
-                    .unwrap_or_else(|_| "special".into());
-                out.push((rel, target.into_bytes()));
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 fn expand(s: &str, dir: &Path, aux: &Path) -> String {
     let b = base();
     s.replace("{DIR}", dir.to_str().unwrap())
@@ -230,7 +194,7 @@ fn check(c: &Case) -> Result<(), String> {
     if let Some(setup) = &c.setup {
         setup(&dir, &aux);
     }
-    let before = state(&dir);
+    let before = repo_state(&dir);
     let mut cmd = bin();
     cmd.current_dir(&dir)
         .env("CSR_PASS", PASSPHRASE)
@@ -291,7 +255,7 @@ fn check(c: &Case) -> Result<(), String> {
     if all.contains(PASSPHRASE) || all.contains(&b.secret_line) {
         return Err(format!("a secret was printed{}", show()));
     }
-    if !c.writes && state(&dir) != before {
+    if !c.writes && repo_state(&dir) != before {
         return Err(format!("the tree, refs or objects changed{}", show()));
     }
     Ok(())
@@ -307,6 +271,9 @@ const TAG: &[&str] = &[
     "CSR_PASS",
 ];
 const INIT: &[&str] = &["init", "--dry-run"];
+/// An ed25519 public key (ssh-key's documentation example).
+const SSH_PUB: &str =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILM+rvN+ot98qgEN796jTiQfZfG1KaT0PtFDJ/XFSqti example";
 
 fn with(base: &[&str], extra: &[&str]) -> Vec<String> {
     base.iter().chain(extra).map(|s| s.to_string()).collect()
@@ -1252,13 +1219,151 @@ fn tag_rows() -> Vec<Case> {
         .setup(|d, _| write(d, ".git/refs/tags/v0.1.0.lock", "")),
     );
     v.push(
-        case("gpg.format ssh", TAG, 2, "gpg.format is `ssh`").setup(|d, _| {
+        case(
+            "gpg.format ssh with an OpenPGP key file",
+            TAG,
+            2,
+            "is an OpenPGP key, but the tag is being signed with SSH",
+        )
+        .setup(|d, _| {
             git_ok(d, &["config", "gpg.format", "ssh"]);
         }),
     );
     v.push(
         case("gpg.format x509", TAG, 2, "gpg.format is `x509`").setup(|d, _| {
             git_ok(d, &["config", "gpg.format", "x509"]);
+        }),
+    );
+    const SSH_TAG: &[&str] = &["tag", "--no-audit", "--format", "ssh", "--key", "{AUX}/k"];
+    for (name, text, first) in [
+        ("ssh key: junk", "junk\nerror: forged", "k: `junk` is not an SSH public key"),
+        ("ssh key: PEM", "-----BEGIN RSA PRIVATE KEY-----\nMII\n-----END RSA PRIVATE KEY-----\n", "k is a PEM private key"),
+        ("ssh key: broken OpenSSH", "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n", "k is not a readable OpenSSH private key"),
+        ("ssh key: DSA public", "ssh-dss AAAAB3NzaC1kc3MAAACBAP1/U4EddRIpUt9KnC7s5Of2EbdSPO9EAMMeP4C2USZpRV1AIlH7WT2NWPq/xfW6MPbLm1Vs14E7gB00b/JmYLdrmVClpJ+f6AR7ECLCT7up1/63xhv4O1fnxqimFQ8E+4P208UewwI1VBNaFpEy9nXzrith1yrv8iIDGZ3RSAHHAAAAFQCXYFCPFSMLzLKSuYKi64QL8Fgc9QAAAIEA9+GghdabPd7LvKtcNrhXuXmUr7v6OuqC+VdMCz0HgmdRWVeOutRZT+ZxBxCBgLRJFnEj6EwoFhO3zwkyjMim4TwWeotUfI0o4KOuHiuzpnWRbqN/C/ohNWLx+2J6ASQ7zKTxvqhRkImog9/hWuWfBpKLZl6Ae1UlZAFMO/7PSSoAAACBAPaGRG5/k5g4ZsxsNJlPt6hHNAiPCrFPGTpHtSgo+SkkXUY3L5I2fUo3qP0/3tmFU/eZd8GHAnBf10S4Tcn5mJCgxtOyMrbBKsqPEoHGNfavxyc4l8lDE8HlHHAYw0HI/MH0jONsAggVLJYGJBNd9hkhmb/kwPnSEdUxhLxQKLGX", "DSA keys are obsolete"),
+    ] {
+        let text = text.to_string();
+        v.push(case(name, SSH_TAG, 2, first).setup(move |_, aux| write(aux, "k", &text)));
+    }
+    v.push(
+        case(
+            "ssh: user.signingkey literal is junk",
+            &["tag", "--no-audit", "--format", "ssh"],
+            2,
+            "user.signingkey: `ssh-ed25519 !!!\\nerror: x` is not an SSH public key",
+        )
+        .setup(|d, _| {
+            git_ok(
+                d,
+                &[
+                    "config",
+                    "user.signingkey",
+                    "key::ssh-ed25519 !!!\nerror: x",
+                ],
+            )
+            .truncate(0)
+        }),
+    );
+    v.push(
+        case(
+            "ssh: agent socket missing",
+            SSH_TAG,
+            2,
+            "could not reach the ssh-agent at",
+        )
+        .env("SSH_AUTH_SOCK", "{AUX}/no-agent")
+        .setup(|_, aux| write(aux, "k", SSH_PUB)),
+    );
+    v.push(
+        case(
+            "ssh: agent socket is a file",
+            SSH_TAG,
+            2,
+            "could not reach the ssh-agent at",
+        )
+        .env("SSH_AUTH_SOCK", "{AUX}/k")
+        .setup(|_, aux| write(aux, "k", SSH_PUB)),
+    );
+    v.push(
+        case(
+            "ssh: no agent",
+            SSH_TAG,
+            2,
+            "no ssh-agent: SSH_AUTH_SOCK is not set",
+        )
+        .env("SSH_AUTH_SOCK", "")
+        .setup(|_, aux| write(aux, "k", SSH_PUB)),
+    );
+    v.push(manifest_row(
+        "signers: path outside the repository",
+        TAG,
+        "\n[package.metadata.secure-release.signers]\nssh = \"../outside\"\n",
+        2,
+        "must be a path inside the repository",
+    ));
+    v.push(manifest_row(
+        "signers: unknown key",
+        TAG,
+        "\n[package.metadata.secure-release.signers]\ngpg = \"keys.asc\"\n",
+        2,
+        "unknown key `gpg`",
+    ));
+    v.push(manifest_row(
+        "signers: not a string",
+        TAG,
+        "\n[package.metadata.secure-release.signers]\nopenpgp = 1\n",
+        2,
+        "`openpgp` must be a string",
+    ));
+    v.push(
+        case(
+            "signers: file not committed",
+            TAG,
+            2,
+            "names `keys.asc`, which is not committed at HEAD",
+        )
+        .setup(|d, _| {
+            append(
+                d,
+                "Cargo.toml",
+                "\n[package.metadata.secure-release.signers]\nopenpgp = \"keys.asc\"\n",
+            );
+            git(d, &["commit", "-qam", "policy"]);
+        }),
+    );
+    v.push(
+        case(
+            "signers: committed file is junk",
+            TAG,
+            2,
+            "HEAD:keys.asc is not an OpenPGP key file",
+        )
+        .setup(|d, _| {
+            append(
+                d,
+                "Cargo.toml",
+                "\n[package.metadata.secure-release.signers]\nopenpgp = \"keys.asc\"\n",
+            );
+            write(d, "keys.asc", "junk");
+            git(d, &["add", "-A"]);
+            git(d, &["commit", "-qm", "policy"]);
+        }),
+    );
+    v.push(
+        case(
+            "signers: committed allowed_signers is junk",
+            TAG,
+            2,
+            "HEAD:as:1: no public key after the principals",
+        )
+        .setup(|d, _| {
+            append(
+                d,
+                "Cargo.toml",
+                "\n[package.metadata.secure-release.signers]\nssh = \"as\"\n",
+            );
+            write(d, "as", "junk\n");
+            git(d, &["add", "-A"]);
+            git(d, &["commit", "-qm", "policy"]);
         }),
     );
     v.push(
@@ -1384,7 +1489,100 @@ fn verify_rows() -> Vec<Case> {
         "no certificate",
         &["verify", "v0.0.9"],
         2,
-        "no certificates",
+        "no keys to verify against",
+    ));
+    // SSH verification inputs: read (and refused) before any signature is looked at.
+    const AS: &[&str] = &["verify", "v0.0.9", "--allowed-signers", "{AUX}/as"];
+    for (name, text, first) in [
+        (
+            "allowed signers: no key",
+            "a@b\n",
+            "as:1: no public key after the principals",
+        ),
+        (
+            "allowed signers: unknown option",
+            &format!("# c\na@b bogus=1 {SSH_PUB}\n") as &str,
+            "as:2: unknown option `bogus=1`",
+        ),
+        (
+            "allowed signers: bad time",
+            &format!("a@b valid-before=\"soon\" {SSH_PUB}\n"),
+            "`soon` is not a time",
+        ),
+        (
+            "allowed signers: open quote",
+            &format!("a@b namespaces=\"git {SSH_PUB}\n"),
+            "as:1: a quote is not closed",
+        ),
+        (
+            "allowed signers: bad key",
+            "a@b ssh-ed25519 AAAA\nerror: forged\n",
+            "as:1: the `ssh-ed25519` key does not parse",
+        ),
+    ] {
+        let text = text.to_string();
+        v.push(case(name, AS, 2, first).setup(move |_, aux| write(aux, "as", &text)));
+    }
+    v.push(
+        case("allowed signers: too large", AS, 2, "more than")
+            .setup(|_, aux| write(aux, "as", &"#".repeat(2 << 20))),
+    );
+    const REVOKED: &[&str] = &[
+        "verify",
+        "v0.0.9",
+        "--allowed-signers",
+        "{AUX}/as",
+        "--revoked",
+        "{AUX}/krl",
+    ];
+    v.push(
+        case(
+            "revoked: binary KRL",
+            REVOKED,
+            2,
+            "krl is a binary key revocation list",
+        )
+        .setup(|_, aux| {
+            write(aux, "as", &format!("a@b {SSH_PUB}\n"));
+            write(aux, "krl", "SSHKRL\n\u{1}\u{2}");
+        }),
+    );
+    v.push(
+        case(
+            "revoked: not a key",
+            REVOKED,
+            2,
+            "krl:2: `junk\\nerror: forged` is not an SSH public key",
+        )
+        .setup(|_, aux| {
+            write(aux, "as", &format!("a@b {SSH_PUB}\n"));
+            write(aux, "krl", "# revoked\njunk\\nerror: forged\n");
+        }),
+    );
+    v.push(case(
+        "trust root missing",
+        &["verify", "v0.0.9", "--trust-root", "no-such-ref"],
+        2,
+        "--trust-root `no-such-ref` is not a commit",
+    ));
+    v.push(case(
+        "trust root without a policy",
+        &["verify", "v0.0.9", "--trust-root", "v0.0.9"],
+        2,
+        "the trust root `v0.0.9` has no signer policy",
+    ));
+    v.push(case(
+        "trust root with --cert",
+        &[
+            "verify",
+            "v0.0.9",
+            "--trust-root",
+            "v0.0.9",
+            "--cert",
+            "{PUB}",
+        ],
+        2,
+        "cannot be used with",
     ));
     v.push(case(
         "tag missing",

@@ -15,4 +15,5 @@ mod profile;
 mod profile_props;
 mod reports;
 mod sbom;
+mod ssh;
 mod tag;

@@ -734,3 +734,50 @@ fn verify_checks_the_cargo_lock_claim_against_the_tagged_tree() {
     assert!(out.contains("BAD: tag `forged`: line "), "{out}");
     assert!(out.contains("says Cargo-lock-sha256 0000"), "{out}");
 }
+
+/// The signer policy with OpenPGP certificates: `tag` refuses a key whose
+/// certificate is not in the committed file (refs and objects unchanged), signs
+/// with one that is, and `verify` with no --cert judges by the policy.
+#[test]
+fn an_openpgp_signer_policy_gates_tag_and_verify() {
+    let r =
+        Repo::new("[package.metadata.secure-release.signers]\nopenpgp = \"release-keys.asc\"\n");
+    let (alice_secret, alice_public, alice) = r.sequoia_key("Alice", None);
+    let (bob_secret, _, bob) = r.sequoia_key("Bob", None);
+    std::fs::copy(&alice_public, r.dir().join("release-keys.asc")).unwrap();
+    git_ok(r.dir(), &["add", "-A"]);
+    git_ok(r.dir(), &["commit", "-qm", "signer policy"]);
+
+    let before = r.state();
+    let (_, err) = run(&mut r.tag(&bob_secret, &["--no-audit"]), 1);
+    assert!(
+        err.starts_with(&format!(
+            "error: the signer policy does not allow this key: OpenPGP key {} is not one of the 1 certificate(s) in HEAD:release-keys.asc; nothing was tagged",
+            bob.fingerprint().to_hex()
+        )),
+        "{err}"
+    );
+    assert_eq!(r.state(), before, "the refused tag changed refs or objects");
+
+    let (out, _) = run(&mut r.tag(&alice_secret, &["--no-audit"]), 0);
+    assert!(
+        out.contains("allowed by the signer policy (release-keys.asc) as committed in HEAD"),
+        "{out}"
+    );
+    assert!(r.verify_tag("v0.1.0").status.success());
+    let mut c = bin();
+    c.current_dir(r.dir()).args(["verify", "v0.1.0"]);
+    let (out, _) = run(&mut c, 0);
+    assert!(
+        out.starts_with("Good signature on tag `v0.1.0` from Alice <alice@example.org>"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("certificate {}", alice.fingerprint().to_hex())),
+        "{out}"
+    );
+    assert!(
+        out.contains("signer policy: as committed in v0.1.0 (the tagged commit"),
+        "{out}"
+    );
+}

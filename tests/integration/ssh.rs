@@ -1,0 +1,571 @@
+//! SSH-signed tags and the signer policy, on real git repositories, with keys made
+//! by `ssh-keygen`, agent signing through a real `ssh-agent`, and every good tag
+//! checked by stock `git verify-tag` with an allowed-signers file and `git fsck`.
+
+use crate::common::*;
+use std::path::{Path, PathBuf};
+use std::process::Command as Std;
+use tempfile::TempDir;
+
+const PASSPHRASE: &str = "ssh passphrase for tests";
+const TAGGER: &str = "release@example.org";
+
+struct Repo {
+    fx: Fixture,
+    keys: TempDir,
+}
+
+impl Repo {
+    fn new(extra_toml: &str) -> Repo {
+        let fx = Fixture::new("rel", &format!("{HARDENED}\n{extra_toml}")).lock();
+        let d = fx.path();
+        git_ok(d, &["init", "-q", "-b", "main"]);
+        git_ok(d, &["config", "user.name", "Release Manager"]);
+        git_ok(d, &["config", "user.email", TAGGER]);
+        git_ok(d, &["add", "-A"]);
+        git_ok(d, &["commit", "-qm", "initial"]);
+        Repo {
+            fx,
+            keys: TempDir::new().unwrap(),
+        }
+    }
+
+    fn dir(&self) -> &Path {
+        self.fx.path()
+    }
+
+    /// `ssh-keygen -t TYPE [-b BITS]`, optionally with a passphrase; the private
+    /// key's path (the public key is beside it, `.pub`).
+    fn keygen(&self, name: &str, kind: &str, bits: Option<&str>, pass: &str) -> PathBuf {
+        let path = self.keys.path().join(name);
+        let mut c = Std::new("ssh-keygen");
+        c.args(["-q", "-t", kind, "-N", pass, "-C", name, "-f"])
+            .arg(&path);
+        if let Some(b) = bits {
+            c.args(["-b", b]);
+        }
+        let out = c.output().unwrap();
+        assert!(
+            out.status.success(),
+            "ssh-keygen: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        path
+    }
+
+    fn public(&self, key: &Path) -> String {
+        std::fs::read_to_string(key.with_extension("pub"))
+            .or_else(|_| std::fs::read_to_string(format!("{}.pub", key.display())))
+            .unwrap()
+            .trim()
+            .to_string()
+    }
+
+    /// An allowed-signers file with one line per (principals, options, key).
+    fn allowed(&self, name: &str, lines: &[(&str, &str, &Path)]) -> PathBuf {
+        let text: String = lines
+            .iter()
+            .map(|(who, opts, key)| format!("{who} {opts} {}\n", self.public(key)))
+            .collect();
+        let path = self.keys.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn tag(&self, extra: &[&str]) -> assert_cmd::Command {
+        let mut c = bin();
+        c.current_dir(self.dir())
+            .args(["tag", "--no-audit"])
+            .args(extra)
+            .env("CSR_TEST_PASSPHRASE", PASSPHRASE)
+            .env_remove("SSH_AUTH_SOCK");
+        c
+    }
+
+    fn verify(&self, tag: &str, extra: &[&str]) -> assert_cmd::Command {
+        let mut c = bin();
+        c.current_dir(self.dir()).args(["verify", tag]).args(extra);
+        c
+    }
+
+    /// Stock git's verdict on the tag with this allowed-signers file.
+    fn git_verify(&self, tag: &str, allowed: &Path, revoked: Option<&Path>) -> (bool, String) {
+        let mut c = Std::new("git");
+        c.current_dir(self.dir())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .arg("-c")
+            .arg(format!("gpg.ssh.allowedSignersFile={}", allowed.display()));
+        if let Some(r) = revoked {
+            c.arg("-c")
+                .arg(format!("gpg.ssh.revocationFile={}", r.display()));
+        }
+        let out = c.args(["verify-tag", tag]).output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+}
+
+/// Every key type the issue names signs a tag that stock git accepts, that passes
+/// `git fsck --strict`, and that our own `verify` reads back.
+#[test]
+fn each_key_type_signs_tags_git_verifies() {
+    let r = Repo::new("");
+    for (kind, bits, label) in [
+        ("ed25519", None, "ED25519"),
+        ("ecdsa", Some("256"), "ECDSA-P256"),
+        ("ecdsa", Some("384"), "ECDSA-P384"),
+        ("rsa", Some("3072"), "RSA-3072"),
+    ] {
+        let key = r.keygen(&format!("{kind}{}", bits.unwrap_or("")), kind, bits, "");
+        let allowed = r.allowed("allowed", &[(TAGGER, "namespaces=\"git\"", &key)]);
+        let (out, _) = run(
+            &mut r.tag(&["--format", "ssh", "--key", key.to_str().unwrap()]),
+            0,
+        );
+        assert!(
+            out.contains(&format!("signed with {label} key SHA256:")),
+            "{out}"
+        );
+        let raw = git_ok(r.dir(), &["cat-file", "tag", "v0.1.0"]);
+        assert!(raw.contains("\n-----BEGIN SSH SIGNATURE-----\n"), "{raw}");
+        let (ok, said) = r.git_verify("v0.1.0", &allowed, None);
+        assert!(ok, "{label}: git verify-tag: {said}");
+        assert!(
+            said.contains(&format!("Good \"git\" signature for {TAGGER}")),
+            "{said}"
+        );
+        git_ok(r.dir(), &["fsck", "--strict"]);
+        let (out, _) = run(
+            &mut r.verify("v0.1.0", &["--allowed-signers", allowed.to_str().unwrap()]),
+            0,
+        );
+        assert!(
+            out.starts_with(&format!(
+                "Good \"git\" signature on tag `v0.1.0` for {TAGGER} with {label} key"
+            )),
+            "{out}"
+        );
+        assert!(
+            out.contains("rel 0.1.0 (line 9) matches v0.1.0:Cargo.toml and the tag's name"),
+            "{out}"
+        );
+        git_ok(r.dir(), &["tag", "-d", "v0.1.0"]);
+    }
+}
+
+/// Weak keys and wrong passphrases are refused with one sentence, and nothing is
+/// written: refs, objects and files stay byte-identical.
+#[test]
+fn weak_keys_and_wrong_passphrases_write_nothing() {
+    let r = Repo::new("");
+    let before = repo_state(r.dir());
+    let rsa1024 = r.keygen("rsa1024", "rsa", Some("1024"), "");
+    let (_, err) = run(
+        &mut r.tag(&["--format", "ssh", "--key", rsa1024.to_str().unwrap()]),
+        2,
+    );
+    assert!(
+        err.starts_with("error: SSH key SHA256:")
+            && err.contains("its RSA-1024 key is too small (at least 3072 bits)"),
+        "{err}"
+    );
+    let rsa2048 = r.keygen("rsa2048", "rsa", Some("2048"), "");
+    let (_, err) = run(
+        &mut r.tag(&["--format", "ssh", "--key", rsa2048.to_str().unwrap()]),
+        2,
+    );
+    assert!(err.contains("RSA-2048 key is too small"), "{err}");
+
+    let locked = r.keygen("locked", "ed25519", None, PASSPHRASE);
+    let pw = r.keys.path().join("wrong");
+    std::fs::write(&pw, "not it\n").unwrap();
+    let (_, err) = run(
+        &mut r.tag(&[
+            "--format",
+            "ssh",
+            "--key",
+            locked.to_str().unwrap(),
+            "--passphrase-file",
+            pw.to_str().unwrap(),
+        ]),
+        2,
+    );
+    assert!(
+        err.starts_with("error: wrong passphrase for SSH key SHA256:"),
+        "{err}"
+    );
+    // No terminal and no passphrase source: a sentence, not a hang.
+    let (_, err) = run(
+        &mut r.tag(&["--format", "ssh", "--key", locked.to_str().unwrap()]),
+        2,
+    );
+    assert!(
+        err.contains("is protected by a passphrase and there is no terminal"),
+        "{err}"
+    );
+    assert!(
+        repo_state(r.dir()) == before,
+        "a refusal changed the repository"
+    );
+    assert!(!err.contains(PASSPHRASE));
+
+    // The right passphrase, from a named environment variable.
+    let (out, err) = run(
+        &mut r.tag(&[
+            "--format",
+            "ssh",
+            "--key",
+            locked.to_str().unwrap(),
+            "--passphrase-env",
+            "CSR_TEST_PASSPHRASE",
+        ]),
+        0,
+    );
+    assert!(out.contains("Created signed tag v0.1.0"), "{out}");
+    assert!(!out.contains(PASSPHRASE) && !err.contains(PASSPHRASE));
+    let allowed = r.allowed("allowed", &[(TAGGER, "", &locked)]);
+    assert!(r.git_verify("v0.1.0", &allowed, None).0);
+}
+
+/// With only the public key at hand (`--key KEY.pub`, or `user.signingkey` as a
+/// `key::` literal with gpg.format=ssh), the running ssh-agent signs.
+#[test]
+fn signs_through_a_real_ssh_agent() {
+    let r = Repo::new("");
+    let key = r.keygen("agent", "ed25519", None, "");
+    let allowed = r.allowed("allowed", &[(TAGGER, "", &key)]);
+    let sock = r.keys.path().join("agent.sock");
+    let mut agent = Std::new("ssh-agent")
+        .arg("-D")
+        .arg("-a")
+        .arg(&sock)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..100 {
+        if sock.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let agent_cmd = |c: &mut assert_cmd::Command| {
+        c.env("SSH_AUTH_SOCK", &sock);
+    };
+    // The agent does not hold the key yet: a sentence naming the fix.
+    let public = format!("{}.pub", key.display());
+    let mut c = r.tag(&["--format", "ssh", "--key", &public]);
+    agent_cmd(&mut c);
+    let (_, err) = run(&mut c, 2);
+    assert!(
+        err.contains("the ssh-agent does not hold SSH key SHA256:") && err.contains("ssh-add"),
+        "{err}"
+    );
+
+    let added = Std::new("ssh-add")
+        .arg("-q")
+        .arg(&key)
+        .env("SSH_AUTH_SOCK", &sock)
+        .output()
+        .unwrap();
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let mut c = r.tag(&["--format", "ssh", "--key", &public]);
+    agent_cmd(&mut c);
+    let (out, _) = run(&mut c, 0);
+    assert!(out.contains("via ssh-agent"), "{out}");
+    assert!(r.git_verify("v0.1.0", &allowed, None).0);
+    git_ok(r.dir(), &["tag", "-d", "v0.1.0"]);
+
+    // git's own configuration: gpg.format=ssh and a key:: literal.
+    git_ok(r.dir(), &["config", "gpg.format", "ssh"]);
+    git_ok(
+        r.dir(),
+        &[
+            "config",
+            "user.signingkey",
+            &format!("key::{}", r.public(&key)),
+        ],
+    );
+    let mut c = r.tag(&[]);
+    agent_cmd(&mut c);
+    let (out, _) = run(&mut c, 0);
+    assert!(
+        out.contains("signed with ED25519 key") && out.contains("via ssh-agent"),
+        "{out}"
+    );
+    assert!(r.git_verify("v0.1.0", &allowed, None).0);
+    git_ok(r.dir(), &["fsck", "--strict"]);
+    agent.kill().unwrap();
+    let _ = agent.wait();
+
+    // x509 is git's third format: refused, not guessed.
+    git_ok(r.dir(), &["tag", "-d", "v0.1.0"]);
+    git_ok(r.dir(), &["config", "gpg.format", "x509"]);
+    let (_, err) = run(&mut r.tag(&[]), 2);
+    assert!(
+        err.starts_with("error: git config gpg.format is `x509`"),
+        "{err}"
+    );
+}
+
+/// `verify --allowed-signers` agrees with `git verify-tag` on what is BAD: a
+/// tampered tag, a key listed for another principal, a key past `valid-before`, a
+/// revoked key, a key in no line; and says why in one line.
+#[test]
+fn verify_refuses_what_git_refuses() {
+    let r = Repo::new("");
+    let key = r.keygen("alice", "ed25519", None, "");
+    run(
+        &mut r.tag(&["--format", "ssh", "--key", key.to_str().unwrap()]),
+        0,
+    );
+    let good = r.allowed("good", &[(TAGGER, "namespaces=\"git\"", &key)]);
+    run(
+        &mut r.verify("v0.1.0", &["--allowed-signers", good.to_str().unwrap()]),
+        0,
+    );
+
+    let cases: Vec<(&str, PathBuf, Option<PathBuf>, &str)> = vec![
+        (
+            "another principal",
+            r.allowed("other", &[("bob@example.org", "", &key)]),
+            None,
+            "lists key SHA256:",
+        ),
+        (
+            "expired",
+            r.allowed("expired", &[("*", "valid-before=\"20200101Z\"", &key)]),
+            None,
+            "was valid only before 2020-01-01",
+        ),
+        (
+            "not yet valid",
+            r.allowed("future", &[("*", "valid-after=\"29990101Z\"", &key)]),
+            None,
+            "is valid only after 2999-01-01",
+        ),
+        (
+            "wrong namespace",
+            r.allowed("filens", &[("*", "namespaces=\"file\"", &key)]),
+            None,
+            "does not allow key SHA256:",
+        ),
+        (
+            "revoked",
+            good.clone(),
+            Some(key.with_extension("pub")),
+            "is revoked",
+        ),
+        (
+            "unknown key",
+            r.allowed(
+                "unknown",
+                &[(TAGGER, "", &r.keygen("carol", "ed25519", None, ""))],
+            ),
+            None,
+            "is not listed in",
+        ),
+    ];
+    for (what, allowed, revoked, why) in cases {
+        let revoked = revoked.map(|_| {
+            let p = r.keys.path().join("revoked");
+            std::fs::write(&p, format!("# revoked\n{}\n", r.public(&key))).unwrap();
+            p
+        });
+        let mut args = vec![
+            "--allowed-signers".to_string(),
+            allowed.display().to_string(),
+        ];
+        if let Some(p) = &revoked {
+            args.extend(["--revoked".to_string(), p.display().to_string()]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (out, _) = run(&mut r.verify("v0.1.0", &args), 1);
+        assert!(
+            out.starts_with("BAD: tag `v0.1.0`: ") && out.contains(why),
+            "{what}: {out}"
+        );
+        let (git_ok_, said) = r.git_verify("v0.1.0", &allowed, revoked.as_deref());
+        if what != "another principal" {
+            // git does not compare the principal with the tagger; we do (see README).
+            assert!(!git_ok_, "{what}: git verify-tag accepted it: {said}");
+        }
+    }
+
+    // Tampered: the message changed after signing; the signature is the original's.
+    let raw = git_ok(r.dir(), &["cat-file", "tag", "v0.1.0"]);
+    write_tag_object(
+        r.dir(),
+        "tampered",
+        &raw.replace("Release rel 0.1.0", "Release rel 0.1.0 (fixed)")
+            .replace("tag v0.1.0\n", "tag tampered\n"),
+    );
+    let (out, _) = run(
+        &mut r.verify("tampered", &["--allowed-signers", good.to_str().unwrap()]),
+        1,
+    );
+    assert!(out.contains("does not match the tag's content"), "{out}");
+    assert!(
+        !r.git_verify("tampered", &good, None).0,
+        "git accepted a tampered tag"
+    );
+}
+
+/// Trailer claims are checked against the tagged tree: a tag signed by ssh-keygen
+/// itself (the signature is good to git) whose Package version is not the tree's,
+/// or whose name names another version, is BAD naming the line.
+#[test]
+fn verify_checks_the_package_claim_and_the_tag_name() {
+    let r = Repo::new("");
+    let key = r.keygen("alice", "ed25519", None, "");
+    let allowed = r.allowed("allowed", &[(TAGGER, "", &key)]);
+    let (payload, _) = run(&mut r.tag(&["--format", "ssh", "--dry-run"]), 0);
+    let forge = |name: &str, from: &str, to: &str| {
+        let body = payload
+            .replace("tag v0.1.0\n", &format!("tag {name}\n"))
+            .replace(from, to);
+        let msg = r.keys.path().join(format!("{name}.txt"));
+        std::fs::write(&msg, &body).unwrap();
+        let out = Std::new("ssh-keygen")
+            .args(["-q", "-Y", "sign", "-n", "git", "-f"])
+            .arg(&key)
+            .arg(&msg)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let sig = std::fs::read_to_string(format!("{}.sig", msg.display())).unwrap();
+        write_tag_object(r.dir(), name, &format!("{body}{sig}"));
+        assert!(
+            r.git_verify(name, &allowed, None).0,
+            "git finds {name}'s signature good"
+        );
+    };
+    forge("v0.1.0", "Package: rel 0.1.0", "Package: rel 0.1.0");
+    let a = ["--allowed-signers", allowed.to_str().unwrap()];
+    let (out, _) = run(&mut r.verify("v0.1.0", &a), 0);
+    assert!(
+        out.contains("rel 0.1.0 (line 9) matches"),
+        "ssh-keygen's own signature is read: {out}"
+    );
+
+    forge("v0.2.0", "Package: rel 0.1.0", "Package: rel 0.2.0");
+    let (out, _) = run(&mut r.verify("v0.2.0", &a), 1);
+    assert!(
+        out.contains("line 9 says rel 0.2.0, but v0.2.0:Cargo.toml is rel 0.1.0"),
+        "{out}"
+    );
+
+    forge("v10.1.0", "Release rel", "Release rel");
+    let (out, _) = run(&mut r.verify("v10.1.0", &a), 1);
+    assert!(
+        out.contains("the tag's name does not carry the version it releases (rel 0.1.0, line 9)"),
+        "{out}"
+    );
+}
+
+/// The signer policy in Cargo.toml: `tag` refuses an unlisted key before writing
+/// anything; `verify` with no keys named reads the policy at the tagged commit, or
+/// at a trust root, and reports a policy that changed in between.
+#[test]
+fn the_signer_policy_gates_tag_and_verify() {
+    let r =
+        Repo::new("[package.metadata.secure-release.signers]\nssh = \".github/allowed_signers\"\n");
+    let alice = r.keygen("alice", "ed25519", None, "");
+    let mallory = r.keygen("mallory", "ed25519", None, "");
+    std::fs::create_dir_all(r.dir().join(".github")).unwrap();
+    std::fs::write(
+        r.dir().join(".github/allowed_signers"),
+        format!("{TAGGER} namespaces=\"git\" {}\n", r.public(&alice)),
+    )
+    .unwrap();
+    git_ok(r.dir(), &["add", "-A"]);
+    git_ok(r.dir(), &["commit", "-qm", "signer policy"]);
+
+    let before = repo_state(r.dir());
+    let (_, err) = run(
+        &mut r.tag(&["--format", "ssh", "--key", mallory.to_str().unwrap()]),
+        1,
+    );
+    assert!(
+        err.starts_with("error: the signer policy does not allow this key: key SHA256:")
+            && err.contains("is not listed in HEAD:.github/allowed_signers; nothing was tagged"),
+        "{err}"
+    );
+    assert!(
+        repo_state(r.dir()) == before,
+        "the refused tag changed the repository"
+    );
+
+    let (out, _) = run(
+        &mut r.tag(&["--format", "ssh", "--key", alice.to_str().unwrap()]),
+        0,
+    );
+    assert!(
+        out.contains("allowed by the signer policy (.github/allowed_signers) as committed in HEAD"),
+        "{out}"
+    );
+    let (out, _) = run(&mut r.verify("v0.1.0", &[]), 0);
+    assert!(
+        out.contains("allowed by v0.1.0:.github/allowed_signers:1"),
+        "{out}"
+    );
+    assert!(
+        out.contains("signer policy: as committed in v0.1.0 (the tagged commit"),
+        "{out}"
+    );
+
+    // Mallory adds himself to the policy in a later commit and tags 0.2.0.
+    std::fs::write(
+        r.dir().join(".github/allowed_signers"),
+        format!(
+            "{TAGGER} namespaces=\"git\" {}\n{TAGGER} namespaces=\"git\" {}\n",
+            r.public(&alice),
+            r.public(&mallory)
+        ),
+    )
+    .unwrap();
+    let manifest =
+        r.fx.read("Cargo.toml")
+            .replace("version = \"0.1.0\"", "version = \"0.2.0\"");
+    r.fx.write("Cargo.toml", &manifest);
+    r.fx.relock();
+    git_ok(r.dir(), &["add", "-A"]);
+    git_ok(r.dir(), &["commit", "-qm", "0.2.0"]);
+    run(
+        &mut r.tag(&["--format", "ssh", "--key", mallory.to_str().unwrap()]),
+        0,
+    );
+    // Judged by its own commit's policy it passes; by the previous release's, not.
+    run(&mut r.verify("v0.2.0", &[]), 0);
+    let (out, _) = run(&mut r.verify("v0.2.0", &["--trust-root", "v0.1.0"]), 1);
+    assert!(
+        out.contains("BAD: tag `v0.2.0`: key SHA256:")
+            && out.contains("is not listed in v0.1.0:.github/allowed_signers"),
+        "{out}"
+    );
+    let (out, _) = run(
+        &mut r.verify("v0.2.0", &["--trust-root", "v0.1.0", "-v"]),
+        1,
+    );
+    assert!(!out.contains("Good"), "{out}");
+    let (out, _) = run(&mut r.verify("v0.1.0", &["--trust-root", "v0.1.0"]), 0);
+    assert!(
+        out.contains("signer policy: as committed in v0.1.0 (--trust-root)"),
+        "{out}"
+    );
+
+    let (_, err) = run(&mut r.verify("v0.2.0", &["--trust-root", "no-such-ref"]), 2);
+    assert!(
+        err.starts_with("error: --trust-root `no-such-ref` is not a commit"),
+        "{err}"
+    );
+}
