@@ -1,10 +1,11 @@
 //! Facts for SECURITY.md, gathered from the project and checked by our own code —
 //! never invented. A practice that is not true is absent, not claimed.
 
-use crate::config::{Config, SecurityPolicy};
+use crate::config::Config;
 use crate::error::Failure;
 use crate::git::{Repo, Tag};
 use crate::profile::effective::Source;
+use crate::signers::Trusted;
 use crate::workspace::Workspace;
 use anyhow::Result;
 use minijinja::{context, Value};
@@ -156,7 +157,6 @@ pub fn gather(
         repo.as_ref(),
         config,
         manifest,
-        &policy,
         lines.first().and_then(|l| l.tag.clone()),
     )?;
     let github_ctx = github.as_ref().map(|(o, r)| {
@@ -195,7 +195,6 @@ fn practices(
     repo: Option<&Repo>,
     config: &Config,
     manifest: Source,
-    policy: &SecurityPolicy,
     newest_tag: Option<String>,
 ) -> Result<Value> {
     let deny = crate::audit::deny::find_config(&ws.manifest_path).map(|p| {
@@ -219,8 +218,8 @@ fn practices(
         (!failing).then(|| context! { name => name })
     };
 
-    let signed_tags = match (repo, &policy.signing_key, newest_tag) {
-        (Some(r), Some((key_file, line)), Some(tag)) => signed_tag(r, ws, key_file, *line, &tag)?,
+    let signed_tags = match (repo, newest_tag) {
+        (Some(r), Some(tag)) => signed_tag(r, ws, config, &tag)?,
         _ => None,
     };
 
@@ -265,14 +264,66 @@ fn practices(
     )
 }
 
-/// The newest release tag, verified against the policy's signing key.
-fn signed_tag(
-    repo: &Repo,
-    ws: &Workspace,
-    key_file: &str,
-    line: usize,
-    tag: &str,
-) -> Result<Option<Value>> {
+/// The newest release tag, verified against the signer policy committed in it
+/// (either format), else against the policy's OpenPGP `signing-key`; None when it
+/// does not verify, so nothing is claimed that a reader could not check.
+fn signed_tag(repo: &Repo, ws: &Workspace, config: &Config, tag: &str) -> Result<Option<Value>> {
+    let Some(Tag::Signed { payload, signature }) = repo.read_tag(tag)? else {
+        return Ok(None);
+    };
+    let ssh = signature.starts_with(b"-----BEGIN SSH SIGNATURE-----");
+    let dir = repo.path_in_repo(&ws.root).unwrap_or_default();
+    if let Some(t) = Trusted::at(repo, &format!("refs/tags/{tag}"), tag, &dir)? {
+        let files: Vec<&str> = [&t.policy.openpgp, &t.policy.ssh]
+            .into_iter()
+            .flatten()
+            .map(|(f, _)| f.as_str())
+            .collect();
+        let policy = files.join(", ");
+        if ssh {
+            let (Some(allowed), Some((email, time)), Some((file, _))) = (
+                &t.ssh,
+                crate::tag::object::tagger_of(&payload),
+                &t.policy.ssh,
+            ) else {
+                return Ok(None);
+            };
+            return Ok(
+                crate::ssh::allowed::verify(&signature, &payload, allowed, &[], &email, time)
+                    .ok()
+                    .map(|good| {
+                        context! {
+                            tag => tag,
+                            format => "SSH",
+                            signer => format!("{} {}", good.algorithm, good.fingerprint),
+                            key_file => file,
+                            policy => policy,
+                            verify_git => format!("git -c gpg.ssh.allowedSignersFile={file} verify-tag {tag}"),
+                            verify_ours => format!("cargo secure-release verify {tag}"),
+                        }
+                    }),
+            );
+        }
+        let (Some((_, certs)), Some((file, _))) = (&t.openpgp, &t.policy.openpgp) else {
+            return Ok(None);
+        };
+        return Ok(crate::signer::verify_detached(certs, &payload, &signature)
+            .ok()
+            .map(|good| {
+                context! {
+                    tag => tag,
+                    format => "OpenPGP",
+                    signer => good.cert_fingerprint,
+                    key_file => file,
+                    policy => policy,
+                    verify_git => format!("git verify-tag {tag}"),
+                    verify_ours => format!("cargo secure-release verify {tag}"),
+                }
+            }));
+    }
+    let (Some((key_file, line)), false) = (&config.policy.signing_key, ssh) else {
+        return Ok(None);
+    };
     let path = ws.root.join(key_file);
     let certs = crate::signer::read_certs(&path, crate::signer::KeyUse::Verify).map_err(|e| {
         Failure::new(format!(
@@ -281,17 +332,16 @@ fn signed_tag(
         ))
         .help("point `signing-key` at the release signers' public certificate file, relative to the workspace root")
     })?;
-    let Some(Tag::Signed { payload, signature }) = repo.read_tag(tag)? else {
-        return Ok(None);
-    };
     Ok(crate::signer::verify_detached(&certs, &payload, &signature)
         .ok()
         .map(|good| {
             context! {
                 tag => tag,
-                fingerprint => good.cert_fingerprint,
+                format => "OpenPGP",
+                signer => good.cert_fingerprint,
                 key_file => key_file,
-                key_file_or_placeholder => key_file,
+                verify_git => format!("git verify-tag {tag}"),
+                verify_ours => format!("cargo secure-release verify {tag} --cert {key_file}"),
             }
         }))
 }

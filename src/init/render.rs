@@ -83,6 +83,38 @@ pub fn escape_markdown(s: &str) -> String {
     out
 }
 
+/// `{{ value | code }}`: the value as a Markdown code span. Text inside a code span
+/// is literal (a backslash escape would show), so it is fenced instead: control
+/// characters become spaces, and a backtick inside widens the fence as CommonMark allows.
+fn code_span(value: String) -> Value {
+    let clean = verbatim(value);
+    let text = clean.as_str().unwrap_or_default();
+    let mut longest = 0;
+    let mut run = 0;
+    for c in text.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest + 1);
+    let pad = if text.starts_with('`') || text.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    Value::from_safe_string(format!("{fence}{pad}{text}{pad}{fence}"))
+}
+
+/// `{{ value | verbatim }}`: for a line of a fenced code block, where Markdown is not
+/// read: only line breaks and control characters, which could end the block, go.
+fn verbatim(value: String) -> Value {
+    Value::from_safe_string(
+        value
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect(),
+    )
+}
+
 /// Far above what the built-in presets use (a few thousand instructions).
 const TEMPLATE_FUEL: u64 = 2_000_000;
 
@@ -104,6 +136,8 @@ fn environment() -> Environment<'static> {
             None => minijinja::escape_formatter(out, state, value),
         }
     });
+    env.add_filter("code", code_span);
+    env.add_filter("verbatim", verbatim);
     for (name, src) in TEMPLATES {
         env.add_template(name, src)
             .expect("embedded templates are valid");
@@ -227,6 +261,25 @@ mod tests {
             .render(context! { a => "x|y", b => Value::from_safe_string("<https://e.org>".into()) })
             .unwrap();
         assert_eq!(out, "x\\|y / <https://e.org>");
+    }
+
+    #[test]
+    fn code_spans_are_literal_and_cannot_be_broken_out_of() {
+        let mut env = environment();
+        env.add_template(
+            "t",
+            "{{ a | code }} {{ b | code }} {{ c | code }} [{{ d | verbatim }}]",
+        )
+        .unwrap();
+        let out = env
+            .get_template("t")
+            .unwrap()
+            .render(context! { a => ".github/allowed_signers", b => "a`b", c => "`x", d => "git x\n```\n# h" })
+            .unwrap();
+        assert_eq!(
+            out,
+            "`.github/allowed_signers` ``a`b`` `` `x `` [git x ``` # h]"
+        );
     }
 
     #[test]

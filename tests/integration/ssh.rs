@@ -563,6 +563,27 @@ fn the_signer_policy_gates_tag_and_verify() {
         "{out}"
     );
 
+    // init claims the practice with the SSH verification command, and the policy.
+    let mut init = bin();
+    init.current_dir(r.dir())
+        .args(["init", "--dry-run", "--contact", "security@example.org"]);
+    let (out, _) = run(&mut init, 0);
+    assert!(
+        out.contains(
+            "Release tags are annotated tags with an SSH signature by the key\n  `ED25519 SHA256:"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("(allowed signers: `.github/allowed_signers`)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("signer policy committed in this repository (`.github/allowed_signers`"),
+        "{out}"
+    );
+    assert!(out.contains("git -c gpg.ssh.allowedSignersFile=.github/allowed_signers verify-tag v0.2.0\n  cargo secure-release verify v0.2.0\n"), "{out}");
+
     let (_, err) = run(&mut r.verify("v0.2.0", &["--trust-root", "no-such-ref"]), 2);
     assert!(
         err.starts_with("error: --trust-root `no-such-ref` is not a commit"),
