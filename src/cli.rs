@@ -100,6 +100,7 @@ Examples:
   cargo secure-release verify v1.2.3 --allowed-signers .github/allowed_signers
   cargo secure-release verify v1.2.3                      # the signer policy in v1.2.3
   cargo secure-release verify v1.2.3 --trust-root v1.2.2  # the policy as of v1.2.2
+  cargo secure-release verify v1.2.3 --audit              # and audit the tagged tree today
 
 Without --cert, --keyring or --allowed-signers, the signer policy
 ([workspace.metadata.secure-release.signers]) decides: as committed in the tagged
@@ -489,6 +490,15 @@ pub struct VerifyArgs {
     /// SSH: revoked public keys, one per line (repeatable)
     #[arg(long, value_name = "FILE")]
     pub revoked: Vec<PathBuf>,
+    /// Also re-run the audit on the tagged tree with today's advisory database: is this release affected by an advisory published since?
+    #[arg(long)]
+    pub audit: bool,
+    /// With --audit: a local advisory database directory
+    #[arg(long, value_name = "DIR", requires = "audit")]
+    pub advisory_db: Option<PathBuf>,
+    /// With --audit: run cargo without network access
+    #[arg(long, requires = "audit")]
+    pub offline: bool,
     /// Read the signer policy from this commit, tag or branch you already trust, not from the tagged commit
     #[arg(long, value_name = "REF", conflicts_with_all = ["cert", "keyring", "allowed_signers"])]
     pub trust_root: Option<String>,
@@ -507,6 +517,9 @@ impl VerifyArgs {
             allowed_signers: self.allowed_signers.clone(),
             revoked: self.revoked.clone(),
             trust_root: self.trust_root.clone(),
+            audit: self.audit,
+            advisory_db: self.advisory_db.clone(),
+            offline: self.offline,
             repo: self.repo.clone(),
         }
     }

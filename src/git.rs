@@ -215,6 +215,82 @@ impl Repo {
         Some(parts.join("/"))
     }
 
+    /// Writes the tree `rev` points at into the empty directory `dest`, for a
+    /// command that must look at a release as it was tagged. Only directories and
+    /// regular files are written (symlinks and submodules are skipped), a name that
+    /// could leave `dest` (`..`, a separator, `.git`) is refused, and the whole is
+    /// bounded by `limit` bytes.
+    pub fn extract_tree(&self, rev: &str, dest: &Path, limit: u64) -> Result<()> {
+        let tree = self
+            .repo
+            .revparse_single(rev)
+            .and_then(|o| o.peel_to_tree())
+            .map_err(|e| {
+                Failure::new(format!(
+                    "could not read the tree of {}: {}",
+                    crate::error::escape(rev),
+                    e.message()
+                ))
+            })?;
+        let mut total = 0u64;
+        let mut failure: Option<anyhow::Error> = None;
+        let walked = tree.walk(git2::TreeWalkMode::PreOrder, |root, entry| {
+            let name = entry.name().unwrap_or("");
+            if name.is_empty()
+                || name == "."
+                || name == ".."
+                || name.eq_ignore_ascii_case(".git")
+                || name.contains(['/', '\\', '\0'])
+            {
+                failure = Some(
+                    Failure::new(format!(
+                        "the tree of {} has an entry named `{}`, which cannot be written safely",
+                        crate::error::escape(rev),
+                        crate::error::escape(&format!("{root}{name}"))
+                    ))
+                    .into(),
+                );
+                return git2::TreeWalkResult::Abort;
+            }
+            let path = dest.join(root).join(name);
+            let result: Result<()> = match entry.kind() {
+                Some(git2::ObjectType::Tree) => std::fs::create_dir_all(&path).map_err(Into::into),
+                Some(git2::ObjectType::Blob) if entry.filemode() != 0o120000 => (|| {
+                    let blob = self.repo.find_blob(entry.id())?;
+                    total += blob.size() as u64;
+                    if total > limit {
+                        return Err(Failure::new(format!(
+                            "the tree of {} is over {limit} bytes; it was not extracted",
+                            crate::error::escape(rev)
+                        ))
+                        .into());
+                    }
+                    std::fs::write(&path, blob.content())?;
+                    #[cfg(unix)]
+                    if entry.filemode() == 0o100755 {
+                        use std::os::unix::fs::PermissionsExt;
+                        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
+                    }
+                    Ok(())
+                })(
+                ),
+                _ => Ok(()),
+            };
+            match result {
+                Ok(()) => git2::TreeWalkResult::Ok,
+                Err(e) => {
+                    failure = Some(e);
+                    git2::TreeWalkResult::Abort
+                }
+            }
+        });
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        walked.context("could not walk the tagged tree")?;
+        Ok(())
+    }
+
     /// The commit `rev` names, as a full id; None when git cannot resolve it.
     pub fn resolve_commit(&self, rev: &str) -> Option<String> {
         let commit = self.repo.revparse_single(rev).ok()?.peel_to_commit().ok()?;

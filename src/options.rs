@@ -121,6 +121,10 @@ pub struct VerifyOptions {
     pub revoked: Vec<PathBuf>,
     /// Read the signer policy at this revision instead of the tagged commit.
     pub trust_root: Option<String>,
+    /// Re-run the audit on the tagged tree (extracted from git objects).
+    pub audit: bool,
+    pub advisory_db: Option<PathBuf>,
+    pub offline: bool,
     pub repo: Option<PathBuf>,
 }
 

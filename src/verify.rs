@@ -132,8 +132,72 @@ pub fn run(opts: &VerifyOptions, shell: &Shell) -> Result<u8> {
             }
         }
     }
+    if opts.audit {
+        shell.out(&out);
+        let (clean, text) = audit_tagged(&repo, opts, &payload, shell)?;
+        shell.out(&text);
+        if !clean {
+            shell.out(&format!(
+                "BAD: tag `{tag}`: the tagged tree has error findings with today's advisory database (above)\n"
+            ));
+            return Ok(1);
+        }
+        shell.out(&format!(
+            "  the tagged tree passes the audit with today's advisory database\n"
+        ));
+        return Ok(0);
+    }
     shell.out(&out);
     Ok(0)
+}
+
+/// The audit of the release as tagged: its tree extracted from git objects into a
+/// temporary directory, the package the tag names selected, and today's database.
+fn audit_tagged(
+    repo: &Repo,
+    opts: &VerifyOptions,
+    payload: &[u8],
+    shell: &Shell,
+) -> Result<(bool, String)> {
+    use crate::options::{AuditOptions, CheckOptions, ManifestOptions};
+    /// Far above any source tree a crate is released from.
+    const TREE_LIMIT: u64 = 1 << 30;
+    let tmp = tempfile::Builder::new()
+        .prefix("secure-release-verify-")
+        .tempdir()?;
+    repo.extract_tree(&format!("refs/tags/{}", opts.tag), tmp.path(), TREE_LIMIT)?;
+    let text = String::from_utf8_lossy(payload);
+    let (manifest, package) = match trailer(&text, "Package: ") {
+        Some((_, value)) => {
+            let mut parts = value.splitn(3, ' ');
+            let name = parts.next().map(str::to_string);
+            let manifest = parts.nth(1).unwrap_or("Cargo.toml").to_string();
+            (manifest, name)
+        }
+        None => ("Cargo.toml".to_string(), None),
+    };
+    let audit = AuditOptions {
+        check: CheckOptions {
+            manifest: ManifestOptions {
+                manifest_path: Some(tmp.path().join(manifest)),
+                packages: package.into_iter().collect(),
+                offline: opts.offline,
+                frozen: false,
+            },
+            advisory_db: opts.advisory_db.clone(),
+            // The tree lives in a fresh directory each time: nothing to reuse.
+            no_cache: true,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let report = crate::audit::run(&audit, shell)?;
+    let mut rendered = Vec::new();
+    crate::output::human::render(&report, &mut rendered, false, 0)?;
+    Ok((
+        !report.has_errors(),
+        String::from_utf8_lossy(&rendered).into_owned(),
+    ))
 }
 
 fn no_keys_for(tag: &str, format: &str, flag: &str) -> anyhow::Error {

@@ -590,3 +590,55 @@ fn the_signer_policy_gates_tag_and_verify() {
         "{err}"
     );
 }
+
+/// `verify --audit` answers "is this release affected by an advisory published
+/// after it was tagged?": the tag's audit passed with a database that did not yet
+/// have RUSTSEC-2020-0071; today's database finds it in the tagged tree.
+#[test]
+fn verify_audit_finds_an_advisory_published_after_the_tag() {
+    let r = Repo::new("[dependencies]\ntime = \"=0.1.43\"\n");
+    let old_db = TempDir::new().unwrap();
+    copy_dir(advisory_db(), old_db.path());
+    std::fs::remove_file(old_db.path().join("crates/time/RUSTSEC-2020-0071.md")).unwrap();
+    let key = r.keygen("alice", "ed25519", None, "");
+    let allowed = r.allowed("allowed", &[(TAGGER, "", &key)]);
+    let mut tag = bin();
+    tag.current_dir(r.dir())
+        .args(["tag", "--format", "ssh", "--offline", "--key"])
+        .arg(&key)
+        .arg("--advisory-db")
+        .arg(old_db.path());
+    let (out, _) = run(&mut tag, 0);
+    assert!(out.contains("Created signed tag v0.1.0"), "{out}");
+    let raw = git_ok(r.dir(), &["cat-file", "tag", "v0.1.0"]);
+    assert!(raw.contains("Audit: 0 errors"), "{raw}");
+    // The work tree moves on; the audit must read the tagged tree, not this.
+    r.fx.write(
+        "Cargo.toml",
+        &r.fx.read("Cargo.toml").replace("time = \"=0.1.43\"", ""),
+    );
+
+    let a = allowed.to_str().unwrap();
+    let verify = |db: &Path, code: i32| {
+        let mut c = r.verify("v0.1.0", &["--allowed-signers", a, "--audit", "--offline"]);
+        c.arg("--advisory-db").arg(db);
+        run(&mut c, code).0
+    };
+    let out = verify(advisory_db(), 1);
+    assert!(
+        out.starts_with("Good \"git\" signature on tag `v0.1.0`"),
+        "{out}"
+    );
+    assert!(out.contains("RUSTSEC-2020-0071"), "{out}");
+    assert!(
+        out.contains(
+            "BAD: tag `v0.1.0`: the tagged tree has error findings with today's advisory database"
+        ),
+        "{out}"
+    );
+    let out = verify(old_db.path(), 0);
+    assert!(
+        out.contains("the tagged tree passes the audit with today's advisory database"),
+        "{out}"
+    );
+}
