@@ -142,9 +142,7 @@ pub fn run(opts: &VerifyOptions, shell: &Shell) -> Result<u8> {
             ));
             return Ok(1);
         }
-        shell.out(&format!(
-            "  the tagged tree passes the audit with today's advisory database\n"
-        ));
+        shell.out("  the tagged tree passes the audit with today's advisory database\n");
         return Ok(0);
     }
     shell.out(&out);
