@@ -30,9 +30,32 @@ impl Platform {
     /// The host, or `--target TRIPLE`, as rustc describes it.
     pub fn of(target: Option<&str>) -> Result<Platform> {
         let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+        let parse = |text: &[u8]| -> Vec<Cfg> {
+            String::from_utf8_lossy(text)
+                .lines()
+                .filter_map(|l| l.parse().ok())
+                .collect()
+        };
         let triple = match target {
             Some(t) => t.to_string(),
             None => {
+                // One process for both (rustc ≥ 1.84): each rustup-proxied rustc
+                // start costs tens of milliseconds of `tag`'s time.
+                let both = std::process::Command::new(&rustc)
+                    .args(["--print", "host-tuple", "--print", "cfg"])
+                    .output()
+                    .context("could not run `rustc --print cfg`: is rustc on PATH?")?;
+                if both.status.success() {
+                    let text = String::from_utf8_lossy(&both.stdout);
+                    let mut lines = text.lines();
+                    if let Some(triple) = lines.next().filter(|t| !t.contains('=')) {
+                        let cfg = lines.filter_map(|l| l.parse().ok()).collect();
+                        return Ok(Platform {
+                            triple: triple.to_string(),
+                            cfg,
+                        });
+                    }
+                }
                 let out = std::process::Command::new(&rustc)
                     .arg("-vV")
                     .output()
@@ -57,11 +80,10 @@ impl Platform {
             .detail(String::from_utf8_lossy(&out.stderr).into_owned())
             .into());
         }
-        let cfg = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| l.parse().ok())
-            .collect();
-        Ok(Platform { triple, cfg })
+        Ok(Platform {
+            triple,
+            cfg: parse(&out.stdout),
+        })
     }
 
     fn matches(&self, p: &cargo_metadata::cargo_platform::Platform) -> bool {

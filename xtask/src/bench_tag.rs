@@ -1,5 +1,6 @@
 //! `cargo xtask bench-tag`: creating a signed release tag with our in-process
-//! signer versus `git tag -s` driving gpg, in the same repository with the same key.
+//! signers versus `git tag -s` driving gpg (OpenPGP) or ssh-keygen (SSH), in the
+//! same repository with the same keys.
 //! Interleaved runs, medians printed. The audit is skipped (`--no-audit`) so that only
 //! tagging and signing are compared.
 
@@ -73,8 +74,16 @@ pub fn run() -> Result<(), String> {
     let key = tmp.join("key.asc");
     let secret = gpg(&["--armor", "--export-secret-keys", "bench@example.org"])?.stdout;
     std::fs::write(&key, secret).map_err(|e| e.to_string())?;
+    let ssh_key = tmp.join("id_ed25519");
+    check(
+        Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-C", "bench", "-f"])
+            .arg(&ssh_key),
+    )?;
+    let ssh_key_str = ssh_key.to_str().ok_or("temp path is not UTF-8")?;
 
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    let (mut ours_ssh, mut theirs_ssh) = (Vec::new(), Vec::new());
     for i in 0..RUNS {
         let t = Instant::now();
         check(
@@ -100,6 +109,36 @@ pub fn run() -> Result<(), String> {
             "Release bench 1.0.0",
         ])?;
         theirs.push(t.elapsed());
+        let t = Instant::now();
+        check(
+            Command::new(&bin)
+                .args([
+                    "tag",
+                    "-q",
+                    "--no-audit",
+                    "--format",
+                    "ssh",
+                    "--tag-prefix",
+                    &format!("ours-ssh-{i}-v"),
+                    "--key",
+                    ssh_key_str,
+                ])
+                .current_dir(&repo),
+        )?;
+        ours_ssh.push(t.elapsed());
+        let t = Instant::now();
+        git(&[
+            "-c",
+            "gpg.format=ssh",
+            "-c",
+            &format!("user.signingkey={ssh_key_str}"),
+            "tag",
+            "-s",
+            &format!("ssh-{i}"),
+            "-m",
+            "Release bench 1.0.0",
+        ])?;
+        theirs_ssh.push(t.elapsed());
     }
     let _ = Command::new("gpgconf")
         .args(["--kill", "gpg-agent"])
@@ -107,6 +146,7 @@ pub fn run() -> Result<(), String> {
         .status();
     let _ = std::fs::remove_dir_all(&tmp);
     let (o, g) = (median(&mut ours), median(&mut theirs));
+    let (os, gs) = (median(&mut ours_ssh), median(&mut theirs_ssh));
     println!("signed tag creation, median of {RUNS} interleaved runs");
     println!("| command | median |");
     println!("|---|---|");
@@ -115,6 +155,14 @@ pub fn run() -> Result<(), String> {
         o.as_secs_f64() * 1e3
     );
     println!("| git tag -s (gpg) | {:.1} ms |", g.as_secs_f64() * 1e3);
+    println!(
+        "| cargo secure-release tag --no-audit --format ssh --key FILE | {:.1} ms |",
+        os.as_secs_f64() * 1e3
+    );
+    println!(
+        "| git tag -s (gpg.format=ssh, ssh-keygen) | {:.1} ms |",
+        gs.as_secs_f64() * 1e3
+    );
     Ok(())
 }
 
