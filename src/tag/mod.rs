@@ -117,7 +117,7 @@ pub fn run(opts: &TagOptions, shell: &Shell) -> Result<u8> {
             "no key was loaded for a tag that is not a dry run"
         ));
     };
-    let signed = key.sign(opts, payload.as_bytes(), &name)?;
+    let signed = key.sign(opts, payload.as_bytes(), &name, policy.as_ref())?;
     let oid = repo.create_tag(&name, format!("{payload}{}", signed.armored).as_bytes())?;
 
     let mut out = format!(

@@ -101,8 +101,19 @@ impl Key {
         }
     }
 
-    /// Unlocks the key (passphrase, agent) and signs `payload`.
-    pub fn sign(self, opts: &TagOptions, payload: &[u8], tag: &str) -> Result<Signed> {
+    /// Unlocks the key (passphrase, agent) and signs `payload`. With a signer policy
+    /// the verification hints name its files, which `verify` reads by itself.
+    pub fn sign(
+        self,
+        opts: &TagOptions,
+        payload: &[u8],
+        tag: &str,
+        policy: Option<&Trusted>,
+    ) -> Result<Signed> {
+        let ours = |flag: &str| match policy {
+            Some(_) => format!("cargo secure-release verify {tag}"),
+            None => format!("cargo secure-release verify {tag} {flag}"),
+        };
         let pass = match (&opts.passphrase_file, &opts.passphrase_env) {
             (Some(f), _) => Some(PassphraseSource::File(f)),
             (None, Some(v)) => Some(PassphraseSource::Env(v)),
@@ -130,7 +141,7 @@ impl Key {
                     lines,
                     verify_hint: vec![
                         format!("git verify-tag {tag}"),
-                        format!("cargo secure-release verify {tag} --cert <public key file>"),
+                        ours("--cert <public key file>"),
                     ],
                 })
             }
@@ -148,14 +159,16 @@ impl Key {
                         key.algorithm(),
                         key.fingerprint
                     )],
-                    verify_hint: vec![
-                        format!(
-                            "git -c gpg.ssh.allowedSignersFile=<allowed signers> verify-tag {tag}"
-                        ),
-                        format!(
-                            "cargo secure-release verify {tag} --allowed-signers <allowed signers>"
-                        ),
-                    ],
+                    verify_hint: {
+                        let file = policy
+                            .and_then(|t| t.policy.ssh.as_ref())
+                            .map(|(f, _)| escape(f))
+                            .unwrap_or_else(|| "<allowed signers>".into());
+                        vec![
+                            format!("git -c gpg.ssh.allowedSignersFile={file} verify-tag {tag}"),
+                            ours("--allowed-signers <allowed signers>"),
+                        ]
+                    },
                 })
             }
         }
