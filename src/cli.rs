@@ -212,6 +212,8 @@ impl SbomArgs {
             target: self.target.clone(),
             no_build_deps: self.no_build_deps,
             output: self.output.clone(),
+            host: None,
+            epoch: None,
         }
     }
 }

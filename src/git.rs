@@ -291,6 +291,12 @@ impl Repo {
         Ok(())
     }
 
+    /// The committer time (unix seconds) of the commit `rev` names.
+    pub fn commit_time(&self, rev: &str) -> Option<i64> {
+        let commit = self.repo.revparse_single(rev).ok()?.peel_to_commit().ok()?;
+        Some(commit.time().seconds())
+    }
+
     /// The commit `rev` names, as a full id; None when git cannot resolve it.
     pub fn resolve_commit(&self, rev: &str) -> Option<String> {
         let commit = self.repo.revparse_single(rev).ok()?.peel_to_commit().ok()?;

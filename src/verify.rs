@@ -192,10 +192,66 @@ fn audit_tagged(
     let report = crate::audit::run(&audit, shell)?;
     let mut rendered = Vec::new();
     crate::output::human::render(&report, &mut rendered, false, 0)?;
-    Ok((
-        !report.has_errors(),
-        String::from_utf8_lossy(&rendered).into_owned(),
-    ))
+    let mut text = String::from_utf8_lossy(&rendered).into_owned();
+    let sbom = check_sbom_claim(repo, opts, payload, &audit.check.manifest)?;
+    let mut clean = !report.has_errors();
+    match sbom {
+        Claim::Holds(line) => text.push_str(&format!("  {line}\n")),
+        Claim::Absent => {}
+        Claim::Broken(why) => {
+            text.push_str(&format!("BAD: tag `{}`: {why}\n", escape(&opts.tag)));
+            clean = false;
+        }
+    }
+    Ok((clean, text))
+}
+
+/// `Sbom-sha256: HASH (CycloneDX, TRIPLE)` recomputed from the extracted tree for that
+/// platform, dated by the tagged commit. Only a tag made by this version of the tool
+/// can be held to it: another version may write the document differently.
+fn check_sbom_claim(
+    repo: &Repo,
+    opts: &VerifyOptions,
+    payload: &[u8],
+    manifest: &crate::options::ManifestOptions,
+) -> Result<Claim> {
+    let text = String::from_utf8_lossy(payload);
+    let Some((line, value)) = trailer(&text, "Sbom-sha256: ") else {
+        return Ok(Claim::Absent);
+    };
+    let ours = format!("{} {}", env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"));
+    let maker = trailer(&text, "Released-with: ").map(|(_, v)| v.to_string());
+    let (claimed, triple) = match value.split_once(" (CycloneDX, ") {
+        Some((hash, rest)) => (hash, rest.strip_suffix(')')),
+        None => (value, None),
+    };
+    let (Some(triple), true) = (triple, maker.as_deref() == Some(ours.as_str())) else {
+        return Ok(Claim::Holds(format!(
+            "Sbom-sha256 (line {line}) not recomputed: the tag was made by {}, without its platform or by another version than {ours}",
+            escape(maker.as_deref().unwrap_or("another tool"))
+        )));
+    };
+    let Some(epoch) = repo.commit_time(&format!("refs/tags/{}", opts.tag)) else {
+        return Ok(Claim::Absent);
+    };
+    let Some(package) = manifest.packages.first() else {
+        return Ok(Claim::Absent);
+    };
+    let ws = crate::workspace::Workspace::load(manifest)?;
+    let recomputed = crate::tag::sbom_claim(&ws, package, epoch, Some(triple))?;
+    let actual = recomputed.split(' ').next().unwrap_or_default();
+    Ok(if actual == claimed {
+        Claim::Holds(format!(
+            "Sbom-sha256 (line {line}) matches the SBOM of the tagged tree for {}",
+            escape(triple)
+        ))
+    } else {
+        Claim::Broken(format!(
+            "line {line} says Sbom-sha256 {}, but the tagged tree's SBOM for {} hashes to {actual}",
+            escape(claimed),
+            escape(triple)
+        ))
+    })
 }
 
 fn no_keys_for(tag: &str, format: &str, flag: &str) -> anyhow::Error {

@@ -49,6 +49,11 @@ pub struct SbomOptions {
     pub target: Option<String>,
     pub no_build_deps: bool,
     pub output: Option<PathBuf>,
+    /// The platform build scripts and proc-macros run on (default: this machine's),
+    /// so that an SBOM recorded on one machine can be recomputed on another.
+    pub host: Option<String>,
+    /// The document's timestamp, over SOURCE_DATE_EPOCH and the HEAD commit's time.
+    pub epoch: Option<i64>,
 }
 
 /// One package in the SBOM, in the terms both formats share.
@@ -124,6 +129,8 @@ pub struct Bom {
     pub dependencies: BTreeMap<String, Vec<String>>,
     /// RFC 3339, UTC.
     pub timestamp: String,
+    /// The platform the release is built for (not written into the document).
+    pub target: String,
 }
 
 pub fn run(opts: &SbomOptions, shell: &Shell) -> Result<u8> {
@@ -152,13 +159,20 @@ pub fn generate(ws: &Workspace, opts: &SbomOptions) -> Result<(String, Bom)> {
     let selected = ws.selected_members(&opts.manifest.packages)?;
     let target = Platform::of(opts.target.as_deref())?;
     // Without --target, the build runs on its target: ask rustc once.
-    let host = match opts.target {
-        Some(_) => Platform::of(None)?,
-        None => target.clone(),
+    let host = match (&opts.host, &opts.target) {
+        (Some(h), _) if *h == target.triple => target.clone(),
+        (Some(h), _) => Platform::of(Some(h))?,
+        (None, Some(_)) => Platform::of(None)?,
+        (None, None) => target.clone(),
     };
     let graph = graph::resolve(&ws.metadata, &selected, &opts.features, &target, &host)?;
     let lock = Lockfile::read(&ws.lockfile_path())?;
-    let bom = build(&graph, &lock, opts.no_build_deps, timestamp(ws)?);
+    let stamp = match opts.epoch {
+        Some(secs) => format_time(secs)?,
+        None => timestamp(ws)?,
+    };
+    let mut bom = build(&graph, &lock, opts.no_build_deps, stamp);
+    bom.target = target.triple.clone();
     let text = match opts.format {
         Format::CycloneDx => cyclonedx::render(&bom, opts.spec_version),
         Format::Spdx => spdx::render(&bom),
@@ -207,6 +221,7 @@ fn build(graph: &graph::Graph<'_>, lock: &Lockfile, no_build: bool, timestamp: S
         components,
         dependencies,
         timestamp,
+        target: String::new(),
     }
 }
 
@@ -311,8 +326,12 @@ fn timestamp(ws: &Workspace) -> Result<String> {
             None => jiff::Timestamp::now().as_second(),
         },
     };
+    format_time(secs)
+}
+
+fn format_time(secs: i64) -> Result<String> {
     let ts = jiff::Timestamp::from_second(secs)
-        .map_err(|e| Failure::new(format!("SOURCE_DATE_EPOCH={secs} is out of range: {e}")))?;
+        .map_err(|e| Failure::new(format!("the SBOM time {secs} is out of range: {e}")))?;
     Ok(ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
 }
 

@@ -88,7 +88,7 @@ pub fn run(opts: &TagOptions, shell: &Shell) -> Result<u8> {
         }
     };
 
-    let sbom_hash = sbom_sha256(&ws, &pkg.name)?;
+    let sbom_hash = sbom_claim(&ws, &pkg.name, head.time, None)?;
     let manifest_in_repo = pkg
         .manifest_path
         .parent()
@@ -362,19 +362,26 @@ fn message(
     Ok(m)
 }
 
-/// SHA-256 of the default CycloneDX SBOM of the released package, as
-/// `cargo secure-release sbom -p NAME` writes it for this commit (timestamp: the
-/// HEAD commit's time, or SOURCE_DATE_EPOCH).
-fn sbom_sha256(ws: &Workspace, package: &str) -> Result<String> {
+/// The `Sbom-sha256` trailer's value: the SHA-256 of the default CycloneDX SBOM of
+/// the released package for this machine's platform, dated by the tagged commit,
+/// and the platform, so `verify --audit` can recompute it anywhere.
+pub fn sbom_claim(ws: &Workspace, package: &str, epoch: i64, host: Option<&str>) -> Result<String> {
     let opts = crate::sbom::SbomOptions {
         manifest: crate::options::ManifestOptions {
             packages: vec![package.to_string()],
             ..Default::default()
         },
+        target: host.map(str::to_string),
+        host: host.map(str::to_string),
+        epoch: Some(epoch),
         ..Default::default()
     };
-    let (text, _) = crate::sbom::generate(ws, &opts)?;
-    Ok(hex(&sha2::Sha256::digest(text.as_bytes())))
+    let (text, bom) = crate::sbom::generate(ws, &opts)?;
+    Ok(format!(
+        "{} (CycloneDX, {})",
+        hex(&sha2::Sha256::digest(text.as_bytes())),
+        bom.target
+    ))
 }
 
 fn hex(bytes: &[u8]) -> String {

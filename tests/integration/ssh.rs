@@ -464,6 +464,35 @@ fn verify_checks_the_package_claim_and_the_tag_name() {
         "{out}"
     );
 
+    // The SBOM claim is recomputed from the tagged tree by --audit.
+    let sbom_line = payload
+        .lines()
+        .find(|l| l.starts_with("Sbom-sha256: "))
+        .unwrap()
+        .to_string();
+    let hash = sbom_line.split(' ').nth(1).unwrap().to_string();
+    forge("sbom-v0.1.0", &hash, &"0".repeat(64));
+    let audit = |tag: &str, code: i32| {
+        let mut c = r.verify(tag, &a);
+        c.args(["--audit", "--offline", "--advisory-db"])
+            .arg(advisory_db());
+        run(&mut c, code).0
+    };
+    let out = audit("v0.1.0", 0);
+    assert!(
+        out.contains("Sbom-sha256 (line 11) matches the SBOM of the tagged tree for "),
+        "{out}"
+    );
+    let out = audit("sbom-v0.1.0", 1);
+    assert!(
+        out.contains(&format!(
+            "BAD: tag `sbom-v0.1.0`: line 11 says Sbom-sha256 {}, but the tagged tree's SBOM for ",
+            "0".repeat(64)
+        )),
+        "{out}"
+    );
+    assert!(out.contains(&format!("hashes to {hash}")), "{out}");
+
     forge("v10.1.0", "Release rel", "Release rel");
     let (out, _) = run(&mut r.verify("v10.1.0", &a), 1);
     assert!(

@@ -644,6 +644,16 @@ fn the_tag_trailer_carries_the_sbom_hash() {
         .find_map(|l| l.strip_prefix("Sbom-sha256: "))
         .expect("an Sbom-sha256 trailer")
         .to_string();
+    let host = String::from_utf8(
+        Std::new("rustc")
+            .args(["--print", "host-tuple"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let (trailer, platform) = trailer.split_once(' ').unwrap();
+    assert_eq!(platform, format!("(CycloneDX, {})", host.trim()));
     let mut c = bin();
     c.current_dir(r.dir())
         .args(["sbom", "-p", "rel"])
