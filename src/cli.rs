@@ -127,6 +127,8 @@ Examples:
   cargo secure-release sbom --format spdx --output sbom.spdx.json
   cargo secure-release sbom --spec-version 1.5 --target x86_64-pc-windows-msvc
   cargo secure-release sbom --features tls --no-build-deps
+  cargo secure-release sbom --with-vulnerabilities --advisory-db ./advisory-db
+  cargo secure-release sbom --format openvex > release.openvex.json
 
 Exit codes: 0 written; 2 could not run.")]
     Sbom(SbomArgs),
@@ -143,6 +145,8 @@ Examples:
 pub enum SbomFormat {
     Cyclonedx,
     Spdx,
+    /// OpenVEX 0.2: a statement per advisory affecting the build, ignores as not_affected
+    Openvex,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -159,7 +163,7 @@ pub enum SpecVersion {
 pub struct SbomArgs {
     #[command(flatten)]
     pub manifest: ManifestArgs,
-    /// SBOM format: CycloneDX JSON, or SPDX 2.3 JSON
+    /// SBOM format: CycloneDX JSON, SPDX 2.3 JSON, or OpenVEX 0.2 (the advisories and the project's decisions)
     #[arg(long, value_enum, default_value_t = SbomFormat::Cyclonedx)]
     pub format: SbomFormat,
     /// CycloneDX specification version
@@ -183,6 +187,12 @@ pub struct SbomArgs {
     /// Leave out build-dependencies and proc-macros (listed as build-time by default)
     #[arg(long)]
     pub no_build_deps: bool,
+    /// Add CycloneDX `vulnerabilities`: the advisories affecting the listed components, ignores as VEX analysis
+    #[arg(long)]
+    pub with_vulnerabilities: bool,
+    /// A local advisory database directory for --with-vulnerabilities / --format openvex (default: deny.toml's)
+    #[arg(long, value_name = "DIR")]
+    pub advisory_db: Option<PathBuf>,
 }
 
 impl SbomArgs {
@@ -193,6 +203,7 @@ impl SbomArgs {
             format: match self.format {
                 SbomFormat::Cyclonedx => Format::CycloneDx,
                 SbomFormat::Spdx => Format::Spdx,
+                SbomFormat::Openvex => Format::OpenVex,
             },
             spec_version: match self.spec_version {
                 SpecVersion::V1_7 => CdxVersion::V1_7,
@@ -214,6 +225,8 @@ impl SbomArgs {
             output: self.output.clone(),
             host: None,
             epoch: None,
+            vulnerabilities: self.with_vulnerabilities,
+            advisory_db: self.advisory_db.clone(),
         }
     }
 }

@@ -40,6 +40,9 @@ pub fn render(bom: &Bom, v: CdxVersion) -> String {
         "components": components,
         "dependencies": dependencies,
     });
+    if !bom.vulnerabilities.is_empty() {
+        doc["vulnerabilities"] = super::vulns::cyclonedx(&bom.vulnerabilities);
+    }
     let content = serde_json::to_string(&doc).unwrap_or_default();
     doc["serialNumber"] = json!(format!("urn:uuid:{}", super::content_uuid(&content)));
     let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();

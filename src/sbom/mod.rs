@@ -5,6 +5,7 @@
 pub mod cyclonedx;
 pub mod graph;
 pub mod spdx;
+pub mod vulns;
 
 use crate::error::{escape, Failure};
 use crate::lockfile::Lockfile;
@@ -20,6 +21,8 @@ pub enum Format {
     #[default]
     CycloneDx,
     Spdx,
+    /// The project's decisions about the advisories affecting the build (OpenVEX 0.2).
+    OpenVex,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -54,6 +57,10 @@ pub struct SbomOptions {
     pub host: Option<String>,
     /// The document's timestamp, over SOURCE_DATE_EPOCH and the HEAD commit's time.
     pub epoch: Option<i64>,
+    /// CycloneDX `vulnerabilities` with VEX analysis from the project's ignores.
+    pub vulnerabilities: bool,
+    /// A local advisory database directory (else deny.toml's databases).
+    pub advisory_db: Option<PathBuf>,
 }
 
 /// One package in the SBOM, in the terms both formats share.
@@ -131,6 +138,8 @@ pub struct Bom {
     pub timestamp: String,
     /// The platform the release is built for (not written into the document).
     pub target: String,
+    /// With `--with-vulnerabilities` or `--format openvex`.
+    pub vulnerabilities: Vec<vulns::Vuln>,
 }
 
 pub fn run(opts: &SbomOptions, shell: &Shell) -> Result<u8> {
@@ -156,6 +165,13 @@ pub fn run(opts: &SbomOptions, shell: &Shell) -> Result<u8> {
 
 /// The SBOM of `ws` as `opts` asks (also what `tag` hashes into its trailer).
 pub fn generate(ws: &Workspace, opts: &SbomOptions) -> Result<(String, Bom)> {
+    if opts.vulnerabilities && opts.format != Format::CycloneDx {
+        return Err(Failure::new(
+            "--with-vulnerabilities writes CycloneDX `vulnerabilities`; SPDX 2.3 has no place for them",
+        )
+        .help("use --format cyclonedx, or --format openvex for the VEX statements alone")
+        .into());
+    }
     let selected = ws.selected_members(&opts.manifest.packages)?;
     let target = Platform::of(opts.target.as_deref())?;
     // Without --target, the build runs on its target: ask rustc once.
@@ -173,9 +189,13 @@ pub fn generate(ws: &Workspace, opts: &SbomOptions) -> Result<(String, Bom)> {
     };
     let mut bom = build(&graph, &lock, opts.no_build_deps, stamp);
     bom.target = target.triple.clone();
+    if opts.vulnerabilities || opts.format == Format::OpenVex {
+        bom.vulnerabilities = vulns::find(ws, &bom, opts)?;
+    }
     let text = match opts.format {
         Format::CycloneDx => cyclonedx::render(&bom, opts.spec_version),
         Format::Spdx => spdx::render(&bom),
+        Format::OpenVex => vulns::openvex(&bom, &bom.vulnerabilities)?,
     };
     Ok((text, bom))
 }
@@ -222,6 +242,7 @@ fn build(graph: &graph::Graph<'_>, lock: &Lockfile, no_build: bool, timestamp: S
         dependencies,
         timestamp,
         target: String::new(),
+        vulnerabilities: Vec::new(),
     }
 }
 

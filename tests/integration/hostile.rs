@@ -1560,6 +1560,32 @@ fn verify_rows() -> Vec<Case> {
         }),
     );
     v.push(case(
+        "openvex with no advisory to state",
+        &[
+            "sbom",
+            "--format",
+            "openvex",
+            "--offline",
+            "--advisory-db",
+            "{DB}",
+        ],
+        2,
+        "no advisory affects the packages of this build",
+    ));
+    v.push(case(
+        "openvex: advisory db missing",
+        &[
+            "sbom",
+            "--format",
+            "openvex",
+            "--offline",
+            "--advisory-db",
+            "{AUX}/nodb",
+        ],
+        2,
+        "has no `crates` directory",
+    ));
+    v.push(case(
         "trust root missing",
         &["verify", "v0.0.9", "--trust-root", "no-such-ref"],
         2,

@@ -320,3 +320,122 @@ fn bad_sbom_input_is_a_clear_error() {
         2,
     );
 }
+
+fn validator(script: &str, file: &Path, extra: &[&str]) -> std::process::Output {
+    Command::new(venv_bin("python"))
+        .arg(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/validators")
+                .join(script),
+        )
+        .arg(file)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+/// `--with-vulnerabilities`: the advisories of the build's components with CVSS and
+/// aliases, each ignore as VEX analysis (in force: not_affected with its reason; expired:
+/// in_triage), valid CycloneDX 1.7/1.6/1.5; `--format openvex` states the same as an
+/// OpenVEX 0.2 document that the OpenVEX project's schema accepts.
+#[test]
+fn vulnerabilities_and_vex_from_the_projects_ignores() {
+    let f = Fixture::new(
+        "vx",
+        "[dependencies]\ntime = \"=0.1.43\"\nsmallvec = \"=0.6.13\"\n\n[dev-dependencies]\nitoa = \"1\"\n\n[package.metadata.secure-release]\nignore = [\n  { id = \"RUSTSEC-2021-0003\", reason = \"we never call insert_many\", until = \"2099-01-01\" },\n  { id = \"RUSTSEC-2020-0071\", reason = \"no localtime calls\", until = \"2020-01-01\" },\n]\n",
+    )
+    .lock();
+    let dir = tempfile::TempDir::new().unwrap();
+    let sbom = |args: &[&str]| {
+        let mut c = bin();
+        c.current_dir(f.path())
+            .args(["sbom", "--offline", "--advisory-db"])
+            .arg(advisory_db())
+            .args(args);
+        run(&mut c, 0).0
+    };
+    for v in ["1.7", "1.6", "1.5"] {
+        let text = sbom(&["--with-vulnerabilities", "--spec-version", v]);
+        let file = dir.path().join(format!("v{v}.cdx.json"));
+        std::fs::write(&file, &text).unwrap();
+        let out = validator("validate_cyclonedx.py", &file, &[v]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let doc: Value = serde_json::from_str(&text).unwrap();
+        let vulns = doc["vulnerabilities"].as_array().unwrap();
+        let ids: Vec<&str> = vulns.iter().map(|v| v["id"].as_str().unwrap()).collect();
+        assert_eq!(ids, ["RUSTSEC-2020-0071", "RUSTSEC-2021-0003"]);
+        let time = &vulns[0];
+        assert_eq!(time["affects"][0]["ref"], "pkg:cargo/time@0.1.43");
+        assert_eq!(time["analysis"]["state"], "in_triage");
+        assert_eq!(
+            time["analysis"]["detail"],
+            "the ignore expired on 2020-01-01; it said: no localtime calls"
+        );
+        assert_eq!(
+            time["ratings"][0]["vector"],
+            "CVSS:3.1/AV:L/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"
+        );
+        assert_eq!(time["ratings"][0]["score"], 6.2);
+        assert_eq!(time["ratings"][0]["severity"], "medium");
+        assert!(time["references"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == "CVE-2020-26235"));
+        let smallvec = &vulns[1];
+        assert_eq!(smallvec["analysis"]["state"], "not_affected");
+        assert_eq!(smallvec["analysis"]["detail"], "we never call insert_many");
+        assert!(smallvec["properties"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(
+                |p| p["name"] == "cargo-secure-release:ignore-until" && p["value"] == "2099-01-01"
+            ));
+    }
+    // Without the flag, no vulnerabilities: the SBOM is the same bytes as before.
+    assert!(!sbom(&[]).contains("\"vulnerabilities\""));
+
+    let vex = dir.path().join("vx.openvex.json");
+    std::fs::write(&vex, sbom(&["--format", "openvex"])).unwrap();
+    let out = validator("validate_openvex.py", &vex, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&vex).unwrap()).unwrap();
+    let st = doc["statements"].as_array().unwrap();
+    assert_eq!(st[0]["vulnerability"]["name"], "RUSTSEC-2020-0071");
+    assert_eq!(st[0]["status"], "under_investigation");
+    assert_eq!(st[1]["status"], "not_affected");
+    assert_eq!(st[1]["impact_statement"], "we never call insert_many");
+    assert_eq!(st[1]["products"][0]["@id"], "pkg:cargo/vx@0.1.0");
+    assert_eq!(
+        st[1]["products"][0]["subcomponents"][0]["@id"],
+        "pkg:cargo/smallvec@0.6.13"
+    );
+    // The schema check can fail: a not_affected statement without its reason.
+    let mut broken = doc.clone();
+    broken["statements"][1]
+        .as_object_mut()
+        .unwrap()
+        .remove("impact_statement");
+    let bad = dir.path().join("broken.openvex.json");
+    std::fs::write(&bad, broken.to_string()).unwrap();
+    assert!(!validator("validate_openvex.py", &bad, &[]).status.success());
+
+    // SPDX has no vulnerabilities section: refused, not dropped silently.
+    let mut c = bin();
+    c.current_dir(f.path())
+        .args(["sbom", "--format", "spdx", "--with-vulnerabilities"]);
+    let (_, err) = run(&mut c, 2);
+    assert!(
+        err.starts_with("error: --with-vulnerabilities writes CycloneDX"),
+        "{err}"
+    );
+}

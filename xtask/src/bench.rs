@@ -129,11 +129,17 @@ pub fn run() -> Result<(), String> {
             .arg(&deny_cfg)
             .arg("check");
     };
+    let sbom_cmd = |c: &mut Command| {
+        c.arg(&ours)
+            .args(["sbom", "-q", "--offline"])
+            .current_dir(&ws);
+    };
     let mut samples: Vec<(&str, Vec<Sample>)> = vec![
         ("cargo metadata", vec![]),
         ("cargo secure-release audit (warm cache)", vec![]),
         ("cargo secure-release audit (cold: empty cache)", vec![]),
         ("cargo deny check", vec![]),
+        ("cargo secure-release sbom", vec![]),
     ];
     for i in 0..RUNS + 1 {
         for (n, build) in [
@@ -141,6 +147,7 @@ pub fn run() -> Result<(), String> {
             &ours_cmd,
             &ours_cold,
             &deny_cmd,
+            &sbom_cmd,
         ]
         .into_iter()
         .enumerate()
@@ -179,6 +186,10 @@ pub fn run() -> Result<(), String> {
     println!(
         "cold: ours / cargo deny check = {:.2} (target <= 0.5)",
         med[2].as_secs_f64() / med[3].as_secs_f64()
+    );
+    println!(
+        "sbom: ours / cargo metadata = {:.2} (target <= 1.2)",
+        med[4].as_secs_f64() / med[0].as_secs_f64()
     );
     Ok(())
 }
