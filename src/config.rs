@@ -74,6 +74,9 @@ pub struct SecurityPolicy {
     pub scope_out: Vec<String>,
     /// A certificate file, relative to the workspace root, and its line in Cargo.toml.
     pub signing_key: Option<(String, usize)>,
+    /// The project publishes an SBOM with every release (claimed by `init` only when a
+    /// workflow writes one).
+    pub sbom: bool,
 }
 
 impl Default for SecurityPolicy {
@@ -90,6 +93,7 @@ impl Default for SecurityPolicy {
             scope_in: Vec::new(),
             scope_out: Vec::new(),
             signing_key: None,
+            sbom: false,
         }
     }
 }
@@ -115,6 +119,7 @@ const POLICY_KEYS: &[&str] = &[
     "scope-in",
     "scope-out",
     "signing-key",
+    "sbom",
 ];
 const TEAM_KEYS: &[&str] = &["name", "github"];
 const PROFILE_KEYS: &[&str] = &["name", "hardening", "accept"];
@@ -566,6 +571,15 @@ impl Parser<'_> {
         }
         if let Some(i) = t.get("signing-key") {
             p.signing_key = Some((self.string(i, "signing-key")?, self.line(i.span())));
+        }
+        if let Some(i) = t.get("sbom") {
+            p.sbom = i.as_bool().ok_or_else(|| {
+                self.err(
+                    i.span(),
+                    format!("`sbom = {}` must be true or false", shown(i)),
+                    "write sbom = true when every release publishes an SBOM",
+                )
+            })?;
         }
         Ok(p)
     }

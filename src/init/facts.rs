@@ -237,7 +237,29 @@ fn practices(
         names
     };
     // Checked artifacts: claimed only when a workflow runs `audit --artifact(s)`.
-    let artifacts: Vec<String> = ci
+    let artifacts = workflows_running(ws, &ci, |l| {
+        l.contains("secure-release") && l.contains(" audit ") && l.contains("--artifact")
+    });
+    let artifacts = (!artifacts.is_empty()).then(|| artifacts.join(", "));
+    // The SBOM practice: promised by the policy, and a workflow that keeps it.
+    let sbom: Vec<String> = match config.policy.sbom {
+        false => Vec::new(),
+        true => workflows_running(ws, &ci, |l| {
+            l.contains("secure-release") && l.split_whitespace().any(|w| w == "sbom")
+        }),
+    };
+    let sbom = (!sbom.is_empty()).then(|| sbom.join(", "));
+    let ci = (!ci.is_empty()).then(|| ci.join(", "));
+    let any =
+        deny.is_some() || lockfile || profile.is_some() || signed_tags.is_some() || ci.is_some();
+    Ok(
+        context! { any => any, deny => deny, lockfile => lockfile, profile => profile, signed_tags => signed_tags, ci => ci, artifacts => artifacts, sbom => sbom },
+    )
+}
+
+/// The workflows (of `names`) with a line that `runs` says runs the practice.
+fn workflows_running(ws: &Workspace, names: &[String], runs: impl Fn(&str) -> bool) -> Vec<String> {
+    names
         .iter()
         .filter(|n| {
             crate::fsutil::read_text(
@@ -245,23 +267,10 @@ fn practices(
                 crate::fsutil::TEXT_LIMIT,
                 "workflow",
             )
-            .is_ok_and(|t| {
-                t.lines().any(|l| {
-                    l.contains("secure-release")
-                        && l.contains(" audit ")
-                        && l.contains("--artifact")
-                })
-            })
+            .is_ok_and(|t| t.lines().any(&runs))
         })
         .cloned()
-        .collect();
-    let artifacts = (!artifacts.is_empty()).then(|| artifacts.join(", "));
-    let ci = (!ci.is_empty()).then(|| ci.join(", "));
-    let any =
-        deny.is_some() || lockfile || profile.is_some() || signed_tags.is_some() || ci.is_some();
-    Ok(
-        context! { any => any, deny => deny, lockfile => lockfile, profile => profile, signed_tags => signed_tags, ci => ci, artifacts => artifacts },
-    )
+        .collect()
 }
 
 /// The newest release tag, verified against the signer policy committed in it

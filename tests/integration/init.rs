@@ -403,3 +403,39 @@ fn checked_binaries_are_claimed_only_when_ci_checks_them() {
     assert!(out.contains("**Checked release binaries.**"), "{out}");
     assert!(out.contains("(release.yml)"), "{out}");
 }
+
+/// The SBOM practice needs both the promise (`sbom = true` in the policy) and a
+/// workflow that keeps it (runs `secure-release sbom`); either alone claims nothing.
+#[test]
+fn the_sbom_practice_needs_the_policy_and_a_workflow() {
+    let workflow = "on: push\njobs:\n  b:\n    runs-on: x\n    steps:\n      - run: cargo secure-release sbom --output sbom.cdx.json\n";
+    let f = released("");
+    f.write(".github/workflows/release.yml", workflow);
+    let (out, _) = run(init(&f).arg("--dry-run"), 0);
+    assert!(
+        !out.contains("An SBOM with every release"),
+        "no policy: {out}"
+    );
+
+    let f = released("sbom = true");
+    f.write(".github/workflows/ci.yml", "on: push\njobs: {}\n");
+    let (out, _) = run(init(&f).arg("--dry-run"), 0);
+    assert!(
+        !out.contains("An SBOM with every release"),
+        "no workflow: {out}"
+    );
+    f.write(".github/workflows/release.yml", workflow);
+    let (out, _) = run(init(&f).arg("--dry-run"), 0);
+    assert!(out.contains("**An SBOM with every release.**"), "{out}");
+    assert!(
+        out.contains("`cargo secure-release sbom` in release.yml."),
+        "{out}"
+    );
+
+    let f = released("sbom = \"yes\"");
+    let (_, err) = run(init(&f).arg("--dry-run"), 2);
+    assert!(
+        err.contains("`sbom = \"yes\"` must be true or false"),
+        "{err}"
+    );
+}
