@@ -316,19 +316,16 @@ fn signed_tag(repo: &Repo, ws: &Workspace, config: &Config, tag: &str) -> Result
         let (Some((_, certs)), Some((file, _))) = (&t.openpgp, &t.policy.openpgp) else {
             return Ok(None);
         };
-        return Ok(crate::signer::verify_detached(certs, &payload, &signature)
-            .ok()
-            .map(|good| {
-                context! {
-                    tag => tag,
-                    format => "OpenPGP",
-                    signer => good.cert_fingerprint,
-                    key_file => file,
-                    policy => policy,
-                    verify_git => format!("git verify-tag {tag}"),
-                    verify_ours => format!("cargo secure-release verify {tag}"),
-                }
-            }));
+        let ours = format!("cargo secure-release verify {tag}");
+        return Ok(openpgp_fact(
+            certs,
+            &payload,
+            &signature,
+            tag,
+            file,
+            Some(&policy),
+            ours,
+        ));
     }
     let (Some((key_file, line)), false) = (&config.policy.signing_key, ssh) else {
         return Ok(None);
@@ -341,18 +338,32 @@ fn signed_tag(repo: &Repo, ws: &Workspace, config: &Config, tag: &str) -> Result
         ))
         .help("point `signing-key` at the release signers' public certificate file, relative to the workspace root")
     })?;
-    Ok(crate::signer::verify_detached(&certs, &payload, &signature)
-        .ok()
-        .map(|good| {
-            context! {
-                tag => tag,
-                format => "OpenPGP",
-                signer => good.cert_fingerprint,
-                key_file => key_file,
-                verify_git => format!("git verify-tag {tag}"),
-                verify_ours => format!("cargo secure-release verify {tag} --cert {key_file}"),
-            }
-        }))
+    let ours = format!("cargo secure-release verify {tag} --cert {key_file}");
+    Ok(openpgp_fact(
+        &certs, &payload, &signature, tag, key_file, None, ours,
+    ))
+}
+
+/// The signed-tags fact for an OpenPGP tag that verifies against `certs`.
+fn openpgp_fact(
+    certs: &[sequoia_openpgp::Cert],
+    payload: &[u8],
+    signature: &[u8],
+    tag: &str,
+    key_file: &str,
+    policy: Option<&str>,
+    verify_ours: String,
+) -> Option<Value> {
+    let good = crate::signer::verify_detached(certs, payload, signature).ok()?;
+    Some(context! {
+        tag => tag,
+        format => "OpenPGP",
+        signer => good.cert_fingerprint,
+        key_file => key_file,
+        policy => policy,
+        verify_git => format!("git verify-tag {tag}"),
+        verify_ours => verify_ours,
+    })
 }
 
 #[cfg(test)]

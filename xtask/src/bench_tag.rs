@@ -82,87 +82,67 @@ pub fn run() -> Result<(), String> {
     )?;
     let ssh_key_str = ssh_key.to_str().ok_or("temp path is not UTF-8")?;
 
-    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
-    let (mut ours_ssh, mut theirs_ssh) = (Vec::new(), Vec::new());
+    let key_str = key.to_str().ok_or("temp path is not UTF-8")?;
+    // (ours with these arguments, git with these) per row, timed in turn each round.
+    let rows: [(&[&str], Vec<String>); 2] = [
+        (&["--key", key_str], vec![]),
+        (
+            &["--format", "ssh", "--key", ssh_key_str],
+            vec![
+                "-c".into(),
+                "gpg.format=ssh".into(),
+                "-c".into(),
+                format!("user.signingkey={ssh_key_str}"),
+            ],
+        ),
+    ];
+    let mut ours = vec![Vec::new(); rows.len()];
+    let mut theirs = vec![Vec::new(); rows.len()];
     for i in 0..RUNS {
-        let t = Instant::now();
-        check(
-            Command::new(&bin)
-                .args([
-                    "tag",
-                    "-q",
-                    "--no-audit",
-                    "--tag-prefix",
-                    &format!("ours-{i}-v"),
-                    "--key",
-                ])
-                .arg(&key)
-                .current_dir(&repo),
-        )?;
-        ours.push(t.elapsed());
-        let t = Instant::now();
-        git(&[
-            "tag",
-            "-s",
-            &format!("gpg-{i}"),
-            "-m",
-            "Release bench 1.0.0",
-        ])?;
-        theirs.push(t.elapsed());
-        let t = Instant::now();
-        check(
-            Command::new(&bin)
-                .args([
-                    "tag",
-                    "-q",
-                    "--no-audit",
-                    "--format",
-                    "ssh",
-                    "--tag-prefix",
-                    &format!("ours-ssh-{i}-v"),
-                    "--key",
-                    ssh_key_str,
-                ])
-                .current_dir(&repo),
-        )?;
-        ours_ssh.push(t.elapsed());
-        let t = Instant::now();
-        git(&[
-            "-c",
-            "gpg.format=ssh",
-            "-c",
-            &format!("user.signingkey={ssh_key_str}"),
-            "tag",
-            "-s",
-            &format!("ssh-{i}"),
-            "-m",
-            "Release bench 1.0.0",
-        ])?;
-        theirs_ssh.push(t.elapsed());
+        for (r, (our_args, git_config)) in rows.iter().enumerate() {
+            let t = Instant::now();
+            check(
+                Command::new(&bin)
+                    .args(["tag", "-q", "--no-audit", "--tag-prefix"])
+                    .arg(format!("ours-{r}-{i}-v"))
+                    .args(*our_args)
+                    .current_dir(&repo),
+            )?;
+            ours[r].push(t.elapsed());
+            let t = Instant::now();
+            let name = format!("git-{r}-{i}");
+            let mut args: Vec<&str> = git_config.iter().map(String::as_str).collect();
+            args.extend(["tag", "-s", &name, "-m", "Release bench 1.0.0"]);
+            git(&args)?;
+            theirs[r].push(t.elapsed());
+        }
     }
     let _ = Command::new("gpgconf")
         .args(["--kill", "gpg-agent"])
         .env("GNUPGHOME", &gnupg)
         .status();
     let _ = std::fs::remove_dir_all(&tmp);
-    let (o, g) = (median(&mut ours), median(&mut theirs));
-    let (os, gs) = (median(&mut ours_ssh), median(&mut theirs_ssh));
     println!("signed tag creation, median of {RUNS} interleaved runs");
     println!("| command | median |");
     println!("|---|---|");
-    println!(
-        "| cargo secure-release tag --no-audit --key FILE | {:.1} ms |",
-        o.as_secs_f64() * 1e3
-    );
-    println!("| git tag -s (gpg) | {:.1} ms |", g.as_secs_f64() * 1e3);
-    println!(
-        "| cargo secure-release tag --no-audit --format ssh --key FILE | {:.1} ms |",
-        os.as_secs_f64() * 1e3
-    );
-    println!(
-        "| git tag -s (gpg.format=ssh, ssh-keygen) | {:.1} ms |",
-        gs.as_secs_f64() * 1e3
-    );
+    let labels = [
+        (
+            "cargo secure-release tag --no-audit --key FILE",
+            "git tag -s (gpg)",
+        ),
+        (
+            "cargo secure-release tag --no-audit --format ssh --key FILE",
+            "git tag -s (gpg.format=ssh, ssh-keygen)",
+        ),
+    ];
+    for (r, (ours_label, git_label)) in labels.iter().enumerate() {
+        for (label, samples) in [(ours_label, &mut ours[r]), (git_label, &mut theirs[r])] {
+            println!(
+                "| {label} | {:.1} ms |",
+                median(samples).as_secs_f64() * 1e3
+            );
+        }
+    }
     Ok(())
 }
 
