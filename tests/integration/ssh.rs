@@ -414,6 +414,57 @@ fn verify_refuses_what_git_refuses() {
         !r.git_verify("tampered", &good, None).0,
         "git accepted a tampered tag"
     );
+
+    // A signature made by ssh-keygen for another namespace (`file`) over the same
+    // payload is good cryptography for the wrong purpose; a broken armor is no signature.
+    let payload = raw
+        .split("-----BEGIN SSH SIGNATURE-----")
+        .next()
+        .unwrap()
+        .replace("tag v0.1.0\n", "tag other-ns\n");
+    let msg = r.keys.path().join("payload.txt");
+    std::fs::write(&msg, &payload).unwrap();
+    let out = Std::new("ssh-keygen")
+        .args(["-q", "-Y", "sign", "-n", "file", "-f"])
+        .arg(&key)
+        .arg(&msg)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sig = std::fs::read_to_string(format!("{}.sig", msg.display())).unwrap();
+    write_tag_object(r.dir(), "other-ns", &format!("{payload}{sig}"));
+    let (out, _) = run(
+        &mut r.verify("other-ns", &["--allowed-signers", good.to_str().unwrap()]),
+        1,
+    );
+    assert!(
+        out.contains("the signature is for the `file` namespace, not `git`"),
+        "{out}"
+    );
+    assert!(
+        !r.git_verify("other-ns", &good, None).0,
+        "git accepted a `file` signature"
+    );
+    write_tag_object(
+        r.dir(),
+        "garbled",
+        &format!(
+            "{}-----BEGIN SSH SIGNATURE-----\nU1NIU0lHAAAA!!\n-----END SSH SIGNATURE-----\n",
+            payload.replace("tag other-ns\n", "tag garbled\n")
+        ),
+    );
+    let (out, _) = run(
+        &mut r.verify("garbled", &["--allowed-signers", good.to_str().unwrap()]),
+        1,
+    );
+    assert!(
+        out.contains("BAD: tag `garbled`: the signature is not a valid SSH signature"),
+        "{out}"
+    );
 }
 
 /// Trailer claims are checked against the tagged tree: a tag signed by ssh-keygen
