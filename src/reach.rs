@@ -54,6 +54,14 @@ struct Opts {
 /// For each reached package: the first target cfg on the best path (None = unconditional).
 type Reached<'m> = HashMap<&'m PackageId, Option<String>>;
 
+/// Unification's state: each package's requested features and how it is reached.
+/// Both only grow, so a wider build can start from a narrower build's fixpoint.
+#[derive(Clone, Default)]
+struct State<'m> {
+    features: HashMap<&'m PackageId, BTreeSet<String>>,
+    reached: Reached<'m>,
+}
+
 impl<'m> ReachIndex<'m> {
     pub fn new(meta: &'m Metadata, roots: &[&'m Package]) -> Self {
         let packages = meta.packages.iter().map(|p| (&p.id, p)).collect();
@@ -72,20 +80,25 @@ impl<'m> ReachIndex<'m> {
     /// Classifies every package in `targets` (name, version) in one go, resolving each
     /// build configuration at most once.
     pub fn classify(&self, targets: &[(&str, &str)]) -> Vec<Reach> {
-        let default = self.resolve(&self.default_roots(None), Opts { dev: false });
+        let base = self.grow(
+            State::default(),
+            &self.default_roots(None),
+            Opts { dev: false },
+        );
+        let default = &base.reached;
         let mut per_feature: Option<Vec<(String, Reached<'m>)>> = None;
         let mut dev: Option<Reached<'m>> = None;
         targets
             .iter()
             .map(|(name, version)| {
                 let ids = self.ids_of(name, version);
-                if let Some(t) = best(&default, &ids) {
+                if let Some(t) = best(default, &ids) {
                     return match t {
                         None => Reach::Default,
                         Some(cfg) => Reach::DefaultOnTarget(cfg),
                     };
                 }
-                let features = per_feature.get_or_insert_with(|| self.resolve_each_feature());
+                let features = per_feature.get_or_insert_with(|| self.resolve_each_feature(&base));
                 let hits: Vec<String> = features
                     .iter()
                     .filter(|(_, set)| ids.iter().any(|id| set.contains_key(id)))
@@ -96,7 +109,8 @@ impl<'m> ReachIndex<'m> {
                     return Reach::Features(hits);
                 }
                 let dev = dev.get_or_insert_with(|| {
-                    self.resolve(&self.default_roots(None), Opts { dev: true })
+                    self.grow(base.clone(), &self.default_roots(None), Opts { dev: true })
+                        .reached
                 });
                 if ids.iter().any(|id| dev.contains_key(id)) {
                     return Reach::DevOnly;
@@ -132,37 +146,36 @@ impl<'m> ReachIndex<'m> {
             .collect()
     }
 
-    fn resolve_each_feature(&self) -> Vec<(String, Reached<'m>)> {
+    /// The default build plus one feature of one member, for every such feature: each
+    /// grown from the default build's fixpoint, so its cost is what the feature adds.
+    fn resolve_each_feature(&self, base: &State<'m>) -> Vec<(String, Reached<'m>)> {
         let mut out = Vec::new();
         for root in &self.roots {
             let pkg = self.packages[root];
-            let mut names: BTreeSet<&str> = pkg.features.keys().map(String::as_str).collect();
-            // Optional dependencies are implicit features unless a `dep:` entry hides them.
-            let hidden: HashSet<&str> = pkg
-                .features
-                .values()
-                .flatten()
-                .filter_map(|v| v.strip_prefix("dep:"))
-                .collect();
-            for d in &pkg.dependencies {
-                let key = dep_key(d);
-                if d.optional && !hidden.contains(key) {
-                    names.insert(key);
-                }
-            }
-            names.remove("default");
-            for f in names {
-                let set = self.resolve(&self.default_roots(Some((root, f))), Opts { dev: false });
-                out.push((format!("{}/{}", pkg.name, f), set));
+            for f in feature_names(pkg) {
+                let set = self.grow(
+                    base.clone(),
+                    &self.default_roots(Some((root, f))),
+                    Opts { dev: false },
+                );
+                out.push((format!("{}/{}", pkg.name, f), set.reached));
             }
         }
         out
     }
 
-    /// Cargo's feature unification over the all-features resolve, starting from `roots`.
-    fn resolve(&self, roots: &[(&'m PackageId, BTreeSet<String>)], opts: Opts) -> Reached<'m> {
-        let mut features: HashMap<&'m PackageId, BTreeSet<String>> = HashMap::new();
-        let mut reached: Reached<'m> = HashMap::new();
+    /// Cargo's feature unification over the all-features resolve: `roots` added to
+    /// `state` (empty, or the fixpoint of a narrower build), unified to a fixpoint.
+    fn grow(
+        &self,
+        state: State<'m>,
+        roots: &[(&'m PackageId, BTreeSet<String>)],
+        opts: Opts,
+    ) -> State<'m> {
+        let State {
+            mut features,
+            mut reached,
+        } = state;
         let mut queue: VecDeque<&'m PackageId> = VecDeque::new();
         for (id, f) in roots {
             features.entry(id).or_default().extend(f.iter().cloned());
@@ -218,8 +231,28 @@ impl<'m> ReachIndex<'m> {
                 }
             }
         }
-        reached
+        State { features, reached }
     }
+}
+
+/// A member's features that a user can enable, besides `default`: its `[features]`
+/// and its optional dependencies (implicit features unless a `dep:` entry hides them).
+fn feature_names(pkg: &Package) -> BTreeSet<&str> {
+    let mut names: BTreeSet<&str> = pkg.features.keys().map(String::as_str).collect();
+    let hidden: HashSet<&str> = pkg
+        .features
+        .values()
+        .flatten()
+        .filter_map(|v| v.strip_prefix("dep:"))
+        .collect();
+    for d in &pkg.dependencies {
+        let key = dep_key(d);
+        if d.optional && !hidden.contains(key) {
+            names.insert(key);
+        }
+    }
+    names.remove("default");
+    names
 }
 
 fn best<'m>(reached: &Reached<'m>, ids: &[&'m PackageId]) -> Option<Option<String>> {
@@ -289,4 +322,216 @@ pub(crate) fn expand(pkg: &Package, requested: &BTreeSet<String>) -> Enabled {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    impl<'m> ReachIndex<'m> {
+        /// The implementation before incremental unification, kept as the oracle:
+        /// every build configuration resolved from nothing.
+        fn classify_from_scratch(&self, targets: &[(&str, &str)]) -> Vec<Reach> {
+            let scratch = |roots: &[(&'m PackageId, BTreeSet<String>)], dev: bool| {
+                self.grow(State::default(), roots, Opts { dev }).reached
+            };
+            let default = scratch(&self.default_roots(None), false);
+            let mut per_feature = Vec::new();
+            for root in &self.roots {
+                let pkg = self.packages[root];
+                for f in feature_names(pkg) {
+                    let set = scratch(&self.default_roots(Some((root, f))), false);
+                    per_feature.push((format!("{}/{}", pkg.name, f), set));
+                }
+            }
+            let dev = scratch(&self.default_roots(None), true);
+            targets
+                .iter()
+                .map(|(name, version)| {
+                    let ids = self.ids_of(name, version);
+                    if let Some(t) = best(&default, &ids) {
+                        return match t {
+                            None => Reach::Default,
+                            Some(cfg) => Reach::DefaultOnTarget(cfg),
+                        };
+                    }
+                    let hits: Vec<String> = per_feature
+                        .iter()
+                        .filter(|(_, set)| ids.iter().any(|id| set.contains_key(id)))
+                        .map(|(f, _)| f.clone())
+                        .take(3)
+                        .collect();
+                    if !hits.is_empty() {
+                        return Reach::Features(hits);
+                    }
+                    if ids.iter().any(|id| dev.contains_key(id)) {
+                        return Reach::DevOnly;
+                    }
+                    Reach::LockfileOnly
+                })
+                .collect()
+        }
+    }
+
+    /// One generated dependency: (to, optional, kind 0 normal/1 build/2 dev,
+    /// windows-only, default features, features it asks of the dependency).
+    type GenDep = (usize, bool, u8, bool, bool, Vec<usize>);
+
+    /// A generated package: its dependencies, and features as lists of entries
+    /// (0..3 picks the kind: another feature, `dep:x`, `x/f`, `x?/f`).
+    type GenPkg = (Vec<GenDep>, Vec<Vec<(u8, usize, usize)>>);
+
+    /// `cargo metadata`'s JSON for a generated graph: packages depend only on later
+    /// ones (no cycles), the first one or two are workspace members.
+    fn metadata(pkgs: &[GenPkg], members: usize) -> Metadata {
+        let n = pkgs.len();
+        let id = |i: usize| format!("p{i} 1.0.0 (path+file:///w/p{i})");
+        let feat = |i: usize, f: usize| {
+            let count = pkgs[i].1.len();
+            if count == 0 {
+                "default".to_string()
+            } else {
+                format!("f{}", f % count)
+            }
+        };
+        let mut packages = Vec::new();
+        let mut nodes = Vec::new();
+        for (i, (deps, features)) in pkgs.iter().enumerate() {
+            let deps: Vec<&GenDep> = deps.iter().filter(|d| d.0 % n > i).collect();
+            let dep_json: Vec<serde_json::Value> = deps
+                .iter()
+                .map(|(to, optional, kind, windows, default, fs)| {
+                    let to = to % n;
+                    serde_json::json!({
+                        "name": format!("p{to}"), "source": null, "req": "^1", "rename": null,
+                        "kind": match kind % 3 { 0 => serde_json::Value::Null, 1 => "build".into(), _ => "dev".into() },
+                        "optional": *optional && kind % 3 != 2, "uses_default_features": default,
+                        "features": fs.iter().map(|f| feat(to, *f)).filter(|f| f != "default").collect::<Vec<_>>(),
+                        "target": if *windows { serde_json::json!("cfg(windows)") } else { serde_json::Value::Null },
+                        "registry": null, "path": null,
+                    })
+                })
+                .collect();
+            let mut feature_map = serde_json::Map::new();
+            for (k, entries) in features.iter().enumerate() {
+                let values: Vec<String> = entries
+                    .iter()
+                    .filter_map(|(kind, a, b)| {
+                        let dep = deps.get(a % deps.len().max(1)).map(|d| d.0 % n);
+                        match (kind % 4, dep) {
+                            (0, _) => Some(format!("f{}", a % features.len())),
+                            (1, Some(d)) => Some(format!("dep:p{d}")),
+                            (2, Some(d)) => Some(format!("p{d}/{}", feat(d, *b))),
+                            (3, Some(d)) => Some(format!("p{d}?/{}", feat(d, *b))),
+                            _ => None,
+                        }
+                    })
+                    .filter(|v| v != &format!("f{k}"))
+                    .collect();
+                feature_map.insert(format!("f{k}"), serde_json::json!(values));
+            }
+            if !features.is_empty() {
+                feature_map.insert("default".into(), serde_json::json!(["f0"]));
+            }
+            packages.push(serde_json::json!({
+                "name": format!("p{i}"), "version": "1.0.0", "id": id(i), "source": null,
+                "dependencies": dep_json, "targets": [], "features": feature_map,
+                "manifest_path": format!("/w/p{i}/Cargo.toml"), "rust_version": null,
+            }));
+            nodes.push(serde_json::json!({
+                "id": id(i),
+                "deps": deps.iter().map(|d| serde_json::json!({ "name": format!("p{}", d.0 % n), "pkg": id(d.0 % n), "dep_kinds": [] })).collect::<Vec<_>>(),
+                "dependencies": deps.iter().map(|d| id(d.0 % n)).collect::<Vec<_>>(),
+                "features": [],
+            }));
+        }
+        serde_json::from_value(serde_json::json!({
+            "packages": packages,
+            "workspace_members": (0..members.min(n)).map(id).collect::<Vec<_>>(),
+            "resolve": { "nodes": nodes, "root": null },
+            "workspace_root": "/w", "target_directory": "/w/target", "version": 1,
+        }))
+        .expect("generated metadata parses")
+    }
+
+    fn graphs() -> impl Strategy<Value = (Vec<GenPkg>, usize)> {
+        let dep = (
+            0usize..12,
+            any::<bool>(),
+            0u8..3,
+            prop::bool::weighted(0.2),
+            any::<bool>(),
+            prop::collection::vec(0usize..4, 0..2),
+        );
+        let feature = prop::collection::vec((0u8..4, 0usize..8, 0usize..4), 0..3);
+        let pkg = (
+            prop::collection::vec(dep, 0..4),
+            prop::collection::vec(feature, 0..4),
+        );
+        (prop::collection::vec(pkg, 2..12), 1usize..3)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+        /// Growing from the default build's fixpoint classifies every package as
+        /// resolving each configuration from nothing does.
+        #[test]
+        fn incremental_unification_agrees_with_the_oracle((pkgs, members) in graphs()) {
+            let meta = metadata(&pkgs, members);
+            let roots: Vec<&Package> = meta
+                .packages
+                .iter()
+                .filter(|p| meta.workspace_members.contains(&p.id))
+                .collect();
+            let index = ReachIndex::new(&meta, &roots);
+            let targets: Vec<(&str, String)> =
+                meta.packages.iter().map(|p| (p.name.as_str(), p.version.to_string())).collect();
+            let targets: Vec<(&str, &str)> = targets.iter().map(|(n, v)| (*n, v.as_str())).collect();
+            let fast = index.classify(&targets);
+            let oracle = index.classify_from_scratch(&targets);
+            // The cfg shown for a target-only package is the first found; only its
+            // presence is part of the answer.
+            let shape = |r: &Reach| match r {
+                Reach::DefaultOnTarget(_) => Reach::DefaultOnTarget(String::new()),
+                other => other.clone(),
+            };
+            prop_assert_eq!(fast.iter().map(shape).collect::<Vec<_>>(), oracle.iter().map(shape).collect::<Vec<_>>());
+            // The generator must make every kind of answer, or the test proves little.
+            prop_assert!(fast.len() == targets.len());
+        }
+    }
+
+    /// Over the generated graphs, every kind of reach occurs, so the comparison
+    /// above covers them all.
+    #[test]
+    fn the_generator_produces_every_kind_of_reach() {
+        use proptest::strategy::ValueTree;
+        use proptest::test_runner::TestRunner;
+        let mut runner = TestRunner::deterministic();
+        let mut seen = HashSet::new();
+        for _ in 0..400 {
+            let (pkgs, members) = graphs().new_tree(&mut runner).unwrap().current();
+            let meta = metadata(&pkgs, members);
+            let roots: Vec<&Package> = meta
+                .packages
+                .iter()
+                .filter(|p| meta.workspace_members.contains(&p.id))
+                .collect();
+            let index = ReachIndex::new(&meta, &roots);
+            let names: Vec<(String, String)> = meta
+                .packages
+                .iter()
+                .map(|p| (p.name.to_string(), p.version.to_string()))
+                .collect();
+            let targets: Vec<(&str, &str)> = names
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.as_str()))
+                .collect();
+            for r in index.classify(&targets) {
+                seen.insert(std::mem::discriminant(&r));
+            }
+        }
+        assert_eq!(seen.len(), 5, "every Reach variant is generated");
+    }
 }
