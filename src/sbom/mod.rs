@@ -152,10 +152,13 @@ pub fn run(opts: &SbomOptions, shell: &Shell) -> Result<u8> {
     match &opts.output {
         Some(path) => {
             crate::fsutil::write_atomic(path, &text)?;
+            let count = match opts.format {
+                Format::OpenVex => format!("{} statements", bom.vulnerabilities.len()),
+                _ => format!("{} components", bom.components.len() + bom.roots.len()),
+            };
             shell.status(&format!(
-                "wrote {} ({} components)",
-                escape(&path.display().to_string()),
-                bom.components.len() + bom.roots.len()
+                "wrote {} ({count})",
+                escape(&path.display().to_string())
             ));
         }
         None => shell.out(&text),

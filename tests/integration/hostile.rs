@@ -1259,8 +1259,7 @@ fn tag_rows() -> Vec<Case> {
                     "user.signingkey",
                     "key::ssh-ed25519 !!!\nerror: x",
                 ],
-            )
-            .truncate(0)
+            );
         }),
     );
     v.push(
