@@ -153,7 +153,10 @@ pub fn run(opts: &SbomOptions, shell: &Shell) -> Result<u8> {
         Some(path) => {
             crate::fsutil::write_atomic(path, &text)?;
             let count = match opts.format {
-                Format::OpenVex => format!("{} statements", bom.vulnerabilities.len()),
+                Format::OpenVex => match bom.vulnerabilities.len() {
+                    1 => "1 statement".to_string(),
+                    n => format!("{n} statements"),
+                },
                 _ => format!("{} components", bom.components.len() + bom.roots.len()),
             };
             shell.status(&format!(
