@@ -27,6 +27,8 @@ const SYSTEM: &[(&str, &str)] = &[
 /// PyPI packages the SBOM tests run, and a command each provides.
 const PYTHON_TOOLS: &[(&str, &str)] = &[
     ("cyclonedx-python-lib[json-validation]", "python"),
+    // tests/validators/validate_openvex.py: the OpenVEX schema, checked by jsonschema.
+    ("jsonschema", "python"),
     ("spdx-tools", "pyspdxtools"),
     ("ntia-conformance-checker", "ntia-checker"),
 ];
