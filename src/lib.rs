@@ -13,6 +13,7 @@ pub mod cargo;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod fingerprint;
 pub mod fsutil;
 pub mod git;
 pub mod ignores;

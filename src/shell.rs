@@ -119,6 +119,14 @@ impl Progress {
         self.bar.set_message(msg);
     }
 
+    /// Renames the running step once it is known what it did (its time keeps running).
+    pub fn relabel(&self, msg: &'static str) {
+        if let Some((m, _)) = self.current.borrow_mut().as_mut() {
+            *m = msg;
+        }
+        self.bar.set_message(msg);
+    }
+
     fn end_step(&self) {
         if let Some((msg, start)) = self.current.borrow_mut().take() {
             if self.timings {

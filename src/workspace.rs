@@ -31,6 +31,30 @@ impl Workspace {
         Self::from_json(&json, manifest_path)
     }
 
+    /// As `load_resolved`, answering from the fingerprint record (no cargo) when every
+    /// input of the last `cargo metadata` is unchanged; `cache: false` neither reads
+    /// nor writes the record. The flag says whether cargo was spared.
+    pub fn load_cached(
+        args: &ManifestOptions,
+        manifest_path: PathBuf,
+        cache: bool,
+    ) -> Result<(Self, bool)> {
+        let (offline, frozen) = (args.offline(), args.frozen);
+        if cache {
+            if let Some(json) = crate::fingerprint::lookup(&manifest_path, offline, frozen) {
+                // A record that does not parse is a miss, not an error.
+                if let Ok(ws) = Self::from_json(&json, manifest_path.clone()) {
+                    return Ok((ws, true));
+                }
+            }
+        }
+        let json = crate::cargo::metadata(&manifest_path, offline, frozen)?;
+        if cache {
+            crate::fingerprint::record(&manifest_path, offline, frozen, &json);
+        }
+        Ok((Self::from_json(&json, manifest_path)?, false))
+    }
+
     pub fn from_json(json: &[u8], manifest_path: PathBuf) -> Result<Self> {
         // The hash (for cache keys) and our parse on separate cores.
         let (metadata, metadata_hash) = std::thread::scope(|s| {

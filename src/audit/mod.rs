@@ -39,7 +39,11 @@ pub fn run(opts: &AuditOptions, shell: &Shell) -> Result<AuditReport> {
         };
     let pre = prefetch::Prefetch::start(&opts.check, &manifest)?;
     // cargo's own error comes first: it is usually the one to fix first.
-    let ws = Workspace::load_resolved(&opts.check.manifest, manifest)?;
+    let (ws, spared) =
+        Workspace::load_cached(&opts.check.manifest, manifest, !opts.check.no_cache)?;
+    if spared {
+        progress.relabel("Reading the workspace (inputs unchanged: no cargo)");
+    }
     let (config, root_manifest) = Config::load(&ws.root_manifest())?;
     let step = Step {
         ws: &ws,

@@ -1,0 +1,304 @@
+//! The warm path without cargo: `cargo metadata --locked` output kept with a record
+//! of everything it was computed from (cargo's own fingerprint idea). When every
+//! recorded input is unchanged, the stored JSON is the answer and cargo is not run;
+//! anything else is a miss that runs cargo as before and records afresh.
+//!
+//! Recorded: every path package's manifest (members and path dependencies), the
+//! workspace root manifest, Cargo.lock, the directories the `members`/`exclude`
+//! globs list, cargo's config files along its search path and in `$CARGO_HOME`
+//! (their absence too), the toolchain selection (`rust-toolchain(.toml)` from the
+//! current directory up, rustup's settings, the `cargo` found on PATH), and the
+//! `CARGO_*`/`RUSTUP_*`/`RUSTC*` environment. Files are compared by size and mtime
+//! first and by SHA-256 only when those differ, so a `touch` alone is not a miss.
+
+use crate::cache::dir as cache_dir;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// Bumped when the record's meaning changes.
+const FORMAT: u32 = 1;
+
+#[derive(Serialize, Deserialize, PartialEq, Eq, Debug, Clone)]
+enum State {
+    Missing,
+    File {
+        size: u64,
+        mtime_ns: u128,
+        sha256: String,
+    },
+    /// A directory's sorted entry names, hashed.
+    Dir {
+        listing: String,
+    },
+}
+
+#[derive(Serialize, Deserialize)]
+struct Record {
+    format: u32,
+    env: Vec<(String, String)>,
+    inputs: Vec<(PathBuf, State)>,
+    /// SHA-256 of the `cargo metadata` JSON stored beside the record (raw, so the
+    /// warm path parses it once).
+    metadata_sha256: String,
+}
+
+/// The slot for one question: which manifest, with which flags, from where.
+fn slot(manifest_path: &Path, offline: bool, frozen: bool) -> Option<PathBuf> {
+    let mut h = Sha256::new();
+    h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    h.update(manifest_path.as_os_str().as_encoded_bytes());
+    h.update([0, offline as u8, frozen as u8]);
+    if let Ok(cwd) = std::env::current_dir() {
+        h.update(cwd.as_os_str().as_encoded_bytes());
+    }
+    let name: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    Some(
+        cache_dir()?
+            .join(format!("metadata-v{FORMAT}"))
+            .join(format!("{name}.json")),
+    )
+}
+
+/// The stored `cargo metadata` JSON when nothing it depends on changed.
+pub fn lookup(manifest_path: &Path, offline: bool, frozen: bool) -> Option<Vec<u8>> {
+    let path = slot(manifest_path, offline, frozen)?;
+    let bytes =
+        crate::fsutil::read_bounded(&path, crate::fsutil::LOCKFILE_LIMIT, "metadata record")
+            .ok()?;
+    let record: Record = serde_json::from_slice(&bytes).ok()?;
+    if record.format != FORMAT || record.env != env() {
+        return None;
+    }
+    for (p, recorded) in &record.inputs {
+        if !unchanged(p, recorded) {
+            return None;
+        }
+    }
+    let json = crate::fsutil::read_bounded(
+        &path.with_extension("metadata"),
+        crate::fsutil::LOCKFILE_LIMIT,
+        "metadata record",
+    )
+    .ok()?;
+    // Two runs recording at once could pair one's record with the other's JSON.
+    (hex(&Sha256::digest(&json)) == record.metadata_sha256).then_some(json)
+}
+
+/// Records `json` with the state of its inputs. Best effort: a record that cannot be
+/// written only means cargo runs next time.
+pub fn record(manifest_path: &Path, offline: bool, frozen: bool, json: &[u8]) {
+    let Some(path) = slot(manifest_path, offline, frozen) else {
+        return;
+    };
+    let Ok(metadata) = serde_json::from_slice::<cargo_metadata::Metadata>(json) else {
+        return;
+    };
+    let inputs = inputs(manifest_path, &metadata)
+        .into_iter()
+        .map(|p| {
+            let s = state(&p);
+            (p, s)
+        })
+        .collect();
+    let record = Record {
+        format: FORMAT,
+        env: env(),
+        inputs,
+        metadata_sha256: hex(&Sha256::digest(json)),
+    };
+    let Some(parent) = path.parent() else { return };
+    if std::fs::create_dir_all(parent).is_err() {
+        return;
+    }
+    // The JSON first: a record never points at a metadata file not yet written.
+    let Ok(text) = std::str::from_utf8(json) else {
+        return;
+    };
+    if crate::fsutil::write_atomic(&path.with_extension("metadata"), text).is_err() {
+        return;
+    }
+    if let Ok(out) = serde_json::to_string(&record) {
+        let _ = crate::fsutil::write_atomic(&path, &out);
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The variables that can change what cargo resolves or which cargo runs.
+fn env() -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = std::env::vars_os()
+        .filter_map(|(k, val)| Some((k.into_string().ok()?, val.to_string_lossy().into_owned())))
+        .filter(|(k, _)| {
+            (k.starts_with("CARGO")
+                && !k.starts_with("CARGO_SECURE_RELEASE")
+                && !k.starts_with("CARGO_TERM"))
+                || k.starts_with("RUSTUP_")
+                || k.starts_with("RUSTC")
+                || k == "PATH"
+                || k == "HOME"
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn inputs(manifest_path: &Path, meta: &cargo_metadata::Metadata) -> Vec<PathBuf> {
+    let root = meta.workspace_root.as_std_path();
+    let mut v: Vec<PathBuf> = meta
+        .packages
+        .iter()
+        .filter(|p| p.source.is_none())
+        .map(|p| p.manifest_path.clone().into_std_path_buf())
+        .collect();
+    v.push(manifest_path.to_path_buf());
+    v.push(root.join("Cargo.toml"));
+    v.push(root.join("Cargo.lock"));
+    v.extend(glob_dirs(root));
+    // Cargo reads config from the current directory up, then $CARGO_HOME.
+    let cwd = std::env::current_dir().unwrap_or_else(|_| root.to_path_buf());
+    for d in cwd
+        .ancestors()
+        .chain(manifest_path.parent().into_iter().flat_map(Path::ancestors))
+    {
+        v.push(d.join(".cargo/config.toml"));
+        v.push(d.join(".cargo/config"));
+        v.push(d.join("rust-toolchain.toml"));
+        v.push(d.join("rust-toolchain"));
+    }
+    if let Some(home) = crate::workspace::cargo_home() {
+        v.push(home.join("config.toml"));
+        v.push(home.join("config"));
+    }
+    let rustup = std::env::var_os("RUSTUP_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".rustup")));
+    if let Some(r) = rustup {
+        v.push(r.join("settings.toml"));
+    }
+    if let Some(cargo) = cargo_on_path() {
+        v.push(cargo);
+    }
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// The directories the root manifest's `[workspace] members`/`exclude` globs list: a
+/// new directory there may be a new member.
+fn glob_dirs(root: &Path) -> Vec<PathBuf> {
+    let Ok(text) = crate::fsutil::read_text(
+        &root.join("Cargo.toml"),
+        crate::fsutil::TEXT_LIMIT,
+        "manifest",
+    ) else {
+        return Vec::new();
+    };
+    let Ok(doc) = text.parse::<toml_edit::DocumentMut>() else {
+        return Vec::new();
+    };
+    let mut dirs = Vec::new();
+    for key in ["members", "exclude"] {
+        let Some(list) = doc
+            .get("workspace")
+            .and_then(|w| w.get(key))
+            .and_then(|m| m.as_array())
+        else {
+            continue;
+        };
+        for pattern in list.iter().filter_map(|v| v.as_str()) {
+            if let Some(i) = pattern.find(['*', '?', '[']) {
+                let prefix = &pattern[..i];
+                let dir = match prefix.rfind('/') {
+                    Some(j) => root.join(&prefix[..j]),
+                    None => root.to_path_buf(),
+                };
+                dirs.push(dir);
+            }
+        }
+    }
+    dirs
+}
+
+fn cargo_on_path() -> Option<PathBuf> {
+    if let Some(c) = std::env::var_os("CARGO") {
+        return Some(PathBuf::from(c));
+    }
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join("cargo"))
+        .find(|p| p.is_file())
+}
+
+fn state(path: &Path) -> State {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return State::Missing;
+    };
+    if meta.is_dir() {
+        return State::Dir {
+            listing: listing(path),
+        };
+    }
+    State::File {
+        size: meta.len(),
+        mtime_ns: mtime_ns(&meta),
+        sha256: file_hash(path).unwrap_or_default(),
+    }
+}
+
+fn unchanged(path: &Path, recorded: &State) -> bool {
+    let meta = std::fs::metadata(path);
+    match (recorded, meta) {
+        (State::Missing, Err(_)) => true,
+        (State::Dir { listing: l }, Ok(m)) if m.is_dir() => *l == listing(path),
+        (
+            State::File {
+                size,
+                mtime_ns: t,
+                sha256,
+            },
+            Ok(m),
+        ) if m.is_file() => {
+            // Cheap first; the content only when size or time moved.
+            (m.len() == *size && mtime_ns(&m) == *t)
+                || (m.len() == *size && file_hash(path).as_deref() == Some(sha256.as_str()))
+        }
+        _ => false,
+    }
+}
+
+fn listing(dir: &Path) -> String {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    let mut h = Sha256::new();
+    for n in names {
+        h.update(n.as_bytes());
+        h.update([0]);
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn file_hash(path: &Path) -> Option<String> {
+    // The cargo binary is the largest input; the lockfile limit covers it.
+    let bytes = crate::fsutil::read_bounded(path, crate::fsutil::LOCKFILE_LIMIT, "input").ok()?;
+    Some(
+        Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+    )
+}
+
+fn mtime_ns(m: &std::fs::Metadata) -> u128 {
+    m.modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos())
+}

@@ -1,0 +1,268 @@
+//! The warm path without cargo: when nothing `cargo metadata` reads has changed, the
+//! audit answers from its record; each kind of input, changed, is noticed.
+
+use crate::common::*;
+use std::path::{Path, PathBuf};
+
+const NO_YANK: &str = "[advisories]\ndisable-yank-checking = true\n\n";
+
+/// A workspace `ws/` with members `crates/*` and a path dependency `pathdep/` beside
+/// it (outside the workspace, so not a member), locked.
+struct Ws {
+    dir: tempfile::TempDir,
+    cache: tempfile::TempDir,
+}
+
+impl Ws {
+    fn new() -> Ws {
+        let dir = tempfile::TempDir::new().unwrap();
+        let w = |rel: &str, text: &str| {
+            let p = dir.path().join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        };
+        w(
+            "ws/Cargo.toml",
+            &format!("[workspace]\nmembers = [\"crates/*\"]\nresolver = \"2\"\n\n{HARDENED}"),
+        );
+        w(
+            "ws/crates/app/Cargo.toml",
+            "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\nlicense = \"MIT\"\npublish = false\n\n[dependencies]\npathdep = { path = \"../../../pathdep\" }\n",
+        );
+        w("ws/crates/app/src/main.rs", "fn main() {}\n");
+        w(
+            "pathdep/Cargo.toml",
+            "[package]\nname = \"pathdep\"\nversion = \"0.1.0\"\nedition = \"2021\"\nlicense = \"MIT\"\npublish = false\n",
+        );
+        w("pathdep/src/lib.rs", "");
+        w(
+            "ws/deny.toml",
+            &format!("{NO_YANK}[licenses]\nallow = [\"MIT\"]\n"),
+        );
+        let out = std::process::Command::new("cargo")
+            .args(["generate-lockfile", "-q", "--offline"])
+            .current_dir(dir.path().join("ws"))
+            .env_remove("CARGO_TARGET_DIR")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Ws {
+            dir,
+            cache: tempfile::TempDir::new().unwrap(),
+        }
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// Runs the audit; (exit code, whether cargo was spared, stderr).
+    fn audit(&self, env: &[(&str, &str)]) -> (i32, bool, String) {
+        let mut c = bin();
+        c.current_dir(self.path("ws"))
+            .env("CARGO_SECURE_RELEASE_CACHE_DIR", self.cache.path())
+            .args([
+                "audit",
+                "-vv",
+                "--offline",
+                "--format",
+                "json",
+                "--advisory-db",
+            ])
+            .arg(advisory_db());
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let out = c.output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        let spared = err.contains("timing: Reading the workspace (inputs unchanged: no cargo)");
+        assert!(
+            spared || err.contains("timing: Reading the workspace (cargo metadata)"),
+            "{err}"
+        );
+        (out.status.code().unwrap_or(-1), spared, err)
+    }
+
+    /// A change is noticed (cargo runs again), and the run after it is warm again.
+    fn noticed(&self, what: &str, env: &[(&str, &str)]) {
+        let (_, spared, err) = self.audit(env);
+        assert!(!spared, "{what}: the change was not noticed\n{err}");
+        let (_, spared, err) = self.audit(env);
+        assert!(
+            spared,
+            "{what}: the run after it did not take the warm path\n{err}"
+        );
+    }
+
+    fn write(&self, rel: &str, text: &str) {
+        let p = self.path(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    fn edit(&self, rel: &str, from: &str, to: &str) {
+        let old = std::fs::read_to_string(self.path(rel)).unwrap();
+        assert!(old.contains(from));
+        self.write(rel, &old.replacen(from, to, 1));
+    }
+}
+
+fn touch(p: &Path) {
+    let f = std::fs::File::options().write(true).open(p).unwrap();
+    f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(5))
+        .unwrap();
+}
+
+#[test]
+fn each_input_of_cargo_metadata_is_noticed() {
+    let w = Ws::new();
+    let (code, spared, _) = w.audit(&[]);
+    assert_eq!(code, 0);
+    assert!(!spared, "the first run runs cargo");
+    let (code, spared, _) = w.audit(&[]);
+    assert_eq!(code, 0);
+    assert!(spared, "the second run does not");
+
+    w.edit(
+        "ws/crates/app/Cargo.toml",
+        "publish = false\n",
+        "publish = false\ndescription = \"edited\"\n",
+    );
+    w.noticed("a member's manifest edited", &[]);
+
+    // Touched, same content: not a change (compared by hash once the time moved).
+    touch(&w.path("pathdep/Cargo.toml"));
+    let (_, spared, _) = w.audit(&[]);
+    assert!(
+        spared,
+        "touching a path dependency's manifest alone is not a change"
+    );
+    w.edit(
+        "pathdep/Cargo.toml",
+        "publish = false\n",
+        "publish = false\ndescription = \"edited\"\n",
+    );
+    w.noticed("a path dependency's manifest edited", &[]);
+
+    w.write(".cargo/config.toml", "[net]\nretry = 3\n");
+    // Cargo reads config from the current directory up: ws/.cargo and above.
+    w.write("ws/.cargo/config.toml", "[net]\nretry = 2\n");
+    w.noticed("a .cargo/config.toml added", &[]);
+
+    w.noticed(
+        "CARGO_PROFILE_RELEASE_LTO set",
+        &[("CARGO_PROFILE_RELEASE_LTO", "fat")],
+    );
+    w.noticed("RUSTUP_TOOLCHAIN set", &[("RUSTUP_TOOLCHAIN", "stable")]);
+    w.write(
+        "ws/rust-toolchain.toml",
+        "[toolchain]\nchannel = \"stable\"\n",
+    );
+    w.noticed("a rust-toolchain.toml added", &[]);
+
+    touch(&w.path("ws/Cargo.lock"));
+    let (_, spared, _) = w.audit(&[]);
+    assert!(spared, "touching Cargo.lock alone is not a change");
+    let lock = std::fs::read_to_string(w.path("ws/Cargo.lock")).unwrap();
+    w.write("ws/Cargo.lock", &lock.replace("version = 4", "version = 3"));
+    let (_, spared, _) = w.audit(&[]);
+    assert!(!spared, "an edited Cargo.lock is noticed");
+    w.write("ws/Cargo.lock", &lock);
+
+    // A new directory matching `crates/*` is a new member: cargo must run, and with
+    // --locked it says the lockfile needs it (a stale record would have hidden it).
+    w.audit(&[]);
+    w.write(
+        "ws/crates/extra/Cargo.toml",
+        "[package]\nname = \"extra\"\nversion = \"0.1.0\"\nedition = \"2021\"\nlicense = \"MIT\"\n",
+    );
+    w.write("ws/crates/extra/src/lib.rs", "");
+    let (code, spared, err) = w.audit(&[]);
+    assert!(!spared, "a new member directory is noticed");
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("Cargo.lock"), "{err}");
+
+    // --no-cache neither reads nor writes the record.
+    std::fs::remove_dir_all(w.path("ws/crates/extra")).unwrap();
+    let mut c = bin();
+    c.current_dir(w.path("ws"))
+        .env("CARGO_SECURE_RELEASE_CACHE_DIR", w.cache.path())
+        .args(["audit", "-vv", "--offline", "--no-cache", "--advisory-db"])
+        .arg(advisory_db());
+    let (_, err) = run(&mut c, 0);
+    assert!(
+        err.contains("timing: Reading the workspace (cargo metadata)"),
+        "{err}"
+    );
+}
+
+/// A fingerprint hit (no cargo, findings cache), a findings-cache hit after cargo ran,
+/// and a cold run (--no-cache) give the same findings, on a fixture with an advisory,
+/// a license check, a profile finding and an ignore.
+#[test]
+fn a_fingerprint_hit_a_cache_hit_and_a_cold_run_agree() {
+    let f = Fixture::new(
+        "agree",
+        "[dependencies]\ntime = \"=0.1.43\"\nsmallvec = \"=0.6.13\"\n\n[profile.release]\nlto = \"thin\"\n\n[package.metadata.secure-release]\nignore = [{ id = \"RUSTSEC-2021-0003\", reason = \"no insert_many\" }]\n",
+    )
+    .lock();
+    // ISC only: the MIT/Apache-2.0 crates are license findings.
+    f.write(
+        "deny.toml",
+        &format!("{NO_YANK}[licenses]\nallow = [\"ISC\"]\n"),
+    );
+    let cache = tempfile::TempDir::new().unwrap();
+    let audit = |extra: &[&str]| {
+        let mut c = bin();
+        c.current_dir(f.path())
+            .env("CARGO_SECURE_RELEASE_CACHE_DIR", cache.path())
+            .args([
+                "audit",
+                "-vv",
+                "--offline",
+                "--format",
+                "json",
+                "--advisory-db",
+            ])
+            .arg(advisory_db())
+            .args(extra);
+        let (out, err) = run(&mut c, 1);
+        (json(&out)["findings"].clone(), err)
+    };
+    let (cold, _) = audit(&["--no-cache"]);
+    let (first, err) = audit(&[]);
+    assert!(err.contains("(cargo metadata)"), "{err}");
+    let (fingerprint_hit, err) = audit(&[]);
+    assert!(err.contains("(inputs unchanged: no cargo)"), "{err}");
+    assert!(
+        !err.contains("timing: Loading the advisory database"),
+        "the findings cache hit too: {err}"
+    );
+    std::fs::remove_dir_all(cache.path().join("metadata-v1")).unwrap();
+    let (cache_hit, err) = audit(&[]);
+    assert!(
+        err.contains("(cargo metadata)") && !err.contains("timing: Loading the advisory database"),
+        "{err}"
+    );
+    for (name, other) in [
+        ("first", &first),
+        ("fingerprint hit", &fingerprint_hit),
+        ("cache hit", &cache_hit),
+    ] {
+        assert_eq!(&cold, other, "{name} differs from the cold run");
+    }
+    let arr = cold.as_array().unwrap();
+    for check in ["advisories", "licenses", "profile"] {
+        assert!(
+            arr.iter().any(|x| x["check"] == check),
+            "no {check} finding: {cold:#}"
+        );
+    }
+    assert!(arr
+        .iter()
+        .any(|x| x["id"] == "RUSTSEC-2021-0003" && x["ignored"]["reason"] == "no insert_many"));
+}
