@@ -94,10 +94,12 @@ pub fn record(manifest_path: &Path, offline: bool, frozen: bool, json: &[u8]) {
     let Ok(metadata) = serde_json::from_slice::<cargo_metadata::Metadata>(json) else {
         return;
     };
+    let cargo = cargo_on_path();
     let inputs = inputs(manifest_path, &metadata)
         .into_iter()
         .map(|p| {
-            let s = state(&p);
+            // The cargo binary (tens of MB) is judged by size and time alone.
+            let s = state(&p, Some(&p) != cargo.as_ref());
             (p, s)
         })
         .collect();
@@ -231,7 +233,7 @@ fn cargo_on_path() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-fn state(path: &Path) -> State {
+fn state(path: &Path, hash: bool) -> State {
     let Ok(meta) = std::fs::metadata(path) else {
         return State::Missing;
     };
@@ -243,7 +245,12 @@ fn state(path: &Path) -> State {
     State::File {
         size: meta.len(),
         mtime_ns: mtime_ns(&meta),
-        sha256: file_hash(path).unwrap_or_default(),
+        // Empty: compared by size and time only.
+        sha256: if hash {
+            file_hash(path).unwrap_or_default()
+        } else {
+            String::new()
+        },
     }
 }
 
@@ -262,7 +269,9 @@ fn unchanged(path: &Path, recorded: &State) -> bool {
         ) if m.is_file() => {
             // Cheap first; the content only when size or time moved.
             (m.len() == *size && mtime_ns(&m) == *t)
-                || (m.len() == *size && file_hash(path).as_deref() == Some(sha256.as_str()))
+                || (m.len() == *size
+                    && !sha256.is_empty()
+                    && file_hash(path).as_deref() == Some(sha256.as_str()))
         }
         _ => false,
     }
