@@ -85,17 +85,20 @@ pub fn lookup(manifest_path: &Path, offline: bool, frozen: bool) -> Option<Vec<u
     (hex(&Sha256::digest(&json)) == record.metadata_sha256).then_some(json)
 }
 
-/// Records `json` with the state of its inputs. Best effort: a record that cannot be
-/// written only means cargo runs next time.
-pub fn record(manifest_path: &Path, offline: bool, frozen: bool, json: &[u8]) {
+/// Records `json` with the state of `inputs` (from `inputs`). Best effort: a record
+/// that cannot be written only means cargo runs next time.
+pub fn record(
+    manifest_path: &Path,
+    offline: bool,
+    frozen: bool,
+    json: &[u8],
+    inputs: Vec<PathBuf>,
+) {
     let Some(path) = slot(manifest_path, offline, frozen) else {
         return;
     };
-    let Ok(metadata) = serde_json::from_slice::<cargo_metadata::Metadata>(json) else {
-        return;
-    };
     let cargo = cargo_on_path();
-    let inputs = inputs(manifest_path, &metadata)
+    let inputs = inputs
         .into_iter()
         .map(|p| {
             // The cargo binary (tens of MB) is judged by size and time alone.
@@ -147,7 +150,8 @@ fn env() -> Vec<(String, String)> {
     v
 }
 
-fn inputs(manifest_path: &Path, meta: &cargo_metadata::Metadata) -> Vec<PathBuf> {
+/// What `cargo metadata` read to give `meta`, as far as this module can tell.
+pub fn inputs(manifest_path: &Path, meta: &cargo_metadata::Metadata) -> Vec<PathBuf> {
     let root = meta.workspace_root.as_std_path();
     let mut v: Vec<PathBuf> = meta
         .packages

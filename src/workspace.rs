@@ -15,6 +15,16 @@ pub struct Workspace {
     pub manifest_path: PathBuf,
     /// SHA-256 of the `cargo metadata` JSON, for cache keys.
     pub metadata_hash: [u8; 32],
+    /// The fingerprint record being written beside the rest of the command.
+    recording: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Workspace {
+    fn drop(&mut self) {
+        if let Some(r) = self.recording.take() {
+            let _ = r.join();
+        }
+    }
 }
 
 impl Workspace {
@@ -49,10 +59,15 @@ impl Workspace {
             }
         }
         let json = crate::cargo::metadata(&manifest_path, offline, frozen)?;
+        let mut ws = Self::from_json(&json, manifest_path.clone())?;
         if cache {
-            crate::fingerprint::record(&manifest_path, offline, frozen, &json);
+            // Hashing the inputs and writing the record overlap the audit itself.
+            let inputs = crate::fingerprint::inputs(&manifest_path, &ws.metadata);
+            ws.recording = Some(std::thread::spawn(move || {
+                crate::fingerprint::record(&manifest_path, offline, frozen, &json, inputs)
+            }));
         }
-        Ok((Self::from_json(&json, manifest_path)?, false))
+        Ok((ws, false))
     }
 
     pub fn from_json(json: &[u8], manifest_path: PathBuf) -> Result<Self> {
@@ -70,6 +85,7 @@ impl Workspace {
             root,
             manifest_path,
             metadata_hash,
+            recording: None,
         })
     }
 
