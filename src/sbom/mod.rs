@@ -145,9 +145,16 @@ pub struct Bom {
 pub fn run(opts: &SbomOptions, shell: &Shell) -> Result<u8> {
     let progress = shell.progress();
     progress.step("Reading the workspace (cargo metadata)");
-    let ws = Workspace::load(&opts.manifest)?;
+    // rustc describes the target while cargo resolves: neither waits for the other.
+    let wanted = opts.target.clone();
+    let platform = std::thread::spawn(move || Platform::of(wanted.as_deref()));
+    let manifest = crate::workspace::resolve_manifest_path(opts.manifest.manifest_path.as_deref())?;
+    let (ws, _) = Workspace::load_cached(&opts.manifest, manifest, true)?;
+    let platform = platform
+        .join()
+        .map_err(|_| Failure::new("asking rustc for the target's cfg failed unexpectedly"))??;
     progress.step("Resolving the release build");
-    let (text, bom) = generate(&ws, opts)?;
+    let (text, bom) = generate_for(&ws, opts, platform)?;
     progress.finish();
     match &opts.output {
         Some(path) => {
@@ -171,6 +178,11 @@ pub fn run(opts: &SbomOptions, shell: &Shell) -> Result<u8> {
 
 /// The SBOM of `ws` as `opts` asks (also what `tag` hashes into its trailer).
 pub fn generate(ws: &Workspace, opts: &SbomOptions) -> Result<(String, Bom)> {
+    generate_for(ws, opts, Platform::of(opts.target.as_deref())?)
+}
+
+/// As `generate`, with the target platform already asked of rustc.
+fn generate_for(ws: &Workspace, opts: &SbomOptions, target: Platform) -> Result<(String, Bom)> {
     if opts.vulnerabilities && opts.format != Format::CycloneDx {
         return Err(Failure::new(
             "--with-vulnerabilities writes CycloneDX `vulnerabilities`; SPDX 2.3 has no place for them",
@@ -179,7 +191,6 @@ pub fn generate(ws: &Workspace, opts: &SbomOptions) -> Result<(String, Bom)> {
         .into());
     }
     let selected = ws.selected_members(&opts.manifest.packages)?;
-    let target = Platform::of(opts.target.as_deref())?;
     // Without --target, the build runs on its target: ask rustc once.
     let host = match (&opts.host, &opts.target) {
         (Some(h), _) if *h == target.triple => target.clone(),
