@@ -216,7 +216,8 @@ const CODES_URL: &str =
     "https://github.com/cargo-secure-release/cargo-secure-release#finding-codes";
 
 impl Code {
-    pub const OURS: [Code; 27] = [
+    /// Our codes other than those of the artifact checks.
+    const GENERAL: [Code; 13] = [
         Code::Diagnostic,
         Code::NoConfig,
         Code::StaleDatabase,
@@ -230,20 +231,6 @@ impl Code {
         Code::Debug,
         Code::Incremental,
         Code::OptLevel,
-        Code::NotPie,
-        Code::ExecStack,
-        Code::NoRelro,
-        Code::LazyBinding,
-        Code::Rpath,
-        Code::NotStripped,
-        Code::NoAslr,
-        Code::NoHighEntropyVa,
-        Code::NoDep,
-        Code::NoCfg,
-        Code::PathLeak,
-        Code::NoAuditData,
-        Code::LockfileMismatch,
-        Code::NoArtifact,
     ];
 
     /// The codes of `audit --artifact` findings.
@@ -263,6 +250,11 @@ impl Code {
         Code::LockfileMismatch,
         Code::NoArtifact,
     ];
+
+    /// Every code of ours (not cargo-deny's).
+    pub fn ours() -> impl Iterator<Item = Code> {
+        Code::GENERAL.into_iter().chain(Code::ARTIFACT)
+    }
 
     pub fn advisory(c: cargo_deny::advisories::Code) -> Code {
         Code::Deny(DiagnosticCode::Advisory(c))
@@ -365,14 +357,11 @@ impl Code {
     }
 
     pub fn parse(s: &str) -> Option<Code> {
-        Code::OURS
-            .into_iter()
-            .find(|c| c.as_str() == s)
-            .or_else(|| {
-                DiagnosticCode::iter()
-                    .find(|c| c.as_str() == s)
-                    .map(Code::Deny)
-            })
+        Code::ours().find(|c| c.as_str() == s).or_else(|| {
+            DiagnosticCode::iter()
+                .find(|c| c.as_str() == s)
+                .map(Code::Deny)
+        })
     }
 }
 

@@ -87,7 +87,7 @@ fn checks_run_on_committed_metadata_without_cargo() {
 
 #[test]
 fn every_code_round_trips_through_its_string() {
-    for code in Code::OURS {
+    for code in Code::ours() {
         assert_eq!(Code::parse(code.as_str()), Some(code));
         assert!(!code.description().is_empty());
         assert!(code.help_url().starts_with("https://"));
