@@ -68,7 +68,7 @@ impl Key {
         for (p, meta) in crate::fsutil::files_under(dir) {
             h.update(p.as_os_str().as_encoded_bytes());
             h.update(meta.len().to_le_bytes());
-            h.update(mtime_ns(&meta).to_le_bytes());
+            h.update(crate::fsutil::mtime_ns(&meta).to_le_bytes());
         }
         self.part(label, &h.finalize());
     }
@@ -76,26 +76,15 @@ impl Key {
     /// Size and modification time of one file, or its absence.
     pub fn stat(&mut self, label: &str, path: &Path) {
         let v = match std::fs::metadata(path) {
-            Ok(m) => format!("{} {}", m.len(), mtime_ns(&m)),
+            Ok(m) => format!("{} {}", m.len(), crate::fsutil::mtime_ns(&m)),
             Err(_) => "missing".to_string(),
         };
         self.part(label, v.as_bytes());
     }
 
     pub fn finish(self) -> String {
-        self.0
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        crate::digest::hex(&self.0.finalize())
     }
-}
-
-fn mtime_ns(m: &std::fs::Metadata) -> u128 {
-    m.modified()
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_nanos())
 }
 
 fn entry_path(key: &str) -> Option<PathBuf> {

@@ -12,6 +12,8 @@
 //! first and by SHA-256 only when those differ, so a `touch` alone is not a miss.
 
 use crate::cache::dir as cache_dir;
+use crate::digest::{hex, sha256_hex};
+use crate::fsutil::mtime_ns;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -52,7 +54,7 @@ fn slot(manifest_path: &Path, offline: bool, frozen: bool) -> Option<PathBuf> {
     if let Ok(cwd) = std::env::current_dir() {
         h.update(cwd.as_os_str().as_encoded_bytes());
     }
-    let name: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let name = hex(&h.finalize());
     Some(
         cache_dir()?
             .join(format!("metadata-v{FORMAT}"))
@@ -82,7 +84,7 @@ pub fn lookup(manifest_path: &Path, offline: bool, frozen: bool) -> Option<Vec<u
     )
     .ok()?;
     // Two runs recording at once could pair one's record with the other's JSON.
-    (hex(&Sha256::digest(&json)) == record.metadata_sha256).then_some(json)
+    (sha256_hex(&json) == record.metadata_sha256).then_some(json)
 }
 
 /// Records `json` with the state of `inputs` (from `inputs`). Best effort: a record
@@ -110,7 +112,7 @@ pub fn record(
         format: FORMAT,
         env: env(),
         inputs,
-        metadata_sha256: hex(&Sha256::digest(json)),
+        metadata_sha256: sha256_hex(json),
     };
     let Some(parent) = path.parent() else { return };
     if std::fs::create_dir_all(parent).is_err() {
@@ -126,10 +128,6 @@ pub fn record(
     if let Ok(out) = serde_json::to_string(&record) {
         let _ = crate::fsutil::write_atomic(&path, &out);
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The variables that can change what cargo resolves or which cargo runs.
@@ -295,23 +293,11 @@ fn listing(dir: &Path) -> String {
         h.update(n.as_bytes());
         h.update([0]);
     }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    hex(&h.finalize())
 }
 
 fn file_hash(path: &Path) -> Option<String> {
     // The cargo binary is the largest input; the lockfile limit covers it.
     let bytes = crate::fsutil::read_bounded(path, crate::fsutil::LOCKFILE_LIMIT, "input").ok()?;
-    Some(
-        Sha256::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect(),
-    )
-}
-
-fn mtime_ns(m: &std::fs::Metadata) -> u128 {
-    m.modified()
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_nanos())
+    Some(sha256_hex(&bytes))
 }

@@ -181,3 +181,12 @@ pub fn files_under(dir: &Path) -> Vec<(std::path::PathBuf, std::fs::Metadata)> {
     out.sort_by(|a, b| a.0.cmp(&b.0));
     out
 }
+
+/// A file's modification time in nanoseconds since the epoch (0 when unknown): with
+/// its size, what cache keys and fingerprint records compare before any content.
+pub fn mtime_ns(m: &std::fs::Metadata) -> u128 {
+    m.modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos())
+}

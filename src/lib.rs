@@ -12,6 +12,7 @@ pub mod cache;
 pub mod cargo;
 pub mod cli;
 pub mod config;
+pub mod digest;
 pub mod error;
 pub mod fingerprint;
 pub mod fsutil;

@@ -400,7 +400,6 @@ fn trailer<'p>(payload: &'p str, key: &str) -> Option<(usize, &'p str)> {
 /// `Cargo-lock-sha256:` in the tag's trailer against the Cargo.lock of the tagged
 /// commit's tree (read from git objects, never the work tree).
 fn check_lockfile_claim(repo: &Repo, tag: &str, payload: &[u8]) -> Result<Claim> {
-    use sha2::Digest;
     let text = String::from_utf8_lossy(payload);
     let Some((line, claimed)) = trailer(&text, "Cargo-lock-sha256: ") else {
         return Ok(Claim::Absent);
@@ -410,10 +409,7 @@ fn check_lockfile_claim(repo: &Repo, tag: &str, payload: &[u8]) -> Result<Claim>
             "line {line} claims a Cargo.lock hash, but the tagged tree has no Cargo.lock at its root"
         )));
     };
-    let actual: String = sha2::Sha256::digest(&lock)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let actual = crate::digest::sha256_hex(&lock);
     if actual == claimed {
         Ok(Claim::Holds(format!(
             "Cargo-lock-sha256 (line {line} of the tag) matches the tagged Cargo.lock"

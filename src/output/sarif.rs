@@ -34,11 +34,7 @@ fn fingerprint(f: &Finding) -> String {
         f.package.as_deref().unwrap_or(""),
         f.version.as_deref().unwrap_or("")
     );
-    sha2::Sha256::digest(key.as_bytes())
-        .iter()
-        .take(16)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::digest::hex(&sha2::Sha256::digest(key.as_bytes())[..16])
 }
 
 /// A rule is the same whichever of its findings comes first: advisory rules carry the

@@ -17,7 +17,6 @@ use crate::signers::Trusted;
 use crate::workspace::Workspace;
 use anyhow::Result;
 use object::Ident;
-use sha2::Digest;
 
 pub fn run(opts: &TagOptions, shell: &Shell) -> Result<u8> {
     let progress = shell.progress();
@@ -318,7 +317,7 @@ fn message(
     .map_err(|e| {
         Failure::new(format!("{e}")).help("commit Cargo.lock: the tag attests its hash")
     })?;
-    let lock_hash = hex(&sha2::Sha256::digest(&lock));
+    let lock_hash = crate::digest::sha256_hex(&lock);
     m.push_str("\n\n");
     m.push_str(&format!(
         "Released-with: {} {}\n",
@@ -380,11 +379,7 @@ pub fn sbom_claim(ws: &Workspace, package: &str, epoch: i64, host: Option<&str>)
     let (text, bom) = crate::sbom::generate(ws, &opts)?;
     Ok(format!(
         "{} (CycloneDX, {})",
-        hex(&sha2::Sha256::digest(text.as_bytes())),
+        crate::digest::sha256_hex(text.as_bytes()),
         bom.target
     ))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
