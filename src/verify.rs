@@ -165,14 +165,11 @@ fn audit_tagged(
         .tempdir()?;
     repo.extract_tree(&format!("refs/tags/{}", opts.tag), tmp.path(), TREE_LIMIT)?;
     let text = String::from_utf8_lossy(payload);
-    let (manifest, package) = match trailer(&text, "Package: ") {
-        Some((_, value)) => {
-            let mut parts = value.splitn(3, ' ');
-            let name = parts.next().map(str::to_string);
-            let manifest = parts.nth(1).unwrap_or("Cargo.toml").to_string();
-            (manifest, name)
-        }
-        None => ("Cargo.toml".to_string(), None),
+    // The claim was checked before: here it only says which package to audit.
+    let (manifest, package) = match trailer(&text, "Package: ").and_then(|(_, v)| package_parts(v))
+    {
+        Some((name, _, manifest)) => (manifest, Some(name.to_string())),
+        None => ("Cargo.toml", None),
     };
     let audit = AuditOptions {
         check: CheckOptions {
@@ -189,11 +186,14 @@ fn audit_tagged(
         },
         ..Default::default()
     };
-    let report = crate::audit::run(&audit, shell)?;
+    let (report, ws) = crate::audit::run_keeping_workspace(&audit, shell)?;
     let mut rendered = Vec::new();
     crate::output::human::render(&report, &mut rendered, false, 0)?;
     let mut text = String::from_utf8_lossy(&rendered).into_owned();
-    let sbom = check_sbom_claim(repo, opts, payload, &audit.check.manifest)?;
+    let sbom = match (&ws, audit.check.manifest.packages.first()) {
+        (Some(ws), Some(package)) => check_sbom_claim(repo, opts, payload, ws, package)?,
+        _ => Claim::Absent,
+    };
     let mut clean = !report.has_errors();
     match sbom {
         Claim::Holds(line) => text.push_str(&format!("  {line}\n")),
@@ -213,7 +213,8 @@ fn check_sbom_claim(
     repo: &Repo,
     opts: &VerifyOptions,
     payload: &[u8],
-    manifest: &crate::options::ManifestOptions,
+    ws: &crate::workspace::Workspace,
+    package: &str,
 ) -> Result<Claim> {
     let text = String::from_utf8_lossy(payload);
     let Some((line, value)) = trailer(&text, "Sbom-sha256: ") else {
@@ -221,10 +222,7 @@ fn check_sbom_claim(
     };
     let ours = format!("{} {}", env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"));
     let maker = trailer(&text, "Released-with: ").map(|(_, v)| v.to_string());
-    let (claimed, triple) = match value.split_once(" (CycloneDX, ") {
-        Some((hash, rest)) => (hash, rest.strip_suffix(')')),
-        None => (value, None),
-    };
+    let (claimed, triple) = crate::tag::parse_sbom_trailer(value);
     let (Some(triple), true) = (triple, maker.as_deref() == Some(ours.as_str())) else {
         return Ok(Claim::Holds(format!(
             "Sbom-sha256 (line {line}) not recomputed: the tag was made by {}, without its platform or by another version than {ours}",
@@ -234,12 +232,8 @@ fn check_sbom_claim(
     let Some(epoch) = repo.commit_time(&format!("refs/tags/{}", opts.tag)) else {
         return Ok(Claim::Absent);
     };
-    let Some(package) = manifest.packages.first() else {
-        return Ok(Claim::Absent);
-    };
-    let ws = crate::workspace::Workspace::load(manifest)?;
-    let recomputed = crate::tag::sbom_claim(&ws, package, epoch, Some(triple))?;
-    let actual = recomputed.split(' ').next().unwrap_or_default();
+    let recomputed = crate::tag::sbom_claim(ws, package, epoch, Some(triple))?;
+    let (actual, _) = crate::tag::parse_sbom_trailer(&recomputed);
     Ok(if actual == claimed {
         Claim::Holds(format!(
             "Sbom-sha256 (line {line}) matches the SBOM of the tagged tree for {}",
@@ -275,12 +269,7 @@ fn judge(opts: &VerifyOptions, repo: &Repo) -> Result<Judge> {
         from_policy: false,
     };
     for f in &opts.revoked {
-        let bytes = crate::fsutil::read_bounded(f, crate::fsutil::KEY_LIMIT, "revoked-keys file")?;
-        let origin = f.display().to_string();
-        judge.revoked.push((
-            origin.clone(),
-            allowed::parse_revoked(&escape(&origin), &bytes)?,
-        ));
+        judge.revoked.push(read_revoked(f)?);
     }
     for f in opts.certs.iter().chain(opts.keyring.iter()) {
         judge.openpgp.extend(signer::read_certs(f, KeyUse::Verify)?);
@@ -355,13 +344,7 @@ fn judge(opts: &VerifyOptions, repo: &Repo) -> Result<Judge> {
         judge.ssh = Some(read_allowed(&path)?);
         if let Some(r) = repo.config_string("gpg.ssh.revocationFile") {
             let path = crate::ssh::expand_home(std::path::Path::new(&r));
-            let bytes =
-                crate::fsutil::read_bounded(&path, crate::fsutil::KEY_LIMIT, "revoked-keys file")?;
-            let origin = path.display().to_string();
-            judge.revoked.push((
-                origin.clone(),
-                allowed::parse_revoked(&escape(&origin), &bytes)?,
-            ));
+            judge.revoked.push(read_revoked(&path)?);
         }
         judge
             .notes
@@ -371,6 +354,16 @@ fn judge(opts: &VerifyOptions, repo: &Repo) -> Result<Judge> {
     Err(Failure::new("no keys to verify against")
         .help("pass --cert FILE / --keyring FILE (OpenPGP) or --allowed-signers FILE (SSH), or commit a signer policy ([workspace.metadata.secure-release.signers])")
         .into())
+}
+
+/// A revoked-keys file, with how messages name it.
+fn read_revoked(
+    path: &std::path::Path,
+) -> Result<(String, Vec<(usize, ssh_key::public::KeyData)>)> {
+    let bytes = crate::fsutil::read_bounded(path, crate::fsutil::KEY_LIMIT, "revoked-keys file")?;
+    let origin = path.display().to_string();
+    let keys = allowed::parse_revoked(&escape(&origin), &bytes)?;
+    Ok((origin, keys))
 }
 
 fn read_allowed(path: &std::path::Path) -> Result<AllowedSigners> {
@@ -430,9 +423,7 @@ fn check_version_claim(repo: &Repo, tag: &str, payload: &[u8]) -> Result<Claim> 
     let Some((line, value)) = trailer(&text, "Package: ") else {
         return Ok(Claim::Absent);
     };
-    let mut parts = value.splitn(3, ' ');
-    let (Some(name), Some(version), Some(manifest)) = (parts.next(), parts.next(), parts.next())
-    else {
+    let Some((name, version, manifest)) = package_parts(value) else {
         return Ok(Claim::Broken(format!(
             "line {line} (`Package: {}`) does not read NAME VERSION MANIFEST",
             escape(value)
@@ -468,6 +459,12 @@ fn check_version_claim(repo: &Repo, tag: &str, payload: &[u8]) -> Result<Claim> 
         escape(version),
         escape(&at)
     )))
+}
+
+/// `Package:`'s NAME, VERSION and MANIFEST (which may hold spaces).
+fn package_parts(value: &str) -> Option<(&str, &str, &str)> {
+    let mut parts = value.splitn(3, ' ');
+    Some((parts.next()?, parts.next()?, parts.next()?))
 }
 
 /// Does `tag` end with `version`, not as part of a longer number (`v10.1.0` does

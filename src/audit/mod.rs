@@ -22,6 +22,15 @@ use crate::workspace::Workspace;
 use anyhow::Result;
 
 pub fn run(opts: &AuditOptions, shell: &Shell) -> Result<AuditReport> {
+    run_keeping_workspace(opts, shell).map(|(report, _)| report)
+}
+
+/// As `run`, and the workspace it read (None for artifacts audited outside one), for
+/// a caller that has more to do with it without running cargo again.
+pub fn run_keeping_workspace(
+    opts: &AuditOptions,
+    shell: &Shell,
+) -> Result<(AuditReport, Option<Workspace>)> {
     let progress = shell.progress();
     progress.step("Reading the workspace (cargo metadata)");
     let manifest =
@@ -33,7 +42,7 @@ pub fn run(opts: &AuditOptions, shell: &Shell) -> Result<AuditReport> {
                 if opts.check.manifest.manifest_path.is_none()
                     && !opts.artifacts.paths.is_empty() =>
             {
-                return artifact_step::outside_a_workspace(opts, shell);
+                return Ok((artifact_step::outside_a_workspace(opts, shell)?, None));
             }
             Err(e) => return Err(e),
         };
@@ -53,7 +62,7 @@ pub fn run(opts: &AuditOptions, shell: &Shell) -> Result<AuditReport> {
     };
     let report = step.audit(config, root_manifest, pre, opts.fix, &opts.artifacts)?;
     progress.finish();
-    Ok(report)
+    Ok((report, Some(ws)))
 }
 
 /// What every step of one audit shares.

@@ -363,8 +363,9 @@ fn message(
 }
 
 /// The `Sbom-sha256` trailer's value: the SHA-256 of the default CycloneDX SBOM of
-/// the released package for this machine's platform, dated by the tagged commit,
-/// and the platform, so `verify --audit` can recompute it anywhere.
+/// the released package for a platform (this machine's, or `host`), dated by the
+/// tagged commit, and the platform, so `verify --audit` can recompute it anywhere.
+/// `parse_sbom_trailer` reads it back.
 pub fn sbom_claim(ws: &Workspace, package: &str, epoch: i64, host: Option<&str>) -> Result<String> {
     let opts = crate::sbom::SbomOptions {
         manifest: crate::options::ManifestOptions {
@@ -378,8 +379,20 @@ pub fn sbom_claim(ws: &Workspace, package: &str, epoch: i64, host: Option<&str>)
     };
     let (text, bom) = crate::sbom::generate(ws, &opts)?;
     Ok(format!(
-        "{} (CycloneDX, {})",
+        "{}{SBOM_PLATFORM}{})",
         crate::digest::sha256_hex(text.as_bytes()),
         bom.target
     ))
+}
+
+/// Between the hash and the platform in the `Sbom-sha256` trailer.
+const SBOM_PLATFORM: &str = " (CycloneDX, ";
+
+/// A `Sbom-sha256` trailer's hash and platform (None for tags made before the
+/// platform was written).
+pub fn parse_sbom_trailer(value: &str) -> (&str, Option<&str>) {
+    match value.split_once(SBOM_PLATFORM) {
+        Some((hash, rest)) => (hash, rest.strip_suffix(')')),
+        None => (value, None),
+    }
 }
