@@ -40,6 +40,15 @@ impl SignerPolicy {
     pub fn is_empty(&self) -> bool {
         self.openpgp.is_none() && self.ssh.is_none()
     }
+
+    /// The policy's files, as written in Cargo.toml.
+    pub fn files(&self) -> Vec<&str> {
+        [&self.openpgp, &self.ssh]
+            .into_iter()
+            .flatten()
+            .map(|(f, _)| f.as_str())
+            .collect()
+    }
 }
 
 /// `[*.metadata.secure-release.artifact]`: how strictly built artifacts are judged.

@@ -283,12 +283,7 @@ fn signed_tag(repo: &Repo, ws: &Workspace, config: &Config, tag: &str) -> Result
     let ssh = signature.starts_with(b"-----BEGIN SSH SIGNATURE-----");
     let dir = repo.path_in_repo(&ws.root).unwrap_or_default();
     if let Some(t) = Trusted::at(repo, &format!("refs/tags/{tag}"), tag, &dir)? {
-        let files: Vec<&str> = [&t.policy.openpgp, &t.policy.ssh]
-            .into_iter()
-            .flatten()
-            .map(|(f, _)| f.as_str())
-            .collect();
-        let policy = files.join(", ");
+        let policy = t.policy.files().join(", ");
         if ssh {
             let (Some(allowed), Some((email, time)), Some((file, _))) = (
                 &t.ssh,

@@ -128,11 +128,7 @@ pub fn run(opts: &TagOptions, shell: &Shell) -> Result<u8> {
         out.push_str(&format!("  {line}\n"));
     }
     if let Some(t) = &policy {
-        let files: Vec<&str> = [&t.policy.openpgp, &t.policy.ssh]
-            .into_iter()
-            .flatten()
-            .map(|(f, _)| f.as_str())
-            .collect();
+        let files = t.policy.files();
         out.push_str(&format!(
             "  allowed by the signer policy ({}) as committed in HEAD\n",
             escape(&files.join(", "))
