@@ -62,8 +62,11 @@ fn slot(manifest_path: &Path, offline: bool, frozen: bool) -> Option<PathBuf> {
     )
 }
 
-/// The stored `cargo metadata` JSON when nothing it depends on changed.
-pub fn lookup(manifest_path: &Path, offline: bool, frozen: bool) -> Option<Vec<u8>> {
+/// The stored `cargo metadata` JSON when nothing it depends on changed, and the
+/// SHA-256 (hex) it was recorded with: the caller, which hashes the JSON anyway,
+/// must find the same, or two runs recording at once paired one's record with the
+/// other's JSON.
+pub fn lookup(manifest_path: &Path, offline: bool, frozen: bool) -> Option<(Vec<u8>, String)> {
     let path = slot(manifest_path, offline, frozen)?;
     let bytes =
         crate::fsutil::read_bounded(&path, crate::fsutil::LOCKFILE_LIMIT, "metadata record")
@@ -83,24 +86,26 @@ pub fn lookup(manifest_path: &Path, offline: bool, frozen: bool) -> Option<Vec<u
         "metadata record",
     )
     .ok()?;
-    // Two runs recording at once could pair one's record with the other's JSON.
-    (sha256_hex(&json) == record.metadata_sha256).then_some(json)
+    Some((json, record.metadata_sha256))
 }
 
-/// Records `json` with the state of `inputs` (from `inputs`). Best effort: a record
-/// that cannot be written only means cargo runs next time.
-pub fn record(
-    manifest_path: &Path,
-    offline: bool,
-    frozen: bool,
-    json: &[u8],
-    inputs: Vec<PathBuf>,
-) {
+/// What a record is made from: the JSON with its SHA-256 (hex), the workspace root
+/// and the manifests of its path packages (both read from the parsed JSON).
+pub struct Answer {
+    pub json: Vec<u8>,
+    pub sha256: String,
+    pub root: PathBuf,
+    pub path_manifests: Vec<PathBuf>,
+}
+
+/// Records the answer with the state of its inputs. Best effort: a record that
+/// cannot be written only means cargo runs next time.
+pub fn record(manifest_path: &Path, offline: bool, frozen: bool, answer: Answer) {
     let Some(path) = slot(manifest_path, offline, frozen) else {
         return;
     };
     let cargo = cargo_on_path();
-    let inputs = inputs
+    let inputs = inputs(manifest_path, &answer.root, answer.path_manifests)
         .into_iter()
         .map(|p| {
             // The cargo binary (tens of MB) is judged by size and time alone.
@@ -112,14 +117,14 @@ pub fn record(
         format: FORMAT,
         env: env(),
         inputs,
-        metadata_sha256: sha256_hex(json),
+        metadata_sha256: answer.sha256,
     };
     let Some(parent) = path.parent() else { return };
     if std::fs::create_dir_all(parent).is_err() {
         return;
     }
     // The JSON first: a record never points at a metadata file not yet written.
-    let Ok(text) = std::str::from_utf8(json) else {
+    let Ok(text) = std::str::from_utf8(&answer.json) else {
         return;
     };
     if crate::fsutil::write_atomic(&path.with_extension("metadata"), text).is_err() {
@@ -148,15 +153,9 @@ fn env() -> Vec<(String, String)> {
     v
 }
 
-/// What `cargo metadata` read to give `meta`, as far as this module can tell.
-pub fn inputs(manifest_path: &Path, meta: &cargo_metadata::Metadata) -> Vec<PathBuf> {
-    let root = meta.workspace_root.as_std_path();
-    let mut v: Vec<PathBuf> = meta
-        .packages
-        .iter()
-        .filter(|p| p.source.is_none())
-        .map(|p| p.manifest_path.clone().into_std_path_buf())
-        .collect();
+/// What `cargo metadata` read, as far as this module can tell.
+fn inputs(manifest_path: &Path, root: &Path, path_manifests: Vec<PathBuf>) -> Vec<PathBuf> {
+    let mut v = path_manifests;
     v.push(manifest_path.to_path_buf());
     v.push(root.join("Cargo.toml"));
     v.push(root.join("Cargo.lock"));

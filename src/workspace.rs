@@ -51,20 +51,36 @@ impl Workspace {
     ) -> Result<(Self, bool)> {
         let (offline, frozen) = (args.offline(), args.frozen);
         if cache {
-            if let Some(json) = crate::fingerprint::lookup(&manifest_path, offline, frozen) {
-                // A record that does not parse is a miss, not an error.
+            if let Some((json, recorded)) =
+                crate::fingerprint::lookup(&manifest_path, offline, frozen)
+            {
+                // A record that does not parse, or not the JSON it was made with, is
+                // a miss, not an error.
                 if let Ok(ws) = Self::from_json(&json, manifest_path.clone()) {
-                    return Ok((ws, true));
+                    if crate::digest::hex(&ws.metadata_hash) == recorded {
+                        return Ok((ws, true));
+                    }
                 }
             }
         }
         let json = crate::cargo::metadata(&manifest_path, offline, frozen)?;
         let mut ws = Self::from_json(&json, manifest_path.clone())?;
         if cache {
-            // Hashing the inputs and writing the record overlap the audit itself.
-            let inputs = crate::fingerprint::inputs(&manifest_path, &ws.metadata);
+            // Listing and hashing the inputs and writing the record overlap the audit.
+            let answer = crate::fingerprint::Answer {
+                sha256: crate::digest::hex(&ws.metadata_hash),
+                root: ws.root.clone(),
+                path_manifests: ws
+                    .metadata
+                    .packages
+                    .iter()
+                    .filter(|p| p.source.is_none())
+                    .map(|p| p.manifest_path.clone().into_std_path_buf())
+                    .collect(),
+                json,
+            };
             ws.recording = Some(std::thread::spawn(move || {
-                crate::fingerprint::record(&manifest_path, offline, frozen, &json, inputs)
+                crate::fingerprint::record(&manifest_path, offline, frozen, answer)
             }));
         }
         Ok((ws, false))
