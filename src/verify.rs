@@ -281,10 +281,8 @@ fn judge(opts: &VerifyOptions, repo: &Repo) -> Result<Judge> {
         return Ok(judge);
     }
     let tag_ref = format!("refs/tags/{}", opts.tag);
-    let at_tag = match repo.resolve_commit(&tag_ref) {
-        Some(_) => Trusted::at(repo, &tag_ref, &opts.tag, "")?,
-        None => None,
-    };
+    // None too when the tag does not exist: `run` says so once the keys are known.
+    let at_tag = Trusted::at(repo, &tag_ref, &opts.tag, "")?;
     let trusted = match &opts.trust_root {
         Some(root) => {
             if repo.resolve_commit(root).is_none() {
