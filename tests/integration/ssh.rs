@@ -53,6 +53,25 @@ impl Repo {
         path
     }
 
+    /// `ssh-keygen -Y sign -n NAMESPACE` over `text` (kept as `NAME.txt`): the armored
+    /// signature, made by OpenSSH itself.
+    fn ssh_keygen_sign(&self, key: &Path, namespace: &str, name: &str, text: &str) -> String {
+        let msg = self.keys.path().join(format!("{name}.txt"));
+        std::fs::write(&msg, text).unwrap();
+        let out = Std::new("ssh-keygen")
+            .args(["-q", "-Y", "sign", "-n", namespace, "-f"])
+            .arg(key)
+            .arg(&msg)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::read_to_string(format!("{}.sig", msg.display())).unwrap()
+    }
+
     fn public(&self, key: &Path) -> String {
         std::fs::read_to_string(key.with_extension("pub"))
             .or_else(|_| std::fs::read_to_string(format!("{}.pub", key.display())))
@@ -422,20 +441,7 @@ fn verify_refuses_what_git_refuses() {
         .next()
         .unwrap()
         .replace("tag v0.1.0\n", "tag other-ns\n");
-    let msg = r.keys.path().join("payload.txt");
-    std::fs::write(&msg, &payload).unwrap();
-    let out = Std::new("ssh-keygen")
-        .args(["-q", "-Y", "sign", "-n", "file", "-f"])
-        .arg(&key)
-        .arg(&msg)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let sig = std::fs::read_to_string(format!("{}.sig", msg.display())).unwrap();
+    let sig = r.ssh_keygen_sign(&key, "file", "other-ns", &payload);
     write_tag_object(r.dir(), "other-ns", &format!("{payload}{sig}"));
     let (out, _) = run(
         &mut r.verify("other-ns", &["--allowed-signers", good.to_str().unwrap()]),
@@ -480,20 +486,7 @@ fn verify_checks_the_package_claim_and_the_tag_name() {
         let body = payload
             .replace("tag v0.1.0\n", &format!("tag {name}\n"))
             .replace(from, to);
-        let msg = r.keys.path().join(format!("{name}.txt"));
-        std::fs::write(&msg, &body).unwrap();
-        let out = Std::new("ssh-keygen")
-            .args(["-q", "-Y", "sign", "-n", "git", "-f"])
-            .arg(&key)
-            .arg(&msg)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let sig = std::fs::read_to_string(format!("{}.sig", msg.display())).unwrap();
+        let sig = r.ssh_keygen_sign(&key, "git", name, &body);
         write_tag_object(r.dir(), name, &format!("{body}{sig}"));
         assert!(
             r.git_verify(name, &allowed, None).0,
