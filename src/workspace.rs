@@ -9,12 +9,15 @@ use std::path::{Path, PathBuf};
 
 pub struct Workspace {
     pub metadata: cargo_metadata::Metadata,
-    /// The raw JSON: krates' own model is parsed from it only when the graph is built.
-    json: Vec<u8>,
+    /// The raw JSON: krates' own model is parsed from it only when the graph is built
+    /// (shared with the thread that builds it).
+    json: std::sync::Arc<[u8]>,
     pub root: PathBuf,
     pub manifest_path: PathBuf,
     /// SHA-256 of the `cargo metadata` JSON, for cache keys.
     pub metadata_hash: [u8; 32],
+    /// The answer came from the fingerprint record: cargo did not run.
+    pub cargo_spared: bool,
     /// The fingerprint record being written beside the rest of the command.
     recording: Option<std::thread::JoinHandle<()>>,
 }
@@ -43,12 +46,12 @@ impl Workspace {
 
     /// As `load_resolved`, answering from the fingerprint record (no cargo) when every
     /// input of the last `cargo metadata` is unchanged; `cache: false` neither reads
-    /// nor writes the record. The flag says whether cargo was spared.
+    /// nor writes the record. `cargo_spared` says which it was.
     pub fn load_cached(
         args: &ManifestOptions,
         manifest_path: PathBuf,
         cache: bool,
-    ) -> Result<(Self, bool)> {
+    ) -> Result<Self> {
         let (offline, frozen) = (args.offline(), args.frozen);
         if cache {
             if let Some((json, recorded)) =
@@ -56,9 +59,10 @@ impl Workspace {
             {
                 // A record that does not parse, or not the JSON it was made with, is
                 // a miss, not an error.
-                if let Ok(ws) = Self::from_json(&json, manifest_path.clone()) {
+                if let Ok(mut ws) = Self::from_json(&json, manifest_path.clone()) {
                     if crate::digest::hex(&ws.metadata_hash) == recorded {
-                        return Ok((ws, true));
+                        ws.cargo_spared = true;
+                        return Ok(ws);
                     }
                 }
             }
@@ -83,7 +87,7 @@ impl Workspace {
                 crate::fingerprint::record(&manifest_path, offline, frozen, answer)
             }));
         }
-        Ok((ws, false))
+        Ok(ws)
     }
 
     pub fn from_json(json: &[u8], manifest_path: PathBuf) -> Result<Self> {
@@ -97,10 +101,11 @@ impl Workspace {
         let root = metadata.workspace_root.clone().into_std_path_buf();
         Ok(Self {
             metadata,
-            json: json.to_vec(),
+            json: json.into(),
             root,
             manifest_path,
             metadata_hash,
+            cargo_spared: false,
             recording: None,
         })
     }
@@ -109,9 +114,9 @@ impl Workspace {
         self.root.join("Cargo.toml")
     }
 
-    /// krates' model of the same `cargo metadata` output.
-    pub fn krates_metadata(&self) -> Result<krates::cm::Metadata> {
-        serde_json::from_slice(&self.json).context("could not parse `cargo metadata` output")
+    /// The `cargo metadata` JSON itself, for krates' own model of it.
+    pub fn json(&self) -> std::sync::Arc<[u8]> {
+        self.json.clone()
     }
 
     pub fn lockfile_path(&self) -> PathBuf {

@@ -48,9 +48,8 @@ pub fn run_keeping_workspace(
         };
     let pre = prefetch::Prefetch::start(&opts.check, &manifest)?;
     // cargo's own error comes first: it is usually the one to fix first.
-    let (ws, spared) =
-        Workspace::load_cached(&opts.check.manifest, manifest, !opts.check.no_cache)?;
-    if spared {
+    let ws = Workspace::load_cached(&opts.check.manifest, manifest, !opts.check.no_cache)?;
+    if ws.cargo_spared {
         progress.relabel("Reading the workspace (inputs unchanged: no cargo)");
     }
     let (config, root_manifest) = Config::load(&ws.root_manifest())?;
@@ -85,6 +84,15 @@ impl Step<'_> {
     ) -> Result<AuditReport> {
         let ws = self.ws;
         let selected = ws.selected_members(&self.opts.manifest.packages)?;
+        // When cargo had to run, the findings cache most likely misses too: start the
+        // graph now. A fingerprint hit builds it only if the findings cache misses.
+        let graph = deny::Graph::start(
+            ws,
+            &pre.cfg,
+            &selected,
+            self.opts.manifest.packages.is_empty(),
+            !ws.cargo_spared,
+        );
 
         // The profile check is cheap and --fix must not wait on the advisory database.
         self.progress.step("Checking the release profile");
@@ -120,7 +128,7 @@ impl Step<'_> {
         let max_staleness_days = pre.cfg.advisories.maximum_db_staleness.value.as_secs() / 86_400;
 
         let (mut found, databases, db) =
-            self.dependency_findings(pre, &selected, &lock_bytes, &lockfile)?;
+            self.dependency_findings(pre, graph, &selected, &lock_bytes, &lockfile)?;
         if artifacts.requested() {
             self.progress.step("Checking the built artifacts");
             let inputs = artifact_step::Inputs {
@@ -161,6 +169,7 @@ impl Step<'_> {
     fn dependency_findings(
         &self,
         pre: prefetch::Prefetch,
+        graph: deny::Graph,
         selected: &[&cargo_metadata::Package],
         lock_bytes: &[u8],
         lockfile: &Lockfile,
@@ -177,8 +186,9 @@ impl Step<'_> {
             .flatten();
         if let Some(entry) = key.as_deref().and_then(crate::cache::load) {
             // The background load is waited for only if an artifact needs the database;
-            // otherwise it ends with the process.
+            // otherwise it ends with the process, as does a graph being built.
             std::mem::forget(files);
+            std::mem::forget(graph);
             let mut dbs = entry.databases;
             dbs.iter_mut().for_each(DbInfo::refresh_age);
             return Ok((entry.findings, dbs, artifact_step::Db::Pending(background)));
@@ -191,8 +201,7 @@ impl Step<'_> {
             _ => None,
         };
         self.progress.step("Building the dependency graph");
-        let all_selected = self.opts.manifest.packages.is_empty();
-        let krates = deny::build_krates(ws, &cfg, selected, all_selected)?;
+        let krates = graph.get()?;
         let db = loaded.db;
         let deny_ignores = cfg.ignored.clone();
         let mut found = deny::run_checks(
@@ -202,7 +211,6 @@ impl Step<'_> {
                 krates: &krates,
                 dbs: Some(&db.set),
                 lockfile,
-                license_store: loaded.license_store,
                 yanked,
             },
             &mut files,

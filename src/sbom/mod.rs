@@ -149,7 +149,7 @@ pub fn run(opts: &SbomOptions, shell: &Shell) -> Result<u8> {
     let wanted = opts.target.clone();
     let platform = std::thread::spawn(move || Platform::of(wanted.as_deref()));
     let manifest = crate::workspace::resolve_manifest_path(opts.manifest.manifest_path.as_deref())?;
-    let (ws, _) = Workspace::load_cached(&opts.manifest, manifest, true)?;
+    let ws = Workspace::load_cached(&opts.manifest, manifest, true)?;
     let platform = platform
         .join()
         .map_err(|_| Failure::new("asking rustc for the target's cfg failed unexpectedly"))??;

@@ -28,7 +28,7 @@ pub fn run(opts: &TagOptions, shell: &Shell) -> Result<u8> {
         false => Some(Prefetch::start(&opts.check, &manifest)?),
     };
     // The gate's audit takes the warm path too: no cargo when nothing changed.
-    let (ws, _) = Workspace::load_cached(&opts.check.manifest, manifest, !opts.check.no_cache)?;
+    let ws = Workspace::load_cached(&opts.check.manifest, manifest, !opts.check.no_cache)?;
     let (config, root_manifest) = Config::load(&ws.root_manifest())?;
     let pkg = released_package(&ws, &opts.check.manifest.packages)?;
     let version = pkg.version.to_string();

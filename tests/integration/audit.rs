@@ -204,3 +204,43 @@ fn package_selection_rejects_unknown_members() {
     );
     assert!(err.contains("members are: sel"), "{err}");
 }
+
+/// A package without a `license` field is judged by its license file, which needs
+/// the SPDX text store (read only in that case).
+#[test]
+fn a_package_without_a_license_field_is_judged_by_its_license_file() {
+    const MIT: &str = "MIT License\n\nCopyright (c) 2026 Example\n\n\
+Permission is hereby granted, free of charge, to any person obtaining a copy of this software and associated documentation files (the \"Software\"), to deal in the Software without restriction, including without limitation the rights to use, copy, modify, merge, publish, distribute, sublicense, and/or sell copies of the Software, and to permit persons to whom the Software is furnished to do so, subject to the following conditions:\n\n\
+The above copyright notice and this permission notice shall be included in all copies or substantial portions of the Software.\n\n\
+THE SOFTWARE IS PROVIDED \"AS IS\", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.\n";
+    let f = Fixture::new(
+        "filelic",
+        "[dependencies]\nunlabelled = { path = \"unlabelled\" }\n",
+    );
+    f.write(
+        "unlabelled/Cargo.toml",
+        "[package]\nname = \"unlabelled\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    );
+    f.write("unlabelled/src/lib.rs", "");
+    f.write("unlabelled/LICENSE", MIT);
+    let f = f.lock();
+    let verdict = |allow: &str| {
+        f.write("deny.toml", &format!("[licenses]\nallow = [{allow}]\n"));
+        let out = f
+            .audit()
+            .args(["--format", "json", "--no-cache"])
+            .output()
+            .unwrap();
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{out:?}");
+        let r = json(&String::from_utf8_lossy(&out.stdout));
+        findings(&r, "licenses")
+            .into_iter()
+            .filter(|x| x["package"] == "unlabelled" && x["severity"] == "error")
+            .map(|x| x["code"].as_str().unwrap_or_default().to_string())
+            .collect::<Vec<_>>()
+    };
+    // Found as MIT from the file: rejected where only Apache-2.0 is allowed…
+    assert_eq!(verdict("\"Apache-2.0\""), ["rejected"]);
+    // …and accepted where MIT is.
+    assert_eq!(verdict("\"MIT\""), Vec::<String>::new());
+}

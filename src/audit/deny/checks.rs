@@ -10,42 +10,129 @@ use anyhow::{Context, Result};
 use cargo_deny::diag::{self, Files, Pack};
 use cargo_deny::{advisories, bans, licenses, sources, CheckCtx};
 
-/// Builds cargo-deny's krates graph from the workspace's one metadata JSON.
-pub fn build_krates(
-    ws: &Workspace,
-    cfg: &DenyConfig,
-    selected: &[&cargo_metadata::Package],
-    all_selected: bool,
-) -> Result<cargo_deny::Krates> {
-    use krates::{Builder, DepKind};
-    let mut gb = Builder::new();
-    if !cfg.graph.targets.is_empty() {
-        gb.include_targets(
-            cfg.graph
+/// cargo-deny's krates graph from the workspace's one metadata JSON: krates parses
+/// the JSON into its own model and re-resolves features, about as long as all the
+/// checks together, so it is built on another core while the audit reads its other
+/// inputs.
+pub enum Graph {
+    Building(std::thread::JoinHandle<Result<cargo_deny::Krates>>),
+    Later(GraphSpec, std::sync::Arc<[u8]>),
+}
+
+/// deny.toml's `[graph]` and the `-p` selection, owned: krates' builder itself cannot
+/// cross threads.
+pub struct GraphSpec {
+    targets: Vec<(krates::Target, Vec<String>)>,
+    exclude_dev: bool,
+    exclude: Vec<krates::PkgSpec>,
+    /// The selected members' manifests; None when all are.
+    members: Option<Vec<std::path::PathBuf>>,
+}
+
+impl Graph {
+    /// Starts building now when `now`, else when first asked for.
+    pub fn start(
+        ws: &Workspace,
+        cfg: &DenyConfig,
+        selected: &[&cargo_metadata::Package],
+        all_selected: bool,
+        now: bool,
+    ) -> Graph {
+        let spec = GraphSpec {
+            targets: cfg
+                .graph
                 .targets
                 .iter()
-                .map(|t| (t.filter.value.clone(), t.features.clone())),
-        );
+                .map(|t| (t.filter.value.clone(), t.features.clone()))
+                .collect(),
+            exclude_dev: cfg.graph.exclude_dev,
+            exclude: cfg
+                .graph
+                .exclude
+                .iter()
+                .filter_map(|s| s.parse().ok())
+                .collect(),
+            members: (!all_selected).then(|| {
+                selected
+                    .iter()
+                    .map(|p| p.manifest_path.clone().into_std_path_buf())
+                    .collect()
+            }),
+        };
+        let json = ws.json();
+        match now {
+            true => Graph::Building(std::thread::spawn(move || build(spec, &json))),
+            false => Graph::Later(spec, json),
+        }
+    }
+
+    pub fn get(self) -> Result<cargo_deny::Krates> {
+        match self {
+            Graph::Building(h) => h.join().map_err(|_| {
+                Failure::new("building the dependency graph failed unexpectedly")
+                    .help("re-run with -vv and report it")
+            })?,
+            Graph::Later(spec, json) => build(spec, &json),
+        }
+    }
+}
+
+fn build(spec: GraphSpec, json: &[u8]) -> Result<cargo_deny::Krates> {
+    use krates::{Builder, DepKind};
+    let mut gb = Builder::new();
+    if !spec.targets.is_empty() {
+        gb.include_targets(spec.targets);
     }
     gb.ignore_kind(
         DepKind::Dev,
-        if cfg.graph.exclude_dev {
+        if spec.exclude_dev {
             krates::Scope::All
         } else {
             krates::Scope::NonWorkspace
         },
     );
     gb.workspace(true);
-    if !all_selected {
-        gb.include_workspace_crates(selected.iter().map(|p| p.manifest_path.as_std_path()));
+    if let Some(members) = &spec.members {
+        gb.include_workspace_crates(members.iter().map(std::path::PathBuf::as_path));
     }
-    if !cfg.graph.exclude.is_empty() {
-        gb.exclude(cfg.graph.exclude.iter().filter_map(|s| s.parse().ok()));
+    if !spec.exclude.is_empty() {
+        gb.exclude(spec.exclude);
     }
-    let graph = gb
-        .build_with_metadata(ws.krates_metadata()?, |_filtered: krates::cm::Package| {})
-        .context("could not build the dependency graph from `cargo metadata`")?;
-    Ok(graph)
+    let md: krates::cm::Metadata =
+        serde_json::from_slice(json).context("could not parse `cargo metadata` output")?;
+    gb.build_with_metadata(md, |_filtered: krates::cm::Package| {})
+        .context("could not build the dependency graph from `cargo metadata`")
+}
+
+/// The SPDX text store (tens of milliseconds of decompression) is read only when
+/// cargo-deny will consult it: for a package whose `license` is missing, empty, or
+/// not an SPDX expression even in cargo-deny's lax mode, it identifies the package's
+/// license files. Every other package is judged on its `license` field alone.
+fn license_store(krates: &cargo_deny::Krates) -> Result<licenses::LicenseStore> {
+    if !krates
+        .krates()
+        .any(|k| needs_license_files(k.license.as_deref()))
+    {
+        return Ok(licenses::LicenseStore::default());
+    }
+    licenses::LicenseStore::from_cache()
+        .map_err(|e| Failure::new(format!("could not load the SPDX license store: {e}")).into())
+}
+
+/// cargo-deny's own rule (licenses::gather): the `license` field is tried strictly,
+/// then laxly; only when both fail, or it is absent, are license files read.
+fn needs_license_files(license: Option<&str>) -> bool {
+    const LAX: spdx::ParseMode = spdx::ParseMode {
+        allow_slash_as_or_operator: true,
+        allow_imprecise_license_names: true,
+        allow_postfix_plus_on_gpl: true,
+        allow_deprecated: true,
+        allow_unknown: false,
+    };
+    match license.filter(|l| !l.is_empty()) {
+        Some(l) => spdx::Expression::parse_mode(l, LAX).is_err(),
+        None => true,
+    }
 }
 
 pub struct CheckInputs<'a> {
@@ -54,8 +141,6 @@ pub struct CheckInputs<'a> {
     pub krates: &'a cargo_deny::Krates,
     pub dbs: Option<&'a advisories::DbSet>,
     pub lockfile: &'a Lockfile,
-    /// Loaded only when licenses are judged (the project has a deny.toml).
-    pub license_store: Option<licenses::LicenseStore>,
     /// Yanked lookups prefetched from Cargo.lock (crates.io only).
     pub yanked: Option<std::collections::HashMap<String, advisories::Entry>>,
 }
@@ -72,14 +157,18 @@ pub fn run_checks(
         krates,
         dbs,
         lockfile,
-        license_store,
         yanked,
     } = inputs;
     let root = ws.root.to_string_lossy().into_owned();
     let krate_spans = diag::KrateSpans::synthesize(krates, &root, files);
 
     progress.step("Gathering licenses");
-    let license_summary = license_store.map(|store| {
+    // Licenses are judged only against a deny.toml's allow-list.
+    let store = match cfg.path {
+        Some(_) => Some(license_store(krates)?),
+        None => None,
+    };
+    let license_summary = store.map(|store| {
         let gatherer = licenses::Gatherer::default()
             .with_store(std::sync::Arc::new(store))
             .with_confidence_threshold(cfg.licenses.confidence_threshold);
@@ -297,4 +386,22 @@ pub fn advisory_findings(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn license_files_are_read_only_where_the_license_field_does_not_say() {
+        for (field, needs) in [
+            (Some("MIT OR Apache-2.0"), false),
+            (Some("MIT/Apache-2.0"), false),
+            (Some("GPL-2.0+"), false),
+            (Some(""), true),
+            (None, true),
+            (Some("see LICENSE"), true),
+            (Some("Custom-Proprietary"), true),
+        ] {
+            assert_eq!(super::needs_license_files(field), needs, "{field:?}");
+        }
+    }
 }

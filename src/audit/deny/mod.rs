@@ -6,7 +6,5 @@ mod checks;
 mod config;
 mod convert;
 
-pub use checks::{
-    advisory_findings, build_krates, lockfile_only_advisories, run_checks, CheckInputs,
-};
+pub use checks::{advisory_findings, lockfile_only_advisories, run_checks, CheckInputs, Graph};
 pub use config::{find_config, load_config, DenyConfig};
