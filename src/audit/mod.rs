@@ -5,6 +5,7 @@
 pub mod advisory_db;
 mod artifact_step;
 pub mod deny;
+mod pending;
 pub mod prefetch;
 mod profile_step;
 
@@ -85,13 +86,13 @@ impl Step<'_> {
         let ws = self.ws;
         let selected = ws.selected_members(&self.opts.manifest.packages)?;
         // When cargo had to run, the findings cache most likely misses too: start the
-        // graph now. A fingerprint hit builds it only if the findings cache misses.
-        let graph = deny::Graph::start(
-            ws,
-            &pre.cfg,
-            &selected,
-            self.opts.manifest.packages.is_empty(),
-            !ws.cargo_spared,
+        // graph (and the license store, if needed) now. After a fingerprint hit they
+        // are built only if the findings cache misses.
+        let early = !ws.cargo_spared;
+        let all_selected = self.opts.manifest.packages.is_empty();
+        let later = (
+            deny::graph(ws, &pre.cfg, &selected, all_selected, early),
+            deny::license_store(ws, &pre.cfg, early),
         );
 
         // The profile check is cheap and --fix must not wait on the advisory database.
@@ -128,7 +129,7 @@ impl Step<'_> {
         let max_staleness_days = pre.cfg.advisories.maximum_db_staleness.value.as_secs() / 86_400;
 
         let (mut found, databases, db) =
-            self.dependency_findings(pre, graph, &selected, &lock_bytes, &lockfile)?;
+            self.dependency_findings(pre, later, &selected, &lock_bytes, &lockfile)?;
         if artifacts.requested() {
             self.progress.step("Checking the built artifacts");
             let inputs = artifact_step::Inputs {
@@ -169,7 +170,10 @@ impl Step<'_> {
     fn dependency_findings(
         &self,
         pre: prefetch::Prefetch,
-        graph: deny::Graph,
+        (graph, license_store): (
+            pending::Pending<cargo_deny::Krates>,
+            Option<pending::Pending<cargo_deny::licenses::LicenseStore>>,
+        ),
         selected: &[&cargo_metadata::Package],
         lock_bytes: &[u8],
         lockfile: &Lockfile,
@@ -188,7 +192,7 @@ impl Step<'_> {
             // The background load is waited for only if an artifact needs the database;
             // otherwise it ends with the process, as does a graph being built.
             std::mem::forget(files);
-            std::mem::forget(graph);
+            std::mem::forget((graph, license_store));
             let mut dbs = entry.databases;
             dbs.iter_mut().for_each(DbInfo::refresh_age);
             return Ok((entry.findings, dbs, artifact_step::Db::Pending(background)));
@@ -211,6 +215,7 @@ impl Step<'_> {
                 krates: &krates,
                 dbs: Some(&db.set),
                 lockfile,
+                license_store,
                 yanked,
             },
             &mut files,

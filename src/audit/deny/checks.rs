@@ -1,6 +1,7 @@
 //! The dependency graph from our one `cargo metadata`, and cargo-deny's four checks
 //! run on it in parallel.
 
+use super::super::pending::Pending;
 use super::config::DenyConfig;
 use crate::error::Failure;
 use crate::lockfile::Lockfile;
@@ -10,18 +11,9 @@ use anyhow::{Context, Result};
 use cargo_deny::diag::{self, Files, Pack};
 use cargo_deny::{advisories, bans, licenses, sources, CheckCtx};
 
-/// cargo-deny's krates graph from the workspace's one metadata JSON: krates parses
-/// the JSON into its own model and re-resolves features, about as long as all the
-/// checks together, so it is built on another core while the audit reads its other
-/// inputs.
-pub enum Graph {
-    Building(std::thread::JoinHandle<Result<cargo_deny::Krates>>),
-    Later(GraphSpec, std::sync::Arc<[u8]>),
-}
-
 /// deny.toml's `[graph]` and the `-p` selection, owned: krates' builder itself cannot
 /// cross threads.
-pub struct GraphSpec {
+struct GraphSpec {
     targets: Vec<(krates::Target, Vec<String>)>,
     exclude_dev: bool,
     exclude: Vec<krates::PkgSpec>,
@@ -29,52 +21,42 @@ pub struct GraphSpec {
     members: Option<Vec<std::path::PathBuf>>,
 }
 
-impl Graph {
-    /// Starts building now when `now`, else when first asked for.
-    pub fn start(
-        ws: &Workspace,
-        cfg: &DenyConfig,
-        selected: &[&cargo_metadata::Package],
-        all_selected: bool,
-        now: bool,
-    ) -> Graph {
-        let spec = GraphSpec {
-            targets: cfg
-                .graph
-                .targets
+/// cargo-deny's krates graph from the workspace's one metadata JSON. krates parses the
+/// JSON into its own model and re-resolves features, about as long as all the checks
+/// together, so it is worth building on another core while the audit reads its other
+/// inputs.
+pub fn graph(
+    ws: &Workspace,
+    cfg: &DenyConfig,
+    selected: &[&cargo_metadata::Package],
+    all_selected: bool,
+    now: bool,
+) -> Pending<cargo_deny::Krates> {
+    let spec = GraphSpec {
+        targets: cfg
+            .graph
+            .targets
+            .iter()
+            .map(|t| (t.filter.value.clone(), t.features.clone()))
+            .collect(),
+        exclude_dev: cfg.graph.exclude_dev,
+        exclude: cfg
+            .graph
+            .exclude
+            .iter()
+            .filter_map(|s| s.parse().ok())
+            .collect(),
+        members: (!all_selected).then(|| {
+            selected
                 .iter()
-                .map(|t| (t.filter.value.clone(), t.features.clone()))
-                .collect(),
-            exclude_dev: cfg.graph.exclude_dev,
-            exclude: cfg
-                .graph
-                .exclude
-                .iter()
-                .filter_map(|s| s.parse().ok())
-                .collect(),
-            members: (!all_selected).then(|| {
-                selected
-                    .iter()
-                    .map(|p| p.manifest_path.clone().into_std_path_buf())
-                    .collect()
-            }),
-        };
-        let json = ws.json();
-        match now {
-            true => Graph::Building(std::thread::spawn(move || build(spec, &json))),
-            false => Graph::Later(spec, json),
-        }
-    }
-
-    pub fn get(self) -> Result<cargo_deny::Krates> {
-        match self {
-            Graph::Building(h) => h.join().map_err(|_| {
-                Failure::new("building the dependency graph failed unexpectedly")
-                    .help("re-run with -vv and report it")
-            })?,
-            Graph::Later(spec, json) => build(spec, &json),
-        }
-    }
+                .map(|p| p.manifest_path.clone().into_std_path_buf())
+                .collect()
+        }),
+    };
+    let json = ws.json();
+    Pending::start(now, "building the dependency graph", move || {
+        build(spec, &json)
+    })
 }
 
 fn build(spec: GraphSpec, json: &[u8]) -> Result<cargo_deny::Krates> {
@@ -104,19 +86,34 @@ fn build(spec: GraphSpec, json: &[u8]) -> Result<cargo_deny::Krates> {
         .context("could not build the dependency graph from `cargo metadata`")
 }
 
-/// The SPDX text store (tens of milliseconds of decompression) is read only when
-/// cargo-deny will consult it: for a package whose `license` is missing, empty, or
-/// not an SPDX expression even in cargo-deny's lax mode, it identifies the package's
-/// license files. Every other package is judged on its `license` field alone.
-fn license_store(krates: &cargo_deny::Krates) -> Result<licenses::LicenseStore> {
-    if !krates
-        .krates()
-        .any(|k| needs_license_files(k.license.as_deref()))
-    {
-        return Ok(licenses::LicenseStore::default());
-    }
-    licenses::LicenseStore::from_cache()
-        .map_err(|e| Failure::new(format!("could not load the SPDX license store: {e}")).into())
+/// The SPDX text store (a hundred milliseconds of decompression), None when licenses
+/// are not judged (no deny.toml with an allow-list). cargo-deny consults it only for a
+/// package whose `license` is missing, empty, or not an SPDX expression even in its
+/// lax mode, to identify the package's license files; when no package is like that,
+/// an empty store is the same answer for nothing.
+pub fn license_store(
+    ws: &Workspace,
+    cfg: &DenyConfig,
+    now: bool,
+) -> Option<Pending<licenses::LicenseStore>> {
+    cfg.path.as_ref()?;
+    let needed = ws
+        .metadata
+        .packages
+        .iter()
+        .any(|p| needs_license_files(p.license.as_deref()));
+    Some(Pending::start(
+        now && needed,
+        "loading the SPDX license store",
+        move || {
+            if !needed {
+                return Ok(licenses::LicenseStore::default());
+            }
+            licenses::LicenseStore::from_cache().map_err(|e| {
+                Failure::new(format!("could not load the SPDX license store: {e}")).into()
+            })
+        },
+    ))
 }
 
 /// cargo-deny's own rule (licenses::gather): the `license` field is tried strictly,
@@ -141,6 +138,8 @@ pub struct CheckInputs<'a> {
     pub krates: &'a cargo_deny::Krates,
     pub dbs: Option<&'a advisories::DbSet>,
     pub lockfile: &'a Lockfile,
+    /// None when licenses are not judged.
+    pub license_store: Option<Pending<licenses::LicenseStore>>,
     /// Yanked lookups prefetched from Cargo.lock (crates.io only).
     pub yanked: Option<std::collections::HashMap<String, advisories::Entry>>,
 }
@@ -157,17 +156,14 @@ pub fn run_checks(
         krates,
         dbs,
         lockfile,
+        license_store,
         yanked,
     } = inputs;
     let root = ws.root.to_string_lossy().into_owned();
     let krate_spans = diag::KrateSpans::synthesize(krates, &root, files);
 
     progress.step("Gathering licenses");
-    // Licenses are judged only against a deny.toml's allow-list.
-    let store = match cfg.path {
-        Some(_) => Some(license_store(krates)?),
-        None => None,
-    };
+    let store = license_store.map(Pending::get).transpose()?;
     let license_summary = store.map(|store| {
         let gatherer = licenses::Gatherer::default()
             .with_store(std::sync::Arc::new(store))

@@ -6,5 +6,7 @@ mod checks;
 mod config;
 mod convert;
 
-pub use checks::{advisory_findings, lockfile_only_advisories, run_checks, CheckInputs, Graph};
+pub use checks::{
+    advisory_findings, graph, license_store, lockfile_only_advisories, run_checks, CheckInputs,
+};
 pub use config::{find_config, load_config, DenyConfig};
