@@ -88,6 +88,7 @@ pub struct Progress {
     bar: ProgressBar,
     timings: bool,
     current: RefCell<Option<(&'static str, Instant)>>,
+    finished: std::cell::Cell<bool>,
 }
 
 impl Progress {
@@ -110,6 +111,7 @@ impl Progress {
             bar,
             timings: verbose >= 2 && !quiet,
             current: RefCell::new(None),
+            finished: std::cell::Cell::new(false),
         }
     }
 
@@ -138,6 +140,11 @@ impl Progress {
 
     pub fn finish(&self) {
         self.end_step();
+        if self.timings && !self.finished.replace(true) {
+            if let Some(kib) = peak_rss_kib() {
+                eprintln!("timing: peak memory of this process: {} MiB", kib / 1024);
+            }
+        }
         self.bar.finish_and_clear();
     }
 }
@@ -146,4 +153,19 @@ impl Drop for Progress {
     fn drop(&mut self) {
         self.finish();
     }
+}
+
+/// This process's peak resident set (its children, such as cargo, not included): the
+/// benchmark compares it with cargo-deny's.
+fn peak_rss_kib() -> Option<u64> {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: getrusage fills the zeroed struct it is given and reads nothing else.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } == 0 {
+            // Linux reports ru_maxrss in KiB.
+            return u64::try_from(usage.ru_maxrss).ok();
+        }
+    }
+    None
 }
