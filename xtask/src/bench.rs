@@ -1,217 +1,294 @@
-//! `cargo xtask bench`: the audit on the committed 600+-package workspace
-//! (xtask/bench-workspace) against bare `cargo metadata` and `cargo deny check`,
-//! interleaved runs, medians and peak RSS (via /usr/bin/time when present).
+//! `cargo xtask bench [bench] [large] [scale]`: the audit against bare `cargo metadata`
+//! and `cargo deny check`, interleaved runs, medians and peak RSS (via /usr/bin/time
+//! when present), on
+//! - `bench`: xtask/bench-workspace, 672 real registry packages;
+//! - `large`: xtask/bench-workspace-large, 1,050 real registry packages, some with
+//!   advisories reached only through features or dev-dependencies;
+//! - `scale`: generated workspaces of 500 to 3,000 path crates over the first one's
+//!   registry graph (see scale.rs), for how the cost grows with size.
+//!
+//! With no part named, all three run.
 
 use crate::check;
-use std::path::Path;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 const RUNS: usize = 7;
-
-/// One run: wall time and peak RSS in KiB (when measurable).
-type Sample = (Duration, Option<u64>);
+const SCALE_RUNS: usize = 3;
+const SCALE_SIZES: &[usize] = &[500, 1000, 2000, 3000];
 
 const DENY_TOML: &str = r#"[licenses]
 allow = ["MIT", "Apache-2.0", "Apache-2.0 WITH LLVM-exception", "BSD-2-Clause", "BSD-3-Clause",
          "ISC", "0BSD", "Unicode-3.0", "Zlib", "MPL-2.0", "CC0-1.0", "Unlicense", "BSL-1.0", "CDLA-Permissive-2.0"]
 "#;
 
+/// What every row needs: the programs, the advisory snapshot and the two configs.
+struct Tools {
+    cargo: OsString,
+    ours: PathBuf,
+    db: PathBuf,
+    /// deny.toml for our audit.
+    deny: PathBuf,
+    /// The same for cargo-deny, with its database where it wants it.
+    deny_cfg: PathBuf,
+    tmp: PathBuf,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Row {
+    Metadata,
+    Warm,
+    Cold,
+    Deny,
+    Sbom,
+}
+
+impl Row {
+    fn label(self) -> &'static str {
+        match self {
+            Row::Metadata => "cargo metadata",
+            Row::Warm => "cargo secure-release audit (warm: inputs unchanged, no cargo)",
+            Row::Cold => "cargo secure-release audit (cold: empty cache)",
+            Row::Deny => "cargo deny check",
+            Row::Sbom => "cargo secure-release sbom (warm: inputs unchanged, no cargo)",
+        }
+    }
+}
+
+/// Median wall time and the largest peak RSS seen (KiB) of one row; for the cold
+/// audit also our own process's peak and the reach step, as `-vv` reports them.
+#[derive(Default)]
+struct Stats {
+    median: Duration,
+    rss: Option<u64>,
+    own_rss_mib: Option<u64>,
+    reach_ms: Option<u64>,
+}
+
 pub fn run() -> Result<(), String> {
+    let args: Vec<String> = std::env::args().skip(2).collect();
+    for a in &args {
+        if !["bench", "large", "scale"].contains(&a.as_str()) {
+            return Err(format!("unknown part `{a}` (bench, large, scale)"));
+        }
+    }
+    let wants = |part: &str| args.is_empty() || args.iter().any(|a| a == part);
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .unwrap()
         .to_path_buf();
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let ws = root.join("xtask/bench-workspace");
-    let db = root.join("../shared/advisory-db");
-    if !db.join("crates").is_dir() {
-        return Err(format!("no advisory database at {}", db.display()));
-    }
-    let ours = crate::release_binary(&root)?;
-    if Command::new(&cargo)
-        .args(["deny", "--version"])
-        .output()
-        .map(|o| !o.status.success())
-        .unwrap_or(true)
-    {
-        eprintln!("xtask bench: installing cargo-deny 0.20.2");
-        check(Command::new(&cargo).args(["install", "--locked", "cargo-deny@0.20.2"]))?;
-    }
-    eprintln!("xtask bench: fetching the workspace's crates");
-    check(
-        Command::new(&cargo)
-            .args(["fetch", "--locked"])
-            .current_dir(&ws),
-    )?;
-    let tmp = std::env::temp_dir().join(format!("csr-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&tmp).map_err(|e| e.to_string())?;
-    let deny = tmp.join("deny.toml");
-    std::fs::write(&deny, DENY_TOML).map_err(|e| e.to_string())?;
-    // cargo-deny wants its DB as a git checkout in its cache layout (db-path/<name>-<hash
-    // of the URL>) and accepts only URLs with a host: a committed copy where it caches RustSec.
-    let deny_db_root = tmp.join("dbs");
-    let deny_db = deny_db_root.join("advisory-db-3157b0e258782691");
-    copy_dir(&db, &deny_db)?;
-    for args in [
-        &["init", "-q"][..],
-        &["add", "-A"],
-        &[
-            "-c",
-            "user.name=b",
-            "-c",
-            "user.email=b@b",
-            "commit",
-            "-qm",
-            "snapshot",
-        ],
-    ] {
-        check(Command::new("git").args(args).current_dir(&deny_db))?;
-    }
-    let deny_cfg = tmp.join("deny-bench.toml");
-    std::fs::write(
-        &deny_cfg,
-        format!(
-            "{DENY_TOML}\n[advisories]\ndb-path = \"{}\"\nmaximum-db-staleness = \"P3650D\"\n",
-            deny_db_root.display()
-        ),
-    )
-    .map_err(|e| e.to_string())?;
-
-    let metadata = |c: &mut Command| {
-        c.arg(&cargo)
-            .args([
-                "metadata",
-                "--format-version",
-                "1",
-                "--all-features",
-                "--locked",
-                "--offline",
-            ])
-            .current_dir(&ws);
-    };
-    let warm_cache = tmp.join("cache-warm");
-    let cold_root = tmp.join("cache-cold");
-    let cold_n = std::cell::Cell::new(0);
-    let ours_audit = |c: &mut Command, cache: &Path| {
-        c.env("CARGO_SECURE_RELEASE_CACHE_DIR", cache)
-            .arg(&ours)
-            .args([
-                "audit",
-                "-q",
-                "--format",
-                "json",
-                "--offline",
-                "--advisory-db",
-            ])
-            .arg(&db)
-            .arg("--config")
-            .arg(&deny)
-            .current_dir(&ws);
-    };
-    // Cold: a new, empty cache directory every run.
-    let ours_cold = |c: &mut Command| {
-        cold_n.set(cold_n.get() + 1);
-        ours_audit(c, &cold_root.join(cold_n.get().to_string()));
-    };
-    let ours_cmd = |c: &mut Command| ours_audit(c, &warm_cache);
-    let deny_cmd = |c: &mut Command| {
-        c.arg(&cargo)
-            .args([
-                "deny",
-                "--offline",
-                "--log-level",
-                "error",
-                "--manifest-path",
-            ])
-            .arg(ws.join("Cargo.toml"))
-            .arg("--config")
-            .arg(&deny_cfg)
-            .arg("check");
-    };
-    let sbom_cmd = |c: &mut Command| {
-        c.arg(&ours)
-            .args(["sbom", "-q", "--offline"])
-            .current_dir(&ws);
-    };
-    let mut samples: Vec<(&str, Vec<Sample>)> = vec![
-        ("cargo metadata", vec![]),
-        (
-            "cargo secure-release audit (warm: inputs unchanged, no cargo)",
-            vec![],
-        ),
-        ("cargo secure-release audit (cold: empty cache)", vec![]),
-        ("cargo deny check", vec![]),
-        ("cargo secure-release sbom", vec![]),
-    ];
-    for i in 0..RUNS + 1 {
-        for (n, build) in [
-            &metadata as &dyn Fn(&mut Command),
-            &ours_cmd,
-            &ours_cold,
-            &deny_cmd,
-            &sbom_cmd,
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            let r = timed(build, n == 3)?;
-            if i > 0 {
-                samples[n].1.push(r); // the first round only warms the page cache
-            }
-        }
-    }
-    let _ = std::fs::remove_dir_all(&tmp);
-    let packages = std::fs::read_to_string(ws.join("Cargo.lock"))
-        .map_err(|e| e.to_string())?
-        .matches("[[package]]")
-        .count();
-    println!("benchmark workspace: {packages} packages, median of {RUNS} interleaved runs (after one warm-up round)");
-    println!("| command | median wall time | peak RSS |");
-    println!("|---|---|---|");
-    let mut med = Vec::new();
-    for (name, s) in &mut samples {
-        s.sort_by_key(|x| x.0);
-        let d = s[s.len() / 2].0;
-        let peak = s.iter().filter_map(|x| x.1).max();
-        med.push(d);
-        println!(
-            "| {name} | {:.0} ms | {} |",
-            d.as_secs_f64() * 1e3,
-            peak.map(|k| format!("{} MiB", k / 1024))
-                .unwrap_or_else(|| "n/a".into())
+    let t = Tools::setup(&root)?;
+    let all = [Row::Metadata, Row::Warm, Row::Cold, Row::Deny, Row::Sbom];
+    if wants("bench") {
+        let ws = root.join("xtask/bench-workspace");
+        let s = measure(&t, &ws, &all, RUNS)?;
+        print_table(
+            &format!("benchmark workspace: {}", describe(&ws)?),
+            &all,
+            &s,
         );
+        print_ratios(&s, &all, 0.25, 0.35);
     }
-    println!(
-        "warm: ours / cargo metadata = {:.2} (target <= 0.25)",
-        med[1].as_secs_f64() / med[0].as_secs_f64()
-    );
-    println!(
-        "cold: ours / cargo deny check = {:.2} (target <= 0.5)",
-        med[2].as_secs_f64() / med[3].as_secs_f64()
-    );
-    println!(
-        "sbom: ours / cargo metadata = {:.2} (target <= 1.2)",
-        med[4].as_secs_f64() / med[0].as_secs_f64()
-    );
+    if wants("large") {
+        let ws = root.join("xtask/bench-workspace-large");
+        let rows = [Row::Metadata, Row::Warm, Row::Cold, Row::Deny];
+        let s = measure(&t, &ws, &rows, RUNS)?;
+        print_table(&format!("large workspace: {}", describe(&ws)?), &rows, &s);
+        print_ratios(&s, &rows, 0.25, 0.45);
+    }
+    if wants("scale") {
+        scale(&t)?;
+    }
+    let _ = std::fs::remove_dir_all(&t.tmp);
     Ok(())
 }
 
-/// Runs the command (under /usr/bin/time for peak RSS when available); exit codes 0 and 1 are results.
-fn timed(build: &dyn Fn(&mut Command), is_deny: bool) -> Result<Sample, String> {
-    let time = Path::new("/usr/bin/time");
-    let mut c = if time.exists() {
-        let mut c = Command::new(time);
-        c.args(["-f", "csr-rss %M"]);
+impl Tools {
+    fn setup(root: &Path) -> Result<Tools, String> {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let db = root.join("../shared/advisory-db");
+        if !db.join("crates").is_dir() {
+            return Err(format!("no advisory database at {}", db.display()));
+        }
+        let ours = crate::release_binary(root)?;
+        if Command::new(&cargo)
+            .args(["deny", "--version"])
+            .output()
+            .map(|o| !o.status.success())
+            .unwrap_or(true)
+        {
+            eprintln!("xtask bench: installing cargo-deny 0.20.2");
+            check(Command::new(&cargo).args(["install", "--locked", "cargo-deny@0.20.2"]))?;
+        }
+        for ws in ["xtask/bench-workspace", "xtask/bench-workspace-large"] {
+            eprintln!("xtask bench: fetching the crates of {ws}");
+            check(
+                Command::new(&cargo)
+                    .args(["fetch", "--locked"])
+                    .current_dir(root.join(ws)),
+            )?;
+        }
+        let tmp = std::env::temp_dir().join(format!("csr-bench-{}", std::process::id()));
+        std::fs::create_dir_all(&tmp).map_err(|e| e.to_string())?;
+        let deny = tmp.join("deny.toml");
+        std::fs::write(&deny, DENY_TOML).map_err(|e| e.to_string())?;
+        // cargo-deny wants its DB as a git checkout in its cache layout (db-path/<name>-<hash
+        // of the URL>) and accepts only URLs with a host: a committed copy where it caches RustSec.
+        let deny_db_root = tmp.join("dbs");
+        let deny_db = deny_db_root.join("advisory-db-3157b0e258782691");
+        copy_dir(&db, &deny_db)?;
+        for args in [
+            &["init", "-q"][..],
+            &["add", "-A"],
+            &[
+                "-c",
+                "user.name=b",
+                "-c",
+                "user.email=b@b",
+                "commit",
+                "-qm",
+                "snapshot",
+            ],
+        ] {
+            check(Command::new("git").args(args).current_dir(&deny_db))?;
+        }
+        let deny_cfg = tmp.join("deny-bench.toml");
+        std::fs::write(
+            &deny_cfg,
+            format!(
+                "{DENY_TOML}\n[advisories]\ndb-path = \"{}\"\nmaximum-db-staleness = \"P3650D\"\n",
+                deny_db_root.display()
+            ),
+        )
+        .map_err(|e| e.to_string())?;
+        Ok(Tools {
+            cargo,
+            ours,
+            db,
+            deny,
+            deny_cfg,
+            tmp,
+        })
+    }
+
+    /// The command line of one row on `ws`; `cache` is the cache directory of our rows.
+    fn command(&self, row: Row, ws: &Path, cache: &Path) -> Command {
+        let time = Path::new("/usr/bin/time");
+        let mut c = if time.exists() {
+            let mut c = Command::new(time);
+            c.args(["-f", "csr-rss %M"]);
+            c
+        } else {
+            Command::new("env")
+        };
+        c.current_dir(ws);
+        match row {
+            Row::Metadata => {
+                c.arg(&self.cargo).args([
+                    "metadata",
+                    "--format-version",
+                    "1",
+                    "--all-features",
+                    "--locked",
+                    "--offline",
+                ]);
+            }
+            Row::Warm | Row::Cold => {
+                // -vv: the timings (reach step, our own peak memory) on stderr.
+                c.env("CARGO_SECURE_RELEASE_CACHE_DIR", cache)
+                    .arg(&self.ours)
+                    .args([
+                        "audit",
+                        "-vv",
+                        "--format",
+                        "json",
+                        "--offline",
+                        "--advisory-db",
+                    ])
+                    .arg(&self.db)
+                    .arg("--config")
+                    .arg(&self.deny);
+            }
+            Row::Deny => {
+                c.arg(&self.cargo)
+                    .args([
+                        "deny",
+                        "--offline",
+                        "--log-level",
+                        "error",
+                        "--manifest-path",
+                    ])
+                    .arg(ws.join("Cargo.toml"))
+                    .arg("--config")
+                    .arg(&self.deny_cfg)
+                    .arg("check");
+            }
+            Row::Sbom => {
+                c.env("CARGO_SECURE_RELEASE_CACHE_DIR", cache)
+                    .arg(&self.ours)
+                    .args(["sbom", "-q", "--offline"]);
+            }
+        }
         c
-    } else {
-        Command::new("env")
-    };
-    build(&mut c);
+    }
+}
+
+/// One warm-up round (page cache, our warm cache), then `runs` interleaved rounds.
+fn measure(t: &Tools, ws: &Path, rows: &[Row], runs: usize) -> Result<Vec<Stats>, String> {
+    let warm_cache = t.tmp.join(format!("warm-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&warm_cache);
+    let mut samples: Vec<Vec<(Duration, Option<u64>, String)>> = vec![Vec::new(); rows.len()];
+    let mut cold = 0;
+    for round in 0..=runs {
+        for (i, &row) in rows.iter().enumerate() {
+            let cache = match row {
+                Row::Cold => {
+                    // A new, empty cache directory every run.
+                    cold += 1;
+                    t.tmp.join(format!("cold-{cold}"))
+                }
+                _ => warm_cache.clone(),
+            };
+            let r = timed(t.command(row, ws, &cache), row == Row::Deny)?;
+            if round > 0 {
+                samples[i].push(r);
+            }
+        }
+    }
+    Ok(samples
+        .into_iter()
+        .map(|mut s| {
+            s.sort_by_key(|x| x.0);
+            let mid = &s[s.len() / 2];
+            let timing = |label: &str, unit: &str| -> Option<u64> {
+                mid.2.lines().find_map(|l| {
+                    l.strip_prefix("timing: ")?
+                        .strip_prefix(label)?
+                        .strip_suffix(unit)?
+                        .trim()
+                        .parse()
+                        .ok()
+                })
+            };
+            Stats {
+                median: mid.0,
+                rss: s.iter().filter_map(|x| x.1).max(),
+                own_rss_mib: timing("peak memory of this process:", "MiB"),
+                reach_ms: timing("Classifying how vulnerable packages are reached:", "ms"),
+            }
+        })
+        .collect())
+}
+
+/// Runs the command; exit codes 0 and 1 are results. Returns the wall time, the peak
+/// RSS /usr/bin/time saw (the process or its largest descendant) and stderr.
+fn timed(mut c: Command, is_deny: bool) -> Result<(Duration, Option<u64>, String), String> {
     let start = Instant::now();
     let out = c.output().map_err(|e| e.to_string())?;
     let elapsed = start.elapsed();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     // Findings are results: ours exits 1, cargo-deny exits with a bitmask of the
     // failing checks (1 advisories, 2 bans, 4 licenses, 8 sources). Usage errors are not.
     match out.status.code() {
@@ -223,7 +300,107 @@ fn timed(build: &dyn Fn(&mut Command), is_deny: bool) -> Result<Sample, String> 
     let rss = stderr
         .lines()
         .find_map(|l| l.strip_prefix("csr-rss ")?.trim().parse().ok());
-    Ok((elapsed, rss))
+    Ok((elapsed, rss, stderr))
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn mib(kib: Option<u64>) -> String {
+    kib.map(|k| format!("{} MiB", k / 1024))
+        .unwrap_or_else(|| "n/a".into())
+}
+
+fn print_table(title: &str, rows: &[Row], stats: &[Stats]) {
+    println!("\n{title}, median of {RUNS} interleaved runs (after one warm-up round)");
+    println!("| command | median wall time | peak RSS |");
+    println!("|---|---|---|");
+    for (row, s) in rows.iter().zip(stats) {
+        println!(
+            "| {} | {:.0} ms | {} |",
+            row.label(),
+            ms(s.median),
+            mib(s.rss)
+        );
+    }
+}
+
+fn print_ratios(stats: &[Stats], rows: &[Row], warm_target: f64, cold_target: f64) {
+    let at = |r: Row| &stats[rows.iter().position(|x| *x == r).unwrap()];
+    let (meta, warm, cold, deny) = (
+        at(Row::Metadata),
+        at(Row::Warm),
+        at(Row::Cold),
+        at(Row::Deny),
+    );
+    println!(
+        "warm: ours / cargo metadata = {:.2} (target <= {warm_target})",
+        ms(warm.median) / ms(meta.median)
+    );
+    println!(
+        "cold: ours / cargo deny check = {:.2} (target <= {cold_target})",
+        ms(cold.median) / ms(deny.median)
+    );
+    if let Some(r) = cold.reach_ms {
+        println!("cold: reach classification step = {r} ms (target <= 50)");
+    }
+    if let Some(own) = cold.own_rss_mib {
+        println!(
+            "cold: peak memory of our own process = {own} MiB (cargo metadata's: {})",
+            mib(meta.rss)
+        );
+    }
+}
+
+/// The scale curve: generated workspaces of growing size, cold audit against cargo
+/// metadata and cargo-deny.
+fn scale(t: &Tools) -> Result<(), String> {
+    let rows = [Row::Metadata, Row::Cold, Row::Deny];
+    let mut lines = Vec::new();
+    for &n in SCALE_SIZES {
+        let dir = t.tmp.join(format!("scale-{n}"));
+        eprintln!("xtask bench: generating a workspace of {n} path crates");
+        scale_workspace(&dir, n)?;
+        let s = measure(t, &dir, &rows, SCALE_RUNS)?;
+        lines.push(format!(
+            "| {n} | {} | {:.0} ms | {:.0} ms | {:.0} ms | {:.2} | {:.2} | {} | {} | {} | {} |",
+            count_packages(&dir)?,
+            ms(s[0].median),
+            ms(s[1].median),
+            ms(s[2].median),
+            ms(s[1].median) / ms(s[0].median),
+            ms(s[1].median) / ms(s[2].median),
+            mib(s[0].rss),
+            mib(s[1].rss),
+            s[1].own_rss_mib
+                .map(|m| format!("{m} MiB"))
+                .unwrap_or_else(|| "n/a".into()),
+            mib(s[2].rss),
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    println!(
+        "\ngenerated workspaces (path crates over the benchmark workspace's registry graph), median of {SCALE_RUNS} interleaved runs"
+    );
+    println!("| path crates | packages | cargo metadata | audit (cold) | cargo deny check | audit / metadata | audit / deny | peak RSS: metadata | audit (with cargo) | audit (own process) | cargo deny |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    for l in lines {
+        println!("{l}");
+    }
+    println!("targets at 3,000 crates: audit / metadata <= 1.5; audit's peak memory <= cargo deny check's");
+    Ok(())
+}
+
+fn describe(ws: &Path) -> Result<String, String> {
+    Ok(format!("{} packages", count_packages(ws)?))
+}
+
+fn count_packages(ws: &Path) -> Result<usize, String> {
+    Ok(std::fs::read_to_string(ws.join("Cargo.lock"))
+        .map_err(|e| e.to_string())?
+        .matches("[[package]]")
+        .count())
 }
 
 fn copy_dir(from: &Path, to: &Path) -> Result<(), String> {
@@ -238,4 +415,17 @@ fn copy_dir(from: &Path, to: &Path) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The generated workspace of `crates` path crates over the benchmark workspace's
+/// registry graph, written into `dir`.
+pub fn scale_workspace(dir: &Path, crates: usize) -> Result<(), String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let bench = root.join("xtask/bench-workspace");
+    let manifest = std::fs::read_to_string(bench.join("Cargo.toml")).map_err(|e| e.to_string())?;
+    let deps = manifest
+        .find("[dependencies]")
+        .map(|i| &manifest[i..])
+        .ok_or("xtask/bench-workspace/Cargo.toml has no [dependencies]")?;
+    crate::scale::generate(dir, crates, deps, &bench.join("Cargo.lock"))
 }

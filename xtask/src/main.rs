@@ -5,6 +5,7 @@ use std::process::{Command, ExitCode};
 mod bench;
 mod bench_artifact;
 mod bench_tag;
+mod scale;
 mod tools;
 
 const USAGE: &str = "usage: cargo xtask <ci|fmt|lint|test|man|bench|bench-tag|bench-artifact>
@@ -13,13 +14,31 @@ const USAGE: &str = "usage: cargo xtask <ci|fmt|lint|test|man|bench|bench-tag|be
   lint       cargo clippy --workspace --all-targets -- -D warnings
   test       install what the tests need (outside the clone, only when missing), then
              cargo test --workspace and the gpg-agent feature's tag tests
-  bench      audit speed on xtask/bench-workspace vs cargo metadata and cargo deny check
+  bench [bench] [large] [scale]
+             audit speed vs cargo metadata and cargo deny check: on xtask/bench-workspace,
+             on xtask/bench-workspace-large, and on generated workspaces of 500-3,000
+             path crates (all three when none is named)
   bench-tag  median time to create a signed tag: ours vs `git tag -s` with gpg
   bench-artifact  median time to inspect this project's release binary (audit --artifact)
   man        one man page per command into $CARGO_TARGET_DIR/man (default target/man)";
 
 fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();
+    if task == "scale-workspace" {
+        // For looking into the scale rows by hand: `cargo xtask scale-workspace DIR N`.
+        let args: Vec<String> = std::env::args().skip(2).collect();
+        let (Some(dir), Some(Ok(n))) = (args.first(), args.get(1).map(|n| n.parse())) else {
+            eprintln!("usage: cargo xtask scale-workspace DIR CRATES");
+            return ExitCode::from(2);
+        };
+        return match bench::scale_workspace(std::path::Path::new(dir), n) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("xtask scale-workspace: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let bench: Option<fn() -> Result<(), String>> = match task.as_str() {
         "bench" => Some(bench::run),
         "bench-tag" => Some(bench_tag::run),
