@@ -135,6 +135,142 @@ pub fn record(manifest_path: &Path, offline: bool, frozen: bool, answer: Answer)
     }
 }
 
+/// rustc's answer to a `--print` question (the host triple, a target's cfg), kept
+/// the same way: starting rustc through the rustup proxy costs 10-20 ms, most of what
+/// `tag` spends of its own. Inputs: the environment above, the rustc found (`$RUSTC`
+/// or on PATH; size and time), the toolchain selection (`rust-toolchain(.toml)` from
+/// the current directory up, rustup's settings) and what `rustup update`/`install`
+/// rewrite (`$RUSTUP_HOME/update-hashes`, the toolchains directory). Only answers of
+/// a successful run are kept. `run` is the real question.
+pub fn rustc_print(
+    args: &[&str],
+    run: impl FnOnce() -> std::io::Result<std::process::Output>,
+) -> std::io::Result<std::process::Output> {
+    let slot = rustc_slot(args);
+    if let Some(stdout) = slot.as_deref().and_then(rustc_lookup) {
+        return Ok(std::process::Output {
+            status: success(),
+            stdout,
+            stderr: Vec::new(),
+        });
+    }
+    let out = run()?;
+    if let (Some(slot), true, Ok(text)) =
+        (slot, out.status.success(), std::str::from_utf8(&out.stdout))
+    {
+        let record = RustcRecord {
+            format: FORMAT,
+            env: env(),
+            inputs: rustc_inputs()
+                .into_iter()
+                .map(|(p, hash)| {
+                    let s = state(&p, hash);
+                    (p, s)
+                })
+                .collect(),
+            stdout: text.to_string(),
+        };
+        if let (Some(parent), Ok(json)) = (slot.parent(), serde_json::to_string(&record)) {
+            if std::fs::create_dir_all(parent).is_ok() {
+                let _ = crate::fsutil::write_atomic(&slot, &json);
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Serialize, Deserialize)]
+struct RustcRecord {
+    format: u32,
+    env: Vec<(String, String)>,
+    inputs: Vec<(PathBuf, State)>,
+    stdout: String,
+}
+
+fn rustc_slot(args: &[&str]) -> Option<PathBuf> {
+    let mut h = Sha256::new();
+    h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    for a in args {
+        h.update(a.as_bytes());
+        h.update([0]);
+    }
+    if let Ok(cwd) = std::env::current_dir() {
+        h.update(cwd.as_os_str().as_encoded_bytes());
+    }
+    Some(
+        cache_dir()?
+            .join(format!("rustc-v{FORMAT}"))
+            .join(format!("{}.json", hex(&h.finalize()))),
+    )
+}
+
+fn rustc_lookup(slot: &Path) -> Option<Vec<u8>> {
+    let bytes = crate::fsutil::read_bounded(slot, crate::fsutil::KEY_LIMIT, "rustc record").ok()?;
+    let record: RustcRecord = serde_json::from_slice(&bytes).ok()?;
+    if record.format != FORMAT || record.env != env() {
+        return None;
+    }
+    if record.inputs.iter().any(|(p, s)| !unchanged(p, s)) {
+        return None;
+    }
+    Some(record.stdout.into_bytes())
+}
+
+/// The files that decide which rustc answers, each with whether its content is hashed
+/// (binaries are judged by size and time).
+fn rustc_inputs() -> Vec<(PathBuf, bool)> {
+    let mut v = Vec::new();
+    let rustc = std::env::var_os("RUSTC").map(PathBuf::from).and_then(|r| {
+        if r.components().count() > 1 {
+            Some(r)
+        } else {
+            on_path(&r.to_string_lossy())
+        }
+    });
+    if let Some(r) = rustc.or_else(|| on_path("rustc")) {
+        v.push((r, false));
+    }
+    if let Ok(cwd) = std::env::current_dir() {
+        for d in cwd.ancestors() {
+            v.push((d.join("rust-toolchain.toml"), true));
+            v.push((d.join("rust-toolchain"), true));
+        }
+    }
+    if let Some(r) = rustup_home() {
+        v.push((r.join("settings.toml"), true));
+        v.push((r.join("toolchains"), true));
+        v.push((r.join("update-hashes"), true));
+        if let Ok(rd) = std::fs::read_dir(r.join("update-hashes")) {
+            v.extend(rd.flatten().map(|e| (e.path(), true)));
+        }
+    }
+    v.sort();
+    v.dedup();
+    v
+}
+
+fn rustup_home() -> Option<PathBuf> {
+    std::env::var_os("RUSTUP_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".rustup")))
+}
+
+fn on_path(program: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join(format!("{program}{}", std::env::consts::EXE_SUFFIX)))
+        .find(|p| p.is_file())
+}
+
+#[cfg(unix)]
+fn success() -> std::process::ExitStatus {
+    std::os::unix::process::ExitStatusExt::from_raw(0)
+}
+
+#[cfg(windows)]
+fn success() -> std::process::ExitStatus {
+    std::os::windows::process::ExitStatusExt::from_raw(0)
+}
+
 /// The variables that can change what cargo resolves or which cargo runs.
 fn env() -> Vec<(String, String)> {
     let mut v: Vec<(String, String)> = std::env::vars_os()
@@ -175,10 +311,7 @@ fn inputs(manifest_path: &Path, root: &Path, path_manifests: Vec<PathBuf>) -> Ve
         v.push(home.join("config.toml"));
         v.push(home.join("config"));
     }
-    let rustup = std::env::var_os("RUSTUP_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".rustup")));
-    if let Some(r) = rustup {
+    if let Some(r) = rustup_home() {
         v.push(r.join("settings.toml"));
     }
     if let Some(cargo) = cargo_on_path() {
@@ -226,12 +359,10 @@ fn glob_dirs(root: &Path) -> Vec<PathBuf> {
 }
 
 fn cargo_on_path() -> Option<PathBuf> {
-    if let Some(c) = std::env::var_os("CARGO") {
-        return Some(PathBuf::from(c));
+    match std::env::var_os("CARGO") {
+        Some(c) => Some(PathBuf::from(c)),
+        None => on_path("cargo"),
     }
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|d| d.join("cargo"))
-        .find(|p| p.is_file())
 }
 
 fn state(path: &Path, hash: bool) -> State {

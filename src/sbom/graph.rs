@@ -41,10 +41,11 @@ impl Platform {
             None => {
                 // One process for both (rustc ≥ 1.84): each rustup-proxied rustc
                 // start costs tens of milliseconds of `tag`'s time.
-                let both = std::process::Command::new(&rustc)
-                    .args(["--print", "host-tuple", "--print", "cfg"])
-                    .output()
-                    .context("could not run `rustc --print cfg`: is rustc on PATH?")?;
+                let args = ["--print", "host-tuple", "--print", "cfg"];
+                let both = crate::fingerprint::rustc_print(&args, || {
+                    std::process::Command::new(&rustc).args(args).output()
+                })
+                .context("could not run `rustc --print cfg`: is rustc on PATH?")?;
                 if both.status.success() {
                     let text = String::from_utf8_lossy(&both.stdout);
                     let mut lines = text.lines();
@@ -67,10 +68,11 @@ impl Platform {
                     .ok_or_else(|| Failure::new("`rustc -vV` did not name the host triple"))?
             }
         };
-        let out = std::process::Command::new(&rustc)
-            .args(["--print", "cfg", "--target", &triple])
-            .output()
-            .context("could not run `rustc --print cfg`")?;
+        let args = ["--print", "cfg", "--target", &triple];
+        let out = crate::fingerprint::rustc_print(&args, || {
+            std::process::Command::new(&rustc).args(args).output()
+        })
+        .context("could not run `rustc --print cfg`")?;
         if !out.status.success() {
             return Err(Failure::new(format!(
                 "rustc does not know the target `{}`",

@@ -266,3 +266,77 @@ fn a_fingerprint_hit_a_cache_hit_and_a_cold_run_agree() {
         .iter()
         .any(|x| x["id"] == "RUSTSEC-2021-0003" && x["ignored"]["reason"] == "no insert_many"));
 }
+
+/// rustc's `--print` answers (the SBOM's platform, `tag`'s SBOM claim) are kept the same
+/// way: asked once, then answered from the record until the rustc in use or the
+/// toolchain selection changes. A logging RUSTC wrapper counts the real runs.
+#[cfg(unix)]
+#[test]
+fn rustc_answers_are_kept_until_the_toolchain_changes() {
+    use std::os::unix::fs::PermissionsExt;
+    let ws = Ws::new();
+    let log = ws.path("rustc.log");
+    let wrapper = ws.path("rustc-wrapper");
+    let write_wrapper = |extra: &str| {
+        std::fs::write(
+            &wrapper,
+            format!(
+                "#!/bin/sh\n# {extra}\necho \"$*\" >> '{}'\nexec rustc \"$@\"\n",
+                log.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    };
+    write_wrapper("");
+    // Our question only: cargo asks the same rustc its own (`-vV`, file names).
+    let runs = || {
+        std::fs::read_to_string(&log)
+            .map(|t| {
+                t.lines()
+                    .filter(|l| l.contains("--print host-tuple"))
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    let sbom = |dir: &str| {
+        let out = bin()
+            .current_dir(ws.path(dir))
+            .env("CARGO_SECURE_RELEASE_CACHE_DIR", ws.cache.path())
+            .env("RUSTC", &wrapper)
+            .env("SOURCE_DATE_EPOCH", "1700000000")
+            .args(["sbom", "-q", "--offline"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let first = sbom("ws");
+    assert_eq!(runs(), 1, "the first SBOM asks rustc");
+    assert_eq!(sbom("ws"), first);
+    assert_eq!(runs(), 1, "the second is answered from the record");
+    // Another rustc (here: the wrapper rewritten) is asked again.
+    write_wrapper("a newer toolchain");
+    assert_eq!(sbom("ws"), first);
+    assert_eq!(runs(), 2, "a changed rustc is asked");
+    assert_eq!(sbom("ws"), first);
+    assert_eq!(runs(), 2);
+    // A toolchain file along the way may select another toolchain (here the active
+    // one, so nothing needs installing; without rustup the file is inert).
+    let active = std::process::Command::new("rustup")
+        .args(["show", "active-toolchain"])
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|t| t.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "stable".into());
+    std::fs::write(
+        ws.path("ws/rust-toolchain.toml"),
+        format!("[toolchain]\nchannel = \"{active}\"\n"),
+    )
+    .unwrap();
+    sbom("ws");
+    assert_eq!(runs(), 3, "a new rust-toolchain.toml is noticed");
+    sbom("ws");
+    assert_eq!(runs(), 3);
+}
