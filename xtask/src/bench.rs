@@ -363,8 +363,9 @@ fn scale(t: &Tools) -> Result<(), String> {
         eprintln!("xtask bench: generating a workspace of {n} path crates");
         scale_workspace(&dir, n)?;
         let s = measure(t, &dir, &rows, SCALE_RUNS)?;
+        let deny_own = deny_own_rss(t, &dir)?;
         lines.push(format!(
-            "| {n} | {} | {:.0} ms | {:.0} ms | {:.0} ms | {:.2} | {:.2} | {} | {} | {} | {} |",
+            "| {n} | {} | {:.0} ms | {:.0} ms | {:.0} ms | {:.2} | {:.2} | {} | {} | {} | {} | {} |",
             count_packages(&dir)?,
             ms(s[0].median),
             ms(s[1].median),
@@ -377,19 +378,50 @@ fn scale(t: &Tools) -> Result<(), String> {
                 .map(|m| format!("{m} MiB"))
                 .unwrap_or_else(|| "n/a".into()),
             mib(s[2].rss),
+            mib(deny_own),
         ));
         let _ = std::fs::remove_dir_all(&dir);
     }
     println!(
         "\ngenerated workspaces (path crates over the benchmark workspace's registry graph), median of {SCALE_RUNS} interleaved runs"
     );
-    println!("| path crates | packages | cargo metadata | audit (cold) | cargo deny check | audit / metadata | audit / deny | peak RSS: metadata | audit (with cargo) | audit (own process) | cargo deny |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("| path crates | packages | cargo metadata | audit (cold) | cargo deny check | audit / metadata | audit / deny | peak RSS: metadata | audit (with cargo) | audit (own process) | cargo deny (with cargo) | cargo deny (own process) |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for l in lines {
         println!("{l}");
     }
     println!("targets at 3,000 crates: audit / metadata <= 1.5; audit's peak memory <= cargo deny check's");
     Ok(())
+}
+
+/// cargo-deny's own peak memory, without the cargo it runs: the same graph handed to it
+/// as JSON (`--metadata-path`), as our audit's own process holds it.
+fn deny_own_rss(t: &Tools, ws: &Path) -> Result<Option<u64>, String> {
+    let json = t.tmp.join("scale-metadata.json");
+    let out = Command::new(&t.cargo)
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--all-features",
+            "--locked",
+            "--offline",
+        ])
+        .current_dir(ws)
+        .output()
+        .map_err(|e| e.to_string())?;
+    std::fs::write(&json, &out.stdout).map_err(|e| e.to_string())?;
+    let mut c = t.command(Row::Deny, ws, &t.tmp);
+    // `check` stays last: the option goes before it.
+    let mut args: Vec<OsString> = c.get_args().map(OsString::from).collect();
+    let check = args.pop();
+    args.push("--metadata-path".into());
+    args.push(json.into_os_string());
+    args.extend(check);
+    let program = c.get_program().to_os_string();
+    c = Command::new(program);
+    c.args(args).current_dir(ws);
+    Ok(timed(c, true)?.1)
 }
 
 fn describe(ws: &Path) -> Result<String, String> {
