@@ -64,13 +64,7 @@ impl Key {
     /// Size and modification time of every file under `dir` (skipping `.git`), in a
     /// stable order: any edited, added or removed advisory changes the key.
     pub fn tree(&mut self, label: &str, dir: &Path) {
-        let mut h = Sha256::new();
-        for (p, meta) in crate::fsutil::files_under(dir) {
-            h.update(p.as_os_str().as_encoded_bytes());
-            h.update(meta.len().to_le_bytes());
-            h.update(crate::fsutil::mtime_ns(&meta).to_le_bytes());
-        }
-        self.part(label, &h.finalize());
+        self.part(label, &tree_digest(dir));
     }
 
     /// Size and modification time of one file, or its absence.
@@ -85,6 +79,17 @@ impl Key {
     pub fn finish(self) -> String {
         crate::digest::hex(&self.0.finalize())
     }
+}
+
+/// The path, size and modification time of every file under `dir`, hashed.
+pub fn tree_digest(dir: &Path) -> [u8; 32] {
+    let mut h = Sha256::new();
+    for (p, meta) in crate::fsutil::files_under(dir) {
+        h.update(p.as_os_str().as_encoded_bytes());
+        h.update(meta.len().to_le_bytes());
+        h.update(crate::fsutil::mtime_ns(&meta).to_le_bytes());
+    }
+    h.finalize().into()
 }
 
 fn entry_path(key: &str) -> Option<PathBuf> {

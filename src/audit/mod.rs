@@ -183,11 +183,13 @@ impl Step<'_> {
             mut files,
             cfg,
             background,
+            db_files,
         } = pre;
         self.progress.step("Looking up the findings cache");
-        let key = (!self.opts.no_cache)
-            .then(|| cache_key(ws, self.opts, &cfg, lock_bytes, lockfile))
-            .flatten();
+        let key = match self.opts.no_cache {
+            true => None,
+            false => cache_key(ws, self.opts, &cfg, db_files.get()?, lock_bytes, lockfile),
+        };
         if let Some(entry) = key.as_deref().and_then(crate::cache::load) {
             // The background load is waited for only if an artifact needs the database;
             // otherwise it ends with the process, as does a graph being built.
@@ -291,6 +293,7 @@ fn cache_key(
     ws: &Workspace,
     args: &CheckOptions,
     cfg: &deny::DenyConfig,
+    db_files: [u8; 32],
     lock_bytes: &[u8],
     lockfile: &Lockfile,
 ) -> Option<String> {
@@ -314,13 +317,10 @@ fn cache_key(
     }
     k.part("packages", args.manifest.packages.join("\n").as_bytes());
     k.part("offline", &[u8::from(args.manifest.offline())]);
-    match &args.advisory_db {
-        Some(dir) => {
-            k.part("db", dir.as_os_str().as_encoded_bytes());
-            k.tree("db files", dir);
-        }
-        None => k.tree("db files", cfg.advisories.db_path.as_std_path()),
+    if let Some(dir) = &args.advisory_db {
+        k.part("db", dir.as_os_str().as_encoded_bytes());
     }
+    k.part("db files", &db_files);
     if !cfg.advisories.disable_yank_checking {
         let home = crate::workspace::cargo_home()?;
         k.part("cargo home", home.as_os_str().as_encoded_bytes());

@@ -19,6 +19,10 @@ pub struct Prefetch {
     pub files: cargo_deny::diag::Files,
     pub cfg: DenyConfig,
     pub background: Background,
+    /// The advisory files' sizes and times (`cache::tree_digest`) for the findings
+    /// cache key, listed from the start on a thread of its own: on a cache hit, a
+    /// thousand directories to list are the longest part of the audit.
+    pub db_files: super::pending::Pending<[u8; 32]>,
 }
 
 /// The advisory DB and the yanked lookups, loading on a low-priority
@@ -53,6 +57,15 @@ impl Prefetch {
             yanked: !cfg.advisories.disable_yank_checking,
             manifest: manifest_path.to_path_buf(),
         };
+        let db_root = args
+            .advisory_db
+            .clone()
+            .unwrap_or_else(|| cfg.advisories.db_path.clone().into_std_path_buf());
+        let db_files = super::pending::Pending::start(
+            !args.no_cache,
+            "listing the advisory database",
+            move || Ok(crate::cache::tree_digest(&db_root)),
+        );
         let handle = std::thread::spawn(move || {
             lower_priority();
             job.run()
@@ -61,6 +74,7 @@ impl Prefetch {
             files,
             cfg,
             background: Background(handle),
+            db_files,
         })
     }
 }
