@@ -161,23 +161,57 @@ fn new_file_permissions(f: &std::fs::File) -> std::io::Result<std::fs::Permissio
 /// Every file under `dir` with its metadata, sorted by path; `.git` directories are
 /// skipped and unreadable entries ignored.
 pub fn files_under(dir: &Path) -> Vec<(std::path::PathBuf, std::fs::Metadata)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let Ok(meta) = e.metadata() else { continue };
-            if meta.is_dir() {
-                if e.file_name() != ".git" {
-                    stack.push(e.path());
+    // The advisory database is a thousand small directories: listing them is mostly
+    // waiting on system calls, which a few threads overlap.
+    let pending = std::sync::Mutex::new(vec![dir.to_path_buf()]);
+    let busy = std::sync::atomic::AtomicUsize::new(0);
+    let walk = || {
+        let mut out = Vec::new();
+        loop {
+            let next = {
+                let mut stack = pending.lock().unwrap_or_else(|e| e.into_inner());
+                let d = stack.pop();
+                if d.is_some() {
+                    busy.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 }
-            } else {
-                out.push((e.path(), meta));
+                d
+            };
+            let Some(d) = next else {
+                // Done only when no other thread may still push more directories.
+                if busy.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+                    return out;
+                }
+                std::thread::yield_now();
+                continue;
+            };
+            let mut dirs = Vec::new();
+            if let Ok(rd) = std::fs::read_dir(&d) {
+                for e in rd.flatten() {
+                    let Ok(meta) = e.metadata() else { continue };
+                    if meta.is_dir() {
+                        if e.file_name() != ".git" {
+                            dirs.push(e.path());
+                        }
+                    } else {
+                        out.push((e.path(), meta));
+                    }
+                }
             }
+            pending
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend(dirs);
+            busy.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
         }
-    }
+    };
+    let mut out: Vec<_> = std::thread::scope(|s| {
+        let others: Vec<_> = (0..3).map(|_| s.spawn(walk)).collect();
+        let mut all = walk();
+        for h in others {
+            all.extend(h.join().unwrap_or_default());
+        }
+        all
+    });
     out.sort_by(|a, b| a.0.cmp(&b.0));
     out
 }
