@@ -92,7 +92,7 @@ pub fn lookup(manifest_path: &Path, offline: bool, frozen: bool) -> Option<(Vec<
 /// What a record is made from: the JSON with its SHA-256 (hex), the workspace root
 /// and the manifests of its path packages (both read from the parsed JSON).
 pub struct Answer {
-    pub json: Vec<u8>,
+    pub json: std::sync::Arc<[u8]>,
     pub sha256: String,
     pub root: PathBuf,
     pub path_manifests: Vec<PathBuf>,

@@ -41,7 +41,7 @@ impl Workspace {
     /// As `load`, for a manifest path already resolved with `resolve_manifest_path`.
     pub fn load_resolved(args: &ManifestOptions, manifest_path: PathBuf) -> Result<Self> {
         let json = crate::cargo::metadata(&manifest_path, args.offline(), args.frozen)?;
-        Self::from_json(&json, manifest_path)
+        Self::from_json(json.into(), manifest_path)
     }
 
     /// As `load_resolved`, answering from the fingerprint record (no cargo) when every
@@ -52,6 +52,17 @@ impl Workspace {
         manifest_path: PathBuf,
         cache: bool,
     ) -> Result<Self> {
+        Self::load_cached_with(args, manifest_path, cache, |_| {})
+    }
+
+    /// As `load_cached`; `cargo_ran` gets cargo's JSON before it is parsed here, when
+    /// cargo had to run, for work that can start on it at once.
+    pub fn load_cached_with(
+        args: &ManifestOptions,
+        manifest_path: PathBuf,
+        cache: bool,
+        cargo_ran: impl FnOnce(&std::sync::Arc<[u8]>),
+    ) -> Result<Self> {
         let (offline, frozen) = (args.offline(), args.frozen);
         if cache {
             if let Some((json, recorded)) =
@@ -59,7 +70,7 @@ impl Workspace {
             {
                 // A record that does not parse, or not the JSON it was made with, is
                 // a miss, not an error.
-                if let Ok(mut ws) = Self::from_json(&json, manifest_path.clone()) {
+                if let Ok(mut ws) = Self::from_json(json.into(), manifest_path.clone()) {
                     if crate::digest::hex(&ws.metadata_hash) == recorded {
                         ws.cargo_spared = true;
                         return Ok(ws);
@@ -67,8 +78,10 @@ impl Workspace {
                 }
             }
         }
-        let json = crate::cargo::metadata(&manifest_path, offline, frozen)?;
-        let mut ws = Self::from_json(&json, manifest_path.clone())?;
+        let json: std::sync::Arc<[u8]> =
+            crate::cargo::metadata(&manifest_path, offline, frozen)?.into();
+        cargo_ran(&json);
+        let mut ws = Self::from_json(json.clone(), manifest_path.clone())?;
         if cache {
             // Listing and hashing the inputs and writing the record overlap the audit.
             let answer = crate::fingerprint::Answer {
@@ -90,18 +103,18 @@ impl Workspace {
         Ok(ws)
     }
 
-    pub fn from_json(json: &[u8], manifest_path: PathBuf) -> Result<Self> {
+    pub fn from_json(json: std::sync::Arc<[u8]>, manifest_path: PathBuf) -> Result<Self> {
         // The hash (for cache keys) and our parse on separate cores.
         let (metadata, metadata_hash) = std::thread::scope(|s| {
-            let h = s.spawn(|| -> [u8; 32] { sha2::Sha256::digest(json).into() });
-            let m = serde_json::from_slice::<cargo_metadata::Metadata>(json);
+            let h = s.spawn(|| -> [u8; 32] { sha2::Sha256::digest(&json).into() });
+            let m = serde_json::from_slice::<cargo_metadata::Metadata>(&json);
             (m, h.join().expect("hashing does not panic"))
         });
         let metadata = metadata.context("could not parse `cargo metadata` output")?;
         let root = metadata.workspace_root.clone().into_std_path_buf();
         Ok(Self {
             metadata,
-            json: json.into(),
+            json,
             root,
             manifest_path,
             metadata_hash,

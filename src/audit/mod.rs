@@ -47,9 +47,24 @@ pub fn run_keeping_workspace(
             }
             Err(e) => return Err(e),
         };
-    let pre = prefetch::Prefetch::start(&opts.check, &manifest)?;
+    let mut pre = prefetch::Prefetch::start(&opts.check, &manifest)?;
     // cargo's own error comes first: it is usually the one to fix first.
-    let ws = Workspace::load_cached(&opts.check.manifest, manifest, !opts.check.no_cache)?;
+    let all_selected = opts.check.manifest.packages.is_empty();
+    let mut graph = None;
+    let ws = Workspace::load_cached_with(
+        &opts.check.manifest,
+        manifest,
+        !opts.check.no_cache,
+        |json| {
+            // Cargo ran, so the findings cache most likely misses: krates' graph starts
+            // on the JSON while we parse it ourselves (with `-p`, it needs our parse
+            // to find the members, and starts in `audit`).
+            if all_selected {
+                graph = Some(deny::graph(json.clone(), &pre.cfg, None, true));
+            }
+        },
+    )?;
+    pre.graph = graph;
     if ws.cargo_spared {
         progress.relabel("Reading the workspace (inputs unchanged: no cargo)");
     }
@@ -79,7 +94,7 @@ impl Step<'_> {
         &self,
         config: Config,
         root_manifest: Source,
-        pre: prefetch::Prefetch,
+        mut pre: prefetch::Prefetch,
         fix: Fix,
         artifacts: &ArtifactOptions,
     ) -> Result<AuditReport> {
@@ -89,11 +104,17 @@ impl Step<'_> {
         // graph (and the license store, if needed) now. After a fingerprint hit they
         // are built only if the findings cache misses.
         let early = !ws.cargo_spared;
-        let all_selected = self.opts.manifest.packages.is_empty();
-        let later = (
-            deny::graph(ws, &pre.cfg, &selected, all_selected, early),
-            deny::license_store(ws, &pre.cfg, early),
-        );
+        let members = (!self.opts.manifest.packages.is_empty()).then(|| {
+            selected
+                .iter()
+                .map(|p| p.manifest_path.clone().into_std_path_buf())
+                .collect()
+        });
+        let graph = match pre.graph.take() {
+            Some(g) => g,
+            None => deny::graph(ws.json(), &pre.cfg, members, early),
+        };
+        let later = (graph, deny::license_store(ws, &pre.cfg, early));
 
         // The profile check is cheap and --fix must not wait on the advisory database.
         self.progress.step("Checking the release profile");
@@ -184,6 +205,7 @@ impl Step<'_> {
             cfg,
             background,
             db_files,
+            graph: _,
         } = pre;
         self.progress.step("Looking up the findings cache");
         let key = match self.opts.no_cache {

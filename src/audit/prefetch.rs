@@ -23,6 +23,9 @@ pub struct Prefetch {
     /// cache key, listed from the start on a thread of its own: on a cache hit, a
     /// thousand directories to list are the longest part of the audit.
     pub db_files: super::pending::Pending<[u8; 32]>,
+    /// The dependency graph, when the caller could start it on cargo's JSON before
+    /// parsing that JSON itself.
+    pub graph: Option<super::pending::Pending<cargo_deny::Krates>>,
 }
 
 /// The advisory DB and the yanked lookups, loading on a low-priority
@@ -75,6 +78,7 @@ impl Prefetch {
             cfg,
             background: Background(handle),
             db_files,
+            graph: None,
         })
     }
 }

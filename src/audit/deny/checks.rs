@@ -17,7 +17,7 @@ struct GraphSpec {
     targets: Vec<(krates::Target, Vec<String>)>,
     exclude_dev: bool,
     exclude: Vec<krates::PkgSpec>,
-    /// The selected members' manifests; None when all are.
+    /// The selected members' manifests (`-p`); None when all are.
     members: Option<Vec<std::path::PathBuf>>,
 }
 
@@ -26,10 +26,9 @@ struct GraphSpec {
 /// together, so it is worth building on another core while the audit reads its other
 /// inputs.
 pub fn graph(
-    ws: &Workspace,
+    json: std::sync::Arc<[u8]>,
     cfg: &DenyConfig,
-    selected: &[&cargo_metadata::Package],
-    all_selected: bool,
+    members: Option<Vec<std::path::PathBuf>>,
     now: bool,
 ) -> Pending<cargo_deny::Krates> {
     let spec = GraphSpec {
@@ -46,14 +45,8 @@ pub fn graph(
             .iter()
             .filter_map(|s| s.parse().ok())
             .collect(),
-        members: (!all_selected).then(|| {
-            selected
-                .iter()
-                .map(|p| p.manifest_path.clone().into_std_path_buf())
-                .collect()
-        }),
+        members,
     };
-    let json = ws.json();
     Pending::start(now, "building the dependency graph", move || {
         build(spec, &json)
     })
