@@ -19,6 +19,16 @@ const RUNS: usize = 7;
 const SCALE_RUNS: usize = 3;
 const SCALE_SIZES: &[usize] = &[500, 1000, 2000, 3000];
 
+/// What our audit asks cargo (and what cargo-deny gets handed, for its own memory row).
+const METADATA: [&str; 6] = [
+    "metadata",
+    "--format-version",
+    "1",
+    "--all-features",
+    "--locked",
+    "--offline",
+];
+
 const DENY_TOML: &str = r#"[licenses]
 allow = ["MIT", "Apache-2.0", "Apache-2.0 WITH LLVM-exception", "BSD-2-Clause", "BSD-3-Clause",
          "ISC", "0BSD", "Unicode-3.0", "Zlib", "MPL-2.0", "CC0-1.0", "Unlicense", "BSL-1.0", "CDLA-Permissive-2.0"]
@@ -186,14 +196,7 @@ impl Tools {
         c.current_dir(ws);
         match row {
             Row::Metadata => {
-                c.arg(&self.cargo).args([
-                    "metadata",
-                    "--format-version",
-                    "1",
-                    "--all-features",
-                    "--locked",
-                    "--offline",
-                ]);
+                c.arg(&self.cargo).args(METADATA);
             }
             Row::Warm | Row::Cold => {
                 // -vv: the timings (reach step, our own peak memory) on stderr.
@@ -399,14 +402,7 @@ fn scale(t: &Tools) -> Result<(), String> {
 fn deny_own_rss(t: &Tools, ws: &Path) -> Result<Option<u64>, String> {
     let json = t.tmp.join("scale-metadata.json");
     let out = Command::new(&t.cargo)
-        .args([
-            "metadata",
-            "--format-version",
-            "1",
-            "--all-features",
-            "--locked",
-            "--offline",
-        ])
+        .args(METADATA)
         .current_dir(ws)
         .output()
         .map_err(|e| e.to_string())?;
