@@ -154,6 +154,16 @@ pub fn rustc_print(
             stderr: Vec::new(),
         });
     }
+    // The inputs' state before the run: a toolchain changing meanwhile leaves a
+    // record that misses next time rather than one that pairs the old answer with
+    // the new state.
+    let inputs: Vec<(PathBuf, State)> = rustc_inputs()
+        .into_iter()
+        .map(|(p, hash)| {
+            let s = state(&p, hash);
+            (p, s)
+        })
+        .collect();
     let out = run()?;
     if let (Some(slot), true, Ok(text)) =
         (slot, out.status.success(), std::str::from_utf8(&out.stdout))
@@ -161,13 +171,7 @@ pub fn rustc_print(
         let record = RustcRecord {
             format: FORMAT,
             env: env(),
-            inputs: rustc_inputs()
-                .into_iter()
-                .map(|(p, hash)| {
-                    let s = state(&p, hash);
-                    (p, s)
-                })
-                .collect(),
+            inputs,
             stdout: text.to_string(),
         };
         if let (Some(parent), Ok(json)) = (slot.parent(), serde_json::to_string(&record)) {
