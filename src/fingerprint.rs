@@ -9,7 +9,9 @@
 //! (their absence too), the toolchain selection (`rust-toolchain(.toml)` from the
 //! current directory up, rustup's settings, the `cargo` found on PATH), and the
 //! `CARGO_*`/`RUSTUP_*`/`RUSTC*` environment. Files are compared by size and mtime
-//! first and by SHA-256 only when those differ, so a `touch` alone is not a miss.
+//! first and by SHA-256 only when those differ, so a `touch` alone is not a miss. A
+//! file changed in the two seconds before it was recorded is judged by its content
+//! alone: file times are coarse, and an edit in the same tick keeps the time.
 
 use crate::cache::dir as cache_dir;
 use crate::digest::{hex, sha256_hex};
@@ -28,6 +30,10 @@ enum State {
         size: u64,
         mtime_ns: u128,
         sha256: String,
+        /// Changed in the seconds before it was recorded: file times are coarse, so
+        /// an equal time does not prove an equal file; only the content does.
+        #[serde(default)]
+        fresh: bool,
     },
     /// A directory's sorted entry names, hashed.
     Dir {
@@ -135,19 +141,52 @@ pub fn record(manifest_path: &Path, offline: bool, frozen: bool, answer: Answer)
     }
 }
 
-/// rustc's answer to a `--print` question (the host triple, a target's cfg), kept
-/// the same way: starting rustc through the rustup proxy costs 10-20 ms, most of what
-/// `tag` spends of its own. Inputs: the environment above, the rustc found (`$RUSTC`
-/// or on PATH; size and time), the toolchain selection (`rust-toolchain(.toml)` from
-/// the current directory up, rustup's settings) and what `rustup update`/`install`
-/// rewrite (`$RUSTUP_HOME/update-hashes`, the toolchains directory). Only answers of
-/// a successful run are kept. `run` is the real question.
-pub fn rustc_print(
+/// Which toolchain program answered: its binary is one of the record's inputs.
+#[derive(Clone, Copy)]
+pub enum Tool {
+    /// `$RUSTC`, else `rustc` on PATH.
+    Rustc,
+    /// `$CARGO`, else `cargo` on PATH.
+    Cargo,
+}
+
+impl Tool {
+    fn name(self) -> &'static str {
+        match self {
+            Tool::Rustc => "rustc",
+            Tool::Cargo => "cargo",
+        }
+    }
+
+    fn binary(self) -> Option<PathBuf> {
+        match self {
+            Tool::Rustc => std::env::var_os("RUSTC")
+                .map(PathBuf::from)
+                .and_then(|r| match r.components().count() > 1 {
+                    true => Some(r),
+                    false => on_path(&r.to_string_lossy()),
+                })
+                .or_else(|| on_path("rustc")),
+            Tool::Cargo => cargo_on_path(),
+        }
+    }
+}
+
+/// A toolchain program's answer to a question whose answer only a new toolchain
+/// changes (rustc's host triple and a target's cfg, cargo's version), kept the same
+/// way: starting rustc or cargo through the rustup proxy costs 10-20 ms, most of what
+/// `tag` spends of its own. Inputs: the environment above, the program found (`$RUSTC`
+/// or `$CARGO`, else on PATH; size and time), the toolchain selection
+/// (`rust-toolchain(.toml)` from the current directory up, rustup's settings) and what
+/// `rustup update`/`install` rewrite (`$RUSTUP_HOME/update-hashes`, the toolchains
+/// directory). Only answers of a successful run are kept. `run` is the real question.
+pub fn toolchain_answer(
+    tool: Tool,
     args: &[&str],
     run: impl FnOnce() -> std::io::Result<std::process::Output>,
 ) -> std::io::Result<std::process::Output> {
-    let slot = rustc_slot(args);
-    if let Some(stdout) = slot.as_deref().and_then(rustc_lookup) {
+    let slot = tool_slot(tool, args);
+    if let Some(stdout) = slot.as_deref().and_then(tool_lookup) {
         return Ok(std::process::Output {
             status: success(),
             stdout,
@@ -157,7 +196,7 @@ pub fn rustc_print(
     // The inputs' state before the run: a toolchain changing meanwhile leaves a
     // record that misses next time rather than one that pairs the old answer with
     // the new state.
-    let inputs: Vec<(PathBuf, State)> = rustc_inputs()
+    let inputs: Vec<(PathBuf, State)> = tool_inputs(tool)
         .into_iter()
         .map(|(p, hash)| {
             let s = state(&p, hash);
@@ -168,7 +207,7 @@ pub fn rustc_print(
     if let (Some(slot), true, Ok(text)) =
         (slot, out.status.success(), std::str::from_utf8(&out.stdout))
     {
-        let record = RustcRecord {
+        let record = ToolRecord {
             format: FORMAT,
             env: env(),
             inputs,
@@ -183,17 +222,33 @@ pub fn rustc_print(
     Ok(out)
 }
 
+/// The version of the cargo that `cargo metadata` runs (`cargo -V`'s second word),
+/// from the record when the toolchain is unchanged.
+pub fn cargo_version() -> Option<String> {
+    let cargo = cargo_on_path().unwrap_or_else(|| PathBuf::from("cargo"));
+    let out = toolchain_answer(Tool::Cargo, &["-V"], || {
+        std::process::Command::new(&cargo).arg("-V").output()
+    })
+    .ok()?;
+    let text = String::from_utf8(out.stdout).ok()?;
+    let v = text.split_whitespace().nth(1)?;
+    // tame-index wants a bare semver version; `1.80.0-nightly` parses, build metadata too.
+    Some(v.to_string())
+}
+
 #[derive(Serialize, Deserialize)]
-struct RustcRecord {
+struct ToolRecord {
     format: u32,
     env: Vec<(String, String)>,
     inputs: Vec<(PathBuf, State)>,
     stdout: String,
 }
 
-fn rustc_slot(args: &[&str]) -> Option<PathBuf> {
+fn tool_slot(tool: Tool, args: &[&str]) -> Option<PathBuf> {
     let mut h = Sha256::new();
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    h.update(tool.name().as_bytes());
+    h.update([0]);
     for a in args {
         h.update(a.as_bytes());
         h.update([0]);
@@ -203,14 +258,15 @@ fn rustc_slot(args: &[&str]) -> Option<PathBuf> {
     }
     Some(
         cache_dir()?
-            .join(format!("rustc-v{FORMAT}"))
+            .join(format!("toolchain-v{FORMAT}"))
             .join(format!("{}.json", hex(&h.finalize()))),
     )
 }
 
-fn rustc_lookup(slot: &Path) -> Option<Vec<u8>> {
-    let bytes = crate::fsutil::read_bounded(slot, crate::fsutil::KEY_LIMIT, "rustc record").ok()?;
-    let record: RustcRecord = serde_json::from_slice(&bytes).ok()?;
+fn tool_lookup(slot: &Path) -> Option<Vec<u8>> {
+    let bytes =
+        crate::fsutil::read_bounded(slot, crate::fsutil::KEY_LIMIT, "toolchain record").ok()?;
+    let record: ToolRecord = serde_json::from_slice(&bytes).ok()?;
     if record.format != FORMAT || record.env != env() {
         return None;
     }
@@ -220,19 +276,12 @@ fn rustc_lookup(slot: &Path) -> Option<Vec<u8>> {
     Some(record.stdout.into_bytes())
 }
 
-/// The files that decide which rustc answers, each with whether its content is hashed
-/// (binaries are judged by size and time).
-fn rustc_inputs() -> Vec<(PathBuf, bool)> {
+/// The files that decide which program answers, each with whether its content is
+/// hashed (binaries are judged by size and time).
+fn tool_inputs(tool: Tool) -> Vec<(PathBuf, bool)> {
     let mut v = Vec::new();
-    let rustc = std::env::var_os("RUSTC").map(PathBuf::from).and_then(|r| {
-        if r.components().count() > 1 {
-            Some(r)
-        } else {
-            on_path(&r.to_string_lossy())
-        }
-    });
-    if let Some(r) = rustc.or_else(|| on_path("rustc")) {
-        v.push((r, false));
+    if let Some(b) = tool.binary() {
+        v.push((b, false));
     }
     if let Ok(cwd) = std::env::current_dir() {
         for d in cwd.ancestors() {
@@ -378,11 +427,18 @@ fn state(path: &Path, hash: bool) -> State {
             listing: listing(path),
         };
     }
+    let t = mtime_ns(&meta);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let fresh = t + 2_000_000_000 > now;
     State::File {
         size: meta.len(),
-        mtime_ns: mtime_ns(&meta),
-        // Empty: compared by size and time only.
-        sha256: if hash {
+        mtime_ns: t,
+        fresh,
+        // Empty: compared by size and time only (binaries, once settled).
+        sha256: if hash || fresh {
             file_hash(path).unwrap_or_default()
         } else {
             String::new()
@@ -400,11 +456,13 @@ fn unchanged(path: &Path, recorded: &State) -> bool {
                 size,
                 mtime_ns: t,
                 sha256,
+                fresh,
             },
             Ok(m),
         ) if m.is_file() => {
-            // Cheap first; the content only when size or time moved.
-            (m.len() == *size && mtime_ns(&m) == *t)
+            // Cheap first; the content only when size or time moved (or the time
+            // cannot be trusted).
+            (!fresh && m.len() == *size && mtime_ns(&m) == *t)
                 || (m.len() == *size
                     && !sha256.is_empty()
                     && file_hash(path).as_deref() == Some(sha256.as_str()))

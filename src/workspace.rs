@@ -52,37 +52,44 @@ impl Workspace {
         manifest_path: PathBuf,
         cache: bool,
     ) -> Result<Self> {
-        Self::load_cached_with(args, manifest_path, cache, |_| {})
+        if cache {
+            if let Some(ws) = Self::recorded(args, &manifest_path) {
+                return Ok(ws);
+            }
+        }
+        Self::load_recording(args, manifest_path, cache, |_| {})
     }
 
-    /// As `load_cached`; `cargo_ran` gets cargo's JSON before it is parsed here, when
-    /// cargo had to run, for work that can start on it at once.
-    pub fn load_cached_with(
+    /// The fingerprint record's answer, when every input of the last `cargo metadata`
+    /// is unchanged (`cargo_spared` is set).
+    pub fn recorded(args: &ManifestOptions, manifest_path: &Path) -> Option<Self> {
+        let (json, recorded) =
+            crate::fingerprint::lookup(manifest_path, args.offline(), args.frozen)?;
+        // A record that does not parse, or not the JSON it was made with, is a miss,
+        // not an error.
+        let mut ws = Self::from_json(json.into(), manifest_path.to_path_buf()).ok()?;
+        if crate::digest::hex(&ws.metadata_hash) != recorded {
+            return None;
+        }
+        ws.cargo_spared = true;
+        Some(ws)
+    }
+
+    /// Runs `cargo metadata` and, with `record`, writes the fingerprint record beside
+    /// the rest of the command. `cargo_ran` gets cargo's JSON before it is parsed here,
+    /// for work that can start on it at once.
+    pub fn load_recording(
         args: &ManifestOptions,
         manifest_path: PathBuf,
-        cache: bool,
+        record: bool,
         cargo_ran: impl FnOnce(&std::sync::Arc<[u8]>),
     ) -> Result<Self> {
         let (offline, frozen) = (args.offline(), args.frozen);
-        if cache {
-            if let Some((json, recorded)) =
-                crate::fingerprint::lookup(&manifest_path, offline, frozen)
-            {
-                // A record that does not parse, or not the JSON it was made with, is
-                // a miss, not an error.
-                if let Ok(mut ws) = Self::from_json(json.into(), manifest_path.clone()) {
-                    if crate::digest::hex(&ws.metadata_hash) == recorded {
-                        ws.cargo_spared = true;
-                        return Ok(ws);
-                    }
-                }
-            }
-        }
         let json: std::sync::Arc<[u8]> =
             crate::cargo::metadata(&manifest_path, offline, frozen)?.into();
         cargo_ran(&json);
         let mut ws = Self::from_json(json.clone(), manifest_path.clone())?;
-        if cache {
+        if record {
             // Listing and hashing the inputs and writing the record overlap the audit.
             let answer = crate::fingerprint::Answer {
                 sha256: crate::digest::hex(&ws.metadata_hash),

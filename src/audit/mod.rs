@@ -48,23 +48,7 @@ pub fn run_keeping_workspace(
             Err(e) => return Err(e),
         };
     let mut pre = prefetch::Prefetch::start(&opts.check, &manifest)?;
-    // cargo's own error comes first: it is usually the one to fix first.
-    let all_selected = opts.check.manifest.packages.is_empty();
-    let mut graph = None;
-    let ws = Workspace::load_cached_with(
-        &opts.check.manifest,
-        manifest,
-        !opts.check.no_cache,
-        |json| {
-            // Cargo ran, so the findings cache most likely misses: krates' graph starts
-            // on the JSON while we parse it ourselves (with `-p`, it needs our parse
-            // to find the members, and starts in `audit`).
-            if all_selected {
-                graph = Some(deny::graph(json.clone(), &pre.cfg, None, true));
-            }
-        },
-    )?;
-    pre.graph = graph;
+    let ws = load_workspace(&opts.check, manifest, &mut pre)?;
     if ws.cargo_spared {
         progress.relabel("Reading the workspace (inputs unchanged: no cargo)");
     }
@@ -78,6 +62,33 @@ pub fn run_keeping_workspace(
     let report = step.audit(config, root_manifest, pre, opts.fix, &opts.artifacts)?;
     progress.finish();
     Ok((report, Some(ws)))
+}
+
+/// The workspace for an audit: the fingerprint record's answer when nothing changed;
+/// else cargo's, with the advisory database loading meanwhile and, for an audit of
+/// every member, the dependency graph started on cargo's JSON before our own parse
+/// (the findings cache most likely misses when cargo had to run).
+pub fn load_workspace(
+    check: &CheckOptions,
+    manifest: std::path::PathBuf,
+    pre: &mut prefetch::Prefetch,
+) -> Result<Workspace> {
+    if !check.no_cache {
+        if let Some(ws) = Workspace::recorded(&check.manifest, &manifest) {
+            return Ok(ws);
+        }
+    }
+    pre.background.start(true);
+    // With `-p`, the graph needs our parse to find the members: it starts in `audit`.
+    let all_selected = check.manifest.packages.is_empty();
+    let mut graph = None;
+    let ws = Workspace::load_recording(&check.manifest, manifest, !check.no_cache, |json| {
+        if all_selected {
+            graph = Some(deny::graph(json.clone(), &pre.cfg, None, true));
+        }
+    })?;
+    pre.graph = graph;
+    Ok(ws)
 }
 
 /// What every step of one audit shares.
@@ -221,6 +232,12 @@ impl Step<'_> {
             dbs.iter_mut().for_each(DbInfo::refresh_age);
             return Ok((entry.findings, dbs, artifact_step::Db::Pending(background)));
         }
+        // After a fingerprint hit nothing has started yet: the database loads on
+        // another core while the graph is built here.
+        let mut background = background;
+        background.start(false);
+        self.progress.step("Building the dependency graph");
+        let krates = graph.get()?;
         self.progress.step("Loading the advisory database");
         let loaded = background.wait()?;
         // Cargo.lock was read early from a guessed location; trust it only if the guess was right.
@@ -228,8 +245,6 @@ impl Step<'_> {
             Some((path, _)) if *path == ws.lockfile_path() => loaded.yanked,
             _ => None,
         };
-        self.progress.step("Building the dependency graph");
-        let krates = graph.get()?;
         let db = loaded.db;
         let deny_ignores = cfg.ignored.clone();
         let mut found = deny::run_checks(

@@ -19,18 +19,22 @@ pub struct Prefetch {
     pub files: cargo_deny::diag::Files,
     pub cfg: DenyConfig,
     pub background: Background,
-    /// The advisory files' sizes and times (`cache::tree_digest`) for the findings
-    /// cache key, listed from the start on a thread of its own: on a cache hit, a
-    /// thousand directories to list are the longest part of the audit.
+    /// The advisory files' sizes and times (`tree_record::digest`) for the findings
+    /// cache key, from the start on a thread of its own: on a cache hit, confirming
+    /// a thousand directories is the longest part of the audit.
     pub db_files: super::pending::Pending<[u8; 32]>,
     /// The dependency graph, when the caller could start it on cargo's JSON before
     /// parsing that JSON itself.
     pub graph: Option<super::pending::Pending<cargo_deny::Krates>>,
 }
 
-/// The advisory DB and the yanked lookups, loading on a low-priority
-/// thread while cargo resolves. A cache hit never waits for it.
-pub struct Background(JoinHandle<Result<Loaded>>);
+/// The advisory DB and the yanked lookups: loaded on another core while cargo
+/// resolves or while the graph is built (`start`), or here when first needed. A
+/// findings cache hit never waits for it.
+pub struct Background {
+    job: Option<Job>,
+    running: Option<JoinHandle<Result<Loaded>>>,
+}
 
 pub struct Loaded {
     pub db: LoadedDb,
@@ -67,16 +71,15 @@ impl Prefetch {
         let db_files = super::pending::Pending::start(
             !args.no_cache,
             "listing the advisory database",
-            move || Ok(crate::cache::tree_digest(&db_root)),
+            move || Ok(crate::tree_record::digest(&db_root)),
         );
-        let handle = std::thread::spawn(move || {
-            lower_priority();
-            job.run()
-        });
         Ok(Prefetch {
             files,
             cfg,
-            background: Background(handle),
+            background: Background {
+                job: Some(job),
+                running: None,
+            },
             db_files,
             graph: None,
         })
@@ -84,15 +87,35 @@ impl Prefetch {
 }
 
 impl Background {
+    /// Starts the load on another core; `beside_cargo` lowers its priority, so that
+    /// `cargo metadata`, on the critical path, wins the CPU. A second call does nothing.
+    pub fn start(&mut self, beside_cargo: bool) {
+        if let Some(job) = self.job.take() {
+            self.running = Some(std::thread::spawn(move || {
+                if beside_cargo {
+                    lower_priority();
+                }
+                job.run()
+            }));
+        }
+    }
+
     pub fn wait(self) -> Result<Loaded> {
-        self.0.join().map_err(|_| {
+        if let Some(job) = self.job {
+            return job.run();
+        }
+        let Some(handle) = self.running else {
+            return Err(anyhow::anyhow!(
+                "the advisory database load was neither started nor kept"
+            ));
+        };
+        handle.join().map_err(|_| {
             Failure::new("loading the advisory database failed unexpectedly")
                 .help("re-run with -vv and report it")
         })?
     }
 }
 
-/// cargo metadata, on the critical path, should win the CPU over our speculative work.
 fn lower_priority() {
     #[cfg(target_os = "linux")]
     // SAFETY: setpriority on the calling thread (who = 0) only changes its nice value.
@@ -143,11 +166,13 @@ impl Job {
 fn crates_io_yanked(lock: &Lockfile, root: Option<&Path>) -> Option<HashMap<String, Entry>> {
     let home = cargo_deny::PathBuf::from_path_buf(crate::workspace::cargo_home()?).ok()?;
     let root = root.and_then(|r| cargo_deny::PathBuf::from_path_buf(r.to_path_buf()).ok());
-    let url = tame_index::IndexUrl::crates_io(root, Some(&home), None).ok()?;
-    let index = tame_index::index::ComboIndexCache::new(
-        tame_index::IndexLocation::new(url).with_root(Some(home)),
-    )
-    .ok()?;
+    // tame-index would run `cargo -V` twice (sparse or git by default, and how the
+    // index directory is named); the toolchain record answers without a process.
+    let cargo_version = crate::fingerprint::cargo_version();
+    let url = tame_index::IndexUrl::crates_io(root, Some(&home), cargo_version.as_deref()).ok()?;
+    let mut location = tame_index::IndexLocation::new(url).with_root(Some(home));
+    location.cargo_version = cargo_version.and_then(|v| v.parse().ok());
+    let index = tame_index::index::ComboIndexCache::new(location).ok()?;
     let mut wanted: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
     for p in &lock.packages {
         let crates_io = p.source.as_deref().is_some_and(|s| {

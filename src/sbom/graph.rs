@@ -42,9 +42,11 @@ impl Platform {
                 // One process for both (rustc ≥ 1.84): each rustup-proxied rustc
                 // start costs tens of milliseconds of `tag`'s time.
                 let args = ["--print", "host-tuple", "--print", "cfg"];
-                let both = crate::fingerprint::rustc_print(&args, || {
-                    std::process::Command::new(&rustc).args(args).output()
-                })
+                let both = crate::fingerprint::toolchain_answer(
+                    crate::fingerprint::Tool::Rustc,
+                    &args,
+                    || std::process::Command::new(&rustc).args(args).output(),
+                )
                 .context("could not run `rustc --print cfg`: is rustc on PATH?")?;
                 if both.status.success() {
                     let text = String::from_utf8_lossy(&both.stdout);
@@ -69,10 +71,11 @@ impl Platform {
             }
         };
         let args = ["--print", "cfg", "--target", &triple];
-        let out = crate::fingerprint::rustc_print(&args, || {
-            std::process::Command::new(&rustc).args(args).output()
-        })
-        .context("could not run `rustc --print cfg`")?;
+        let out =
+            crate::fingerprint::toolchain_answer(crate::fingerprint::Tool::Rustc, &args, || {
+                std::process::Command::new(&rustc).args(args).output()
+            })
+            .context("could not run `rustc --print cfg`")?;
         if !out.status.success() {
             return Err(Failure::new(format!(
                 "rustc does not know the target `{}`",

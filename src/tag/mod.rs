@@ -23,12 +23,18 @@ pub fn run(opts: &TagOptions, shell: &Shell) -> Result<u8> {
     progress.step("Reading the workspace (cargo metadata)");
     let manifest =
         crate::workspace::resolve_manifest_path(opts.check.manifest.manifest_path.as_deref())?;
-    let pre = match opts.no_audit {
-        true => None,
-        false => Some(Prefetch::start(&opts.check, &manifest)?),
-    };
     // The gate's audit takes the warm path too: no cargo when nothing changed.
-    let ws = Workspace::load_cached(&opts.check.manifest, manifest, !opts.check.no_cache)?;
+    let (pre, ws) = match opts.no_audit {
+        true => (
+            None,
+            Workspace::load_cached(&opts.check.manifest, manifest, !opts.check.no_cache)?,
+        ),
+        false => {
+            let mut pre = Prefetch::start(&opts.check, &manifest)?;
+            let ws = audit::load_workspace(&opts.check, manifest, &mut pre)?;
+            (Some(pre), ws)
+        }
+    };
     let (config, root_manifest) = Config::load(&ws.root_manifest())?;
     let pkg = released_package(&ws, &opts.check.manifest.packages)?;
     let version = pkg.version.to_string();
