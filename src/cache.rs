@@ -61,12 +61,6 @@ impl Key {
         self.0.update(bytes);
     }
 
-    /// Size and modification time of every file under `dir` (skipping `.git`), in a
-    /// stable order: any edited, added or removed advisory changes the key.
-    pub fn tree(&mut self, label: &str, dir: &Path) {
-        self.part(label, &tree_digest(dir));
-    }
-
     /// Size and modification time of one file, or its absence.
     pub fn stat(&mut self, label: &str, path: &Path) {
         let v = match std::fs::metadata(path) {
@@ -79,17 +73,6 @@ impl Key {
     pub fn finish(self) -> String {
         crate::digest::hex(&self.0.finalize())
     }
-}
-
-/// The path, size and modification time of every file under `dir`, hashed.
-pub fn tree_digest(dir: &Path) -> [u8; 32] {
-    let mut h = Sha256::new();
-    for (p, meta) in crate::fsutil::files_under(dir) {
-        h.update(p.as_os_str().as_encoded_bytes());
-        h.update(meta.len().to_le_bytes());
-        h.update(crate::fsutil::mtime_ns(&meta).to_le_bytes());
-    }
-    h.finalize().into()
 }
 
 fn entry_path(key: &str) -> Option<PathBuf> {
@@ -165,21 +148,6 @@ mod tests {
         assert_eq!(base, k(&[("a", b"xy"), ("b", b"z")]));
         assert_ne!(base, k(&[("a", b"x"), ("b", b"yz")]));
         assert_ne!(base, k(&[("a", b"xy"), ("c", b"z")]));
-    }
-
-    #[test]
-    fn tree_fingerprint_sees_edits() {
-        let d = tempfile::tempdir().unwrap();
-        std::fs::write(d.path().join("a.md"), "one").unwrap();
-        let fp = || {
-            let mut k = Key::new();
-            k.tree("db", d.path());
-            k.finish()
-        };
-        let before = fp();
-        assert_eq!(before, fp());
-        std::fs::write(d.path().join("a.md"), "one more").unwrap();
-        assert_ne!(before, fp());
     }
 
     #[test]

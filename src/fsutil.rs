@@ -3,7 +3,7 @@
 use crate::error::Failure;
 use anyhow::Result;
 use std::io::{Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Size limits for what we read: far above any real file of the kind, far below what
 /// would hurt (a path to `/dev/zero` must not allocate until the OS kills us).
@@ -160,13 +160,26 @@ fn new_file_permissions(f: &std::fs::File) -> std::io::Result<std::fs::Permissio
 
 /// Every file under `dir` with its metadata, sorted by path; `.git` directories are
 /// skipped and unreadable entries ignored.
-pub fn files_under(dir: &Path) -> Vec<(std::path::PathBuf, std::fs::Metadata)> {
+pub fn files_under(dir: &Path) -> Vec<(PathBuf, std::fs::Metadata)> {
+    tree_under(dir).files
+}
+
+/// The directories (`dir` itself first) and the files under `dir`.
+pub struct Tree {
+    pub dirs: Vec<(PathBuf, std::fs::Metadata)>,
+    pub files: Vec<(PathBuf, std::fs::Metadata)>,
+}
+
+/// `dir`'s tree, each kind sorted by path; `.git` directories are skipped and
+/// unreadable entries ignored. A directory's metadata is taken before it is listed,
+/// so an entry added meanwhile leaves a recorded time that no longer matches.
+pub fn tree_under(dir: &Path) -> Tree {
     // The advisory database is a thousand small directories: listing them is mostly
     // waiting on system calls, which a few threads overlap.
     let pending = std::sync::Mutex::new(vec![dir.to_path_buf()]);
     let busy = std::sync::atomic::AtomicUsize::new(0);
     let walk = || {
-        let mut out = Vec::new();
+        let (mut dirs_seen, mut out) = (Vec::new(), Vec::new());
         loop {
             let next = {
                 let mut stack = pending.lock().unwrap_or_else(|e| e.into_inner());
@@ -179,7 +192,7 @@ pub fn files_under(dir: &Path) -> Vec<(std::path::PathBuf, std::fs::Metadata)> {
             let Some(d) = next else {
                 // Done only when no other thread may still push more directories.
                 if busy.load(std::sync::atomic::Ordering::SeqCst) == 0 {
-                    return out;
+                    return (dirs_seen, out);
                 }
                 std::thread::yield_now();
                 continue;
@@ -191,6 +204,7 @@ pub fn files_under(dir: &Path) -> Vec<(std::path::PathBuf, std::fs::Metadata)> {
                     if meta.is_dir() {
                         if e.file_name() != ".git" {
                             dirs.push(e.path());
+                            dirs_seen.push((e.path(), meta));
                         }
                     } else {
                         out.push((e.path(), meta));
@@ -204,16 +218,23 @@ pub fn files_under(dir: &Path) -> Vec<(std::path::PathBuf, std::fs::Metadata)> {
             busy.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
         }
     };
-    let mut out: Vec<_> = std::thread::scope(|s| {
+    let root = std::fs::symlink_metadata(dir).ok();
+    let (mut dirs, mut files) = std::thread::scope(|s| {
         let others: Vec<_> = (0..3).map(|_| s.spawn(walk)).collect();
         let mut all = walk();
         for h in others {
-            all.extend(h.join().unwrap_or_default());
+            let (d, f) = h.join().unwrap_or_default();
+            all.0.extend(d);
+            all.1.extend(f);
         }
         all
     });
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    out
+    dirs.sort_by(|a, b| a.0.cmp(&b.0));
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    if let Some(m) = root.filter(std::fs::Metadata::is_dir) {
+        dirs.insert(0, (dir.to_path_buf(), m));
+    }
+    Tree { dirs, files }
 }
 
 /// A file's modification time in nanoseconds since the epoch (0 when unknown): with

@@ -33,5 +33,6 @@ pub mod signer;
 pub mod signers;
 pub mod ssh;
 pub mod tag;
+pub mod tree_record;
 pub mod verify;
 pub mod workspace;

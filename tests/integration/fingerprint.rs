@@ -62,6 +62,10 @@ impl Ws {
 
     /// Runs the audit; (exit code, whether cargo was spared, stderr).
     fn audit(&self, env: &[(&str, &str)]) -> (i32, bool, String) {
+        self.audit_with_db(env, advisory_db())
+    }
+
+    fn audit_with_db(&self, env: &[(&str, &str)], db: &Path) -> (i32, bool, String) {
         let mut c = bin();
         c.current_dir(self.path("ws"))
             .env("CARGO_SECURE_RELEASE_CACHE_DIR", self.cache.path())
@@ -73,7 +77,7 @@ impl Ws {
                 "json",
                 "--advisory-db",
             ])
-            .arg(advisory_db());
+            .arg(db);
         for (k, v) in env {
             c.env(k, v);
         }
@@ -339,4 +343,84 @@ fn rustc_answers_are_kept_until_the_toolchain_changes() {
     assert_eq!(runs(), 3, "a new rust-toolchain.toml is noticed");
     sbom("ws");
     assert_eq!(runs(), 3);
+}
+
+/// A warm audit starts no process: not `cargo metadata`, and not the `cargo -V` that
+/// our crates.io index lookup needs (answered from the toolchain record). When only
+/// the findings cache misses, the one `cargo -V` left is cargo-deny's own (its span
+/// builder asks tame-index for the crates.io URL without a version). An advisory
+/// database that has settled (here: every time set back an hour) is confirmed from
+/// its record, which still notices a new advisory. A logging CARGO wrapper counts
+/// cargo's runs.
+#[cfg(unix)]
+#[test]
+fn a_warm_audit_starts_no_cargo_and_still_sees_a_new_advisory() {
+    use std::os::unix::fs::PermissionsExt;
+    let w = Ws::new();
+    // Yanked checks on: they are what asks cargo for its version.
+    w.write("ws/deny.toml", "[licenses]\nallow = [\"MIT\"]\n");
+    let db = w.path("db");
+    copy_dir(advisory_db(), &db);
+    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    let mut dirs = vec![db.clone()];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            match e.file_type().unwrap().is_dir() {
+                true => dirs.push(e.path()),
+                false => std::fs::File::open(e.path())
+                    .unwrap()
+                    .set_modified(hour_ago)
+                    .unwrap(),
+            }
+        }
+        std::fs::File::open(&d)
+            .unwrap()
+            .set_modified(hour_ago)
+            .unwrap();
+    }
+    let (log, wrapper) = (w.path("cargo.log"), w.path("cargo-wrapper"));
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\necho \"$*\" >> '{}'\nexec cargo \"$@\"\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let wrapper = wrapper.to_str().unwrap();
+    let env = [("CARGO", wrapper)];
+    let runs = || std::fs::read_to_string(&log).unwrap_or_default();
+    let loads_db = |err: &str| err.contains("timing: Loading the advisory database");
+
+    let (code, spared, err) = w.audit_with_db(&env, &db);
+    assert_eq!(code, 0, "{err}");
+    assert!(!spared && loads_db(&err), "{err}");
+    let first = runs();
+    assert!(first.lines().any(|l| l.starts_with("metadata")), "{first}");
+    let versions = |log: &str| log.lines().filter(|l| *l == "-V").count();
+    assert_eq!(versions(&first), 2, "ours and cargo-deny's: {first}");
+
+    let (_, spared, err) = w.audit_with_db(&env, &db);
+    assert!(spared && !loads_db(&err), "a warm run: {err}");
+    assert_eq!(runs(), first, "a warm run starts no cargo");
+
+    w.write(
+        "db/crates/zzz/RUSTSEC-2099-0001.md",
+        "```toml\n[advisory]\nid = \"RUSTSEC-2099-0001\"\npackage = \"zzz\"\ndate = \"2099-01-01\"\n[versions]\npatched = []\n```\n\n# Title\n\nDescription\n",
+    );
+    let (_, spared, err) = w.audit_with_db(&env, &db);
+    assert!(spared, "the manifests did not change: {err}");
+    assert!(loads_db(&err), "the new advisory is noticed: {err}");
+    let third = runs();
+    assert!(third.starts_with(&first), "{third}");
+    assert_eq!(
+        third[first.len()..].lines().collect::<Vec<_>>(),
+        ["-V"],
+        "no cargo metadata, and our lookup's version from the toolchain record"
+    );
+
+    let (_, spared, err) = w.audit_with_db(&env, &db);
+    assert!(spared && !loads_db(&err), "warm again: {err}");
+    assert_eq!(runs(), third);
 }
