@@ -15,15 +15,24 @@ pub const LOCKFILE_LIMIT: u64 = 64 << 20;
 /// names the file and what it is.
 pub fn read_bounded(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>> {
     let shown = crate::error::escape(&path.display().to_string());
-    let meta = std::fs::metadata(path)
-        .map_err(|e| Failure::new(format!("could not read {what} {shown}: {e}")))?;
-    if !meta.is_file() {
-        return Err(Failure::new(format!(
+    let cannot = |e: std::io::Error| Failure::new(format!("could not read {what} {shown}: {e}"));
+    // The checks are made on the handle that is read, not on the path before opening
+    // it: a file swapped for a FIFO in between would otherwise block the open forever.
+    let not_regular = |meta: &std::fs::Metadata| {
+        Failure::new(format!(
             "{what} {shown} is {}, not a regular file",
-            describe(&meta)
+            describe(meta)
         ))
         .help(format!("pass the path of the {what} itself"))
-        .into());
+    };
+    let file = open_nonblocking(path).map_err(|e| match std::fs::metadata(path) {
+        // A socket cannot be opened at all; say what it is rather than ENXIO.
+        Ok(m) if !m.is_file() => not_regular(&m),
+        _ => cannot(e),
+    })?;
+    let meta = file.metadata().map_err(cannot)?;
+    if !meta.is_file() {
+        return Err(not_regular(&meta).into());
     }
     if meta.len() > limit {
         return Err(Failure::new(format!(
@@ -35,9 +44,7 @@ pub fn read_bounded(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>> {
         .into());
     }
     let mut buf = Vec::with_capacity(meta.len() as usize);
-    std::fs::File::open(path)
-        .and_then(|f| f.take(limit + 1).read_to_end(&mut buf))
-        .map_err(|e| Failure::new(format!("could not read {what} {shown}: {e}")))?;
+    file.take(limit + 1).read_to_end(&mut buf).map_err(cannot)?;
     if buf.len() as u64 > limit {
         return Err(Failure::new(format!(
             "{what} {shown} grew past {limit} bytes while being read"
@@ -45,6 +52,19 @@ pub fn read_bounded(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>> {
         .into());
     }
     Ok(buf)
+}
+
+/// Opens for reading without blocking on a FIFO (whose open waits for a writer) or
+/// taking a terminal as the controlling one; on a regular file the flags change nothing.
+fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY);
+    }
+    o.open(path)
 }
 
 /// As `read_bounded`, for UTF-8 text.
@@ -244,4 +264,70 @@ pub fn mtime_ns(m: &std::fs::Metadata) -> u128 {
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_nanos())
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    fn first_line(r: Result<Vec<u8>>) -> String {
+        format!("{}", r.unwrap_err())
+    }
+
+    #[test]
+    fn read_bounded_names_what_is_not_a_regular_file() {
+        let d = tempfile::tempdir().unwrap();
+        let fifo = d.path().join("pipe");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
+        // No writer: a blocking open would hang here.
+        assert_eq!(
+            first_line(read_bounded(&fifo, 10, "key file")),
+            format!("key file {} is a FIFO, not a regular file", fifo.display())
+        );
+        let sock = d.path().join("sock");
+        let _listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+        assert_eq!(
+            first_line(read_bounded(&sock, 10, "key file")),
+            format!(
+                "key file {} is a socket, not a regular file",
+                sock.display()
+            )
+        );
+        assert_eq!(
+            first_line(read_bounded(d.path(), 10, "key file")),
+            format!(
+                "key file {} is a directory, not a regular file",
+                d.path().display()
+            )
+        );
+        assert_eq!(
+            first_line(read_bounded(Path::new("/dev/zero"), 10, "key file")),
+            "key file /dev/zero is a device, not a regular file"
+        );
+        assert!(
+            first_line(read_bounded(&d.path().join("none"), 10, "key file")).starts_with(&format!(
+                "could not read key file {}",
+                d.path().join("none").display()
+            ))
+        );
+    }
+
+    #[test]
+    fn read_bounded_reads_up_to_the_limit_and_no_further() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("f");
+        std::fs::write(&p, b"0123456789").unwrap();
+        assert_eq!(read_bounded(&p, 10, "file").unwrap(), b"0123456789");
+        assert_eq!(
+            first_line(read_bounded(&p, 9, "file")),
+            format!(
+                "file {} is 10 bytes, more than the 9 bytes this tool reads",
+                p.display()
+            )
+        );
+    }
 }
