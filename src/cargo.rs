@@ -156,7 +156,7 @@ fn manifest_dir_lock(manifest: &Path) -> Option<PathBuf> {
     let dir = manifest.parent()?;
     for d in dir.ancestors() {
         let m = d.join("Cargo.toml");
-        if let Ok(text) = std::fs::read_to_string(&m) {
+        if let Ok(text) = crate::fsutil::read_text(&m, crate::fsutil::TEXT_LIMIT, "manifest") {
             if text.lines().any(|l| l.trim() == "[workspace]") {
                 return Some(d.join("Cargo.lock"));
             }

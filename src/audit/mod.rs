@@ -348,7 +348,7 @@ fn cache_key(
     match &cfg.path {
         Some(p) => {
             k.part("deny.toml path", p.as_os_str().as_encoded_bytes());
-            k.part("deny.toml", &std::fs::read(p).ok()?);
+            k.part("deny.toml", cfg.text.as_bytes());
         }
         None => k.part("deny.toml", b"none"),
     }

@@ -191,7 +191,9 @@ pub fn member_profiles(
         if path == root_manifest {
             continue;
         }
-        let Ok(text) = std::fs::read_to_string(path) else {
+        // cargo metadata has parsed this manifest already: a read error here is a race,
+        // and the member's profile table simply goes unchecked.
+        let Ok(text) = crate::fsutil::read_text(path, crate::fsutil::TEXT_LIMIT, "manifest") else {
             continue;
         };
         let Ok(doc) = toml_edit::Document::parse(text.clone()) else {

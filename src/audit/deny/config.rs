@@ -20,6 +20,9 @@ pub struct DenyConfig {
     pub ignored: Vec<(String, String)>,
     /// cargo-deny's warnings about the config (deprecated keys…), rendered with labels.
     pub warnings: Option<String>,
+    /// The text that was read and judged (empty without a deny.toml): what the findings
+    /// cache keys on, so the file is read once and the key matches what was checked.
+    pub text: String,
 }
 
 /// Finds deny.toml the way cargo-deny does: `deny.toml`, `.deny.toml`, then
@@ -140,6 +143,7 @@ pub fn load_config(path: Option<&Path>, files: &mut Files) -> Result<DenyConfig>
         graph: cfg.graph,
         ignored: advisory_ignores(&text),
         warnings,
+        text,
     })
 }
 
