@@ -283,6 +283,40 @@ fn args(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
 }
 
+/// The rows for a path option given something other than a readable file: nothing,
+/// a directory, a device (an endless read) and a FIFO (a blocking open would hang).
+fn not_a_file_rows(v: &mut Vec<Case>, base: &[String], option: &str, what: &str) {
+    let base: Vec<&str> = args(base);
+    let row = |p: &str| with(&base, &[option, p]);
+    v.push(case(
+        format!("{option} missing"),
+        &args(&row("{AUX}/none")),
+        2,
+        "{AUX}/none",
+    ));
+    v.push(case(
+        format!("{option} a directory"),
+        &args(&row("{AUX}")),
+        2,
+        format!("{what} {{AUX}} is a directory"),
+    ));
+    v.push(case(
+        format!("{option} /dev/zero"),
+        &args(&row("/dev/zero")),
+        2,
+        format!("{what} /dev/zero is a device"),
+    ));
+    v.push(
+        case(
+            format!("{option} a FIFO"),
+            &args(&row("{AUX}/pipe")),
+            2,
+            format!("{what} {{AUX}}/pipe is a FIFO"),
+        )
+        .setup(|_, aux| fifo(aux, "pipe")),
+    );
+}
+
 /// A row whose setup appends `toml` to Cargo.toml.
 fn manifest_row(name: &str, cmd: &[&str], toml: &'static str, code: i32, first: &str) -> Case {
     case(name, cmd, code, first).setup(move |d, _| append(d, "Cargo.toml", toml))
@@ -643,18 +677,7 @@ fn audit_rows() -> Vec<Case> {
             std::fs::write(d.join("deny.toml"), b"[licenses]\n# \xff\xfe\n").unwrap()
         }),
     );
-    v.push(case(
-        "--config missing",
-        &args(&a(&["--config", "nope.toml"])),
-        2,
-        "nope.toml does not exist",
-    ));
-    v.push(case(
-        "--config /dev/zero",
-        &args(&a(&["--config", "/dev/zero"])),
-        2,
-        "/dev/zero is a device",
-    ));
+    not_a_file_rows(&mut v, &a(&[]), "--config", "cargo-deny config");
     // Cargo config and environment.
     v.push(
         case(
@@ -1054,33 +1077,7 @@ fn tag_rows() -> Vec<Case> {
             extra,
         )
     };
-    v.push(case(
-        "--key missing",
-        &args(&key(&["--key", "{AUX}/none.asc"])),
-        2,
-        "none.asc",
-    ));
-    v.push(case(
-        "--key a directory",
-        &args(&key(&["--key", "{AUX}"])),
-        2,
-        "is a directory",
-    ));
-    v.push(case(
-        "--key /dev/zero",
-        &args(&key(&["--key", "/dev/zero"])),
-        2,
-        "key file /dev/zero is a device",
-    ));
-    v.push(
-        case(
-            "--key a FIFO",
-            &args(&key(&["--key", "{AUX}/pipe"])),
-            2,
-            "pipe is a FIFO",
-        )
-        .setup(|_, aux| fifo(aux, "pipe")),
-    );
+    not_a_file_rows(&mut v, &key(&[]), "--key", "key file");
     v.push(
         case(
             "--key garbage",
@@ -1145,24 +1142,7 @@ fn tag_rows() -> Vec<Case> {
     ));
     // Passphrases.
     let pw = |extra: &[&str]| with(&["tag", "--no-audit", "--key", "{KEY}"], extra);
-    v.push(case(
-        "--passphrase-file missing",
-        &args(&pw(&["--passphrase-file", "{AUX}/none"])),
-        2,
-        "none",
-    ));
-    v.push(case(
-        "--passphrase-file a directory",
-        &args(&pw(&["--passphrase-file", "{AUX}"])),
-        2,
-        "is a directory",
-    ));
-    v.push(case(
-        "--passphrase-file /dev/zero",
-        &args(&pw(&["--passphrase-file", "/dev/zero"])),
-        2,
-        "passphrase file /dev/zero is a device",
-    ));
+    not_a_file_rows(&mut v, &pw(&[]), "--passphrase-file", "passphrase file");
     v.push(
         case(
             "--passphrase-file wrong",
@@ -1430,32 +1410,11 @@ fn verify_rows() -> Vec<Case> {
         ));
     }
     let cert = |c: &str| with(&["verify", "v0.0.9", "--cert"], &[c]);
-    v.push(case(
-        "--cert missing",
-        &args(&cert("{AUX}/none.asc")),
-        2,
-        "none.asc",
-    ));
-    v.push(case(
-        "--cert a directory",
-        &args(&cert("{AUX}")),
-        2,
-        "is a directory",
-    ));
-    v.push(case(
-        "--cert /dev/zero",
-        &args(&cert("/dev/zero")),
-        2,
-        "certificate file /dev/zero is a device",
-    ));
-    v.push(
-        case(
-            "--cert a FIFO",
-            &args(&cert("{AUX}/pipe")),
-            2,
-            "pipe is a FIFO",
-        )
-        .setup(|_, aux| fifo(aux, "pipe")),
+    not_a_file_rows(
+        &mut v,
+        &with(&["verify", "v0.0.9"], &[]),
+        "--cert",
+        "certificate file",
     );
     v.push(
         case(
@@ -1707,33 +1666,7 @@ fn init_rows() -> Vec<Case> {
         ));
     }
     let tpl = |p: &str| with(INIT, &["--template", p]);
-    v.push(case(
-        "--template missing",
-        &args(&tpl("{AUX}/none.md")),
-        2,
-        "none.md",
-    ));
-    v.push(case(
-        "--template a directory",
-        &args(&tpl("{AUX}")),
-        2,
-        "is a directory",
-    ));
-    v.push(case(
-        "--template /dev/zero",
-        &args(&tpl("/dev/zero")),
-        2,
-        "template /dev/zero is a device",
-    ));
-    v.push(
-        case(
-            "--template a FIFO",
-            &args(&tpl("{AUX}/pipe")),
-            2,
-            "pipe is a FIFO",
-        )
-        .setup(|_, aux| fifo(aux, "pipe")),
-    );
+    not_a_file_rows(&mut v, &with(INIT, &[]), "--template", "template");
     v.push(
         case(
             "--template not UTF-8",
