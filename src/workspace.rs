@@ -7,6 +7,9 @@ use anyhow::{Context, Result};
 use sha2::Digest;
 use std::path::{Path, PathBuf};
 
+/// The step's name before it is known whether cargo has to run.
+pub const READING: &str = "Reading the workspace (cargo metadata)";
+
 pub struct Workspace {
     pub metadata: cargo_metadata::Metadata,
     /// The raw JSON: krates' own model is parsed from it only when the graph is built
@@ -58,6 +61,14 @@ impl Workspace {
             }
         }
         Self::load_recording(args, manifest_path, cache, |_| {})
+    }
+
+    /// What the "Reading the workspace" step turned out to be, for `-vv` and the bar.
+    pub fn read_label(&self) -> &'static str {
+        match self.cargo_spared {
+            true => "Reading the workspace (inputs unchanged: no cargo)",
+            false => READING,
+        }
     }
 
     /// The fingerprint record's answer, when every input of the last `cargo metadata`

@@ -33,7 +33,7 @@ pub fn run_keeping_workspace(
     shell: &Shell,
 ) -> Result<(AuditReport, Option<Workspace>)> {
     let progress = shell.progress();
-    progress.step("Reading the workspace (cargo metadata)");
+    progress.step(crate::workspace::READING);
     let manifest =
         match crate::workspace::resolve_manifest_path(opts.check.manifest.manifest_path.as_deref())
         {
@@ -47,11 +47,7 @@ pub fn run_keeping_workspace(
             }
             Err(e) => return Err(e),
         };
-    let mut pre = prefetch::Prefetch::start(&opts.check, &manifest)?;
-    let ws = load_workspace(&opts.check, manifest, &mut pre)?;
-    if ws.cargo_spared {
-        progress.relabel("Reading the workspace (inputs unchanged: no cargo)");
-    }
+    let (pre, ws) = read_workspace(&opts.check, manifest, &progress)?;
     let (config, root_manifest) = Config::load(&ws.root_manifest())?;
     let step = Step {
         ws: &ws,
@@ -64,11 +60,24 @@ pub fn run_keeping_workspace(
     Ok((report, Some(ws)))
 }
 
+/// An audit's first step, for `audit` and `tag`'s gate alike: deny.toml and the
+/// advisory database started, then the workspace.
+pub fn read_workspace(
+    check: &CheckOptions,
+    manifest: std::path::PathBuf,
+    progress: &Progress,
+) -> Result<(prefetch::Prefetch, Workspace)> {
+    let mut pre = prefetch::Prefetch::start(check, &manifest)?;
+    let ws = load_workspace(check, manifest, &mut pre)?;
+    progress.relabel(ws.read_label());
+    Ok((pre, ws))
+}
+
 /// The workspace for an audit: the fingerprint record's answer when nothing changed;
 /// else cargo's, with the advisory database loading meanwhile and, for an audit of
 /// every member, the dependency graph started on cargo's JSON before our own parse
 /// (the findings cache most likely misses when cargo had to run).
-pub fn load_workspace(
+fn load_workspace(
     check: &CheckOptions,
     manifest: std::path::PathBuf,
     pre: &mut prefetch::Prefetch,

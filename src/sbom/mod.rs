@@ -144,12 +144,13 @@ pub struct Bom {
 
 pub fn run(opts: &SbomOptions, shell: &Shell) -> Result<u8> {
     let progress = shell.progress();
-    progress.step("Reading the workspace (cargo metadata)");
+    progress.step(crate::workspace::READING);
     // rustc describes the target while cargo resolves: neither waits for the other.
     let wanted = opts.target.clone();
     let platform = std::thread::spawn(move || Platform::of(wanted.as_deref()));
     let manifest = crate::workspace::resolve_manifest_path(opts.manifest.manifest_path.as_deref())?;
     let ws = Workspace::load_cached(&opts.manifest, manifest, true)?;
+    progress.relabel(ws.read_label());
     let platform = platform
         .join()
         .map_err(|_| Failure::new("asking rustc for the target's cfg failed unexpectedly"))??;

@@ -6,7 +6,7 @@
 pub mod object;
 pub mod sign;
 
-use crate::audit::{self, prefetch::Prefetch};
+use crate::audit;
 use crate::config::Config;
 use crate::error::{escape, Failure};
 use crate::git::{self, Repo};
@@ -20,18 +20,18 @@ use object::Ident;
 
 pub fn run(opts: &TagOptions, shell: &Shell) -> Result<u8> {
     let progress = shell.progress();
-    progress.step("Reading the workspace (cargo metadata)");
+    progress.step(crate::workspace::READING);
     let manifest =
         crate::workspace::resolve_manifest_path(opts.check.manifest.manifest_path.as_deref())?;
     // The gate's audit takes the warm path too: no cargo when nothing changed.
     let (pre, ws) = match opts.no_audit {
-        true => (
-            None,
-            Workspace::load_cached(&opts.check.manifest, manifest, !opts.check.no_cache)?,
-        ),
+        true => {
+            let ws = Workspace::load_cached(&opts.check.manifest, manifest, !opts.check.no_cache)?;
+            progress.relabel(ws.read_label());
+            (None, ws)
+        }
         false => {
-            let mut pre = Prefetch::start(&opts.check, &manifest)?;
-            let ws = audit::load_workspace(&opts.check, manifest, &mut pre)?;
+            let (pre, ws) = audit::read_workspace(&opts.check, manifest, &progress)?;
             (Some(pre), ws)
         }
     };

@@ -424,3 +424,46 @@ fn a_warm_audit_starts_no_cargo_and_still_sees_a_new_advisory() {
     assert!(spared && !loads_db(&err), "warm again: {err}");
     assert_eq!(runs(), third);
 }
+
+/// `sbom` and `tag` (with and without its audit gate) take the same warm path as
+/// `audit`, and `-vv` says which path each run took.
+#[test]
+fn sbom_and_tag_say_whether_cargo_ran() {
+    let w = Ws::new();
+    let ws = w.path("ws");
+    git(&ws, &["init", "-q"]);
+    git(&ws, &["config", "user.name", "T"]);
+    git(&ws, &["config", "user.email", "t@example.org"]);
+    git(&ws, &["add", "-A"]);
+    git(&ws, &["commit", "-qm", "init"]);
+    let spared = |args: &[&str]| -> bool {
+        let mut c = bin();
+        c.current_dir(&ws)
+            .env("CARGO_SECURE_RELEASE_CACHE_DIR", w.cache.path())
+            .args(args)
+            .args(["-vv", "--offline"]);
+        let (_, err) = run(&mut c, 0);
+        let spared = err.contains("timing: Reading the workspace (inputs unchanged: no cargo)");
+        assert!(
+            spared || err.contains("timing: Reading the workspace (cargo metadata)"),
+            "{args:?}: {err}"
+        );
+        spared
+    };
+    let db = advisory_db().to_str().unwrap();
+    let gated = ["tag", "--dry-run", "--advisory-db", db];
+    assert!(!spared(&["sbom"]), "the first run runs cargo");
+    assert!(spared(&["sbom"]));
+    assert!(spared(&["tag", "--dry-run", "--no-audit"]));
+    assert!(spared(&gated));
+    assert!(!spared(&["tag", "--dry-run", "--no-audit", "--no-cache"]));
+
+    w.edit(
+        "ws/crates/app/Cargo.toml",
+        "publish = false\n",
+        "publish = false\ndescription = \"d\"\n",
+    );
+    git(&ws, &["commit", "-qam", "describe"]);
+    assert!(!spared(&gated), "the gate noticed the edited manifest");
+    assert!(spared(&gated));
+}
