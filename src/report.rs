@@ -389,6 +389,9 @@ pub struct AuditReport {
     pub findings: Vec<Finding>,
     pub databases: Vec<DbInfo>,
     pub workspace_root: PathBuf,
+    /// SHA-256 (hex) of the Cargo.lock bytes the audit judged; None outside a
+    /// workspace. `tag` attests this hash, so what it attests is what was audited.
+    pub lockfile_sha256: Option<String>,
 }
 
 impl AuditReport {

@@ -147,6 +147,7 @@ pub fn outside_a_workspace(opts: &AuditOptions, shell: &Shell) -> Result<AuditRe
         findings: found,
         databases,
         workspace_root: cwd,
+        lockfile_sha256: None,
     })
 }
 

@@ -202,6 +202,7 @@ impl Step<'_> {
             findings: found,
             databases,
             workspace_root: ws.root.clone(),
+            lockfile_sha256: Some(crate::digest::sha256_hex(&lock_bytes)),
         })
     }
 
