@@ -166,6 +166,7 @@ fn git_head(dir: &Path) -> Option<(String, jiff::Timestamp)> {
 /// cargo-deny's `Database::open` panics on some malformed advisories; turn that into
 /// an error that names the offending file.
 fn open_guarded(dir: &cargo_deny::Path) -> Result<advisories::db::Database> {
+    check_sizes(dir.as_std_path())?;
     match crate::panic_guard::catch(|| advisories::db::Database::open(dir)) {
         Ok(Ok(db)) => {
             // cargo-deny accepts an advisory with no `package`; it would then match nothing.
@@ -230,6 +231,30 @@ fn culprit(
         }
     }
     None
+}
+
+/// The largest advisory file we let cargo-deny read: RustSec's largest is about
+/// 10 KiB, and cargo-deny reads each file whole.
+const ADVISORY_LIMIT: u64 = 1 << 20;
+
+/// cargo-deny reads every `.md` regular file under `crates/` (it skips links and
+/// special files) without a bound: the sizes are checked first. Off the critical path:
+/// the database loads while cargo resolves.
+fn check_sizes(dir: &Path) -> Result<()> {
+    let files = crate::fsutil::files_under(&dir.join("crates"));
+    let big = files.iter().find(|(p, m)| {
+        m.is_file() && m.len() > ADVISORY_LIMIT && p.extension().is_some_and(|x| x == "md")
+    });
+    match big {
+        None => Ok(()),
+        Some((p, m)) => Err(Failure::new(format!(
+            "advisory file {} is {} bytes, more than the {ADVISORY_LIMIT} bytes this tool reads",
+            escape(&p.display().to_string()),
+            m.len()
+        ))
+        .help("remove that file, or use an unmodified copy of the database")
+        .into()),
+    }
 }
 
 fn walk_md(dir: &Path) -> Vec<PathBuf> {

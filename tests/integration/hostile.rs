@@ -929,6 +929,15 @@ fn audit_rows() -> Vec<Case> {
             );
         }),
     );
+    v.push(
+        case(
+            "advisory file too large",
+            &["audit", "--offline", "--no-cache", "--advisory-db", "{AUX}/db"],
+            2,
+            "advisory file {AUX}/db/crates/x/RUSTSEC-2099-0003.md is 1048577 bytes, more than the 1048576 bytes",
+        )
+        .setup(|_, aux| write(aux, "db/crates/x/RUSTSEC-2099-0003.md", &"x".repeat((1 << 20) + 1))),
+    );
     v
 }
 
