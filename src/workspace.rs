@@ -154,6 +154,17 @@ impl Workspace {
         self.root.join("Cargo.lock")
     }
 
+    /// Cargo.lock's bytes (bounded); a missing or unreadable one is an error whose help
+    /// is the caller's: what it needs the lockfile for.
+    pub fn read_lockfile(&self, help: &str) -> Result<Vec<u8>> {
+        crate::fsutil::read_bounded(
+            &self.lockfile_path(),
+            crate::fsutil::LOCKFILE_LIMIT,
+            "lockfile",
+        )
+        .map_err(|e| Failure::new(format!("{e}")).help(help).into())
+    }
+
     /// Workspace members selected by `-p` (all members when none are given).
     pub fn selected_members(&self, specs: &[String]) -> Result<Vec<&cargo_metadata::Package>> {
         let members: Vec<_> = self.metadata.workspace_packages();

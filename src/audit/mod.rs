@@ -12,7 +12,6 @@ mod profile_step;
 pub use profile_step::gather as gather_profile_sources;
 
 use crate::config::Config;
-use crate::error::Failure;
 use crate::lockfile::Lockfile;
 use crate::options::{ArtifactOptions, AuditOptions, CheckOptions, Fix};
 use crate::profile::effective::Source;
@@ -150,14 +149,7 @@ impl Step<'_> {
             self.shell.err(w);
         }
 
-        let lock_bytes = crate::fsutil::read_bounded(
-            &ws.lockfile_path(),
-            crate::fsutil::LOCKFILE_LIMIT,
-            "lockfile",
-        )
-        .map_err(|e| {
-            Failure::new(format!("{e}")).help("run `cargo generate-lockfile` and commit Cargo.lock")
-        })?;
+        let lock_bytes = ws.read_lockfile("run `cargo generate-lockfile` and commit Cargo.lock")?;
         let lockfile = Lockfile::parse(&String::from_utf8_lossy(&lock_bytes));
         let deny_ignores = pre.cfg.ignored.clone();
         let deny_file = pre

@@ -313,17 +313,9 @@ fn message(
     m = m.trim_end().to_string();
     let lock_hash = match report.and_then(|r| r.lockfile_sha256.clone()) {
         Some(audited) => audited,
-        None => {
-            let lock = crate::fsutil::read_bounded(
-                &ws.lockfile_path(),
-                crate::fsutil::LOCKFILE_LIMIT,
-                "lockfile",
-            )
-            .map_err(|e| {
-                Failure::new(format!("{e}")).help("commit Cargo.lock: the tag attests its hash")
-            })?;
-            crate::digest::sha256_hex(&lock)
-        }
+        None => crate::digest::sha256_hex(
+            &ws.read_lockfile("commit Cargo.lock: the tag attests its hash")?,
+        ),
     };
     m.push_str("\n\n");
     m.push_str(&format!(
