@@ -218,8 +218,7 @@ fn culprit(
     bad: impl Fn(Result<Result<advisories::db::Database>, String>) -> bool,
 ) -> Option<PathBuf> {
     let scratch = tempfile::tempdir().ok()?;
-    let files = walk_md(&dir.join("crates"));
-    for file in files {
+    for (file, _) in advisory_files(dir) {
         let sub = scratch.path().join("crates").join("x");
         let _ = std::fs::remove_dir_all(scratch.path().join("crates"));
         std::fs::create_dir_all(&sub).ok()?;
@@ -238,13 +237,13 @@ fn culprit(
 const ADVISORY_LIMIT: u64 = 1 << 20;
 
 /// cargo-deny reads every `.md` regular file under `crates/` (it skips links and
-/// special files) without a bound: the sizes are checked first. Off the critical path:
-/// the database loads while cargo resolves.
+/// special files) without a bound: the sizes are checked first. This listing is mostly
+/// off the critical path, as the database loads while cargo resolves; after a
+/// fingerprint hit whose findings cache misses, the load is waited on, and it with it.
 fn check_sizes(dir: &Path) -> Result<()> {
-    let files = crate::fsutil::files_under(&dir.join("crates"));
-    let big = files.iter().find(|(p, m)| {
-        m.is_file() && m.len() > ADVISORY_LIMIT && p.extension().is_some_and(|x| x == "md")
-    });
+    let big = advisory_files(dir)
+        .into_iter()
+        .find(|(_, m)| m.is_file() && m.len() > ADVISORY_LIMIT);
     match big {
         None => Ok(()),
         Some((p, m)) => Err(Failure::new(format!(
@@ -257,10 +256,10 @@ fn check_sizes(dir: &Path) -> Result<()> {
     }
 }
 
-fn walk_md(dir: &Path) -> Vec<PathBuf> {
-    crate::fsutil::files_under(dir)
+/// The `.md` entries under the database's `crates/`, with their (unfollowed) metadata.
+fn advisory_files(db_dir: &Path) -> Vec<(PathBuf, std::fs::Metadata)> {
+    crate::fsutil::files_under(&db_dir.join("crates"))
         .into_iter()
-        .map(|(p, _)| p)
-        .filter(|p| p.extension().is_some_and(|x| x == "md"))
+        .filter(|(p, _)| p.extension().is_some_and(|x| x == "md"))
         .collect()
 }
