@@ -285,14 +285,19 @@ fn args(v: &[String]) -> Vec<&str> {
 
 /// The rows for a path option given something other than a readable file: nothing,
 /// a directory, a device (an endless read) and a FIFO (a blocking open would hang).
+/// The missing file's line is `what`, the path, then the command's own wording.
 fn not_a_file_rows(v: &mut Vec<Case>, base: &[String], option: &str, what: &str) {
     let base: Vec<&str> = args(base);
     let row = |p: &str| with(&base, &[option, p]);
+    let missing = match option {
+        "--config" => " does not exist",
+        _ => ": No such file or directory",
+    };
     v.push(case(
         format!("{option} missing"),
         &args(&row("{AUX}/none")),
         2,
-        "{AUX}/none",
+        format!("{what} {{AUX}}/none{missing}"),
     ));
     v.push(case(
         format!("{option} a directory"),
