@@ -51,6 +51,7 @@ impl GlobalArgs {
             ColorChoice::Always => options::ColorChoice::Always,
             ColorChoice::Never => options::ColorChoice::Never,
         };
+        crate::cache::set_quiet(self.quiet);
         Shell::new(self.quiet, self.verbose, color)
     }
 }
@@ -358,7 +359,10 @@ impl CheckArgs {
             config: self.config.clone(),
             advisory_db: self.advisory_db.clone(),
             profile: self.profile.clone(),
-            no_cache: self.no_cache,
+            cache: match self.no_cache {
+                true => crate::options::CacheUse::Off,
+                false => crate::options::CacheUse::ReadWrite,
+            },
         }
     }
 }

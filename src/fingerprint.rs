@@ -3,42 +3,69 @@
 //! recorded input is unchanged, the stored JSON is the answer and cargo is not run;
 //! anything else is a miss that runs cargo as before and records afresh.
 //!
-//! Recorded: every path package's manifest (members and path dependencies), the
-//! workspace root manifest, Cargo.lock, the directories the `members`/`exclude`
-//! globs list, cargo's config files along its search path and in `$CARGO_HOME`
-//! (their absence too), the toolchain selection (`rust-toolchain(.toml)` from the
-//! current directory up, rustup's settings, the `cargo` found on PATH), and the
-//! `CARGO_*`/`RUSTUP_*`/`RUSTC*` environment. Files are compared by size and mtime
-//! first and by SHA-256 only when those differ, so a `touch` alone is not a miss. A
-//! file changed in the two seconds before it was recorded is judged by its content
-//! alone: file times are coarse, and an edit in the same tick keeps the time.
+//! The cold run defines the answer, so the record holds every input cargo reads to
+//! make it, by class:
+//! - manifests: every path package's (members and path dependencies), the root's,
+//!   and every `Cargo.toml` up the directory tree from each of them, present or
+//!   absent (a parent workspace that appears takes the package in); the manifests of
+//!   `[patch]`, `[replace]` and config `paths` entries, whether or not they apply;
+//! - auto-discovered targets: whether `src/main.rs`, `src/lib.rs` and `build.rs`
+//!   exist, and the listings of `src/bin`, `examples`, `tests`, `benches` and of
+//!   their subdirectories (cargo's `*/main.rs` targets);
+//! - Cargo.lock and the directories the `members`/`exclude` globs list;
+//! - cargo's config files along its search path and in `$CARGO_HOME` (their absence
+//!   too), the toolchain selection (`rust-toolchain(.toml)`, rustup's settings, the
+//!   `cargo` found on PATH), and the `CARGO_*`/`RUSTUP_*`/`RUSTC*` environment.
+//!
+//! Files are compared by their stamp (device, inode, size, mtime, ctime: what git's
+//! index keeps; user space cannot set ctime) and by SHA-256 of the content whenever
+//! any part of the stamp moved, or the file had changed within the clock's
+//! resolution of being recorded. Environment values are kept only as keyed hashes,
+//! and variables named like secrets (TOKEN, SECRET, PASSWORD, KEY) only as present.
+//! Records live in the authenticated store (`cache::Store`).
 
-use crate::cache::dir as cache_dir;
+use crate::cache::Store;
 use crate::digest::{hex, sha256_hex};
-use crate::fsutil::mtime_ns;
+use crate::fsutil::Stamp;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 /// Bumped when the record's meaning changes.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
+const METADATA_NS: &str = "metadata-v2";
+const TOOLCHAIN_NS: &str = "toolchain-v2";
 
 #[derive(Serialize, Deserialize, PartialEq, Eq, Debug, Clone)]
 enum State {
     Missing,
     File {
-        size: u64,
-        mtime_ns: u128,
+        stamp: Stamp,
+        /// Empty: judged by the stamp alone (binaries).
         sha256: String,
-        /// Changed in the seconds before it was recorded: file times are coarse, so
-        /// an equal time does not prove an equal file; only the content does.
-        #[serde(default)]
+        /// Changed within the clock's resolution before it was recorded: an equal
+        /// stamp does not prove an equal file; only the content does.
         fresh: bool,
+    },
+    /// Only whether it is there, and as what (an auto-discovered target).
+    Present {
+        dir: bool,
     },
     /// A directory's sorted entry names, hashed.
     Dir {
         listing: String,
     },
+}
+
+/// How an input is watched.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+enum Watch {
+    /// Content (by stamp, then hash); a directory by its listing.
+    Content,
+    /// Stamp alone: tens of megabytes not worth hashing on every miss.
+    Binary,
+    /// Presence and kind only: a target's source, whose edits cargo metadata ignores.
+    Presence,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -52,7 +79,7 @@ struct Record {
 }
 
 /// The slot for one question: which manifest, with which flags, from where.
-fn slot(manifest_path: &Path, offline: bool, frozen: bool) -> Option<PathBuf> {
+fn slot(manifest_path: &Path, offline: bool, frozen: bool) -> String {
     let mut h = Sha256::new();
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
     h.update(manifest_path.as_os_str().as_encoded_bytes());
@@ -60,12 +87,7 @@ fn slot(manifest_path: &Path, offline: bool, frozen: bool) -> Option<PathBuf> {
     if let Ok(cwd) = std::env::current_dir() {
         h.update(cwd.as_os_str().as_encoded_bytes());
     }
-    let name = hex(&h.finalize());
-    Some(
-        cache_dir()?
-            .join(format!("metadata-v{FORMAT}"))
-            .join(format!("{name}.json")),
-    )
+    hex(&h.finalize())
 }
 
 /// The stored `cargo metadata` JSON when nothing it depends on changed, and the
@@ -73,12 +95,15 @@ fn slot(manifest_path: &Path, offline: bool, frozen: bool) -> Option<PathBuf> {
 /// must find the same, or two runs recording at once paired one's record with the
 /// other's JSON.
 pub fn lookup(manifest_path: &Path, offline: bool, frozen: bool) -> Option<(Vec<u8>, String)> {
-    let path = slot(manifest_path, offline, frozen)?;
-    let bytes =
-        crate::fsutil::read_bounded(&path, crate::fsutil::LOCKFILE_LIMIT, "metadata record")
-            .ok()?;
+    let store = crate::cache::store()?;
+    let name = slot(manifest_path, offline, frozen);
+    let bytes = store.read(
+        METADATA_NS,
+        &format!("{name}.json"),
+        crate::fsutil::LOCKFILE_LIMIT,
+    )?;
     let record: Record = serde_json::from_slice(&bytes).ok()?;
-    if record.format != FORMAT || record.env != env() {
+    if record.format != FORMAT || record.env != env(store) {
         return None;
     }
     for (p, recorded) in &record.inputs {
@@ -86,12 +111,11 @@ pub fn lookup(manifest_path: &Path, offline: bool, frozen: bool) -> Option<(Vec<
             return None;
         }
     }
-    let json = crate::fsutil::read_bounded(
-        &path.with_extension("metadata"),
+    let json = store.read(
+        METADATA_NS,
+        &format!("{name}.metadata"),
         crate::fsutil::LOCKFILE_LIMIT,
-        "metadata record",
-    )
-    .ok()?;
+    )?;
     Some((json, record.metadata_sha256))
 }
 
@@ -104,41 +128,79 @@ pub struct Answer {
     pub path_manifests: Vec<PathBuf>,
 }
 
+/// The inputs' state, taken before cargo runs: an input changed while cargo reads
+/// leaves a record that misses next time rather than one that pairs the old answer
+/// with the new state. The path packages are known only from cargo's answer, so
+/// their part is taken after it (`record`); an edit in between shows in their ctime.
+pub struct Before {
+    env: Vec<(String, String)>,
+    inputs: Vec<(PathBuf, State)>,
+    started_ns: u128,
+}
+
+/// File times come from a coarse clock that lags the fine one by up to a tick.
+const TICK_NS: u128 = 5_000_000;
+
+/// The state of the inputs known before cargo's answer (None without a store).
+pub fn before(manifest_path: &Path) -> Option<Before> {
+    let store = crate::cache::store()?;
+    let env = env(store);
+    let inputs = states(static_inputs(manifest_path));
+    Some(Before {
+        env,
+        inputs,
+        started_ns: crate::fsutil::now_ns(),
+    })
+}
+
 /// Records the answer with the state of its inputs. Best effort: a record that
 /// cannot be written only means cargo runs next time.
-pub fn record(manifest_path: &Path, offline: bool, frozen: bool, answer: Answer) {
-    let Some(path) = slot(manifest_path, offline, frozen) else {
+pub fn record(manifest_path: &Path, offline: bool, frozen: bool, before: Before, answer: Answer) {
+    let Some(store) = crate::cache::store() else {
         return;
     };
-    let cargo = cargo_on_path();
-    let inputs = inputs(manifest_path, &answer.root, answer.path_manifests)
+    let mut inputs = before.inputs;
+    let known: std::collections::HashSet<PathBuf> = inputs.iter().map(|(p, _)| p.clone()).collect();
+    let more: Vec<(PathBuf, Watch)> = answer_inputs(&answer.root, answer.path_manifests)
         .into_iter()
-        .map(|p| {
-            // The cargo binary (tens of MB) is judged by size and time alone.
-            let s = state(&p, Some(&p) != cargo.as_ref());
-            (p, s)
-        })
+        .filter(|(p, _)| !known.contains(p))
         .collect();
+    // One of these changed while cargo ran: whether cargo saw the old or the new
+    // content cannot be told, so nothing is recorded.
+    let raced = more.iter().any(|(p, _)| {
+        std::fs::metadata(p).is_ok_and(|m| {
+            let st = Stamp::of(&m);
+            st.mtime_ns.max(st.ctime_ns) + TICK_NS > before.started_ns
+        })
+    });
+    if raced {
+        return;
+    }
+    inputs.extend(states(more));
+    inputs.sort_by(|a, b| a.0.cmp(&b.0));
     let record = Record {
         format: FORMAT,
-        env: env(),
+        env: before.env,
         inputs,
         metadata_sha256: answer.sha256,
     };
-    let Some(parent) = path.parent() else { return };
-    if std::fs::create_dir_all(parent).is_err() {
-        return;
-    }
+    let name = slot(manifest_path, offline, frozen);
     // The JSON first: a record never points at a metadata file not yet written.
-    let Ok(text) = std::str::from_utf8(&answer.json) else {
-        return;
-    };
-    if crate::fsutil::write_atomic(&path.with_extension("metadata"), text).is_err() {
-        return;
+    store.write(METADATA_NS, &format!("{name}.metadata"), &answer.json);
+    if let Ok(out) = serde_json::to_vec(&record) {
+        store.write(METADATA_NS, &format!("{name}.json"), &out);
     }
-    if let Ok(out) = serde_json::to_string(&record) {
-        let _ = crate::fsutil::write_atomic(&path, &out);
-    }
+}
+
+fn states(inputs: Vec<(PathBuf, Watch)>) -> Vec<(PathBuf, State)> {
+    let now = crate::fsutil::now_ns();
+    inputs
+        .into_iter()
+        .map(|(p, w)| {
+            let s = state(&p, w, now);
+            (p, s)
+        })
+        .collect()
 }
 
 /// Which toolchain program answered: its binary is one of the record's inputs.
@@ -185,8 +247,9 @@ pub fn toolchain_answer(
     args: &[&str],
     run: impl FnOnce() -> std::io::Result<std::process::Output>,
 ) -> std::io::Result<std::process::Output> {
+    let store = crate::cache::store();
     let slot = tool_slot(tool, args);
-    if let Some(stdout) = slot.as_deref().and_then(tool_lookup) {
+    if let Some(stdout) = store.and_then(|s| tool_lookup(s, &slot)) {
         return Ok(std::process::Output {
             status: success(),
             stdout,
@@ -196,27 +259,22 @@ pub fn toolchain_answer(
     // The inputs' state before the run: a toolchain changing meanwhile leaves a
     // record that misses next time rather than one that pairs the old answer with
     // the new state.
-    let inputs: Vec<(PathBuf, State)> = tool_inputs(tool)
-        .into_iter()
-        .map(|(p, hash)| {
-            let s = state(&p, hash);
-            (p, s)
-        })
-        .collect();
+    let inputs = store.map(|_| states(tool_inputs(tool)));
     let out = run()?;
-    if let (Some(slot), true, Ok(text)) =
-        (slot, out.status.success(), std::str::from_utf8(&out.stdout))
-    {
+    if let (Some(store), Some(inputs), true, Ok(text)) = (
+        store,
+        inputs,
+        out.status.success(),
+        std::str::from_utf8(&out.stdout),
+    ) {
         let record = ToolRecord {
             format: FORMAT,
-            env: env(),
+            env: env(store),
             inputs,
             stdout: text.to_string(),
         };
-        if let (Some(parent), Ok(json)) = (slot.parent(), serde_json::to_string(&record)) {
-            if std::fs::create_dir_all(parent).is_ok() {
-                let _ = crate::fsutil::write_atomic(&slot, &json);
-            }
+        if let Ok(json) = serde_json::to_vec(&record) {
+            store.write(TOOLCHAIN_NS, &slot, &json);
         }
     }
     Ok(out)
@@ -244,7 +302,7 @@ struct ToolRecord {
     stdout: String,
 }
 
-fn tool_slot(tool: Tool, args: &[&str]) -> Option<PathBuf> {
+fn tool_slot(tool: Tool, args: &[&str]) -> String {
     let mut h = Sha256::new();
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
     h.update(tool.name().as_bytes());
@@ -256,18 +314,13 @@ fn tool_slot(tool: Tool, args: &[&str]) -> Option<PathBuf> {
     if let Ok(cwd) = std::env::current_dir() {
         h.update(cwd.as_os_str().as_encoded_bytes());
     }
-    Some(
-        cache_dir()?
-            .join(format!("toolchain-v{FORMAT}"))
-            .join(format!("{}.json", hex(&h.finalize()))),
-    )
+    format!("{}.json", hex(&h.finalize()))
 }
 
-fn tool_lookup(slot: &Path) -> Option<Vec<u8>> {
-    let bytes =
-        crate::fsutil::read_bounded(slot, crate::fsutil::KEY_LIMIT, "toolchain record").ok()?;
+fn tool_lookup(store: &Store, slot: &str) -> Option<Vec<u8>> {
+    let bytes = store.read(TOOLCHAIN_NS, slot, crate::fsutil::KEY_LIMIT)?;
     let record: ToolRecord = serde_json::from_slice(&bytes).ok()?;
-    if record.format != FORMAT || record.env != env() {
+    if record.format != FORMAT || record.env != env(store) {
         return None;
     }
     if record.inputs.iter().any(|(p, s)| !unchanged(p, s)) {
@@ -276,29 +329,28 @@ fn tool_lookup(slot: &Path) -> Option<Vec<u8>> {
     Some(record.stdout.into_bytes())
 }
 
-/// The files that decide which program answers, each with whether its content is
-/// hashed (binaries are judged by size and time).
-fn tool_inputs(tool: Tool) -> Vec<(PathBuf, bool)> {
+/// The files that decide which program answers (binaries by their stamp).
+fn tool_inputs(tool: Tool) -> Vec<(PathBuf, Watch)> {
     let mut v = Vec::new();
     if let Some(b) = tool.binary() {
-        v.push((b, false));
+        v.push((b, Watch::Binary));
     }
     if let Ok(cwd) = std::env::current_dir() {
         for d in cwd.ancestors() {
-            v.push((d.join("rust-toolchain.toml"), true));
-            v.push((d.join("rust-toolchain"), true));
+            v.push((d.join("rust-toolchain.toml"), Watch::Content));
+            v.push((d.join("rust-toolchain"), Watch::Content));
         }
     }
     if let Some(r) = rustup_home() {
-        v.push((r.join("settings.toml"), true));
-        v.push((r.join("toolchains"), true));
-        v.push((r.join("update-hashes"), true));
+        v.push((r.join("settings.toml"), Watch::Content));
+        v.push((r.join("toolchains"), Watch::Content));
+        v.push((r.join("update-hashes"), Watch::Content));
         if let Ok(rd) = std::fs::read_dir(r.join("update-hashes")) {
-            v.extend(rd.flatten().map(|e| (e.path(), true)));
+            v.extend(rd.flatten().map(|e| (e.path(), Watch::Content)));
         }
     }
     v.sort();
-    v.dedup();
+    v.dedup_by(|a, b| a.0 == b.0);
     v
 }
 
@@ -324,54 +376,177 @@ fn success() -> std::process::ExitStatus {
     std::os::windows::process::ExitStatusExt::from_raw(0)
 }
 
-/// The variables that can change what cargo resolves or which cargo runs.
-fn env() -> Vec<(String, String)> {
+/// The variables that can change what cargo resolves or which cargo runs, each
+/// with a keyed hash of its value: a record must notice a change without holding
+/// the value. A variable named like a secret is kept as present, and nothing more.
+fn env(store: &Store) -> Vec<(String, String)> {
     let mut v: Vec<(String, String)> = std::env::vars_os()
-        .filter_map(|(k, val)| Some((k.into_string().ok()?, val.to_string_lossy().into_owned())))
+        .filter_map(|(k, val)| Some((k.into_string().ok()?, val)))
         .filter(|(k, _)| {
             (k.starts_with("CARGO")
                 && !k.starts_with("CARGO_SECURE_RELEASE")
                 && !k.starts_with("CARGO_TERM"))
                 || k.starts_with("RUSTUP_")
                 || k.starts_with("RUSTC")
+                || k.starts_with("RUSTFLAGS")
+                || k.starts_with("RUSTDOCFLAGS")
                 || k == "PATH"
                 || k == "HOME"
+        })
+        .map(|(k, val)| {
+            let kept = match secret_name(&k) {
+                true => "set".to_string(),
+                false => store.keyed_hash(val.as_encoded_bytes()),
+            };
+            (k, kept)
         })
         .collect();
     v.sort();
     v
 }
 
-/// What `cargo metadata` read, as far as this module can tell.
-fn inputs(manifest_path: &Path, root: &Path, path_manifests: Vec<PathBuf>) -> Vec<PathBuf> {
-    let mut v = path_manifests;
-    v.push(manifest_path.to_path_buf());
-    v.push(root.join("Cargo.toml"));
-    v.push(root.join("Cargo.lock"));
-    v.extend(glob_dirs(root));
+/// Names whose values are credentials by convention (cargo's `CARGO_REGISTRY_TOKEN`,
+/// `CARGO_REGISTRIES_<NAME>_TOKEN`, a signing key's passphrase...).
+pub fn secret_name(name: &str) -> bool {
+    let n = name.to_ascii_uppercase();
+    [
+        "TOKEN",
+        "SECRET",
+        "PASSWORD",
+        "PASSPHRASE",
+        "KEY",
+        "CREDENTIAL",
+    ]
+    .iter()
+    .any(|w| n.contains(w))
+}
+
+/// What `cargo metadata` reads that is known before its answer: the manifest given
+/// and every `Cargo.toml` above it (a parent workspace that appears takes the
+/// package in), cargo's config files on its search path and in `$CARGO_HOME`, the
+/// toolchain selection and the cargo binary.
+fn static_inputs(manifest_path: &Path) -> Vec<(PathBuf, Watch)> {
+    let mut v = vec![(manifest_path.to_path_buf(), Watch::Content)];
+    if let Some(dir) = manifest_path.parent() {
+        v.extend(ancestor_manifests(dir));
+    }
     // Cargo reads config from the current directory up, then $CARGO_HOME.
-    let cwd = std::env::current_dir().unwrap_or_else(|_| root.to_path_buf());
-    for d in cwd
-        .ancestors()
-        .chain(manifest_path.parent().into_iter().flat_map(Path::ancestors))
-    {
-        v.push(d.join(".cargo/config.toml"));
-        v.push(d.join(".cargo/config"));
-        v.push(d.join("rust-toolchain.toml"));
-        v.push(d.join("rust-toolchain"));
+    let cwd = std::env::current_dir().ok();
+    let dirs = cwd
+        .iter()
+        .flat_map(|c| c.ancestors())
+        .chain(manifest_path.parent().into_iter().flat_map(Path::ancestors));
+    let mut configs = Vec::new();
+    for d in dirs {
+        configs.push(d.join(".cargo/config.toml"));
+        configs.push(d.join(".cargo/config"));
+        v.push((d.join("rust-toolchain.toml"), Watch::Content));
+        v.push((d.join("rust-toolchain"), Watch::Content));
     }
     if let Some(home) = crate::workspace::cargo_home() {
-        v.push(home.join("config.toml"));
-        v.push(home.join("config"));
+        configs.push(home.join("config.toml"));
+        configs.push(home.join("config"));
     }
+    // Paths a config file names (`[patch]`, `paths`): relative to the directory
+    // that holds its `.cargo` directory.
+    for c in &configs {
+        let base = c.parent().and_then(Path::parent).unwrap_or(Path::new("/"));
+        v.extend(patched_manifests(c, base, true));
+    }
+    v.extend(configs.into_iter().map(|c| (c, Watch::Content)));
     if let Some(r) = rustup_home() {
-        v.push(r.join("settings.toml"));
+        v.push((r.join("settings.toml"), Watch::Content));
     }
     if let Some(cargo) = cargo_on_path() {
-        v.push(cargo);
+        v.push((cargo, Watch::Binary));
     }
     v.sort();
-    v.dedup();
+    v.dedup_by(|a, b| a.0 == b.0);
+    v
+}
+
+/// What cargo read that only its answer names: each path package's manifest, the
+/// manifests above it, its auto-discovered targets; the root manifest's globbed
+/// directories and `[patch]`/`[replace]` paths; Cargo.lock.
+fn answer_inputs(root: &Path, path_manifests: Vec<PathBuf>) -> Vec<(PathBuf, Watch)> {
+    let mut v = Vec::new();
+    for m in path_manifests.iter().chain([&root.join("Cargo.toml")]) {
+        v.push((m.clone(), Watch::Content));
+        let Some(dir) = m.parent() else { continue };
+        v.extend(ancestor_manifests(dir));
+        v.extend(target_inputs(dir));
+    }
+    v.push((root.join("Cargo.lock"), Watch::Content));
+    v.extend(glob_dirs(root).into_iter().map(|d| (d, Watch::Content)));
+    v.extend(patched_manifests(&root.join("Cargo.toml"), root, false));
+    v.sort();
+    v.dedup_by(|a, b| a.0 == b.0);
+    v
+}
+
+/// `Cargo.toml` in every directory above `dir`, present or absent.
+fn ancestor_manifests(dir: &Path) -> impl Iterator<Item = (PathBuf, Watch)> + '_ {
+    dir.ancestors()
+        .skip(1)
+        .map(|d| (d.join("Cargo.toml"), Watch::Content))
+}
+
+/// What cargo's target auto-discovery looks at in a package directory.
+fn target_inputs(dir: &Path) -> Vec<(PathBuf, Watch)> {
+    let mut v: Vec<(PathBuf, Watch)> = ["src/main.rs", "src/lib.rs", "build.rs"]
+        .iter()
+        .map(|f| (dir.join(f), Watch::Presence))
+        .collect();
+    for sub in ["src/bin", "examples", "tests", "benches"] {
+        let d = dir.join(sub);
+        // Each `name/main.rs` is a target too: the subdirectories' listings.
+        if let Ok(rd) = std::fs::read_dir(&d) {
+            for e in rd.flatten() {
+                if e.file_type().is_ok_and(|t| t.is_dir()) {
+                    v.push((e.path(), Watch::Content));
+                }
+            }
+        }
+        v.push((d, Watch::Content));
+    }
+    v
+}
+
+/// The manifests that `[patch.*]`, `[replace]` (and, in a config file, `paths`)
+/// entries of the TOML file `file` point at, relative to `base`: whether a patch
+/// applies depends on the version its manifest says, so each counts, applied or not.
+fn patched_manifests(file: &Path, base: &Path, config: bool) -> Vec<(PathBuf, Watch)> {
+    let Ok(text) = crate::fsutil::read_text(file, crate::fsutil::TEXT_LIMIT, "manifest") else {
+        return Vec::new();
+    };
+    let Ok(doc) = text.parse::<toml_edit::DocumentMut>() else {
+        return Vec::new();
+    };
+    let mut paths = Vec::new();
+    let path_of =
+        |item: &toml_edit::Item| item.get("path").and_then(|p| p.as_str()).map(String::from);
+    if let Some(patch) = doc.get("patch").and_then(|p| p.as_table_like()) {
+        for (_, source) in patch.iter() {
+            let Some(source) = source.as_table_like() else {
+                continue;
+            };
+            paths.extend(source.iter().filter_map(|(_, dep)| path_of(dep)));
+        }
+    }
+    if let Some(replace) = doc.get("replace").and_then(|p| p.as_table_like()) {
+        paths.extend(replace.iter().filter_map(|(_, dep)| path_of(dep)));
+    }
+    if config {
+        if let Some(list) = doc.get("paths").and_then(|p| p.as_array()) {
+            paths.extend(list.iter().filter_map(|p| p.as_str().map(String::from)));
+        }
+    }
+    let mut v = Vec::new();
+    for p in paths {
+        let dir = base.join(p);
+        v.push((dir.join("Cargo.toml"), Watch::Content));
+        v.extend(ancestor_manifests(&dir).collect::<Vec<_>>());
+    }
     v
 }
 
@@ -418,30 +593,26 @@ fn cargo_on_path() -> Option<PathBuf> {
     }
 }
 
-fn state(path: &Path, hash: bool) -> State {
+fn state(path: &Path, watch: Watch, now: u128) -> State {
     let Ok(meta) = std::fs::metadata(path) else {
         return State::Missing;
     };
+    if watch == Watch::Presence {
+        return State::Present { dir: meta.is_dir() };
+    }
     if meta.is_dir() {
         return State::Dir {
             listing: listing(path),
         };
     }
-    let t = mtime_ns(&meta);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let fresh = t + 2_000_000_000 > now;
+    let stamp = Stamp::of(&meta);
+    let fresh = stamp.fresh(now);
     State::File {
-        size: meta.len(),
-        mtime_ns: t,
+        stamp,
         fresh,
-        // Empty: compared by size and time only (binaries, once settled).
-        sha256: if hash || fresh {
-            file_hash(path).unwrap_or_default()
-        } else {
-            String::new()
+        sha256: match watch {
+            Watch::Binary if !fresh => String::new(),
+            _ => file_hash(path).unwrap_or_default(),
         },
     }
 }
@@ -450,20 +621,21 @@ fn unchanged(path: &Path, recorded: &State) -> bool {
     let meta = std::fs::metadata(path);
     match (recorded, meta) {
         (State::Missing, Err(_)) => true,
+        (State::Present { dir }, Ok(m)) => m.is_dir() == *dir,
         (State::Dir { listing: l }, Ok(m)) if m.is_dir() => *l == listing(path),
         (
             State::File {
-                size,
-                mtime_ns: t,
+                stamp,
                 sha256,
                 fresh,
             },
             Ok(m),
         ) if m.is_file() => {
-            // Cheap first; the content only when size or time moved (or the time
+            // The stamp first; the content whenever any part of it moved (or it
             // cannot be trusted).
-            (!fresh && m.len() == *size && mtime_ns(&m) == *t)
-                || (m.len() == *size
+            let now = Stamp::of(&m);
+            (!fresh && now == *stamp)
+                || (now.size == stamp.size
                     && !sha256.is_empty()
                     && file_hash(path).as_deref() == Some(sha256.as_str()))
         }

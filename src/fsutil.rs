@@ -191,13 +191,34 @@ pub struct Tree {
 }
 
 /// `dir`'s tree, each kind sorted by path; `.git` directories are skipped and
-/// unreadable entries ignored. A directory's metadata is taken before it is listed,
-/// so an entry added meanwhile leaves a recorded time that no longer matches.
+/// unreadable entries ignored. Symbolic links are followed, as the readers of these
+/// trees (cargo-deny's advisory loader) follow them, and each entry carries its
+/// target's metadata; a directory reached twice (a link cycle) is listed once. A
+/// directory's metadata is taken before it is listed, so an entry added meanwhile
+/// leaves a recorded time that no longer matches.
 pub fn tree_under(dir: &Path) -> Tree {
     // The advisory database is a thousand small directories: listing them is mostly
     // waiting on system calls, which a few threads overlap.
     let pending = std::sync::Mutex::new(vec![dir.to_path_buf()]);
     let busy = std::sync::atomic::AtomicUsize::new(0);
+    let root = std::fs::metadata(dir).ok();
+    let seen = std::sync::Mutex::new(std::collections::HashSet::new());
+    if let Some(m) = &root {
+        let st = Stamp::of(m);
+        seen.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert((st.dev, st.ino));
+    }
+    // A directory not yet listed; false for one reached again through a link.
+    let first_visit = |m: &std::fs::Metadata| {
+        let st = Stamp::of(m);
+        // Without inode numbers (not Unix) every directory counts as new.
+        st.ino == 0
+            || seen
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert((st.dev, st.ino))
+    };
     let walk = || {
         let (mut dirs_seen, mut out) = (Vec::new(), Vec::new());
         loop {
@@ -220,9 +241,13 @@ pub fn tree_under(dir: &Path) -> Tree {
             let mut dirs = Vec::new();
             if let Ok(rd) = std::fs::read_dir(&d) {
                 for e in rd.flatten() {
-                    let Ok(meta) = e.metadata() else { continue };
+                    let meta = match e.file_type() {
+                        Ok(t) if t.is_symlink() => std::fs::metadata(e.path()),
+                        _ => e.metadata(),
+                    };
+                    let Ok(meta) = meta else { continue };
                     if meta.is_dir() {
-                        if e.file_name() != ".git" {
+                        if e.file_name() != ".git" && first_visit(&meta) {
                             dirs.push(e.path());
                             dirs_seen.push((e.path(), meta));
                         }
@@ -238,7 +263,6 @@ pub fn tree_under(dir: &Path) -> Tree {
             busy.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
         }
     };
-    let root = std::fs::symlink_metadata(dir).ok();
     let (mut dirs, mut files) = std::thread::scope(|s| {
         let others: Vec<_> = (0..3).map(|_| s.spawn(walk)).collect();
         let mut all = walk();
@@ -255,6 +279,61 @@ pub fn tree_under(dir: &Path) -> Tree {
         dirs.insert(0, (dir.to_path_buf(), m));
     }
     Tree { dirs, files }
+}
+
+/// How long a file time is too young to vouch for: the kernel stamps times from a
+/// clock that moves in ticks, so an edit in the same tick as a recording keeps every
+/// time; only the content tells such files apart.
+pub const SETTLED_NS: u128 = 2_000_000_000;
+
+/// What git's index records of a file to notice a change without reading it: device,
+/// inode, size, modification and status-change time. Tools restore size and mtime
+/// (`touch -d`, `cp -p`, `tar x`, a CI cache restore), but no user-space call sets
+/// ctime, and a new file (a rename over, a copy) has a new inode.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct Stamp {
+    pub dev: u64,
+    pub ino: u64,
+    pub size: u64,
+    pub mtime_ns: u128,
+    pub ctime_ns: u128,
+}
+
+impl Stamp {
+    pub fn of(m: &std::fs::Metadata) -> Stamp {
+        #[cfg(unix)]
+        let (dev, ino, ctime_ns) = {
+            use std::os::unix::fs::MetadataExt;
+            let ctime = match (u128::try_from(m.ctime()), u128::try_from(m.ctime_nsec())) {
+                (Ok(s), Ok(ns)) => s * 1_000_000_000 + ns,
+                _ => 0,
+            };
+            (m.dev(), m.ino(), ctime)
+        };
+        #[cfg(not(unix))]
+        let (dev, ino, ctime_ns) = (0, 0, 0);
+        Stamp {
+            dev,
+            ino,
+            size: m.len(),
+            mtime_ns: mtime_ns(m),
+            ctime_ns,
+        }
+    }
+
+    /// Changed too recently (or with times unknown) for the stamp alone to prove that
+    /// a later equal stamp means equal content.
+    pub fn fresh(&self, now_ns: u128) -> bool {
+        let newest = self.mtime_ns.max(self.ctime_ns);
+        self.mtime_ns == 0 || newest + SETTLED_NS > now_ns
+    }
+}
+
+/// Now, in nanoseconds since the epoch, as file times count.
+pub fn now_ns() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos())
 }
 
 /// A file's modification time in nanoseconds since the epoch (0 when unknown): with

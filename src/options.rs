@@ -46,7 +46,30 @@ pub struct CheckOptions {
     pub advisory_db: Option<PathBuf>,
     /// The profile being released (default: the policy's `name`, else `release`).
     pub profile: Option<String>,
-    pub no_cache: bool,
+    pub cache: CacheUse,
+}
+
+/// How a command uses the findings cache and the warm path's records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CacheUse {
+    /// Read and write them (an audit, an SBOM).
+    #[default]
+    ReadWrite,
+    /// Never read them, but leave fresh ones behind: a release decision (`tag`'s
+    /// gate) is always made cold.
+    WriteOnly,
+    /// Neither (`--no-cache`).
+    Off,
+}
+
+impl CacheUse {
+    pub fn reads(self) -> bool {
+        self == CacheUse::ReadWrite
+    }
+
+    pub fn writes(self) -> bool {
+        self != CacheUse::Off
+    }
 }
 
 /// What `--fix` should do with the release profile.

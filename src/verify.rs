@@ -181,7 +181,7 @@ fn audit_tagged(
             },
             advisory_db: opts.advisory_db.clone(),
             // The tree lives in a fresh directory each time: nothing to reuse.
-            no_cache: true,
+            cache: crate::options::CacheUse::Off,
             ..Default::default()
         },
         ..Default::default()

@@ -96,11 +96,16 @@ impl Workspace {
         cargo_ran: impl FnOnce(&std::sync::Arc<[u8]>),
     ) -> Result<Self> {
         let (offline, frozen) = (args.offline(), args.frozen);
+        // The inputs' state before cargo reads them (see `fingerprint::Before`).
+        let before = match record {
+            true => crate::fingerprint::before(&manifest_path),
+            false => None,
+        };
         let json: std::sync::Arc<[u8]> =
             crate::cargo::metadata(&manifest_path, offline, frozen)?.into();
         cargo_ran(&json);
         let mut ws = Self::from_json(json.clone(), manifest_path.clone())?;
-        if record {
+        if let Some(before) = before {
             // Listing and hashing the inputs and writing the record overlap the audit.
             let answer = crate::fingerprint::Answer {
                 sha256: crate::digest::hex(&ws.metadata_hash),
@@ -115,7 +120,7 @@ impl Workspace {
                 json,
             };
             ws.recording = Some(std::thread::spawn(move || {
-                crate::fingerprint::record(&manifest_path, offline, frozen, answer)
+                crate::fingerprint::record(&manifest_path, offline, frozen, before, answer)
             }));
         }
         Ok(ws)

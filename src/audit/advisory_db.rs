@@ -157,6 +157,23 @@ fn describe(
     info
 }
 
+/// The HEAD commits of the databases an audit reads (`--advisory-db`, else each
+/// database under the configured `db-path`) that are git checkouts.
+pub fn heads(dir: Option<&Path>, cfg: &advisories::cfg::ValidConfig) -> Vec<String> {
+    let root = dir
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| cfg.db_path.clone().into_std_path_buf());
+    let mut dirs = vec![root.clone()];
+    if let Ok(rd) = std::fs::read_dir(&root) {
+        dirs.extend(rd.flatten().map(|e| e.path()));
+    }
+    dirs.sort();
+    dirs.iter()
+        .filter(|d| d.join(".git").exists())
+        .filter_map(|d| git_head(d).map(|(c, _)| format!("{}\0{c}", d.display())))
+        .collect()
+}
+
 /// The commit of a database that is a git checkout, with its time.
 fn git_head(dir: &Path) -> Option<(String, jiff::Timestamp)> {
     let (id, secs) = crate::git::head_of(dir)?;

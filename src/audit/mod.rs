@@ -81,7 +81,7 @@ fn load_workspace(
     manifest: std::path::PathBuf,
     pre: &mut prefetch::Prefetch,
 ) -> Result<Workspace> {
-    if !check.no_cache {
+    if check.cache.reads() {
         if let Some(ws) = Workspace::recorded(&check.manifest, &manifest) {
             return Ok(ws);
         }
@@ -90,7 +90,7 @@ fn load_workspace(
     // With `-p`, the graph needs our parse to find the members: it starts in `audit`.
     let all_selected = check.manifest.packages.is_empty();
     let mut graph = None;
-    let ws = Workspace::load_recording(&check.manifest, manifest, !check.no_cache, |json| {
+    let ws = Workspace::load_recording(&check.manifest, manifest, check.cache.writes(), |json| {
         if all_selected {
             graph = Some(deny::graph(json.clone(), &pre.cfg, None, true));
         }
@@ -221,11 +221,15 @@ impl Step<'_> {
             graph: _,
         } = pre;
         self.progress.step("Looking up the findings cache");
-        let key = match self.opts.no_cache {
-            true => None,
-            false => cache_key(ws, self.opts, &cfg, db_files.get()?, lock_bytes, lockfile),
+        let key = match self.opts.cache.writes() {
+            false => None,
+            true => cache_key(ws, self.opts, &cfg, db_files.get()?, lock_bytes, lockfile),
         };
-        if let Some(entry) = key.as_deref().and_then(crate::cache::load) {
+        let hit = key
+            .as_deref()
+            .filter(|_| self.opts.cache.reads())
+            .and_then(crate::cache::load);
+        if let Some(entry) = hit {
             // The background load is waited for only if an artifact needs the database;
             // otherwise it ends with the process, as does a graph being built.
             std::mem::forget(files);
@@ -272,7 +276,7 @@ impl Step<'_> {
             .step("Classifying how vulnerable packages are reached");
         annotate_reach(ws, selected, &mut found);
         if let Some(k) = &key {
-            crate::cache::store(k, &found, &db.info);
+            crate::cache::store_findings(k, &found, &db.info);
         }
         // Large, read-only, and released by process exit anyway (1,200 memory-mapped
         // advisories, the graph): tearing them down piece by piece costs time for nothing.
@@ -326,8 +330,10 @@ fn default_locations(found: &mut [Finding], lockfile: &Lockfile) {
     }
 }
 
-/// Everything the dependency findings depend on. None when an input cannot be
-/// fingerprinted cheaply (a path crate whose license comes from its license files).
+/// Everything the dependency findings depend on. None when the checks would read
+/// files the key cannot vouch for cheaply, so the audit runs cold: license files
+/// (a package whose `license` field does not say, cargo-deny's own rule, or a
+/// `[licenses] clarify` entry) and the crate sources `[bans.build]` scans.
 fn cache_key(
     ws: &Workspace,
     args: &CheckOptions,
@@ -336,12 +342,11 @@ fn cache_key(
     lock_bytes: &[u8],
     lockfile: &Lockfile,
 ) -> Option<String> {
-    let unlicensed_local = ws.metadata.packages.iter().any(|p| {
-        p.source.is_none()
-            && p.license.as_deref().is_none_or(str::is_empty)
-            && !p.publish.as_ref().is_some_and(|r| r.is_empty())
-    });
-    if unlicensed_local && cfg.path.is_some() {
+    if cfg.path.is_some()
+        && (deny::reads_license_files(ws)
+            || !cfg.licenses.clarifications.is_empty()
+            || cfg.bans.build.is_some())
+    {
         return None;
     }
     let mut k = crate::cache::Key::new();
@@ -360,6 +365,11 @@ fn cache_key(
         k.part("db", dir.as_os_str().as_encoded_bytes());
     }
     k.part("db files", &db_files);
+    // The databases' commits are in the report; a commit that changes no file moves
+    // only the git directory, which the tree's digest leaves out.
+    for head in advisory_db::heads(args.advisory_db.as_deref(), &cfg.advisories) {
+        k.part("db head", head.as_bytes());
+    }
     if !cfg.advisories.disable_yank_checking {
         let home = crate::workspace::cargo_home()?;
         k.part("cargo home", home.as_os_str().as_encoded_bytes());

@@ -69,7 +69,7 @@ impl Prefetch {
             .clone()
             .unwrap_or_else(|| cfg.advisories.db_path.clone().into_std_path_buf());
         let db_files = super::pending::Pending::start(
-            !args.no_cache,
+            args.cache.writes(),
             "listing the advisory database",
             move || Ok(crate::tree_record::digest(&db_root)),
         );

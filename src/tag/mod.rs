@@ -10,7 +10,7 @@ use crate::audit;
 use crate::config::Config;
 use crate::error::{escape, Failure};
 use crate::git::{self, Repo};
-use crate::options::{Fix, TagOptions};
+use crate::options::{CacheUse, Fix, TagOptions};
 use crate::report::AuditReport;
 use crate::shell::Shell;
 use crate::signers::Trusted;
@@ -23,15 +23,21 @@ pub fn run(opts: &TagOptions, shell: &Shell) -> Result<u8> {
     progress.step(crate::workspace::READING);
     let manifest =
         crate::workspace::resolve_manifest_path(opts.check.manifest.manifest_path.as_deref())?;
-    // The gate's audit takes the warm path too: no cargo when nothing changed.
+    // A release decision is made cold: the gate's audit and the workspace the tag
+    // attests read no findings cache and no metadata record (a stale one would sign
+    // a verdict a cold run would not give); they leave fresh ones for `audit`.
+    let mut check = opts.check.clone();
+    if check.cache.reads() {
+        check.cache = CacheUse::WriteOnly;
+    }
     let (pre, ws) = match opts.no_audit {
         true => {
-            let ws = Workspace::load_cached(&opts.check.manifest, manifest, !opts.check.no_cache)?;
-            progress.relabel(ws.read_label());
+            let ws =
+                Workspace::load_recording(&check.manifest, manifest, check.cache.writes(), |_| {})?;
             (None, ws)
         }
         false => {
-            let (pre, ws) = audit::read_workspace(&opts.check, manifest, &progress)?;
+            let (pre, ws) = audit::read_workspace(&check, manifest, &progress)?;
             (Some(pre), ws)
         }
     };
@@ -75,7 +81,7 @@ pub fn run(opts: &TagOptions, shell: &Shell) -> Result<u8> {
             progress.step("Auditing the release");
             let step = audit::Step {
                 ws: &ws,
-                opts: &opts.check,
+                opts: &check,
                 progress: &progress,
                 shell,
             };

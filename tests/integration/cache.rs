@@ -85,7 +85,7 @@ fn hits_give_the_same_findings_and_changed_inputs_miss() {
         .any(|x| x["id"] == "RUSTSEC-2020-0071"));
 
     // A corrupt entry is ignored and rewritten.
-    for e in std::fs::read_dir(cache.path().join("audit-v1")).unwrap() {
+    for e in std::fs::read_dir(cache.path().join("audit-v2")).unwrap() {
         std::fs::write(e.unwrap().path(), "{ not json").unwrap();
     }
     let (again, hit) = audit(&f, cache.path(), db.path(), &[], 1);
@@ -147,6 +147,7 @@ fn twenty_parallel_audits_share_one_cache() {
             std::process::Command::new(assert_cmd::cargo::cargo_bin("cargo-secure-release"))
                 .current_dir(f.path())
                 .env("CARGO_SECURE_RELEASE_CACHE_DIR", cache.path())
+                .env("CARGO_SECURE_RELEASE_STATE_DIR", state_dir())
                 // As `bin()`: the target dir is part of `cargo metadata`'s answer.
                 .env_remove("CARGO_TARGET_DIR")
                 .env("NO_COLOR", "1")
@@ -176,10 +177,17 @@ fn twenty_parallel_audits_share_one_cache() {
     let entries: Vec<_> = crate::common::snapshot(cache.path());
     assert!(!entries.is_empty(), "the cache was written");
     for (path, bytes) in &entries {
-        let v: serde_json::Value = serde_json::from_slice(bytes)
+        // Each entry: a line with its MAC, then the JSON.
+        let nl = bytes.iter().position(|b| *b == b'\n').unwrap();
+        assert!(
+            bytes.starts_with(b"cargo-secure-release-cache 1 "),
+            "{}",
+            path.display()
+        );
+        let v: serde_json::Value = serde_json::from_slice(&bytes[nl + 1..])
             .unwrap_or_else(|e| panic!("{} is not valid JSON: {e}", path.display()));
         // Findings entries, and the warm path's records of `cargo metadata`.
-        if path.components().any(|c| c.as_os_str() == "audit-v1") {
+        if path.components().any(|c| c.as_os_str() == "audit-v2") {
             assert!(v["findings"].is_array(), "{}", path.display());
         } else if path.extension().is_some_and(|e| e == "metadata") {
             assert!(v["packages"].is_array(), "{}", path.display());

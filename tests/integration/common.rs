@@ -10,12 +10,19 @@ pub fn bin() -> Command {
     let mut c = Command::cargo_bin("cargo-secure-release").expect("binary built");
     c.env_remove("CARGO_TARGET_DIR")
         .env("NO_COLOR", "1")
-        .env("CARGO_SECURE_RELEASE_CACHE_DIR", cache_dir());
+        .env("CARGO_SECURE_RELEASE_CACHE_DIR", cache_dir())
+        .env("CARGO_SECURE_RELEASE_STATE_DIR", state_dir());
     c
 }
 
 /// A findings cache private to this test process.
 pub fn cache_dir() -> &'static Path {
+    static DIR: OnceLock<TempDir> = OnceLock::new();
+    DIR.get_or_init(|| TempDir::new().unwrap()).path()
+}
+
+/// Where this test process's cache key lives (outside every cache directory).
+pub fn state_dir() -> &'static Path {
     static DIR: OnceLock<TempDir> = OnceLock::new();
     DIR.get_or_init(|| TempDir::new().unwrap()).path()
 }

@@ -36,7 +36,7 @@ fn audit_fixture(dir: &Path, json: &[u8]) -> AuditReport {
             ..Default::default()
         },
         advisory_db: Some(advisory_db().to_path_buf()),
-        no_cache: true,
+        cache: cargo_secure_release::options::CacheUse::Off,
         ..Default::default()
     };
     let shell = Shell::new(true, 0, Default::default());

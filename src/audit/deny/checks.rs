@@ -109,6 +109,14 @@ pub fn license_store(
     ))
 }
 
+/// Whether cargo-deny's license check would read some package's license files.
+pub fn reads_license_files(ws: &Workspace) -> bool {
+    ws.metadata
+        .packages
+        .iter()
+        .any(|p| needs_license_files(p.license.as_deref()))
+}
+
 /// cargo-deny's own rule (licenses::gather): the `license` field is tried strictly,
 /// then laxly; only when both fail, or it is absent, are license files read.
 fn needs_license_files(license: Option<&str>) -> bool {

@@ -7,6 +7,7 @@ mod config;
 mod convert;
 
 pub use checks::{
-    advisory_findings, graph, license_store, lockfile_only_advisories, run_checks, CheckInputs,
+    advisory_findings, graph, license_store, lockfile_only_advisories, reads_license_files,
+    run_checks, CheckInputs,
 };
 pub use config::{find_config, load_config, DenyConfig};
