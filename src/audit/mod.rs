@@ -345,12 +345,31 @@ fn cache_key(
     if cfg.path.is_some()
         && (deny::reads_license_files(ws)
             || !cfg.licenses.clarifications.is_empty()
-            || cfg.bans.build.is_some())
+            || cfg.bans.build.is_some()
+            || cfg.bans.std_replacements.is_some())
     {
         return None;
     }
     let mut k = crate::cache::Key::new();
     k.part("metadata", &ws.metadata_hash);
+    // cargo-deny reads every path package's manifest and the root manifest itself
+    // (the findings' lines, `workspace = true` dependencies): their bytes, not only
+    // what cargo metadata makes of them. An unreadable one is no key at all.
+    let mut manifests: Vec<std::path::PathBuf> = ws
+        .metadata
+        .packages
+        .iter()
+        .filter(|p| p.source.is_none())
+        .map(|p| p.manifest_path.clone().into_std_path_buf())
+        .chain([ws.root_manifest()])
+        .collect();
+    manifests.sort();
+    manifests.dedup();
+    for m in &manifests {
+        let bytes = crate::fsutil::read_bounded(m, crate::fsutil::TEXT_LIMIT, "manifest").ok()?;
+        k.part("manifest path", m.as_os_str().as_encoded_bytes());
+        k.part("manifest", &bytes);
+    }
     k.part("Cargo.lock", lock_bytes);
     match &cfg.path {
         Some(p) => {
