@@ -7,6 +7,7 @@ mod audit;
 mod audit_bad_input;
 mod cache;
 mod common;
+mod differential;
 mod fingerprint;
 mod hostile;
 mod init;
