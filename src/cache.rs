@@ -74,10 +74,32 @@ pub struct Store {
     key: zeroize::Zeroizing<[u8; 32]>,
 }
 
+/// How this process uses every cache and record: set once by the command being run
+/// (`--no-cache`: neither; `tag`: write only), so that nothing below it, down to the
+/// toolchain answers, reads what the command may not trust.
+static USE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+pub fn set_use(u: crate::options::CacheUse) {
+    use crate::options::CacheUse;
+    let v = match u {
+        CacheUse::ReadWrite => 0,
+        CacheUse::WriteOnly => 1,
+        CacheUse::Off => 2,
+    };
+    USE.store(v, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn reads() -> bool {
+    USE.load(std::sync::atomic::Ordering::Relaxed) == 0
+}
+
 /// The store for this process, opened (and checked) once. None without a home
-/// directory, or when the directory or key cannot be trusted (said once, as a
-/// warning on stderr).
+/// directory, with `--no-cache`, or when the directory or key cannot be trusted
+/// (said once, as a warning on stderr).
 pub fn store() -> Option<&'static Store> {
+    if USE.load(std::sync::atomic::Ordering::Relaxed) == 2 {
+        return None;
+    }
     static STORE: OnceLock<Option<Store>> = OnceLock::new();
     STORE
         .get_or_init(|| match Store::open() {
@@ -149,7 +171,7 @@ impl Store {
     /// The bytes of entry `name` in `namespace`, if this user's key vouches for them;
     /// anything else (missing, a link, not ours, too large, edited) is None.
     pub fn read(&self, namespace: &str, name: &str, limit: u64) -> Option<Vec<u8>> {
-        if !safe_name(namespace) || !safe_name(name) {
+        if !reads() || !safe_name(namespace) || !safe_name(name) {
             return None;
         }
         let bytes = read_private(&self.dir.join(namespace).join(name), limit)?;

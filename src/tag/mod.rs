@@ -30,6 +30,8 @@ pub fn run(opts: &TagOptions, shell: &Shell) -> Result<u8> {
     if check.cache.reads() {
         check.cache = CacheUse::WriteOnly;
     }
+    // Down to rustc's and cargo's answers: nothing read from a record.
+    crate::cache::set_use(check.cache);
     let (pre, ws) = match opts.no_audit {
         true => {
             let ws =
