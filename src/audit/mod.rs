@@ -31,6 +31,7 @@ pub fn run_keeping_workspace(
     opts: &AuditOptions,
     shell: &Shell,
 ) -> Result<(AuditReport, Option<Workspace>)> {
+    crate::cache::set_use(opts.check.cache);
     let progress = shell.progress();
     progress.step(crate::workspace::READING);
     let manifest =
@@ -333,7 +334,9 @@ fn default_locations(found: &mut [Finding], lockfile: &Lockfile) {
 /// Everything the dependency findings depend on. None when the checks would read
 /// files the key cannot vouch for cheaply, so the audit runs cold: license files
 /// (a package whose `license` field does not say, cargo-deny's own rule, or a
-/// `[licenses] clarify` entry) and the crate sources `[bans.build]` scans.
+/// `[licenses] clarify` entry) and the crate sources `[bans.build]` scans; and
+/// online without `--advisory-db`, where a cold run fetches the databases first
+/// (a key taken from the files before the fetch would hide a new advisory).
 fn cache_key(
     ws: &Workspace,
     args: &CheckOptions,
@@ -342,6 +345,9 @@ fn cache_key(
     lock_bytes: &[u8],
     lockfile: &Lockfile,
 ) -> Option<String> {
+    if !args.manifest.offline() && args.advisory_db.is_none() {
+        return None;
+    }
     if cfg.path.is_some()
         && (deny::reads_license_files(ws)
             || !cfg.licenses.clarifications.is_empty()
