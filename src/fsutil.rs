@@ -178,10 +178,11 @@ fn new_file_permissions(f: &std::fs::File) -> std::io::Result<std::fs::Permissio
     Ok(f.metadata()?.permissions())
 }
 
-/// Every file under `dir` with its metadata, sorted by path; `.git` directories are
-/// skipped and unreadable entries ignored.
+/// Every file under `dir` with its metadata, sorted by path, `.git` directories
+/// included (cargo-deny's advisory loader reads every `.md` under `crates/`, in them
+/// too); unreadable entries are ignored.
 pub fn files_under(dir: &Path) -> Vec<(PathBuf, std::fs::Metadata)> {
-    tree_under(dir).files
+    tree_under(dir, &|_| true).files
 }
 
 /// The directories (`dir` itself first) and the files under `dir`.
@@ -190,13 +191,13 @@ pub struct Tree {
     pub files: Vec<(PathBuf, std::fs::Metadata)>,
 }
 
-/// `dir`'s tree, each kind sorted by path; `.git` directories are skipped and
-/// unreadable entries ignored. Symbolic links are followed, as the readers of these
-/// trees (cargo-deny's advisory loader) follow them, and each entry carries its
-/// target's metadata; a directory reached twice (a link cycle) is listed once. A
+/// `dir`'s tree, each kind sorted by path, descending only into the directories
+/// `descend` accepts; unreadable entries are ignored. Symbolic links are followed,
+/// as the readers of these trees (cargo-deny's advisory loader) follow them, and
+/// each entry carries its target's metadata; a directory reached twice (a link cycle) is listed once. A
 /// directory's metadata is taken before it is listed, so an entry added meanwhile
 /// leaves a recorded time that no longer matches.
-pub fn tree_under(dir: &Path) -> Tree {
+pub fn tree_under(dir: &Path, descend: &(dyn Fn(&Path) -> bool + Sync)) -> Tree {
     // The advisory database is a thousand small directories: listing them is mostly
     // waiting on system calls, which a few threads overlap.
     let pending = std::sync::Mutex::new(vec![dir.to_path_buf()]);
@@ -247,7 +248,7 @@ pub fn tree_under(dir: &Path) -> Tree {
                     };
                     let Ok(meta) = meta else { continue };
                     if meta.is_dir() {
-                        if e.file_name() != ".git" && first_visit(&meta) {
+                        if descend(&e.path()) && first_visit(&meta) {
                             dirs.push(e.path());
                             dirs_seen.push((e.path(), meta));
                         }

@@ -40,6 +40,17 @@ pub fn digest(root: &Path) -> [u8; 32] {
     d
 }
 
+/// Whether cargo-deny's loader would read below `dir`: not into a database's own
+/// git directory (objects, not advisories), but into any directory under `crates/`,
+/// a `.git` there included, since the loader takes every `.md` it finds there.
+fn reader_descends(root: &Path, dir: &Path) -> bool {
+    let under_crates = dir
+        .strip_prefix(root)
+        .map(|rel| rel.components().any(|c| c.as_os_str() == "crates"))
+        .unwrap_or(false);
+    under_crates || dir.file_name().is_none_or(|n| n != ".git")
+}
+
 /// The digest from a listing, and the record to keep of it (None when an entry had
 /// not settled, or a path cannot be written on one line).
 fn listed(root: &Path) -> ([u8; 32], Option<String>) {
@@ -48,7 +59,7 @@ fn listed(root: &Path) -> ([u8; 32], Option<String>) {
 
 /// As `listed`, with entries judged fresh against `started`.
 fn listed_at(root: &Path, started: u128) -> ([u8; 32], Option<String>) {
-    let tree = crate::fsutil::tree_under(root);
+    let tree = crate::fsutil::tree_under(root, &|p| reader_descends(root, p));
     let d = digest_of(&tree);
     let record = record_of(root, &tree, &d, started);
     (d, record)
