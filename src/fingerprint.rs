@@ -126,6 +126,10 @@ pub struct Answer {
     pub sha256: String,
     pub root: PathBuf,
     pub path_manifests: Vec<PathBuf>,
+    /// The manifests cargo read for every other package: extracted registry sources,
+    /// git checkouts, vendored directories. Normally never edited, but a file there
+    /// is what cargo reads, and a `git pull` can change a vendored one.
+    pub source_manifests: Vec<PathBuf>,
 }
 
 /// The inputs' state, taken before cargo runs: an input changed while cargo reads
@@ -161,22 +165,33 @@ pub fn record(manifest_path: &Path, offline: bool, frozen: bool, before: Before,
     };
     let mut inputs = before.inputs;
     let known: std::collections::HashSet<PathBuf> = inputs.iter().map(|(p, _)| p.clone()).collect();
-    let more: Vec<(PathBuf, Watch)> = answer_inputs(&answer.root, answer.path_manifests)
+    // None: more inputs than a record should hold; cargo runs every time.
+    let Some(more) = answer_inputs(&answer.root, answer.path_manifests, answer.source_manifests)
+    else {
+        return;
+    };
+    let more: Vec<(PathBuf, Watch)> = more
         .into_iter()
         .filter(|(p, _)| !known.contains(p))
         .collect();
-    // One of these changed while cargo ran: whether cargo saw the old or the new
-    // content cannot be told, so nothing is recorded.
-    let raced = more.iter().any(|(p, _)| {
+    let more_states = states(more);
+    // One of these (or the directory holding it: a file created or removed) changed
+    // since cargo started: whether cargo saw the old or the new state cannot be told,
+    // so nothing is recorded. Checked after their state was taken, so a change up to
+    // that moment is caught by its time.
+    let moved_since = |p: &Path| {
         std::fs::metadata(p).is_ok_and(|m| {
             let st = Stamp::of(&m);
             st.mtime_ns.max(st.ctime_ns) + TICK_NS > before.started_ns
         })
-    });
+    };
+    let raced = more_states
+        .iter()
+        .any(|(p, _)| moved_since(p) || p.parent().is_some_and(moved_since));
     if raced {
         return;
     }
-    inputs.extend(states(more));
+    inputs.extend(more_states);
     inputs.sort_by(|a, b| a.0.cmp(&b.0));
     let record = Record {
         format: FORMAT,
@@ -386,6 +401,7 @@ fn env(store: &Store) -> Vec<(String, String)> {
             (k.starts_with("CARGO")
                 && !k.starts_with("CARGO_SECURE_RELEASE")
                 && !k.starts_with("CARGO_TERM"))
+                || k.starts_with("__CARGO")
                 || k.starts_with("RUSTUP_")
                 || k.starts_with("RUSTC")
                 || k.starts_with("RUSTFLAGS")
@@ -416,6 +432,9 @@ pub fn secret_name(name: &str) -> bool {
         "PASSPHRASE",
         "KEY",
         "CREDENTIAL",
+        // A proxy URL can carry a user and password.
+        "PROXY",
+        "AUTH",
     ]
     .iter()
     .any(|w| n.contains(w))
@@ -447,19 +466,17 @@ fn static_inputs(manifest_path: &Path) -> Vec<(PathBuf, Watch)> {
         configs.push(home.join("config.toml"));
         configs.push(home.join("config"));
     }
-    // Paths a config file names (`[patch]`, `paths`): relative to the directory
-    // that holds its `.cargo` directory.
+    let configs = with_includes(configs);
+    // Paths a config file names (`[patch]`, `paths`, `[source] directory`): relative
+    // to the directory that holds its `.cargo` directory.
     for c in &configs {
         let base = c.parent().and_then(Path::parent).unwrap_or(Path::new("/"));
         v.extend(patched_manifests(c, base, true));
     }
     v.extend(configs.into_iter().map(|c| (c, Watch::Content)));
-    if let Some(r) = rustup_home() {
-        v.push((r.join("settings.toml"), Watch::Content));
-    }
-    if let Some(cargo) = cargo_on_path() {
-        v.push((cargo, Watch::Binary));
-    }
+    // The toolchain: the cargo found and what `rustup update`/`install` rewrite (the
+    // proxy on PATH stays the same file when the real cargo behind it changes).
+    v.extend(tool_inputs(Tool::Cargo));
     v.sort();
     v.dedup_by(|a, b| a.0 == b.0);
     v
@@ -468,7 +485,11 @@ fn static_inputs(manifest_path: &Path) -> Vec<(PathBuf, Watch)> {
 /// What cargo read that only its answer names: each path package's manifest, the
 /// manifests above it, its auto-discovered targets; the root manifest's globbed
 /// directories and `[patch]`/`[replace]` paths; Cargo.lock.
-fn answer_inputs(root: &Path, path_manifests: Vec<PathBuf>) -> Vec<(PathBuf, Watch)> {
+fn answer_inputs(
+    root: &Path,
+    path_manifests: Vec<PathBuf>,
+    source_manifests: Vec<PathBuf>,
+) -> Option<Vec<(PathBuf, Watch)>> {
     let mut v = Vec::new();
     for m in path_manifests.iter().chain([&root.join("Cargo.toml")]) {
         v.push((m.clone(), Watch::Content));
@@ -476,12 +497,20 @@ fn answer_inputs(root: &Path, path_manifests: Vec<PathBuf>) -> Vec<(PathBuf, Wat
         v.extend(ancestor_manifests(dir));
         v.extend(target_inputs(dir));
     }
+    // Packages from a source: no workspace is searched for above them, but their
+    // targets are discovered like any package's.
+    for m in &source_manifests {
+        v.push((m.clone(), Watch::Content));
+        if let Some(dir) = m.parent() {
+            v.extend(target_inputs(dir));
+        }
+    }
     v.push((root.join("Cargo.lock"), Watch::Content));
-    v.extend(glob_dirs(root).into_iter().map(|d| (d, Watch::Content)));
+    v.extend(glob_dirs(root)?.into_iter().map(|d| (d, Watch::Content)));
     v.extend(patched_manifests(&root.join("Cargo.toml"), root, false));
     v.sort();
     v.dedup_by(|a, b| a.0 == b.0);
-    v
+    Some(v)
 }
 
 /// `Cargo.toml` in every directory above `dir`, present or absent.
@@ -493,10 +522,18 @@ fn ancestor_manifests(dir: &Path) -> impl Iterator<Item = (PathBuf, Watch)> + '_
 
 /// What cargo's target auto-discovery looks at in a package directory.
 fn target_inputs(dir: &Path) -> Vec<(PathBuf, Watch)> {
-    let mut v: Vec<(PathBuf, Watch)> = ["src/main.rs", "src/lib.rs", "build.rs"]
-        .iter()
-        .map(|f| (dir.join(f), Watch::Presence))
-        .collect();
+    // README files too: cargo fills an unset `readme` with the one it finds.
+    let mut v: Vec<(PathBuf, Watch)> = [
+        "src/main.rs",
+        "src/lib.rs",
+        "build.rs",
+        "README.md",
+        "README.txt",
+        "README",
+    ]
+    .iter()
+    .map(|f| (dir.join(f), Watch::Presence))
+    .collect();
     for sub in ["src/bin", "examples", "tests", "benches"] {
         let d = dir.join(sub);
         // Each `name/main.rs` is a target too: the subdirectories' listings.
@@ -510,6 +547,51 @@ fn target_inputs(dir: &Path) -> Vec<(PathBuf, Watch)> {
         v.push((d, Watch::Content));
     }
     v
+}
+
+/// The config files and, recursively (a few levels), those their `include` key
+/// names, relative to the including file's directory; absent ones too.
+fn with_includes(configs: Vec<PathBuf>) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut next = configs;
+    for _ in 0..4 {
+        let mut found = Vec::new();
+        for c in &next {
+            let Some(doc) = read_toml(c) else { continue };
+            let dir = c.parent().unwrap_or(Path::new("/"));
+            let entry = |v: &toml_edit::Value| match v {
+                toml_edit::Value::String(s) => Some(s.value().clone()),
+                toml_edit::Value::InlineTable(t) => {
+                    t.get("path").and_then(|p| p.as_str()).map(String::from)
+                }
+                _ => None,
+            };
+            match doc.get("include") {
+                Some(toml_edit::Item::Value(toml_edit::Value::Array(a))) => {
+                    found.extend(a.iter().filter_map(entry).map(|p| dir.join(p)))
+                }
+                Some(toml_edit::Item::Value(v)) => found.extend(entry(v).map(|p| dir.join(p))),
+                Some(toml_edit::Item::ArrayOfTables(t)) => found.extend(
+                    t.iter()
+                        .filter_map(|t| t.get("path").and_then(|p| p.as_str()))
+                        .map(|p| dir.join(p)),
+                ),
+                _ => {}
+            }
+        }
+        out.append(&mut next);
+        found.retain(|f| !out.contains(f));
+        if found.is_empty() {
+            break;
+        }
+        next = found;
+    }
+    out
+}
+
+fn read_toml(file: &Path) -> Option<toml_edit::DocumentMut> {
+    let text = crate::fsutil::read_text(file, crate::fsutil::TEXT_LIMIT, "manifest").ok()?;
+    text.parse::<toml_edit::DocumentMut>().ok()
 }
 
 /// The manifests that `[patch.*]`, `[replace]` (and, in a config file, `paths`)
@@ -536,12 +618,22 @@ fn patched_manifests(file: &Path, base: &Path, config: bool) -> Vec<(PathBuf, Wa
     if let Some(replace) = doc.get("replace").and_then(|p| p.as_table_like()) {
         paths.extend(replace.iter().filter_map(|(_, dep)| path_of(dep)));
     }
+    let mut v = Vec::new();
     if config {
         if let Some(list) = doc.get("paths").and_then(|p| p.as_array()) {
             paths.extend(list.iter().filter_map(|p| p.as_str().map(String::from)));
         }
+        // Vendored sources: cargo reads their packages from this directory (their
+        // manifests are recorded from cargo's answer; a package added here is seen
+        // in the listing).
+        if let Some(sources) = doc.get("source").and_then(|s| s.as_table_like()) {
+            for (_, src) in sources.iter() {
+                if let Some(d) = src.get("directory").and_then(|d| d.as_str()) {
+                    v.push((base.join(d), Watch::Content));
+                }
+            }
+        }
     }
-    let mut v = Vec::new();
     for p in paths {
         let dir = base.join(p);
         v.push((dir.join("Cargo.toml"), Watch::Content));
@@ -552,16 +644,16 @@ fn patched_manifests(file: &Path, base: &Path, config: bool) -> Vec<(PathBuf, Wa
 
 /// The directories the root manifest's `[workspace] members`/`exclude` globs list: a
 /// new directory there may be a new member.
-fn glob_dirs(root: &Path) -> Vec<PathBuf> {
+fn glob_dirs(root: &Path) -> Option<Vec<PathBuf>> {
     let Ok(text) = crate::fsutil::read_text(
         &root.join("Cargo.toml"),
         crate::fsutil::TEXT_LIMIT,
         "manifest",
     ) else {
-        return Vec::new();
+        return Some(Vec::new());
     };
     let Ok(doc) = text.parse::<toml_edit::DocumentMut>() else {
-        return Vec::new();
+        return Some(Vec::new());
     };
     let mut dirs = Vec::new();
     for key in ["members", "exclude"] {
@@ -573,17 +665,66 @@ fn glob_dirs(root: &Path) -> Vec<PathBuf> {
             continue;
         };
         for pattern in list.iter().filter_map(|v| v.as_str()) {
-            if let Some(i) = pattern.find(['*', '?', '[']) {
-                let prefix = &pattern[..i];
-                let dir = match prefix.rfind('/') {
-                    Some(j) => root.join(&prefix[..j]),
-                    None => root.to_path_buf(),
-                };
-                dirs.push(dir);
-            }
+            dirs.extend(glob_watch(root, pattern)?);
         }
     }
-    dirs
+    Some(dirs)
+}
+
+/// What a `members` glob's expansion depends on: the listing of every directory a
+/// wildcard component is matched in, and the paths the components after it name
+/// under each subdirectory (present or absent), so that `crates/*/x` notices a new
+/// `crates/b/x` in an old `crates/b`. A `**` component watches every directory
+/// below. Over-inclusive (every subdirectory counts, matching or not); None past
+/// a bound, where a partial watch could miss a new member.
+fn glob_watch(root: &Path, pattern: &str) -> Option<Vec<PathBuf>> {
+    const LIMIT: usize = 20_000;
+    if !pattern.contains(['*', '?', '[']) {
+        return Some(Vec::new());
+    }
+    let subdirs = |d: &Path| -> Vec<PathBuf> {
+        std::fs::read_dir(d)
+            .map(|rd| {
+                rd.flatten()
+                    .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                    .map(|e| e.path())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut watch = Vec::new();
+    let mut current = vec![root.to_path_buf()];
+    for comp in pattern.split('/').filter(|c| !c.is_empty() && *c != ".") {
+        let mut next = Vec::new();
+        if comp == "**" {
+            let mut stack = current.clone();
+            while let Some(d) = stack.pop() {
+                if watch.len() > LIMIT {
+                    return None;
+                }
+                watch.push(d.clone());
+                let subs = subdirs(&d);
+                stack.extend(subs.iter().cloned());
+                next.push(d);
+            }
+        } else if comp.contains(['*', '?', '[']) {
+            for d in &current {
+                watch.push(d.clone());
+                next.extend(subdirs(d));
+            }
+        } else {
+            for d in &current {
+                let p = d.join(comp);
+                watch.push(p.clone());
+                next.push(p);
+            }
+        }
+        if watch.len() > LIMIT {
+            return None;
+        }
+        current = next;
+    }
+    Some(watch)
 }
 
 fn cargo_on_path() -> Option<PathBuf> {

@@ -117,6 +117,13 @@ impl Workspace {
                     .filter(|p| p.source.is_none())
                     .map(|p| p.manifest_path.clone().into_std_path_buf())
                     .collect(),
+                source_manifests: ws
+                    .metadata
+                    .packages
+                    .iter()
+                    .filter(|p| p.source.is_some())
+                    .map(|p| p.manifest_path.clone().into_std_path_buf())
+                    .collect(),
                 json,
             };
             ws.recording = Some(std::thread::spawn(move || {
