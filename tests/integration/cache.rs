@@ -539,3 +539,23 @@ fn no_token_or_environment_value_reaches_the_cache() {
         }
     }
 }
+
+/// `--no-cache` neither reads nor writes anything: no findings entry, no record (not
+/// even rustc's or `cargo -V`'s answers), no key.
+#[test]
+fn no_cache_writes_nothing_at_all() {
+    let f = vulnerable_fixture("nothing");
+    let (cache, state) = (
+        tempfile::TempDir::new().unwrap(),
+        tempfile::TempDir::new().unwrap(),
+    );
+    let mut c = bin();
+    c.current_dir(f.path())
+        .env("CARGO_SECURE_RELEASE_CACHE_DIR", cache.path())
+        .env("CARGO_SECURE_RELEASE_STATE_DIR", state.path())
+        .args(["audit", "--no-cache", "--offline", "--advisory-db"])
+        .arg(advisory_db());
+    run(&mut c, 1);
+    assert!(files(cache.path()).is_empty(), "{:?}", files(cache.path()));
+    assert!(files(state.path()).is_empty(), "{:?}", files(state.path()));
+}

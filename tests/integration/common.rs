@@ -103,19 +103,24 @@ impl Fixture {
         self
     }
 
-    /// Resolves Cargo.lock again, after a manifest change.
+    /// Resolves Cargo.lock again, after a manifest change, and downloads what it
+    /// locks: the audits run `--offline`, and on a fresh machine no other test may
+    /// have fetched these crates yet.
     pub fn relock(&self) {
-        let out = std::process::Command::new("cargo")
-            .args(["generate-lockfile", "-q"])
-            .current_dir(self.path())
-            .env_remove("CARGO_TARGET_DIR")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "generate-lockfile: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        for args in [["generate-lockfile", "-q"], ["fetch", "-q"]] {
+            let out = std::process::Command::new("cargo")
+                .args(args)
+                .current_dir(self.path())
+                .env_remove("CARGO_TARGET_DIR")
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "cargo {}: {}",
+                args[0],
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
     }
 
     pub fn audit(&self) -> Command {

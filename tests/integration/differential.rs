@@ -1151,6 +1151,10 @@ fn catalogue() -> Vec<Case> {
             std::fs::rename(c.db.join("crates"), c.t("dbcrates")).unwrap();
             std::os::unix::fs::symlink(c.t("dbcrates"), c.db.join("crates")).unwrap();
         }),
+        case("advisory added inside crates/smallvec/.git/ (the loader reads every .md under crates/)", 6, true, |c| {
+            c.publish_advisory(&c.db.join("crates/smallvec/.git"), "RUSTSEC-2099-0005");
+        })
+        .private_db(),
         case("advisory added inside a dot-directory of crates/", 6, true, |c| {
             c.publish_advisory(&c.db.join("crates/.pending"), "RUSTSEC-2099-0002");
         })
@@ -1238,6 +1242,41 @@ fn catalogue() -> Vec<Case> {
             edit_keep_mtime(&c.p("ws/deny.toml"), "[\"MIT\"", "[\"ISC\"");
         }),
         // 8. Cargo configuration.
+        case("a file the project config includes (`include`) now holds a [patch] (cargo update -p smallvec)", 8, true, |c| {
+            let patch = config_patch(c);
+            c.write("ws/.cargo/extra.toml", &patch);
+            c.update("smallvec");
+        })
+        .setup(|c| {
+            c.write("ws/.cargo/config.toml", "include = [\"extra.toml\"]\n");
+            c.write("ws/.cargo/extra.toml", "# nothing yet\n");
+        }),
+        case("a vendored crate's manifest (`[source] directory`) changes its license", 8, true, |c| {
+            let m = std::fs::read_dir(c.p("ws/vendor"))
+                .unwrap()
+                .flatten()
+                .map(|e| e.path())
+                .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("smallvec")))
+                .unwrap()
+                .join("Cargo.toml");
+            let text = std::fs::read_to_string(&m).unwrap();
+            let edited: String = text
+                .lines()
+                .map(|l| match l.starts_with("license = ") {
+                    true => "license = \"GPL-3.0-only\"\n".to_string(),
+                    false => format!("{l}\n"),
+                })
+                .collect();
+            assert_ne!(text, edited, "{}", m.display());
+            std::fs::write(&m, edited).unwrap();
+        })
+        .setup(|c| {
+            cargo(&c.cwd, &["vendor", "--offline", "vendor"], &c.env);
+            c.write(
+                "ws/.cargo/config.toml",
+                "[source.crates-io]\nreplace-with = \"vendored\"\n\n[source.vendored]\ndirectory = \"vendor\"\n",
+            );
+        }),
         case("project .cargo/config.toml [patch] brings time 0.1.43 (cargo update -p smallvec)", 8, true, |c| {
             let patch = config_patch(c);
             c.write("ws/.cargo/config.toml", &patch);
@@ -1305,6 +1344,18 @@ fn catalogue() -> Vec<Case> {
             c.set_env("CARGO_SECURE_RELEASE_TODAY", "2029-12-31");
         }),
         // 10. Member globs.
+        case("members glob `more/*/x`: a new more/b/x member inside an old more/b (not re-locked)", 10, true, |c| {
+            c.write("ws/more/b/x/Cargo.toml", &member("bx", ""));
+            c.write("ws/more/b/x/src/lib.rs", "");
+        })
+        .setup(|c| {
+            c.edit("ws/Cargo.toml", "members = [\"crates/*\"]", "members = [\"crates/*\", \"more/*/x\"]");
+            // Cargo takes a glob that matches nothing for a path: one member to match.
+            c.write("ws/more/a/x/Cargo.toml", &member("ax", ""));
+            c.write("ws/more/a/x/src/lib.rs", "");
+            c.write("ws/more/b/README", "not a member yet\n");
+            c.relock();
+        }),
         case("new member under crates/* pinning smallvec =1.4.1 (re-locked)", 10, true, |c| {
             c.write("ws/crates/extra/Cargo.toml", &member("extra", "[dependencies]\nsmallvec = \"=1.4.1\"\n"));
             c.write("ws/crates/extra/src/lib.rs", "");
