@@ -33,6 +33,7 @@ pub mod signer;
 pub mod signers;
 pub mod ssh;
 pub mod tag;
+pub mod threads;
 pub mod tree_record;
 pub mod verify;
 pub mod workspace;

@@ -126,8 +126,10 @@ impl Workspace {
                     .collect(),
                 json,
             };
+            // Wanted by the next run, not this one: it yields to the checks.
             ws.recording = Some(std::thread::spawn(move || {
-                crate::fingerprint::record(&manifest_path, offline, frozen, before, answer)
+                crate::threads::lower_priority();
+                crate::fingerprint::record(&manifest_path, offline, frozen, before, answer);
             }));
         }
         Ok(ws)

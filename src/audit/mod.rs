@@ -88,6 +88,7 @@ fn load_workspace(
         }
     }
     pre.background.start(true);
+    pre.license_store = deny::license_store_beside_cargo(&pre.cfg);
     // With `-p`, the graph needs our parse to find the members: it starts in `audit`.
     let all_selected = check.manifest.packages.is_empty();
     let mut graph = None;
@@ -134,7 +135,11 @@ impl Step<'_> {
             Some(g) => g,
             None => deny::graph(ws.json(), &pre.cfg, members, early),
         };
-        let later = (graph, deny::license_store(ws, &pre.cfg, early));
+        let store = match pre.license_store.take() {
+            Some(s) => Some(s),
+            None => deny::license_store(ws, &pre.cfg, early),
+        };
+        let later = (graph, store);
 
         // The profile check is cheap and --fix must not wait on the advisory database.
         self.progress.step("Checking the release profile");
@@ -220,6 +225,7 @@ impl Step<'_> {
             background,
             db_files,
             graph: _,
+            license_store: _,
         } = pre;
         self.progress.step("Looking up the findings cache");
         let key = match self.opts.cache.writes() {
@@ -331,10 +337,10 @@ fn default_locations(found: &mut [Finding], lockfile: &Lockfile) {
     }
 }
 
-/// Everything the dependency findings depend on. None when the checks would read
-/// files the key cannot vouch for cheaply, so the audit runs cold: license files
-/// (a package whose `license` field does not say, cargo-deny's own rule, or a
-/// `[licenses] clarify` entry) and the crate sources `[bans.build]` scans; and
+/// Everything the dependency findings depend on, the license files cargo-deny reads
+/// among them. None when the checks would read files the key cannot vouch for
+/// cheaply, so the audit runs cold: the crate sources `[bans.build]` scans and
+/// `std-replacements` data; and
 /// online without `--advisory-db`, where a cold run fetches the databases first
 /// (a key taken from the files before the fetch would hide a new advisory).
 fn cache_key(
@@ -348,15 +354,13 @@ fn cache_key(
     if !args.manifest.offline() && args.advisory_db.is_none() {
         return None;
     }
-    if cfg.path.is_some()
-        && (deny::reads_license_files(ws)
-            || !cfg.licenses.clarifications.is_empty()
-            || cfg.bans.build.is_some()
-            || cfg.bans.std_replacements.is_some())
-    {
+    if cfg.path.is_some() && (cfg.bans.build.is_some() || cfg.bans.std_replacements.is_some()) {
         return None;
     }
     let mut k = crate::cache::Key::new();
+    if cfg.path.is_some() {
+        deny::key_license_files(ws, cfg, &mut k)?;
+    }
     k.part("metadata", &ws.metadata_hash);
     // cargo-deny reads every path package's manifest and the root manifest itself
     // (the findings' lines, `workspace = true` dependencies): their bytes, not only

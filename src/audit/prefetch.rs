@@ -26,6 +26,8 @@ pub struct Prefetch {
     /// The dependency graph, when the caller could start it on cargo's JSON before
     /// parsing that JSON itself.
     pub graph: Option<super::pending::Pending<cargo_deny::Krates>>,
+    /// The SPDX license store, when it was started beside cargo.
+    pub license_store: Option<super::pending::Pending<cargo_deny::licenses::LicenseStore>>,
 }
 
 /// The advisory DB and the yanked lookups: loaded on another core while cargo
@@ -71,7 +73,11 @@ impl Prefetch {
         let db_files = super::pending::Pending::start(
             args.cache.writes(),
             "listing the advisory database",
-            move || Ok(crate::tree_record::digest(&db_root)),
+            move || {
+                // Wanted only for the findings key, after cargo's answer.
+                crate::threads::lower_priority();
+                Ok(crate::tree_record::digest(&db_root))
+            },
         );
         Ok(Prefetch {
             files,
@@ -82,6 +88,7 @@ impl Prefetch {
             },
             db_files,
             graph: None,
+            license_store: None,
         })
     }
 }
@@ -93,7 +100,7 @@ impl Background {
         if let Some(job) = self.job.take() {
             self.running = Some(std::thread::spawn(move || {
                 if beside_cargo {
-                    lower_priority();
+                    crate::threads::lower_priority();
                 }
                 job.run()
             }));
@@ -113,14 +120,6 @@ impl Background {
             Failure::new("loading the advisory database failed unexpectedly")
                 .help("re-run with -vv and report it")
         })?
-    }
-}
-
-fn lower_priority() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: setpriority on the calling thread (who = 0) only changes its nice value.
-    unsafe {
-        libc::setpriority(libc::PRIO_PROCESS, 0, 10);
     }
 }
 

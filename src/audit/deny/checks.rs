@@ -98,23 +98,108 @@ pub fn license_store(
     Some(Pending::start(
         now && needed,
         "loading the SPDX license store",
-        move || {
-            if !needed {
-                return Ok(licenses::LicenseStore::default());
-            }
-            licenses::LicenseStore::from_cache().map_err(|e| {
-                Failure::new(format!("could not load the SPDX license store: {e}")).into()
-            })
+        move || match needed {
+            true => load_license_store(),
+            false => Ok(licenses::LicenseStore::default()),
         },
     ))
 }
 
+/// The store loaded while `cargo metadata` runs, before anyone knows whether a
+/// package will need it: that wait leaves a core idle, and on a large workspace the
+/// store is the longest step after cargo's. A store nobody needed answers as the
+/// empty one would.
+pub fn license_store_beside_cargo(cfg: &DenyConfig) -> Option<Pending<licenses::LicenseStore>> {
+    cfg.path.as_ref()?;
+    Some(Pending::start(
+        true,
+        "loading the SPDX license store",
+        || {
+            crate::threads::lower_priority();
+            load_license_store()
+        },
+    ))
+}
+
+fn load_license_store() -> Result<licenses::LicenseStore> {
+    licenses::LicenseStore::from_cache()
+        .map_err(|e| Failure::new(format!("could not load the SPDX license store: {e}")).into())
+}
+
 /// Whether cargo-deny's license check would read some package's license files.
-pub fn reads_license_files(ws: &Workspace) -> bool {
-    ws.metadata
+fn reads_license_files(p: &cargo_metadata::Package, cfg: &DenyConfig) -> bool {
+    needs_license_files(p.license.as_deref())
+        || cfg
+            .licenses
+            .clarifications
+            .iter()
+            .any(|c| c.spec.name.value == p.name.as_str())
+}
+
+/// The largest license file whose bytes go into the findings key; a larger one makes
+/// the audit run cold.
+const LICENSE_FILE_LIMIT: u64 = 1 << 20;
+
+/// Adds to the findings key every file cargo-deny's license gatherer reads
+/// (licenses::gather's `LicensePack`): for each package whose `license` field does
+/// not say, or that a `clarify` entry names (by name: over-inclusive), which
+/// `LICENSE*`/`COPYING*` regular files its directory holds and their bytes, its
+/// `license-file` and the clarified paths (present or absent). None when one cannot
+/// be read whole: the audit then runs cold.
+pub fn key_license_files(
+    ws: &Workspace,
+    cfg: &DenyConfig,
+    k: &mut crate::cache::Key,
+) -> Option<()> {
+    cfg.path.as_ref()?;
+    for p in ws
+        .metadata
         .packages
         .iter()
-        .any(|p| needs_license_files(p.license.as_deref()))
+        .filter(|p| reads_license_files(p, cfg))
+    {
+        let root = p.manifest_path.parent()?.as_std_path();
+        k.part("license pack", root.as_os_str().as_encoded_bytes());
+        // A directory that cannot be listed is an error cargo-deny reports: the
+        // cold run says it.
+        let mut names: Vec<std::ffi::OsString> = std::fs::read_dir(root)
+            .ok()?
+            .map(|e| e.map(|e| e.file_name()))
+            .collect::<std::io::Result<_>>()
+            .ok()?;
+        names.sort();
+        let mut files: Vec<std::path::PathBuf> = names
+            .iter()
+            .filter(|n| {
+                let b = n.as_encoded_bytes();
+                b.starts_with(b"LICENSE") || b.starts_with(b"COPYING")
+            })
+            .map(|n| root.join(n))
+            .collect();
+        files.extend(p.license_file.iter().map(|f| root.join(f)));
+        for c in cfg.licenses.clarifications.iter() {
+            if c.spec.name.value == p.name.as_str() {
+                files.extend(c.license_files.iter().map(|f| root.join(&f.path.value)));
+            }
+        }
+        for f in &files {
+            k.part("license file", f.as_os_str().as_encoded_bytes());
+            match std::fs::metadata(f) {
+                // Followed, as cargo-deny's `is_file` follows a link.
+                Ok(m) if m.is_file() => {
+                    let bytes =
+                        crate::fsutil::read_bounded(f, LICENSE_FILE_LIMIT, "license file").ok()?;
+                    k.part("license bytes", &bytes);
+                }
+                Ok(_) => k.part("license bytes", b"not a regular file"),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    k.part("license bytes", b"absent")
+                }
+                Err(_) => return None,
+            }
+        }
+    }
+    Some(())
 }
 
 /// cargo-deny's own rule (licenses::gather): the `license` field is tried strictly,

@@ -7,7 +7,7 @@ mod config;
 mod convert;
 
 pub use checks::{
-    advisory_findings, graph, license_store, lockfile_only_advisories, reads_license_files,
-    run_checks, CheckInputs,
+    advisory_findings, graph, key_license_files, license_store, license_store_beside_cargo,
+    lockfile_only_advisories, run_checks, CheckInputs,
 };
 pub use config::{find_config, load_config, DenyConfig};
