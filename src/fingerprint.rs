@@ -32,7 +32,7 @@ use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 /// Bumped when the record's meaning changes.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 const METADATA_NS: &str = "metadata-v2";
 const TOOLCHAIN_NS: &str = "toolchain-v2";
 
@@ -47,12 +47,14 @@ enum State {
         /// stamp does not prove an equal file; only the content does.
         fresh: bool,
     },
-    /// Only whether it is there, and as what (an auto-discovered target).
-    Present {
-        dir: bool,
-    },
-    /// A directory's sorted entry names, hashed.
+    /// A directory's sorted entries (names and kinds), hashed, and its stamp: adding,
+    /// removing or renaming an entry moves the directory's mtime and ctime, so an
+    /// unchanged stamp spares the listing, as for a file's content. Not when an entry
+    /// is a symbolic link: its target can come and go with the stamp unmoved.
     Dir {
+        stamp: Stamp,
+        fresh: bool,
+        links: bool,
         listing: String,
     },
 }
@@ -64,8 +66,6 @@ enum Watch {
     Content,
     /// Stamp alone: tens of megabytes not worth hashing on every miss.
     Binary,
-    /// Presence and kind only: a target's source, whose edits cargo metadata ignores.
-    Presence,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -106,10 +106,8 @@ pub fn lookup(manifest_path: &Path, offline: bool, frozen: bool) -> Option<(Vec<
     if record.format != FORMAT || record.env != env(store) {
         return None;
     }
-    for (p, recorded) in &record.inputs {
-        if !unchanged(p, recorded) {
-            return None;
-        }
+    if !all_unchanged(&record.inputs) {
+        return None;
     }
     let json = store.read(
         METADATA_NS,
@@ -175,19 +173,29 @@ pub fn record(manifest_path: &Path, offline: bool, frozen: bool, before: Before,
         .filter(|(p, _)| !known.contains(p))
         .collect();
     let more_states = states(more);
-    // One of these (or the directory holding it: a file created or removed) changed
-    // since cargo started: whether cargo saw the old or the new state cannot be told,
-    // so nothing is recorded. Checked after their state was taken, so a change up to
-    // that moment is caught by its time.
+    // One of these changed since cargo started: whether cargo saw the old or the new
+    // state cannot be told, so nothing is recorded. Checked after their state was
+    // taken, so a change up to that moment is caught by its time: an edit moves a
+    // file's ctime, an entry added or removed its directory's, a rename the moved
+    // inode's. What leaves no time on the path itself is a file removed (absent now)
+    // or a link retargeted: for those, the directory holding it.
     let moved_since = |p: &Path| {
         std::fs::metadata(p).is_ok_and(|m| {
             let st = Stamp::of(&m);
             st.mtime_ns.max(st.ctime_ns) + TICK_NS > before.started_ns
         })
     };
-    let raced = more_states
+    // A thousand registry packages share one parent: each directory once.
+    let parents: std::collections::BTreeSet<&Path> = more_states
         .iter()
-        .any(|(p, _)| moved_since(p) || p.parent().is_some_and(moved_since));
+        .filter(|(p, s)| {
+            matches!(s, State::Missing)
+                || std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink())
+        })
+        .filter_map(|(p, _)| p.parent())
+        .collect();
+    let raced =
+        more_states.iter().any(|(p, _)| moved_since(p)) || parents.into_iter().any(moved_since);
     if raced {
         return;
     }
@@ -522,29 +530,25 @@ fn ancestor_manifests(dir: &Path) -> impl Iterator<Item = (PathBuf, Watch)> + '_
 
 /// What cargo's target auto-discovery looks at in a package directory.
 fn target_inputs(dir: &Path) -> Vec<(PathBuf, Watch)> {
-    // README files too: cargo fills an unset `readme` with the one it finds.
-    let mut v: Vec<(PathBuf, Watch)> = [
-        "src/main.rs",
-        "src/lib.rs",
-        "build.rs",
-        "README.md",
-        "README.txt",
-        "README",
-    ]
-    .iter()
-    .map(|f| (dir.join(f), Watch::Presence))
-    .collect();
+    // The package directory's and `src`'s listings (names and kinds) say whether
+    // `build.rs`, a README (cargo fills an unset `readme` with the one it finds),
+    // `src/main.rs`, `src/lib.rs` and the target directories below exist: two stats
+    // on a warm run where naming each would be ten.
+    let mut v = vec![
+        (dir.to_path_buf(), Watch::Content),
+        (dir.join("src"), Watch::Content),
+    ];
     for sub in ["src/bin", "examples", "tests", "benches"] {
         let d = dir.join(sub);
         // Each `name/main.rs` is a target too: the subdirectories' listings.
         if let Ok(rd) = std::fs::read_dir(&d) {
             for e in rd.flatten() {
-                if e.file_type().is_ok_and(|t| t.is_dir()) {
+                if std::fs::metadata(e.path()).is_ok_and(|m| m.is_dir()) {
                     v.push((e.path(), Watch::Content));
                 }
             }
+            v.push((d, Watch::Content));
         }
-        v.push((d, Watch::Content));
     }
     v
 }
@@ -738,16 +742,17 @@ fn state(path: &Path, watch: Watch, now: u128) -> State {
     let Ok(meta) = std::fs::metadata(path) else {
         return State::Missing;
     };
-    if watch == Watch::Presence {
-        return State::Present { dir: meta.is_dir() };
-    }
-    if meta.is_dir() {
-        return State::Dir {
-            listing: listing(path),
-        };
-    }
     let stamp = Stamp::of(&meta);
     let fresh = stamp.fresh(now);
+    if meta.is_dir() {
+        let (listing, links) = listing(path);
+        return State::Dir {
+            stamp,
+            fresh,
+            links,
+            listing,
+        };
+    }
     State::File {
         stamp,
         fresh,
@@ -758,12 +763,50 @@ fn state(path: &Path, watch: Watch, now: u128) -> State {
     }
 }
 
+/// Whether every input is as recorded. A large workspace's record holds ten
+/// thousand paths, each a `stat` that waits on the kernel: a few threads share them,
+/// and the first change stops all.
+fn all_unchanged(inputs: &[(PathBuf, State)]) -> bool {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    const CHUNK: usize = 512;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    if threads == 1 || inputs.len() < 2 * CHUNK {
+        return inputs.iter().all(|(p, s)| unchanged(p, s));
+    }
+    let changed = AtomicBool::new(false);
+    let per = inputs.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        for part in inputs.chunks(per) {
+            let changed = &changed;
+            scope.spawn(move || {
+                for block in part.chunks(CHUNK) {
+                    if changed.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    if !block.iter().all(|(p, s)| unchanged(p, s)) {
+                        changed.store(true, Ordering::Relaxed);
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    !changed.load(Ordering::Relaxed)
+}
+
 fn unchanged(path: &Path, recorded: &State) -> bool {
     let meta = std::fs::metadata(path);
     match (recorded, meta) {
         (State::Missing, Err(_)) => true,
-        (State::Present { dir }, Ok(m)) => m.is_dir() == *dir,
-        (State::Dir { listing: l }, Ok(m)) if m.is_dir() => *l == listing(path),
+        (
+            State::Dir {
+                stamp,
+                fresh,
+                links,
+                listing: l,
+            },
+            Ok(m),
+        ) if m.is_dir() => (!fresh && !links && Stamp::of(&m) == *stamp) || *l == listing(path).0,
         (
             State::File {
                 stamp,
@@ -784,21 +827,39 @@ fn unchanged(path: &Path, recorded: &State) -> bool {
     }
 }
 
-fn listing(dir: &Path) -> String {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
+/// The hash of a directory's entries, each name with its kind (a link with its
+/// target's, as cargo follows links), and whether any entry is a link.
+fn listing(dir: &Path) -> (String, bool) {
+    let mut links = false;
+    let mut entries: Vec<(Vec<u8>, u8)> = std::fs::read_dir(dir)
         .map(|rd| {
             rd.flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .map(|e| {
+                    let kind = |t: std::fs::FileType| match () {
+                        _ if t.is_dir() => b'd',
+                        _ if t.is_file() => b'f',
+                        _ => b'o',
+                    };
+                    let k = match e.file_type() {
+                        Ok(t) if t.is_symlink() => {
+                            links = true;
+                            std::fs::metadata(e.path()).map_or(b'-', |m| kind(m.file_type()))
+                        }
+                        Ok(t) => kind(t),
+                        Err(_) => b'?',
+                    };
+                    (e.file_name().as_encoded_bytes().to_vec(), k)
+                })
                 .collect()
         })
         .unwrap_or_default();
-    names.sort();
+    entries.sort();
     let mut h = Sha256::new();
-    for n in names {
-        h.update(n.as_bytes());
-        h.update([0]);
+    for (name, kind) in entries {
+        h.update(&name);
+        h.update([0, kind]);
     }
-    hex(&h.finalize())
+    (hex(&h.finalize()), links)
 }
 
 fn file_hash(path: &Path) -> Option<String> {
