@@ -700,15 +700,18 @@ fn swap_dir_for_edited_copy(dir: &Path, graveyard: &Path, edit: impl FnOnce(&Pat
         .unwrap();
 }
 
+/// A copy of RUSTSEC-2021-0003 under another id that every smallvec release before
+/// 1.99 is affected by, whatever another mutation did to the original's ranges.
 fn new_advisory(original: &str, id: &str) -> String {
-    let patched = "patched = [\">= 0.6.14, < 1.0.0\", \">= 1.6.1\"]";
-    assert!(original.contains("id = \"RUSTSEC-2021-0003\"") && original.contains(patched));
+    assert!(original.contains("id = \"RUSTSEC-2021-0003\"") && original.contains("\npatched = ["));
     original
         .replacen("id = \"RUSTSEC-2021-0003\"", &format!("id = \"{id}\""), 1)
-        .replacen(patched, "patched = [\">= 1.99.0\"]", 1)
         .lines()
         .filter(|l| !l.starts_with("aliases"))
-        .map(|l| format!("{l}\n"))
+        .map(|l| match l.starts_with("patched = [") {
+            true => "patched = [\">= 1.99.0\"]\n".to_string(),
+            false => format!("{l}\n"),
+        })
         .collect()
 }
 
@@ -986,6 +989,14 @@ fn catalogue() -> Vec<Case> {
         case("src/main.rs removed: the root package has no target left", 2, true, |c| {
             c.remove("ws/src/main.rs")
         }),
+        case("src/main.rs is a link; its target removed: the root package has no target left", 2, true, |c| {
+            c.remove("elsewhere/main.rs")
+        })
+        .setup(|c| {
+            c.write("elsewhere/main.rs", MAIN);
+            c.remove("ws/src/main.rs");
+            std::os::unix::fs::symlink("../../elsewhere/main.rs", c.p("ws/src/main.rs")).unwrap();
+        }),
         case("src/lib.rs removed from the path dependency: no target left", 2, true, |c| {
             c.remove("pathdep/src/lib.rs")
         }),
@@ -1123,6 +1134,20 @@ fn catalogue() -> Vec<Case> {
         .setup(unlicensed_private_pathdep),
         case("license file of a path package without `license`: copyright year edited", 5, false, |c| {
             c.edit("pathdep/LICENSE", "2024", "2025");
+        })
+        .setup(unlicensed_pathdep),
+        case("license file of a path package without `license` is a link; its target replaced by a non-license", 5, true, |c| {
+            c.write("elsewhere/LICENSE", NOT_A_LICENSE);
+        })
+        .setup(|c| {
+            unlicensed_pathdep(c);
+            std::fs::create_dir_all(c.p("elsewhere")).unwrap();
+            std::fs::rename(c.p("pathdep/LICENSE"), c.p("elsewhere/LICENSE")).unwrap();
+            std::os::unix::fs::symlink("../elsewhere/LICENSE", c.p("pathdep/LICENSE")).unwrap();
+        }),
+        case("license file of a path package without `license` renamed to COPYING-OLD beside a new non-license LICENSE", 5, true, |c| {
+            std::fs::rename(c.p("pathdep/LICENSE"), c.p("pathdep/COPYING-OLD")).unwrap();
+            c.write("pathdep/LICENSE", NOT_A_LICENSE);
         })
         .setup(unlicensed_pathdep),
         case("license file added to a path package without `license`", 5, true, |c| {
