@@ -141,6 +141,14 @@ impl Job {
             .map(|d| d.join("Cargo.lock"))
             .find(|p| p.is_file())
             .and_then(|p| Lockfile::read(&p).ok().map(|l| (p, l)));
+        let any_crates_io = |l: &Lockfile| {
+            l.packages
+                .iter()
+                .any(|p| p.source.as_deref().is_some_and(crates_io))
+        };
+        if lockfile.as_ref().is_some_and(|(_, l)| any_crates_io(l)) {
+            deny::warm_source_lookup();
+        }
         std::thread::scope(|s| {
             let yanked = s.spawn(|| match (&lockfile, self.yanked) {
                 (Some((path, lock)), true) => crates_io_yanked(lock, path.parent()),
@@ -174,11 +182,7 @@ fn crates_io_yanked(lock: &Lockfile, root: Option<&Path>) -> Option<HashMap<Stri
     let index = tame_index::index::ComboIndexCache::new(location).ok()?;
     let mut wanted: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
     for p in &lock.packages {
-        let crates_io = p.source.as_deref().is_some_and(|s| {
-            s == "registry+https://github.com/rust-lang/crates.io-index"
-                || s == "sparse+https://index.crates.io/"
-        });
-        if crates_io {
+        if p.source.as_deref().is_some_and(crates_io) {
             wanted.entry(&p.name).or_default().push(&p.version);
         }
     }
@@ -274,6 +278,12 @@ fn locked_yanked(
         }
     }
     Ok(out)
+}
+
+/// Whether a Cargo.lock `source` is crates.io (git or sparse form).
+fn crates_io(source: &str) -> bool {
+    source == "registry+https://github.com/rust-lang/crates.io-index"
+        || source == "sparse+https://index.crates.io/"
 }
 
 #[cfg(test)]

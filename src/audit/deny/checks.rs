@@ -79,6 +79,23 @@ fn build(spec: GraphSpec, json: &[u8]) -> Result<cargo_deny::Krates> {
         .context("could not build the dependency graph from `cargo metadata`")
 }
 
+/// cargo-deny asks `cargo -V` once per process (which directory name cargo gives
+/// the sparse crates.io index's sources), the first time a crates.io package enters
+/// its graph. Asked here, on a thread beside `cargo metadata`, the answer is ready
+/// when the graph is built on the critical path.
+pub fn warm_source_lookup() {
+    let pkg = serde_json::json!({
+        "name": "warm", "version": "0.0.0",
+        "id": "registry+https://github.com/rust-lang/crates.io-index#warm@0.0.0",
+        "source": "registry+https://github.com/rust-lang/crates.io-index",
+        "dependencies": [], "targets": [], "features": {},
+        "manifest_path": "/registry/src/index/warm-0.0.0/Cargo.toml",
+    });
+    if let Ok(p) = serde_json::from_value::<krates::cm::Package>(pkg) {
+        drop(cargo_deny::Krate::from(p));
+    }
+}
+
 /// The SPDX text store (a hundred milliseconds of decompression), None when licenses
 /// are not judged (no deny.toml with an allow-list). cargo-deny consults it only for a
 /// package whose `license` is missing, empty, or not an SPDX expression even in its

@@ -8,6 +8,6 @@ mod convert;
 
 pub use checks::{
     advisory_findings, graph, key_license_files, license_store, license_store_beside_cargo,
-    lockfile_only_advisories, run_checks, CheckInputs,
+    lockfile_only_advisories, run_checks, warm_source_lookup, CheckInputs,
 };
 pub use config::{find_config, load_config, DenyConfig};
