@@ -928,11 +928,36 @@ fn config_patch(c: &Ctx) -> String {
     )
 }
 
-/// Its own CARGO_HOME (the shared registry linked in), so its config.toml can change.
+/// Its own CARGO_HOME, so its config.toml can change. The shared registry's crate
+/// files and sources are linked in; its index is copied. Cargo serialises writers
+/// with a lock file in CARGO_HOME, and a second home has its own: with the index
+/// linked, this case's cargo read index files that other tests' cargo rewrote in
+/// place at that moment ("no matching package named `libc` found", seen in CI).
 fn own_cargo_home(c: &mut Ctx) {
     let home = c.t("home");
-    std::fs::create_dir_all(&home).unwrap();
-    std::os::unix::fs::symlink(cargo_home().join("registry"), home.join("registry")).unwrap();
+    let registry = home.join("registry");
+    std::fs::create_dir_all(&registry).unwrap();
+    let shared = cargo_home().join("registry");
+    for e in std::fs::read_dir(&shared).unwrap() {
+        let e = e.unwrap();
+        if e.file_name() != "index" {
+            std::os::unix::fs::symlink(e.path(), registry.join(e.file_name())).unwrap();
+        }
+    }
+    // The copy is made under the shared home's own lock, so no cargo is mid-write.
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(cargo_home().join(".package-cache"))
+        .unwrap();
+    use std::os::fd::AsRawFd;
+    // SAFETY: flock on a descriptor this function owns; released when `lock` drops.
+    assert_eq!(unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) }, 0);
+    if shared.join("index").is_dir() {
+        copy_dir(&shared.join("index"), &registry.join("index"));
+    }
+    drop(lock);
     let home = home.to_str().unwrap().to_string();
     c.set_env("CARGO_HOME", &home);
 }
