@@ -409,7 +409,7 @@ pub fn default_for(builtin: &str, key: Key, debug_off: bool) -> Canon {
         // Since Cargo 1.77 strip defaults to "debuginfo" when no debuginfo is requested.
         Key::Strip => Canon::Str(if debug_off { "debuginfo" } else { "none" }),
         Key::OverflowChecks => Canon::Bool(!release),
-        Key::Lto => Canon::Str("false"),
+        Key::Lto => Canon::Bool(false),
         Key::Panic => Canon::Str("unwind"),
         Key::Incremental => Canon::Bool(!release),
         Key::CodegenUnits => Canon::Int(if release { 16 } else { 256 }),

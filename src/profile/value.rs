@@ -158,11 +158,13 @@ pub fn canonical(key: Key, raw: &Raw) -> Result<Canon, String> {
     Ok(match key {
         Key::Lto => match raw {
             Bool(true) => Canon::Str("fat"),
-            Bool(false) => Canon::Str("false"),
+            // Printed and written as TOML's `false`, the spelling the Cargo book uses
+            // (cargo passes the string "false" to rustc the same way).
+            Bool(false) => Canon::Bool(false),
             _ if s("fat") => Canon::Str("fat"),
             _ if s("thin") => Canon::Str("thin"),
             _ if s("off") => Canon::Str("off"),
-            _ if s("false") => Canon::Str("false"),
+            _ if s("false") => Canon::Bool(false),
             _ => return Err(bad()),
         },
         Key::CodegenUnits => match raw {
@@ -213,6 +215,21 @@ pub fn canonical(key: Key, raw: &Raw) -> Result<Canon, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lto_false_prints_as_toml_false() {
+        for raw in [Raw::Bool(false), Raw::Str("false".into())] {
+            let c = canonical(Key::Lto, &raw).unwrap();
+            assert_eq!(c.to_string(), "false");
+            assert_eq!(c.to_toml().to_string(), "false");
+        }
+        assert_eq!(
+            canonical(Key::Lto, &Raw::Str("off".into()))
+                .unwrap()
+                .to_string(),
+            "\"off\""
+        );
+    }
 
     #[test]
     fn aliases_are_the_same_value() {

@@ -37,7 +37,7 @@ fn cargo_defaults_fail_all_three_rules() {
         lto["message"]
             .as_str()
             .unwrap()
-            .contains("`lto` is \"false\""),
+            .contains("`lto` is false for"),
         "{lto}"
     );
     assert!(
