@@ -35,6 +35,13 @@ pub fn emit(
             let mut err = std::io::stderr().lock();
             human::render(report, &mut err, shell.stderr_color(), shell.verbose)?;
         }
+        // Every write says what it wrote, last, so it is not lost in the report.
+        let n = report.findings.len();
+        shell.status(&format!(
+            "wrote {} ({n} finding{})",
+            crate::error::escape(&path.display().to_string()),
+            if n == 1 { "" } else { "s" }
+        ));
         return Ok(());
     }
     let color = shell.stdout_color();

@@ -80,6 +80,11 @@ fn sarif_is_golden_and_accepted_by_both_validator_rule_sets() {
         stderr.contains("release blocked: "),
         "human summary on stderr: {stderr}"
     );
+    let wrote = format!("wrote {} (", out_file.display());
+    assert!(
+        stderr.lines().last().is_some_and(|l| l.starts_with(&wrote)),
+        "the last stderr line says what was written: {stderr}"
+    );
     for kind in ["Sarif", "Gh"] {
         let errors = validate(&out_file, kind);
         assert!(errors.is_empty(), "{kind} validation errors: {errors:#?}");
