@@ -55,6 +55,17 @@ pub fn run(
             }
         } else if new != *old {
             crate::fsutil::write_atomic(&root_manifest, &new)?;
+            // Every write says what it wrote: the file, the table and the keys.
+            let keys: Vec<String> = changes
+                .iter()
+                .map(|(k, v)| format!("{} = {v}", k.name()))
+                .collect();
+            step.shell.status(&format!(
+                "fixed {}: [profile.{}] {}",
+                crate::error::escape(&root_manifest.display().to_string()),
+                name,
+                keys.join(", ")
+            ));
             let src = Source::parse(&root_manifest, new, true)?;
             sources = gather(src.clone())?;
             eff = sources.resolve(&name)?;

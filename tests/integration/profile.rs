@@ -308,7 +308,13 @@ fn fix_keeps_permissions_and_refuses_read_only_manifests() {
     let f = Fixture::new("perm", "").lock();
     let manifest = f.path().join("Cargo.toml");
     std::fs::set_permissions(&manifest, std::fs::Permissions::from_mode(0o640)).unwrap();
-    run(f.audit().arg("--fix"), 0);
+    let (_, err) = run(f.audit().arg("--fix"), 0);
+    // The write says what it wrote: the file, the table and each key set.
+    let said = format!(
+        "fixed {}: [profile.release] lto = \"fat\", codegen-units = 1, strip = \"symbols\"",
+        manifest.display()
+    );
+    assert!(err.lines().any(|l| l == said), "{said:?} in {err}");
     assert_eq!(
         std::fs::metadata(&manifest).unwrap().permissions().mode() & 0o777,
         0o640
