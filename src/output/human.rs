@@ -44,14 +44,13 @@ pub fn render(report: &AuditReport, out: &mut impl Write, color: bool, verbose: 
         line.push(')');
         writeln!(out, "{}", st.paint("2", &line))?;
     }
+    let shown =
+        |f: &Finding| verbose > 0 || f.severity > Severity::Note || f.code == Code::NoConfig;
     for check in Check::ALL {
         let group: Vec<&Finding> = report
             .findings
             .iter()
-            .filter(|f| {
-                f.check == check
-                    && (verbose > 0 || f.severity > Severity::Note || f.code == Code::NoConfig)
-            })
+            .filter(|f| f.check == check && shown(f))
             .collect();
         if group.is_empty() {
             continue;
@@ -61,11 +60,18 @@ pub fn render(report: &AuditReport, out: &mut impl Write, color: bool, verbose: 
             write_finding(&st, out, f)?;
         }
     }
-    summary(report, out, color)
+    let hidden = report.findings.iter().filter(|f| !shown(f)).count();
+    summary(report, out, color, hidden)
 }
 
-/// The closing verdict line.
-pub fn summary(report: &AuditReport, out: &mut impl Write, color: bool) -> Result<()> {
+/// The closing verdict line; `hidden` notes were counted but not shown, and the line
+/// says how to see them.
+pub fn summary(
+    report: &AuditReport,
+    out: &mut impl Write,
+    color: bool,
+    hidden: usize,
+) -> Result<()> {
     let st = Style { color };
     let s = Summary::of(&report.findings);
     let verdict = if s.errors > 0 {
@@ -73,7 +79,7 @@ pub fn summary(report: &AuditReport, out: &mut impl Write, color: bool) -> Resul
     } else {
         st.paint("1;32", "ok to release")
     };
-    writeln!(
+    write!(
         out,
         "\n{verdict}: {} error{}, {} warning{}, {} note{}",
         s.errors,
@@ -83,6 +89,11 @@ pub fn summary(report: &AuditReport, out: &mut impl Write, color: bool) -> Resul
         s.notes,
         plural(s.notes)
     )?;
+    match hidden {
+        0 => writeln!(out)?,
+        n if n == s.notes => writeln!(out, " (run with -v to see them)")?,
+        n => writeln!(out, " ({n} shown with -v)")?,
+    }
     Ok(())
 }
 
@@ -133,4 +144,55 @@ fn write_finding(st: &Style, out: &mut impl Write, f: &Finding) -> Result<()> {
         writeln!(out, "      see {u}")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Finding;
+
+    fn report(findings: Vec<Finding>) -> AuditReport {
+        AuditReport {
+            findings,
+            databases: Vec::new(),
+            workspace_root: "/ws".into(),
+            lockfile_sha256: None,
+        }
+    }
+
+    fn rendered(r: &AuditReport, verbose: u8) -> String {
+        let mut out = Vec::new();
+        render(r, &mut out, false, verbose).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    fn note(code: Code) -> Finding {
+        Finding::new(Check::Advisories, code, Severity::Note, "a note")
+    }
+
+    #[test]
+    fn hidden_notes_are_counted_and_the_summary_says_how_to_see_them() {
+        let r = report(vec![note(Code::IgnoreUnused), note(Code::IgnoreUnused)]);
+        let quiet = rendered(&r, 0);
+        assert!(!quiet.contains("a note"), "{quiet}");
+        assert!(
+            quiet.ends_with(
+                "ok to release: 0 errors, 0 warnings, 2 notes (run with -v to see them)\n"
+            ),
+            "{quiet}"
+        );
+        let loud = rendered(&r, 1);
+        assert_eq!(loud.matches("a note").count(), 2, "{loud}");
+        assert!(loud.ends_with(", 2 notes\n"), "{loud}");
+    }
+
+    #[test]
+    fn a_shown_no_config_note_is_not_counted_as_hidden() {
+        let r = report(vec![note(Code::NoConfig), note(Code::IgnoreUnused)]);
+        let out = rendered(&r, 0);
+        assert!(out.contains("a note"), "{out}");
+        assert!(out.ends_with(", 2 notes (1 shown with -v)\n"), "{out}");
+        let all_shown = rendered(&report(vec![note(Code::NoConfig)]), 0);
+        assert!(all_shown.ends_with(", 1 note\n"), "{all_shown}");
+    }
 }

@@ -75,7 +75,7 @@ fn render(
         }
         Format::Github => {
             github::render(report, out)?;
-            human::summary(report, out, false)?;
+            human::summary(report, out, false, 0)?;
         }
     }
     Ok(())
