@@ -50,7 +50,7 @@ impl Shell {
     }
 
     pub fn progress(&self) -> Progress {
-        Progress::new(self.quiet, self.verbose)
+        Progress::new(self.quiet, self.verbose, self.stderr_color())
     }
 
     pub fn stdout_color(&self) -> bool {
@@ -92,7 +92,9 @@ pub struct Progress {
 }
 
 impl Progress {
-    pub fn new(quiet: bool, verbose: u8) -> Self {
+    /// `color` is the stderr choice (`--color`, NO_COLOR): `never` means no colour
+    /// anywhere, the spinner included.
+    pub fn new(quiet: bool, verbose: u8, color: bool) -> Self {
         let visible = !quiet && std::io::stderr().is_terminal();
         let target = if visible {
             ProgressDrawTarget::stderr()
@@ -101,7 +103,7 @@ impl Progress {
         };
         let bar = ProgressBar::with_draw_target(None, target);
         bar.set_style(
-            ProgressStyle::with_template("{spinner:.cyan} {msg} {elapsed:.dim}")
+            ProgressStyle::with_template(template(color))
                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         );
         if visible {
@@ -149,6 +151,14 @@ impl Progress {
     }
 }
 
+/// The spinner's line, styled only when colour is wanted.
+fn template(color: bool) -> &'static str {
+    match color {
+        true => "{spinner:.cyan} {msg} {elapsed:.dim}",
+        false => "{spinner} {msg} {elapsed}",
+    }
+}
+
 impl Drop for Progress {
     fn drop(&mut self) {
         self.finish();
@@ -168,4 +178,22 @@ fn peak_rss_kib() -> Option<u64> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn color_never_leaves_the_spinner_unstyled() {
+        let shell = Shell::new(false, 0, ColorChoice::Never);
+        assert!(!shell.stderr_color());
+        assert!(
+            !template(shell.stderr_color()).contains(":."),
+            "no style directive"
+        );
+        assert!(template(true).contains("{spinner:.cyan}"));
+        // The plain template is one indicatif accepts.
+        assert!(ProgressStyle::with_template(template(false)).is_ok());
+    }
 }
