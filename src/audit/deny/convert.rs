@@ -47,10 +47,15 @@ pub fn convert(
             help.push(note.clone());
         }
     }
+    // A bans label names what its span is ("lock entries", "banned here"): a
+    // location, not a fix. Those codes get the fix here instead.
     for label in &d.diag.labels {
-        if !label.message.is_empty() && check != Check::Advisories {
+        if !label.message.is_empty() && !matches!(check, Check::Advisories | Check::Bans) {
             help.push(label.message.clone());
         }
+    }
+    if let Some(fix) = krate.and_then(|k| bans_fix(d.code, &k.name)) {
+        help.push(fix);
     }
     if !help.is_empty() {
         f.help = Some(help.join("; "));
@@ -107,4 +112,54 @@ pub fn convert(
         f = f.with_location("Cargo.lock", line);
     }
     f
+}
+
+/// What to do about a bans diagnostic of `code` on the crate `name`, where there is
+/// one thing to do.
+fn bans_fix(code: Option<diag::DiagnosticCode>, name: &str) -> Option<String> {
+    use cargo_deny::bans::Code as Ban;
+    let name = crate::error::escape(name);
+    Some(match code? {
+        diag::DiagnosticCode::Bans(Ban::Duplicate) => format!(
+            "see what pulls in each version with `cargo tree -d -i {name}` and move those \
+             dependencies to one version, or list `{name}` in deny.toml's [bans] skip"
+        ),
+        diag::DiagnosticCode::Bans(Ban::WorkspaceDuplicate) => format!(
+            "depend on one version of `{name}` in every member, e.g. through \
+             [workspace.dependencies] and `{name}.workspace = true`"
+        ),
+        diag::DiagnosticCode::Bans(Ban::Banned) => format!(
+            "remove `{name}` (see which crate needs it with `cargo tree -i {name}`), or \
+             change deny.toml's [bans] deny"
+        ),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cargo_deny::bans::Code as Ban;
+
+    #[test]
+    fn bans_findings_get_a_fix_not_a_label() {
+        let dup = bans_fix(Some(diag::DiagnosticCode::Bans(Ban::Duplicate)), "syn").unwrap();
+        assert!(dup.contains("`cargo tree -d -i syn`"), "{dup}");
+        assert!(!dup.contains("lock entries"), "{dup}");
+        let ws = bans_fix(
+            Some(diag::DiagnosticCode::Bans(Ban::WorkspaceDuplicate)),
+            "syn",
+        );
+        assert!(ws.unwrap().contains("[workspace.dependencies]"));
+        let banned = bans_fix(Some(diag::DiagnosticCode::Bans(Ban::Banned)), "openssl").unwrap();
+        assert!(banned.contains("`cargo tree -i openssl`"), "{banned}");
+        // A value echoed into a human line is escaped.
+        let odd = bans_fix(
+            Some(diag::DiagnosticCode::Bans(Ban::Duplicate)),
+            "a\u{1b}[31m",
+        )
+        .unwrap();
+        assert!(!odd.contains('\u{1b}'), "{odd:?}");
+        assert_eq!(bans_fix(None, "syn"), None);
+    }
 }
