@@ -144,6 +144,16 @@ impl Config {
             .unwrap_or_else(|| "release".into())
     }
 
+    /// The settings table a help line should name for this manifest: the workspace's
+    /// where it has `[workspace]`, else the package's (both are read; a plain
+    /// package has no `[workspace.metadata]` to add to).
+    pub fn table_for(manifest: &Source) -> &'static str {
+        match manifest.doc.as_table().contains_key("workspace") {
+            true => "workspace.metadata.secure-release",
+            false => "package.metadata.secure-release",
+        }
+    }
+
     /// Reads the settings from the root manifest, already parsed.
     pub fn from_manifest(manifest: &Source) -> Result<Config> {
         let p = Parser {

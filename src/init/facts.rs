@@ -129,8 +129,9 @@ pub fn gather(
     if policy.contact.is_none() && github.is_none() {
         return Err(Failure::new("SECURITY.md needs a private way to report: set `contact` or a GitHub `repository`")
             .help(format!(
-                "add `contact = \"security@example.org\"` under [workspace.metadata.secure-release.policy] in {} (or pass --contact), or set `repository = \"https://github.com/OWNER/REPO\"`",
-                root_manifest.display()
+                "add `contact = \"security@example.org\"` under [{}.policy] in {} (or pass --contact), or set `repository = \"https://github.com/OWNER/REPO\"`",
+                Config::table_for(&manifest),
+                crate::error::escape(&root_manifest.display().to_string())
             ))
             .into());
     }

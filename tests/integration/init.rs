@@ -174,6 +174,21 @@ fn no_contact_and_no_github_is_an_error_naming_the_key() {
         "{err}"
     );
     assert!(err.contains("contact = "), "{err}");
+    // A plain package: the help names the table it can have.
+    assert!(
+        err.contains("under [package.metadata.secure-release.policy] in "),
+        "{err}"
+    );
+    // A workspace root: the workspace's table.
+    f.write(
+        "Cargo.toml",
+        &format!("{}\n[workspace]\n", f.read("Cargo.toml")),
+    );
+    let (_, err) = run(init(&f).arg("--dry-run"), 2);
+    assert!(
+        err.contains("under [workspace.metadata.secure-release.policy] in "),
+        "{err}"
+    );
 }
 
 #[test]
