@@ -1,5 +1,6 @@
 //! Human output: grouped by check, one line per finding plus its help, a summary line.
 
+use super::plural;
 use crate::report::AuditReport;
 use crate::report::{Check, Code, Finding, Severity, Summary};
 use anyhow::Result;
@@ -95,14 +96,6 @@ pub fn summary(
         n => writeln!(out, " ({n} shown with -v)")?,
     }
     Ok(())
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
 }
 
 fn write_finding(st: &Style, out: &mut impl Write, f: &Finding) -> Result<()> {

@@ -13,6 +13,15 @@ use anyhow::Result;
 use std::io::Write;
 use std::path::Path;
 
+/// The English plural suffix for a count: "" for one, "s" otherwise.
+pub fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
 /// Writes the report in `format` to stdout, or to `output` (atomically) with the
 /// human report on stderr, or with a second format (`on_stdout`) on stdout.
 pub fn emit(
@@ -40,7 +49,7 @@ pub fn emit(
         shell.status(&format!(
             "wrote {} ({n} finding{})",
             crate::error::escape(&path.display().to_string()),
-            if n == 1 { "" } else { "s" }
+            plural(n)
         ));
         return Ok(());
     }

@@ -161,10 +161,10 @@ pub fn run(opts: &SbomOptions, shell: &Shell) -> Result<u8> {
         Some(path) => {
             crate::fsutil::write_atomic(path, &text)?;
             let count = match opts.format {
-                Format::OpenVex => match bom.vulnerabilities.len() {
-                    1 => "1 statement".to_string(),
-                    n => format!("{n} statements"),
-                },
+                Format::OpenVex => {
+                    let n = bom.vulnerabilities.len();
+                    format!("{n} statement{}", crate::output::plural(n))
+                }
                 _ => format!("{} components", bom.components.len() + bom.roots.len()),
             };
             shell.status(&format!(

@@ -351,13 +351,7 @@ fn message(
                 ));
             }
             let s = crate::report::Summary::of(&r.findings);
-            let plural = |n: usize, w: &str| {
-                if n == 1 {
-                    format!("{n} {w}")
-                } else {
-                    format!("{n} {w}s")
-                }
-            };
+            let plural = |n: usize, w: &str| format!("{n} {w}{}", crate::output::plural(n));
             m.push_str(&format!(
                 "Audit: {}, {}\n",
                 plural(s.errors, "error"),

@@ -177,7 +177,7 @@ fn toml_error(e: &toml_span::Error) -> String {
                 .unwrap_or_default();
             format!(
                 "unknown key{} {}{hint}; expected one of: {}",
-                if keys.len() == 1 { "" } else { "s" },
+                crate::output::plural(keys.len()),
                 names.join(", "),
                 expected.join(", ")
             )
