@@ -13,6 +13,10 @@ use std::ops::Range;
 use std::path::Path;
 use toml_edit::{Item, TableLike, Value};
 
+/// The two tables the settings are read from (the workspace's wins, key by key).
+const WORKSPACE_TABLE: &str = "workspace.metadata.secure-release";
+const PACKAGE_TABLE: &str = "package.metadata.secure-release";
+
 /// Everything `[*.metadata.secure-release]` can say.
 #[derive(Debug, Clone, Default)]
 pub struct Config {
@@ -149,8 +153,8 @@ impl Config {
     /// package has no `[workspace.metadata]` to add to).
     pub fn table_for(manifest: &Source) -> &'static str {
         match manifest.doc.as_table().contains_key("workspace") {
-            true => "workspace.metadata.secure-release",
-            false => "package.metadata.secure-release",
+            true => WORKSPACE_TABLE,
+            false => PACKAGE_TABLE,
         }
     }
 
@@ -166,12 +170,9 @@ impl Config {
         // Both tables are checked in full, even where the workspace's shadows the
         // package's: a typo is an error wherever it is.
         let mut parts = Vec::new();
-        for (item, header) in [
-            (ws, "[workspace.metadata.secure-release"),
-            (pkg, "[package.metadata.secure-release"),
-        ] {
+        for (item, table) in [(ws, WORKSPACE_TABLE), (pkg, PACKAGE_TABLE)] {
             if let Some(item) = item {
-                parts.push(p.part(item, header)?);
+                parts.push(p.part(item, &format!("[{table}"))?);
             }
         }
         // Key by key: the workspace's setting, else the root package's.
