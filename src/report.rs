@@ -412,6 +412,10 @@ pub struct DbInfo {
     /// Days between the newest advisory (or last fetch) and today.
     pub age_days: Option<i64>,
     pub advisories: usize,
+    /// The snapshot this binary embeds stood in for the configured database (no
+    /// route to it, or offline with no cached copy).
+    #[serde(default)]
+    pub embedded: bool,
 }
 
 impl DbInfo {

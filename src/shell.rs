@@ -123,6 +123,11 @@ impl Progress {
         self.bar.set_message(msg);
     }
 
+    /// Runs `f` (which prints to stderr) with the spinner out of the way.
+    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+        self.bar.suspend(f)
+    }
+
     /// Renames the running step once it is known what it did (its time keeps running).
     pub fn relabel(&self, msg: &'static str) {
         if let Some((m, _)) = self.current.borrow_mut().as_mut() {

@@ -8,6 +8,7 @@ pub mod deny;
 mod pending;
 pub mod prefetch;
 mod profile_step;
+pub mod snapshot;
 
 pub use profile_step::gather as gather_profile_sources;
 
@@ -259,6 +260,10 @@ impl Step<'_> {
             _ => None,
         };
         let db = loaded.db;
+        for note in &db.notes {
+            self.progress
+                .suspend(|| self.shell.status(&format!("note: {note}")));
+        }
         let deny_ignores = cfg.ignored.clone();
         let mut found = deny::run_checks(
             deny::CheckInputs {
@@ -318,7 +323,13 @@ fn stale_databases(databases: &[DbInfo], max_staleness_days: u64) -> Vec<Finding
                         info.newest_advisory.as_deref().unwrap_or("unknown")
                     ),
                 )
-                .with_help("update the database (run without --offline, or refresh the --advisory-db copy)")
+                .with_help(if info.embedded {
+                    "this is the snapshot built into this binary: run online (without --offline) to fetch the current database, pass --advisory-db DIR with a current copy, or install a newer cargo-secure-release"
+                } else if info.url.is_none() {
+                    "refresh the --advisory-db copy (`git pull` in it), or drop --advisory-db to fetch the current database"
+                } else {
+                    "run without --offline to fetch the current database"
+                })
             })
         })
         .collect()
@@ -390,8 +401,11 @@ fn cache_key(
     }
     k.part("packages", args.manifest.packages.join("\n").as_bytes());
     k.part("offline", &[u8::from(args.manifest.offline())]);
-    if let Some(dir) = &args.advisory_db {
-        k.part("db", dir.as_os_str().as_encoded_bytes());
+    match &args.advisory_db {
+        Some(dir) => k.part("db", dir.as_os_str().as_encoded_bytes()),
+        // Without a cached copy the embedded snapshot answers: another build's
+        // snapshot is another input.
+        None => k.part("embedded db", snapshot::embedded_id().as_bytes()),
     }
     k.part("db files", &db_files);
     // The databases' commits are in the report; a commit that changes no file moves

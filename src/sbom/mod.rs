@@ -140,6 +140,9 @@ pub struct Bom {
     pub target: String,
     /// With `--with-vulnerabilities` or `--format openvex`.
     pub vulnerabilities: Vec<vulns::Vuln>,
+    /// Where the advisories came from, when the user should know (not written into
+    /// the document): the embedded snapshot stood in, and why.
+    pub notes: Vec<String>,
 }
 
 pub fn run(opts: &SbomOptions, shell: &Shell) -> Result<u8> {
@@ -157,6 +160,9 @@ pub fn run(opts: &SbomOptions, shell: &Shell) -> Result<u8> {
     progress.step("Resolving the release build");
     let (text, bom) = generate_for(&ws, opts, platform)?;
     progress.finish();
+    for note in &bom.notes {
+        shell.status(&format!("note: {note}"));
+    }
     match &opts.output {
         Some(path) => {
             crate::fsutil::write_atomic(path, &text)?;
@@ -165,7 +171,10 @@ pub fn run(opts: &SbomOptions, shell: &Shell) -> Result<u8> {
                     let n = bom.vulnerabilities.len();
                     format!("{n} statement{}", crate::output::plural(n))
                 }
-                _ => format!("{} components", bom.components.len() + bom.roots.len()),
+                _ => {
+                    let n = bom.components.len() + bom.roots.len();
+                    format!("{n} component{}", crate::output::plural(n))
+                }
             };
             shell.status(&format!(
                 "wrote {} ({count})",
@@ -208,7 +217,7 @@ fn generate_for(ws: &Workspace, opts: &SbomOptions, target: Platform) -> Result<
     let mut bom = build(&graph, &lock, opts.no_build_deps, stamp);
     bom.target = target.triple.clone();
     if opts.vulnerabilities || opts.format == Format::OpenVex {
-        bom.vulnerabilities = vulns::find(ws, &bom, opts)?;
+        (bom.vulnerabilities, bom.notes) = vulns::find(ws, &bom, opts)?;
     }
     let text = match opts.format {
         Format::CycloneDx => cyclonedx::render(&bom, opts.spec_version),
@@ -261,6 +270,7 @@ fn build(graph: &graph::Graph<'_>, lock: &Lockfile, no_build: bool, timestamp: S
         timestamp,
         target: String::new(),
         vulnerabilities: Vec::new(),
+        notes: Vec::new(),
     }
 }
 

@@ -39,8 +39,9 @@ pub struct Analysis {
     pub source: String,
 }
 
-/// The advisories for every component of `bom`, sorted by id.
-pub fn find(ws: &Workspace, bom: &Bom, opts: &SbomOptions) -> Result<Vec<Vuln>> {
+/// The advisories for every component of `bom`, sorted by id, and what to tell the
+/// user about the database they came from (the embedded snapshot stood in).
+pub fn find(ws: &Workspace, bom: &Bom, opts: &SbomOptions) -> Result<(Vec<Vuln>, Vec<String>)> {
     let mut files = cargo_deny::diag::Files::new();
     let deny_cfg = deny::load_config(deny::find_config(&ws.manifest_path).as_deref(), &mut files)?;
     let db = match &opts.advisory_db {
@@ -82,7 +83,7 @@ pub fn find(ws: &Workspace, bom: &Bom, opts: &SbomOptions) -> Result<Vec<Vuln>> 
             entry.affects.push((c.bom_ref.clone(), c.purl.clone()));
         }
     }
-    Ok(by_id.into_values().collect())
+    Ok((by_id.into_values().collect(), db.notes))
 }
 
 /// Aliases, date and CVSS of advisory `id`.

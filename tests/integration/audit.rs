@@ -244,3 +244,146 @@ THE SOFTWARE IS PROVIDED \"AS IS\", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMP
     // …and accepted where MIT is.
     assert_eq!(verdict("\"MIT\""), Vec::<String>::new());
 }
+
+/// Git cannot reach any https://github.com/ URL: the fetch fails at once, as on a
+/// machine with no route to GitHub, without depending on this one's network.
+fn no_github(cmd: &mut assert_cmd::Command) -> &mut assert_cmd::Command {
+    cmd.env("GIT_CONFIG_COUNT", "1")
+        .env(
+            "GIT_CONFIG_KEY_0",
+            "url.file:///nonexistent-github/.insteadOf",
+        )
+        .env("GIT_CONFIG_VALUE_0", "https://github.com/")
+}
+
+/// A fixture with a vulnerable dependency whose deny.toml keeps fetched databases in
+/// a directory that does not exist yet (returned).
+fn vulnerable_with_db_path() -> (Fixture, tempfile::TempDir, std::path::PathBuf) {
+    let f = Fixture::new("firstrun", "[dependencies]\ntime = \"=0.1.43\"\n").lock();
+    let home = tempfile::TempDir::new().unwrap();
+    let db_path = home.path().join("advisory-dbs");
+    f.write(
+        "deny.toml",
+        &format!("[advisories]\ndb-path = \"{}\"\n", db_path.display()),
+    );
+    (f, home, db_path)
+}
+
+fn audit_without_db(f: &Fixture) -> assert_cmd::Command {
+    let mut c = bin();
+    c.current_dir(f.path())
+        .args(["audit", "--no-cache", "--format", "json"]);
+    c
+}
+
+#[test]
+fn offline_with_nothing_cached_the_embedded_snapshot_finds_the_advisory() {
+    let (f, _home, db_path) = vulnerable_with_db_path();
+    let (out, err) = run(audit_without_db(&f).arg("--offline"), 1);
+    let r = json(&out);
+    assert!(
+        findings(&r, "advisories")
+            .iter()
+            .any(|x| x["id"] == "RUSTSEC-2020-0071" && x["severity"] == "error"),
+        "{out}"
+    );
+    assert_eq!(r["advisory_db"]["embedded"], true);
+    assert_eq!(r["advisory_db"]["path"], "built into this binary");
+    assert!(r["advisory_db"]["advisories"].as_u64().unwrap() > 1000);
+    let note = err.lines().find(|l| l.starts_with("note: ")).expect(&err);
+    assert!(
+        note.contains(
+            "no copy of advisory database https://github.com/RustSec/advisory-db is cached"
+        ) && note.contains("--offline")
+            && note.contains("using the copy built into this binary (RustSec commit "),
+        "{note}"
+    );
+    // The snapshot's date is in the note: `, YYYY-MM-DD)`.
+    let date = note.trim_end_matches(')').rsplit(", ").next().unwrap();
+    assert!(date.parse::<jiff::civil::Date>().is_ok(), "{note}");
+    assert!(
+        !db_path.exists(),
+        "an offline audit creates no database directory"
+    );
+    // The stale-database rule applies to the snapshot, with a help that fits it.
+    let (out, _) = run(
+        audit_without_db(&f)
+            .arg("--offline")
+            .env("CARGO_SECURE_RELEASE_TODAY", "2099-01-01"),
+        1,
+    );
+    let stale = json(&out)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["code"] == "stale-database")
+        .cloned()
+        .expect("stale-database");
+    assert!(stale["help"]
+        .as_str()
+        .unwrap()
+        .contains("snapshot built into this binary"));
+}
+
+#[test]
+fn a_failed_fetch_falls_back_to_the_snapshot_and_leaves_no_directory() {
+    let (f, _home, db_path) = vulnerable_with_db_path();
+    let (out, err) = run(no_github(&mut audit_without_db(&f)), 1);
+    let r = json(&out);
+    assert_eq!(r["advisory_db"]["embedded"], true, "{err}");
+    assert!(findings(&r, "advisories")
+        .iter()
+        .any(|x| x["id"] == "RUSTSEC-2020-0071"));
+    let note = err.lines().find(|l| l.starts_with("note: ")).expect(&err);
+    assert!(
+        note.contains("could not fetch advisory database https://github.com/RustSec/advisory-db (git: fatal: "),
+        "{note}"
+    );
+    assert!(!err.contains("[\"clone\""), "no Debug output: {err}");
+    assert!(
+        !db_path.exists(),
+        "the failed clone left {}",
+        db_path.display()
+    );
+}
+
+#[test]
+fn another_database_that_cannot_be_fetched_is_one_line_a_help_and_the_command() {
+    let (f, _home, db_path) = vulnerable_with_db_path();
+    f.write(
+        "deny.toml",
+        &format!(
+            "[advisories]\ndb-path = \"{}\"\ndb-urls = [\"https://github.com/example/advisory-db\"]\n",
+            db_path.display()
+        ),
+    );
+    let (_, err) = run(no_github(&mut audit_without_db(&f)), 2);
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(
+        lines[0].starts_with("error: could not fetch advisory database https://github.com/example/advisory-db (git: fatal: "),
+        "{err}"
+    );
+    assert!(
+        lines[1].contains("help: check the network") && !lines[1].contains("--offline"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "ran: git clone --depth=1 --branch main https://github.com/example/advisory-db "
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("[\""), "no Debug output: {err}");
+    assert!(
+        !db_path.exists(),
+        "the failed clone left {}",
+        db_path.display()
+    );
+    // Offline, the help says how to get it into the cache.
+    let (_, err) = run(audit_without_db(&f).arg("--offline"), 2);
+    assert!(
+        err.starts_with("error: no copy of advisory database https://github.com/example/advisory-db is cached in "),
+        "{err}"
+    );
+    assert!(err.contains("run once without --offline"), "{err}");
+}

@@ -6,9 +6,11 @@ mod bench;
 mod bench_artifact;
 mod bench_tag;
 mod scale;
+mod snapshot;
 mod tools;
 
-const USAGE: &str = "usage: cargo xtask <ci|fmt|lint|test|man|bench|bench-tag|bench-artifact>
+const USAGE: &str =
+    "usage: cargo xtask <ci|fmt|lint|test|man|bench|bench-tag|bench-artifact|advisory-snapshot>
   ci         what CI runs: fmt check, clippy -D warnings, the test suite
   fmt        cargo fmt --check
   lint       cargo clippy --workspace --all-targets -- -D warnings
@@ -20,7 +22,10 @@ const USAGE: &str = "usage: cargo xtask <ci|fmt|lint|test|man|bench|bench-tag|be
              path crates (all three when none is named)
   bench-tag  median time to create a signed tag: ours vs `git tag -s` with gpg
   bench-artifact  median time to inspect this project's release binary (audit --artifact)
-  man        one man page per command into $CARGO_TARGET_DIR/man (default target/man)";
+  man        one man page per command into $CARGO_TARGET_DIR/man (default target/man)
+  advisory-snapshot [DIR]
+             refresh the advisory database the binary embeds (assets/) from a RustSec
+             checkout (default ../shared/advisory-db)";
 
 fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();
@@ -45,6 +50,7 @@ fn main() -> ExitCode {
         "bench-artifact" => Some(bench_artifact::run),
         "test" => Some(test),
         "man" => Some(man),
+        "advisory-snapshot" => Some(snapshot::run),
         _ => None,
     };
     if let Some(bench) = bench {
@@ -92,10 +98,7 @@ fn main() -> ExitCode {
 /// The README's test command: the tools, then the whole suite, then the tag tests
 /// again with the opt-in gpg-agent signer.
 fn test() -> Result<(), String> {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .ok_or("no workspace root")?
-        .to_path_buf();
+    let root = workspace_root()?;
     let shared = std::env::var_os("CSR_SHARED_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| root.join("../shared"));
@@ -136,10 +139,7 @@ fn test() -> Result<(), String> {
 
 /// Writes the man pages (clap_mangen, from the library's command-line definition).
 fn man() -> Result<(), String> {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .ok_or("no workspace root")?
-        .to_path_buf();
+    let root = workspace_root()?;
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| root.join("target"));
@@ -152,6 +152,14 @@ fn man() -> Result<(), String> {
         eprintln!("xtask: wrote {}", path.display());
     }
     Ok(())
+}
+
+/// The repository's root (xtask's parent directory).
+pub(crate) fn workspace_root() -> Result<std::path::PathBuf, String> {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .ok_or_else(|| "no workspace root".to_string())
 }
 
 /// Builds cargo-secure-release in release mode and returns the binary's path.
