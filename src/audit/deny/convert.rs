@@ -41,20 +41,26 @@ pub fn convert(
             f.url = Some(url.to_string());
         } else if let Some(sol) = note.strip_prefix("Solution: ") {
             help.push(sol.to_string());
-        } else if note.starts_with("Announcement: ") || check == Check::Advisories {
-            // The advisory's long description stays in the database; the URL points to it.
+        } else if note.starts_with("Announcement: ")
+            || matches!(check, Check::Advisories | Check::Licenses)
+        {
+            // The advisory's long description stays in the database, the URL points
+            // to it; a license's notes describe the license (OSI approved…), no fix.
         } else {
             help.push(note.clone());
         }
     }
-    // A bans label names what its span is ("lock entries", "banned here"): a
-    // location, not a fix. Those codes get the fix here instead.
+    // Bans and licenses labels name what their span is ("lock entries", "rejected:
+    // license is not explicitly allowed"): a location, not a fix. Those codes get
+    // the fix here instead, or no help at all.
     for label in &d.diag.labels {
-        if !label.message.is_empty() && !matches!(check, Check::Advisories | Check::Bans) {
+        if !label.message.is_empty()
+            && !matches!(check, Check::Advisories | Check::Bans | Check::Licenses)
+        {
             help.push(label.message.clone());
         }
     }
-    if let Some(fix) = krate.and_then(|k| bans_fix(d.code, &k.name)) {
+    if let Some(fix) = krate.and_then(|k| fix_for(d.code, &Subject::of(k))) {
         help.push(fix);
     }
     if !help.is_empty() {
@@ -98,6 +104,12 @@ pub fn convert(
                     let line = lockfile.line_of(&k.name, &k.version.to_string());
                     f = f.with_location("Cargo.lock", line);
                 }
+                // cargo-deny names the manifest it synthesises for a workspace crate
+                // after the package id (`path+file:///…#0.1.0-synthesized.toml`): no
+                // such file exists; the crate's own Cargo.toml is where the fix goes.
+                Some(k) if k.source.is_none() && !name.as_std_path().exists() => {
+                    f = f.with_location(ws.relative(k.manifest_path.as_std_path()), None);
+                }
                 _ => {
                     let line = files
                         .line_index(label.file_id, label.range.start)
@@ -114,23 +126,76 @@ pub fn convert(
     f
 }
 
-/// What to do about a bans diagnostic of `code` on the crate `name`, where there is
-/// one thing to do.
-fn bans_fix(code: Option<diag::DiagnosticCode>, name: &str) -> Option<String> {
+/// The crate a bans or licenses diagnostic is about, as far as its fix needs.
+struct Subject {
+    name: String,
+    license: Option<String>,
+    /// A package of this workspace (a path dependency), not one from a registry.
+    local: bool,
+}
+
+impl Subject {
+    fn of(k: &cargo_deny::Krate) -> Subject {
+        Subject {
+            name: k.name.clone(),
+            license: k.license.clone(),
+            local: k.source.is_none(),
+        }
+    }
+}
+
+/// What to do about a bans or licenses diagnostic of `code`, where there is one thing
+/// to do.
+fn fix_for(code: Option<diag::DiagnosticCode>, k: &Subject) -> Option<String> {
     use cargo_deny::bans::Code as Ban;
-    let name = crate::error::escape(name);
+    use cargo_deny::licenses::Code as Lic;
+    use diag::DiagnosticCode as D;
+    let name = crate::error::escape(&k.name);
+    let set_license = format!(
+        "set `license` (an SPDX expression such as \"MIT OR Apache-2.0\") in [package] of \
+         `{name}`'s Cargo.toml, or mark it `publish = false` and set `ignore = true` in \
+         deny.toml's [licenses.private]"
+    );
     Some(match code? {
-        diag::DiagnosticCode::Bans(Ban::Duplicate) => format!(
+        D::Bans(Ban::Duplicate) => format!(
             "see what pulls in each version with `cargo tree -d -i {name}` and move those \
              dependencies to one version, or list `{name}` in deny.toml's [bans] skip"
         ),
-        diag::DiagnosticCode::Bans(Ban::WorkspaceDuplicate) => format!(
+        D::Bans(Ban::WorkspaceDuplicate) => format!(
             "depend on one version of `{name}` in every member, e.g. through \
              [workspace.dependencies] and `{name}.workspace = true`"
         ),
-        diag::DiagnosticCode::Bans(Ban::Banned) => format!(
+        D::Bans(Ban::Banned) => format!(
             "remove `{name}` (see which crate needs it with `cargo tree -i {name}`), or \
              change deny.toml's [bans] deny"
+        ),
+        D::License(Lic::Rejected) if k.local => format!(
+            "license `{name}` under a license deny.toml's [licenses] allow lists, or add its \
+             license there; or mark it `publish = false` and set `ignore = true` in [licenses.private]"
+        ),
+        D::License(Lic::Rejected) => match &k.license {
+            Some(expr) => format!(
+                "`{name}` is licensed `{}`: add a license you accept from it to deny.toml's \
+                 [licenses] allow, or replace `{name}` (`cargo tree -i {name}` shows who needs it)",
+                crate::error::escape(expr)
+            ),
+            None => format!(
+                "add the license you accept for `{name}` to deny.toml's [licenses] allow, or \
+                 replace it (`cargo tree -i {name}` shows who needs it)"
+            ),
+        },
+        D::License(Lic::Unlicensed | Lic::NoLicenseField | Lic::EmptyLicenseField)
+            if k.local =>
+        {
+            set_license
+        }
+        D::License(Lic::Unlicensed | Lic::NoLicenseField | Lic::EmptyLicenseField) => format!(
+            "add a [[licenses.clarify]] entry for `{name}` to deny.toml with its license \
+             expression and license file"
+        ),
+        D::License(Lic::ParseError) if k.local => format!(
+            "write `license` in [package] of `{name}`'s Cargo.toml as an SPDX expression \
+             (`MIT OR Apache-2.0`, not `MIT/Apache-2.0`)"
         ),
         _ => return None,
     })
@@ -140,6 +205,44 @@ fn bans_fix(code: Option<diag::DiagnosticCode>, name: &str) -> Option<String> {
 mod tests {
     use super::*;
     use cargo_deny::bans::Code as Ban;
+
+    fn bans_fix(code: Option<diag::DiagnosticCode>, name: &str) -> Option<String> {
+        let k = Subject {
+            name: name.into(),
+            license: None,
+            local: false,
+        };
+        fix_for(code, &k)
+    }
+
+    #[test]
+    fn license_findings_get_a_fix_that_fits_whose_crate_it_is() {
+        use cargo_deny::licenses::Code as Lic;
+        let code = |c| Some(diag::DiagnosticCode::License(c));
+        let dep = Subject {
+            name: "ring".into(),
+            license: Some("ISC AND OpenSSL".into()),
+            local: false,
+        };
+        let own = Subject {
+            name: "vp".into(),
+            license: None,
+            local: true,
+        };
+        let rejected = fix_for(code(Lic::Rejected), &dep).unwrap();
+        assert!(
+            rejected.contains("licensed `ISC AND OpenSSL`"),
+            "{rejected}"
+        );
+        assert!(rejected.contains("[licenses] allow"), "{rejected}");
+        let unlicensed = fix_for(code(Lic::Unlicensed), &own).unwrap();
+        assert!(unlicensed.contains("set `license`"), "{unlicensed}");
+        assert!(unlicensed.contains("[licenses.private]"), "{unlicensed}");
+        assert_eq!(fix_for(code(Lic::NoLicenseField), &own), Some(unlicensed));
+        let clarify = fix_for(code(Lic::Unlicensed), &dep).unwrap();
+        assert!(clarify.contains("[[licenses.clarify]]"), "{clarify}");
+        assert_eq!(fix_for(code(Lic::LicenseNotEncountered), &dep), None);
+    }
 
     #[test]
     fn bans_findings_get_a_fix_not_a_label() {
