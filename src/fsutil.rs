@@ -110,6 +110,34 @@ fn describe(meta: &std::fs::Metadata) -> &'static str {
 /// umask's (as git and cargo do). A read-only file is refused: the user made it so
 /// on purpose.
 pub fn write_atomic(path: &Path, contents: &str) -> Result<()> {
+    write_atomic_bytes(path, contents.as_bytes())
+}
+
+/// Several files written as one change: each atomically, in order; when one cannot
+/// be written, those already written are put back byte for byte (or removed, where
+/// they are new), so the change lands whole or not at all.
+pub fn write_all_or_none(files: &[(PathBuf, String)]) -> Result<()> {
+    let mut done: Vec<(&Path, Option<Vec<u8>>)> = Vec::new();
+    for (path, text) in files {
+        let before = match std::fs::symlink_metadata(path) {
+            Ok(_) => Some(read_bounded(path, TEXT_LIMIT, "file")?),
+            Err(_) => None,
+        };
+        if let Err(e) = write_atomic(path, text) {
+            for (p, old) in done.iter().rev() {
+                let _ = match old {
+                    Some(bytes) => write_atomic_bytes(p, bytes),
+                    None => std::fs::remove_file(p).map_err(Into::into),
+                };
+            }
+            return Err(e);
+        }
+        done.push((path, before));
+    }
+    Ok(())
+}
+
+fn write_atomic_bytes(path: &Path, contents: &[u8]) -> Result<()> {
     let shown = crate::error::escape(&path.display().to_string());
     let existing = std::fs::metadata(path).ok();
     let target =
@@ -147,7 +175,7 @@ pub fn write_atomic(path: &Path, contents: &str) -> Result<()> {
             .into()
     };
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
-    tmp.write_all(contents.as_bytes()).map_err(fail)?;
+    tmp.write_all(contents).map_err(fail)?;
     tmp.as_file().sync_all().map_err(fail)?;
     let perms = match existing {
         Some(meta) => meta.permissions(),

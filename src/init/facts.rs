@@ -83,25 +83,40 @@ pub struct Gathered {
     pub context: Value,
 }
 
+/// What the command line adds to the manifest's settings.
+pub struct Flags<'a> {
+    pub preset: &'a str,
+    pub contact: Option<&'a str>,
+    pub supported_lines: Option<usize>,
+    /// The deny.toml this run is about to write (`init --deny`), not there yet.
+    pub planned_deny: Option<&'a std::path::Path>,
+}
+
+/// `--contact`'s value is an email address.
+pub fn check_contact(c: &str) -> Result<()> {
+    if valid_email(c) {
+        return Ok(());
+    }
+    Err(Failure::new(format!(
+        "--contact `{}` is not an email address",
+        crate::error::escape(c)
+    ))
+    .help("pass an address such as security@example.org")
+    .into())
+}
+
 pub fn gather(
     ws: &Workspace,
     config: &Config,
     manifest: Source,
-    preset: &str,
-    contact_flag: Option<&str>,
-    supported_flag: Option<usize>,
+    flags: &Flags,
 ) -> Result<Gathered> {
+    let (preset, contact_flag, supported_flag) =
+        (flags.preset, flags.contact, flags.supported_lines);
     let root_manifest = ws.root_manifest();
     let mut policy = config.policy.clone();
     if let Some(c) = contact_flag {
-        if !valid_email(c) {
-            return Err(Failure::new(format!(
-                "--contact `{}` is not an email address",
-                crate::error::escape(c)
-            ))
-            .help("pass an address such as security@example.org")
-            .into());
-        }
+        check_contact(c)?;
         policy.contact = Some(c.to_string());
     }
     if let Some(n) = supported_flag {
@@ -159,6 +174,7 @@ pub fn gather(
         config,
         manifest,
         lines.first().and_then(|l| l.tag.clone()),
+        flags.planned_deny,
     )?;
     let github_ctx = github.as_ref().map(|(o, r)| {
         context! {
@@ -197,8 +213,10 @@ fn practices(
     config: &Config,
     manifest: Source,
     newest_tag: Option<String>,
+    planned_deny: Option<&std::path::Path>,
 ) -> Result<Value> {
-    let deny = crate::audit::deny::find_config(&ws.manifest_path).map(|p| {
+    let found = crate::audit::deny::find_config(&ws.manifest_path);
+    let deny = found.or_else(|| planned_deny.map(|p| p.to_path_buf())).map(|p| {
         context! {
             file => ws.relative(&p),
             checks => "security advisories from the RustSec database, licenses against an allow-list, banned crates and allowed sources",

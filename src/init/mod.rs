@@ -8,6 +8,7 @@ pub mod scorecard;
 use crate::config::Config;
 use crate::error::Failure;
 use crate::options::InitOptions;
+use crate::profile::effective::Source;
 use crate::shell::Shell;
 use crate::workspace::Workspace;
 use anyhow::Result;
@@ -15,25 +16,143 @@ use std::path::PathBuf;
 
 pub fn run(args: &InitOptions, shell: &Shell) -> Result<u8> {
     let ws = Workspace::load(&args.manifest)?;
-    let (mut config, mut manifest) = Config::load(&ws.root_manifest())?;
-    let mut code = 0;
-    if args.deny {
-        scaffold_deny(&ws, args, shell)?;
+    let root_manifest = ws.root_manifest();
+    let (config, manifest) = Config::load(&root_manifest)?;
+    if args.check {
+        return check(&ws, &config, manifest, args, shell);
     }
+    // Every file is worked out before any is written: a refusal or an error anywhere
+    // writes nothing, and the writes themselves land together or not at all.
+    let mut changes: Vec<Change> = Vec::new();
+    let deny_path = ws.root.join("deny.toml");
+    if args.deny {
+        refuse_overwrite(&ws, &deny_path, args)?;
+        changes.push(Change {
+            path: deny_path.clone(),
+            old: None,
+            new: deny_toml(&ws),
+            said: format!("wrote {}", ws.relative(&deny_path)),
+        });
+    }
+    let mut manifest_text = manifest.text.clone();
+    let mut said = Vec::new();
+    let mut kept = Vec::new();
     if args.harden {
-        if let Some(src) = harden(&ws, &config, manifest.clone(), args, shell)? {
-            config = Config::from_manifest(&src)?;
-            manifest = src;
+        let (text, keys, left) = harden(&ws, &config, manifest.clone(), args)?;
+        if !keys.is_empty() {
+            said.push(format!(
+                "hardened [profile.{}]: {}",
+                config.released_profile(),
+                keys.join(", ")
+            ));
+        }
+        manifest_text = text;
+        kept = left;
+    }
+    if let Some(contact) = &args.contact {
+        facts::check_contact(contact)?;
+        let table = Config::table_for(&manifest);
+        if let Some(text) =
+            record_contact(&manifest_text, &root_manifest, table, contact, args.force)?
+        {
+            said.push(format!("recorded contact in [{table}.policy]"));
+            manifest_text = text;
         }
     }
-    let gathered = facts::gather(
+    let (config, manifest) = if manifest_text != manifest.text {
+        let src = Source::parse(&root_manifest, manifest_text.clone(), true)?;
+        let cfg = Config::from_manifest(&src)?;
+        changes.push(Change {
+            path: root_manifest.clone(),
+            old: Some(manifest.text.clone()),
+            new: manifest_text,
+            said: format!("{}: {}", ws.relative(&root_manifest), said.join("; ")),
+        });
+        (cfg, src)
+    } else {
+        (config, manifest)
+    };
+    let (rendered, output) = render_policy(
         &ws,
         &config,
         manifest,
-        &args.preset,
-        args.contact.as_deref(),
-        args.supported_lines,
+        args,
+        args.deny.then_some(deny_path.as_path()),
     )?;
+    let shown = ws.relative(&output);
+    refuse_overwrite(&ws, &output, args)?;
+    changes.push(Change {
+        path: output,
+        old: None,
+        new: rendered,
+        said: format!("wrote {shown}"),
+    });
+    if args.dry_run {
+        for c in &changes {
+            match &c.old {
+                Some(old) => shell.out(&crate::profile::fix::diff(
+                    old,
+                    &c.new,
+                    &ws.relative(&c.path),
+                )),
+                None => shell.out(&c.new),
+            }
+        }
+    } else {
+        if let Some(dir) = changes.last().and_then(|c| c.path.parent()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Failure::new(format!("could not create {}: {e}", dir.display())))?;
+        }
+        let files: Vec<(PathBuf, String)> = changes
+            .iter()
+            .map(|c| (c.path.clone(), c.new.clone()))
+            .collect();
+        crate::fsutil::write_all_or_none(&files)?;
+        for c in &changes {
+            shell.status(&c.said);
+        }
+    }
+    if args.deny {
+        for name in unlicensed_publishable(&ws) {
+            shell.status(&format!(
+                "note: `{}` has no `license` and may be published: the audit reports it until its Cargo.toml sets `license` (or `publish = false`, which [licenses.private] leaves unjudged)",
+                crate::error::escape(&name)
+            ));
+        }
+    }
+    if !kept.is_empty() {
+        shell.status(&format!(
+            "left as the project set them (pass --force to replace values in Cargo.toml): {}",
+            kept.join(", ")
+        ));
+    }
+    Ok(0)
+}
+
+/// One file `init` writes: its new text, and the old one where a diff shows the change.
+struct Change {
+    path: PathBuf,
+    old: Option<String>,
+    new: String,
+    /// The status line once written.
+    said: String,
+}
+
+/// SECURITY.md's text from the templates and the project's facts, and where it goes.
+fn render_policy(
+    ws: &Workspace,
+    config: &Config,
+    manifest: Source,
+    args: &InitOptions,
+    planned_deny: Option<&std::path::Path>,
+) -> Result<(String, PathBuf)> {
+    let flags = facts::Flags {
+        preset: &args.preset,
+        contact: args.contact.as_deref(),
+        supported_lines: args.supported_lines,
+        planned_deny,
+    };
+    let gathered = facts::gather(ws, config, manifest, &flags)?;
     let custom = match &args.template {
         Some(p) => Some((
             p.as_path(),
@@ -49,64 +168,149 @@ pub fn run(args: &InitOptions, shell: &Shell) -> Result<u8> {
         .output
         .clone()
         .unwrap_or_else(|| ws.root.join("SECURITY.md"));
-    let shown = ws.relative(&output);
+    Ok((rendered, output))
+}
 
-    if args.check {
-        if std::fs::symlink_metadata(&output).is_err() {
-            shell.out(&format!(
-                "{shown} does not exist: run `cargo secure-release init` to write it\n"
-            ));
-            return Ok(1);
-        }
-        let existing = crate::fsutil::read_text(&output, crate::fsutil::TEXT_LIMIT, "policy file")?;
-        if existing != rendered {
-            shell.out(&crate::profile::fix::diff(&existing, &rendered, &shown));
-            shell.out(&format!("{shown} is out of date with the project: re-run `cargo secure-release init --force`\n"));
-            code = 1;
-        }
-        let missing = scorecard::missing(&existing);
-        if !missing.is_empty() {
-            shell.out(&format!(
-                "{shown} would not get full marks on OpenSSF Scorecard's Security-Policy check: {}\n",
-                missing.join("; ")
-            ));
-            code = 1;
-        }
-        if code == 0 && !shell.quiet {
-            shell.out(&format!("{shown} is up to date\n"));
-        }
-        return Ok(code);
+/// `init --check`: SECURITY.md as it is against what `init` would write now.
+fn check(
+    ws: &Workspace,
+    config: &Config,
+    manifest: Source,
+    args: &InitOptions,
+    shell: &Shell,
+) -> Result<u8> {
+    let (rendered, output) = render_policy(ws, config, manifest, args, None)?;
+    let shown = ws.relative(&output);
+    if std::fs::symlink_metadata(&output).is_err() {
+        shell.out(&format!(
+            "{shown} does not exist: run `cargo secure-release init` to write it\n"
+        ));
+        return Ok(1);
     }
-    if args.dry_run {
-        shell.out(&rendered);
-        return Ok(0);
+    let mut code = 0;
+    let existing = crate::fsutil::read_text(&output, crate::fsutil::TEXT_LIMIT, "policy file")?;
+    if existing != rendered {
+        shell.out(&crate::profile::fix::diff(&existing, &rendered, &shown));
+        shell.out(&format!(
+            "{shown} is out of date with the project: re-run `cargo secure-release init --force`\n"
+        ));
+        code = 1;
     }
-    if output.exists() && !args.force {
-        return Err(Failure::new(format!("{shown} already exists; nothing was written"))
-            .help("pass --force to replace it, --dry-run to see the new text, or --check to compare")
-            .into());
+    let missing = scorecard::missing(&existing);
+    if !missing.is_empty() {
+        shell.out(&format!(
+            "{shown} would not get full marks on OpenSSF Scorecard's Security-Policy check: {}\n",
+            missing.join("; ")
+        ));
+        code = 1;
     }
-    if let Some(dir) = output.parent() {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Failure::new(format!("could not create {}: {e}", dir.display())))?;
+    if code == 0 && !shell.quiet {
+        shell.out(&format!("{shown} is up to date\n"));
     }
-    crate::fsutil::write_atomic(&output, &rendered)?;
-    shell.status(&format!("wrote {shown}"));
     Ok(code)
+}
+
+/// An existing file is replaced only with --force (--dry-run only shows it).
+fn refuse_overwrite(ws: &Workspace, path: &std::path::Path, args: &InitOptions) -> Result<()> {
+    if std::fs::symlink_metadata(path).is_ok() && !args.force && !args.dry_run {
+        return Err(Failure::new(format!(
+            "{} already exists; nothing was written",
+            crate::error::escape(&ws.relative(path))
+        ))
+        .help("pass --force to replace it, --dry-run to see the new text, or --check to compare")
+        .into());
+    }
+    Ok(())
+}
+
+/// The manifest with `contact` set in the settings' policy table (`table` names the
+/// package's or the workspace's), edited with toml_edit so comments, order, line
+/// endings and a BOM stay; None when it already says so. Another contact there is
+/// replaced only with --force.
+fn record_contact(
+    text: &str,
+    path: &std::path::Path,
+    table: &str,
+    contact: &str,
+    force: bool,
+) -> Result<Option<String>> {
+    let keys: Vec<&str> = table.split('.').chain(["policy"]).collect();
+    let mut existing = None;
+    let new = crate::profile::fix::edit_preserving(text, &path.display().to_string(), |doc| {
+        let creating = keys
+            .iter()
+            .try_fold(doc.as_item(), |item, key| item.get(key))
+            .is_none();
+        let prefix = match creating {
+            true => crate::profile::fix::take_trailing(doc),
+            false => None,
+        };
+        let mut item = doc.as_item_mut();
+        for (i, key) in keys.iter().enumerate() {
+            let t = item
+                .as_table_like_mut()
+                .ok_or_else(|| not_a_table(path, key))?;
+            if t.get(key).is_none() {
+                // Only the policy table gets a header; the ones above it stay implicit.
+                let mut new = toml_edit::Table::new();
+                if i + 1 < keys.len() {
+                    new.set_implicit(true);
+                } else if let Some(p) = &prefix {
+                    new.decor_mut().set_prefix(p.as_str());
+                }
+                t.insert(key, toml_edit::Item::Table(new));
+            }
+            item = t.get_mut(key).expect("inserted above");
+        }
+        let policy = item
+            .as_table_like_mut()
+            .ok_or_else(|| not_a_table(path, "policy"))?;
+        existing = policy
+            .get("contact")
+            .and_then(|v| v.as_str())
+            .map(str::to_string);
+        if existing.as_deref() != Some(contact) {
+            policy.insert("contact", toml_edit::value(contact));
+        }
+        Ok(())
+    })?;
+    match existing {
+        Some(e) if e == contact => Ok(None),
+        Some(e) if !force => Err(Failure::new(format!(
+            "{} already sets contact = \"{}\" in [{table}.policy]; nothing was written",
+            crate::error::escape(&path.display().to_string()),
+            crate::error::escape(&e)
+        ))
+        .help("pass --force to replace it with --contact's address, or drop --contact")
+        .into()),
+        _ => Ok(Some(new)),
+    }
+}
+
+fn not_a_table(path: &std::path::Path, key: &str) -> anyhow::Error {
+    Failure::new(format!(
+        "{}: `{key}` is not a table, so the contact cannot be recorded under it",
+        crate::error::escape(&path.display().to_string())
+    ))
+    .help("make it a table, or set `contact` there by hand")
+    .into()
+}
+
+/// Members cargo-deny will judge on licenses and find none for: no deny.toml can
+/// make that pass honestly, only the crate's own manifest.
+fn unlicensed_publishable(ws: &Workspace) -> Vec<String> {
+    ws.metadata
+        .workspace_packages()
+        .into_iter()
+        .filter(|p| !p.publish.as_ref().is_some_and(|r| r.is_empty()))
+        .filter(|p| p.license.is_none() && p.license_file.is_none())
+        .map(|p| p.name.to_string())
+        .collect()
 }
 
 /// deny.toml with advisories on, the licenses actually in the graph allowed, and
 /// crates.io as the only source.
-fn scaffold_deny(ws: &Workspace, args: &InitOptions, shell: &Shell) -> Result<()> {
-    let path: PathBuf = ws.root.join("deny.toml");
-    if path.exists() && !args.force && !args.dry_run {
-        return Err(Failure::new(format!(
-            "{} already exists; nothing was written",
-            path.display()
-        ))
-        .help("pass --force to replace it")
-        .into());
-    }
+fn deny_toml(ws: &Workspace) -> String {
     let mut licenses = std::collections::BTreeSet::new();
     for p in &ws.metadata.packages {
         if p.publish.as_ref().is_some_and(|r| r.is_empty())
@@ -119,7 +323,7 @@ fn scaffold_deny(ws: &Workspace, args: &InitOptions, shell: &Shell) -> Result<()
         }
     }
     let allow: Vec<String> = licenses.iter().map(|l| format!("    \"{l}\",")).collect();
-    let text = format!(
+    format!(
         r#"# Written by `cargo secure-release init --deny`. Review it, then commit it.
 # Reference: https://embarkstudios.github.io/cargo-deny/checks/cfg.html
 
@@ -158,14 +362,7 @@ unknown-git = "deny"
 allow-registry = ["https://github.com/rust-lang/crates.io-index"]
 "#,
         allow.join("\n")
-    );
-    if args.dry_run {
-        shell.out(&text);
-        return Ok(());
-    }
-    crate::fsutil::write_atomic(&path, &text)?;
-    shell.status(&format!("wrote {}", ws.relative(&path)));
-    Ok(())
+    )
 }
 
 /// Licenses commonly allowed without review; preferred when an expression offers a choice.
@@ -257,16 +454,15 @@ fn parse_factor(t: &[&str], pos: &mut usize) -> Vec<String> {
     }
 }
 
-/// Applies the audit's profile fixer for the released profile. Without --force only
-/// keys nothing sets are added; values the project chose are left alone. Returns the
-/// manifest as written, when it changed.
+/// The audit's profile fixer for the released profile. Without --force only keys
+/// nothing sets are added; values the project chose are left alone. Returns the
+/// manifest's text with the change, the keys set and those left as they were.
 fn harden(
     ws: &Workspace,
     config: &Config,
-    manifest: crate::profile::effective::Source,
+    manifest: Source,
     args: &InitOptions,
-    shell: &Shell,
-) -> Result<Option<crate::profile::effective::Source>> {
+) -> Result<(String, Vec<String>, Vec<String>)> {
     use crate::profile::{self, effective::Origin};
     let root_manifest = ws.root_manifest();
     let name = config.released_profile();
@@ -287,29 +483,11 @@ fn harden(
     }
     let old = &sources.manifest.text;
     let new = profile::fix::apply(old, &root_manifest.display().to_string(), &name, &changes)?;
-    let mut written = None;
-    if args.dry_run {
-        shell.out(&profile::fix::diff(old, &new, "Cargo.toml"));
-    } else if new != *old {
-        crate::fsutil::write_atomic(&root_manifest, &new)?;
-        let keys: Vec<_> = changes.iter().map(|(k, _)| k.name()).collect();
-        shell.status(&format!(
-            "hardened [profile.{name}] in Cargo.toml: {}",
-            keys.join(", ")
-        ));
-        written = Some(crate::profile::effective::Source::parse(
-            &root_manifest,
-            new,
-            true,
-        )?);
-    }
-    if !kept.is_empty() {
-        shell.status(&format!(
-            "left as the project set them (pass --force to replace values in Cargo.toml): {}",
-            kept.join(", ")
-        ));
-    }
-    Ok(written)
+    let keys = changes
+        .iter()
+        .map(|(k, v)| format!("{} = {}", k.name(), v))
+        .collect();
+    Ok((new, keys, kept))
 }
 
 #[cfg(test)]

@@ -17,7 +17,18 @@ pub fn apply(
     if changes.is_empty() {
         return Ok(text.to_string());
     }
-    // toml_edit writes LF and drops a BOM: edit the LF text, then restore both.
+    edit_preserving(text, path_for_errors, |doc| {
+        apply_doc(doc, path_for_errors, profile, changes)
+    })
+}
+
+/// Parses `text` with toml_edit, lets `edit` change the document and prints it again.
+/// toml_edit writes LF and drops a BOM: the LF text is edited, then both restored.
+pub fn edit_preserving(
+    text: &str,
+    path_for_errors: &str,
+    edit: impl FnOnce(&mut DocumentMut) -> Result<()>,
+) -> Result<String> {
     let (bom, body) = match text.strip_prefix('\u{feff}') {
         Some(rest) => ("\u{feff}", rest),
         None => ("", text),
@@ -28,7 +39,18 @@ pub fn apply(
     } else {
         body.to_string()
     };
-    let edited = apply_lf(&lf, path_for_errors, profile, changes)?;
+    let mut doc: DocumentMut = lf.parse().map_err(|e: toml_edit::TomlError| {
+        let line = e
+            .span()
+            .map(|s| super::effective::line_of(&lf, s.start))
+            .unwrap_or(1);
+        Failure::new(format!(
+            "{path_for_errors}:{line}: invalid TOML: {}",
+            e.message().lines().next().unwrap_or("")
+        ))
+    })?;
+    edit(&mut doc)?;
+    let edited = doc.to_string();
     let edited = if crlf {
         edited.replace('\n', "\r\n")
     } else {
@@ -37,35 +59,30 @@ pub fn apply(
     Ok(format!("{bom}{edited}"))
 }
 
-fn apply_lf(
-    text: &str,
+/// Comments after the last table belong to it in toml_edit's model: a table appended
+/// at the end must carry them before its header, or it would land above them. Takes
+/// them off the document and returns them as that prefix.
+pub fn take_trailing(doc: &mut DocumentMut) -> Option<String> {
+    let trailing = doc.trailing().as_str().unwrap_or("").to_string();
+    if trailing.trim().is_empty() {
+        return None;
+    }
+    doc.set_trailing("");
+    Some(format!("{trailing}\n"))
+}
+
+fn apply_doc(
+    doc: &mut DocumentMut,
     path_for_errors: &str,
     profile: &str,
     changes: &[(Key, Canon)],
-) -> Result<String> {
-    let mut doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
-        let line = e
-            .span()
-            .map(|s| super::effective::line_of(text, s.start))
-            .unwrap_or(1);
-        Failure::new(format!(
-            "{path_for_errors}:{line}: invalid TOML: {}",
-            e.message().lines().next().unwrap_or("")
-        ))
-    })?;
+) -> Result<()> {
     // Comments after the last table belong to it; a table we append must come after them.
     let creating = doc
         .get("profile")
         .and_then(|p| p.as_table_like())
         .is_none_or(|p| p.get(profile).is_none());
-    let mut prefix = None;
-    if creating {
-        let trailing = doc.trailing().as_str().unwrap_or("").to_string();
-        if !trailing.trim().is_empty() {
-            doc.set_trailing("");
-            prefix = Some(format!("{trailing}\n"));
-        }
-    }
+    let prefix = if creating { take_trailing(doc) } else { None };
     let profiles = doc.entry("profile").or_insert_with(|| {
         let mut t = Table::new();
         t.set_implicit(true);
@@ -109,7 +126,7 @@ fn apply_lf(
             }
         }
     }
-    Ok(doc.to_string())
+    Ok(())
 }
 
 /// A unified diff of the change, for `--dry-run`.

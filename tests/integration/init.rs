@@ -454,3 +454,143 @@ fn the_sbom_practice_needs_the_policy_and_a_workflow() {
         "{err}"
     );
 }
+
+#[test]
+fn an_init_that_fails_anywhere_writes_none_of_its_files() {
+    // No contact and no GitHub repository: SECURITY.md cannot be written, so
+    // deny.toml and the hardened profile are not written either.
+    let f = Fixture::new("partial", "").lock();
+    let manifest = f.read("Cargo.toml");
+    let (_, err) = run(init(&f).args(["--deny", "--harden"]), 2);
+    assert!(
+        err.starts_with("error: SECURITY.md needs a private way to report"),
+        "{err}"
+    );
+    assert!(
+        !f.path().join("deny.toml").exists(),
+        "deny.toml was written"
+    );
+    assert!(!f.path().join("SECURITY.md").exists());
+    assert_eq!(f.read("Cargo.toml"), manifest);
+    // SECURITY.md exists: the refusal comes before deny.toml is written.
+    f.write("SECURITY.md", "hand written\n");
+    let (_, err) = run(
+        init(&f).args(["--deny", "--contact", "s@partial.example"]),
+        2,
+    );
+    assert!(
+        err.contains("SECURITY.md already exists; nothing was written"),
+        "{err}"
+    );
+    assert!(
+        !f.path().join("deny.toml").exists(),
+        "deny.toml was written"
+    );
+    assert_eq!(f.read("Cargo.toml"), manifest);
+}
+
+#[test]
+fn contact_from_the_command_line_is_recorded_so_check_agrees() {
+    let f = Fixture::new("rec", "# keep this comment\n").lock();
+    // CRLF line endings and the comment survive the edit.
+    let crlf = f.read("Cargo.toml").replace('\n', "\r\n");
+    f.write("Cargo.toml", &crlf);
+    let (out, _) = run(
+        init(&f).args(["--contact", "security@rec.example", "--dry-run"]),
+        0,
+    );
+    assert!(
+        out.contains("+[package.metadata.secure-release.policy]"),
+        "{out}"
+    );
+    assert!(out.contains("+contact = \"security@rec.example\""), "{out}");
+    assert_eq!(f.read("Cargo.toml"), crlf, "--dry-run writes nothing");
+    let (_, err) = run(init(&f).args(["--contact", "security@rec.example"]), 0);
+    assert!(
+        err.contains("Cargo.toml: recorded contact in [package.metadata.secure-release.policy]"),
+        "{err}"
+    );
+    let m = f.read("Cargo.toml");
+    assert!(m.contains("# keep this comment\r\n"), "{m:?}");
+    assert!(
+        m.ends_with(
+            "[package.metadata.secure-release.policy]\r\ncontact = \"security@rec.example\"\r\n"
+        ),
+        "{m:?}"
+    );
+    assert!(
+        !m.replace("\r\n", "").contains('\n'),
+        "line endings kept: {m:?}"
+    );
+    let (out, _) = run(init(&f).arg("--check"), 0);
+    assert!(out.contains("SECURITY.md is up to date"), "{out}");
+    // The same address again changes nothing; another one needs --force.
+    run(
+        init(&f).args(["--contact", "security@rec.example", "--force"]),
+        0,
+    );
+    assert_eq!(f.read("Cargo.toml"), m);
+    let (_, err) = run(init(&f).args(["--contact", "other@rec.example"]), 2);
+    assert!(
+        err.contains("already sets contact = \"security@rec.example\""),
+        "{err}"
+    );
+    assert_eq!(f.read("Cargo.toml"), m);
+    // A workspace root records it in the workspace's table.
+    let w = Fixture::new("wsrec", "[workspace]\n").lock();
+    run(init(&w).args(["--contact", "s@wsrec.example"]), 0);
+    assert!(w
+        .read("Cargo.toml")
+        .contains("[workspace.metadata.secure-release.policy]\ncontact = \"s@wsrec.example\"\n"));
+    run(init(&w).arg("--check"), 0);
+}
+
+#[test]
+fn the_deny_toml_init_writes_passes_the_projects_own_crates() {
+    // An unpublished crate with no license field (as `cargo new` makes it, plus
+    // publish = false): [licenses.private] leaves it unjudged.
+    let f = Fixture::new(
+        "own",
+        &format!("[package.metadata.secure-release.policy]\ncontact = \"s@own.example\"\n\n[dependencies]\nitoa = \"1\"\n\n{HARDENED}"),
+    );
+    f.write(
+        "Cargo.toml",
+        &f.read("Cargo.toml").replace("license = \"MIT\"\n", ""),
+    );
+    let f = f.lock();
+    let (_, err) = run(init(&f).arg("--deny"), 0);
+    assert!(!err.contains("has no `license`"), "{err}");
+    let (out, _) = run(f.audit().args(["--format", "json"]), 0);
+    assert!(findings(&json(&out), "licenses")
+        .iter()
+        .all(|x| x["severity"] != "error"));
+    // A crate that may be published and has no license: no deny.toml can pass it
+    // honestly; init says so, and the audit's finding names the fix.
+    let p = Fixture::new(
+        "pub",
+        "[package.metadata.secure-release.policy]\ncontact = \"s@pub.example\"\n",
+    );
+    p.write(
+        "Cargo.toml",
+        &p.read("Cargo.toml")
+            .replace("license = \"MIT\"\n", "")
+            .replace("publish = false\n", ""),
+    );
+    let p = p.lock();
+    let (_, err) = run(init(&p).arg("--deny"), 0);
+    assert!(
+        err.contains("note: `pub` has no `license` and may be published"),
+        "{err}"
+    );
+    let (out, _) = run(p.audit().args(["--format", "json"]), 1);
+    let r = json(&out);
+    let unlicensed = findings(&r, "licenses")
+        .into_iter()
+        .find(|x| x["code"] == "unlicensed" && x["severity"] == "error")
+        .expect("unlicensed");
+    assert_eq!(unlicensed["location"]["file"], "Cargo.toml", "{unlicensed}");
+    assert!(unlicensed["help"]
+        .as_str()
+        .unwrap()
+        .contains("set `license`"));
+}

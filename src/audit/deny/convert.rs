@@ -89,7 +89,20 @@ pub fn convert(
         }
     }
 
-    if let Some(label) = d.diag.labels.first() {
+    // A license finding about one of the workspace's own crates is fixed in that
+    // crate's Cargo.toml, not in Cargo.lock.
+    let own_manifest = krate
+        .filter(|k| check == Check::Licenses && k.source.is_none())
+        .map(|k| ws.relative(k.manifest_path.as_std_path()));
+    if let (Some(manifest), true) = (
+        own_manifest,
+        d.diag
+            .labels
+            .first()
+            .is_none_or(|l| l.file_id == spans.lock_id),
+    ) {
+        f = f.with_location(manifest, None);
+    } else if let Some(label) = d.diag.labels.first() {
         if label.file_id == spans.lock_id {
             if let Some(k) = krate {
                 let line = lockfile.line_of(&k.name, &k.version.to_string());
