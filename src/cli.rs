@@ -140,6 +140,24 @@ Examples:
   cargo-secure-release completions zsh > ~/.zfunc/_cargo-secure-release
   cargo-secure-release completions fish > ~/.config/fish/completions/cargo-secure-release.fish")]
     Completions(CompletionsArgs),
+    /// Write the man pages (one per command), or print this one to stdout
+    #[command(after_help = "\
+Examples:
+  cargo secure-release man | man -l -
+  cargo secure-release man --output ~/.local/share/man/man1
+
+Exit codes: 0 written; 2 could not run (a page exists and --force was not given).")]
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ManArgs {
+    /// Write every page (cargo-secure-release.1, cargo-secure-release-audit.1, …) into this directory
+    #[arg(short, long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Replace pages that already exist in DIR
+    #[arg(long, requires = "output")]
+    pub force: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -240,18 +258,101 @@ pub struct CompletionsArgs {
 }
 
 impl CompletionsArgs {
-    /// The script for the `cargo-secure-release` binary.
+    /// The script for the shell: completing both `cargo-secure-release …` and
+    /// `cargo secure-release …`.
     pub fn script(&self) -> Vec<u8> {
         use clap::CommandFactory;
+        use clap_complete::Shell as S;
         let mut out = Vec::new();
-        clap_complete::generate(
-            self.shell,
-            &mut Cli::command(),
-            "cargo-secure-release",
-            &mut out,
-        );
-        out
+        clap_complete::generate(self.shell, &mut Cli::command(), BIN, &mut out);
+        let mut script = String::from_utf8_lossy(&out).into_owned();
+        if self.shell == S::Bash {
+            // clap_complete 4.6 spells a subcommand's state with every `-` of the
+            // binary's name as a separator (`cargo__subcmd__secure__subcmd__release…`)
+            // where it sets it as `cargo__secure__release…`: no option of a subcommand
+            // ever completed. One spelling for both.
+            script = script.replace(
+                "cargo__subcmd__secure__subcmd__release",
+                "cargo__secure__release",
+            );
+        }
+        let via_cargo = match self.shell {
+            S::Bash => BASH_VIA_CARGO.to_string(),
+            S::Fish => fish_via_cargo(&script),
+            // zsh's _cargo calls `_cargo-secure-release`, the function this script
+            // defines, for `cargo secure-release …`; the others have no cargo hook.
+            _ => String::new(),
+        };
+        format!("{script}{via_cargo}").into_bytes()
     }
+}
+
+const BIN: &str = "cargo-secure-release";
+
+/// bash: `cargo secure-release …` completes with the function above, its words
+/// shifted to read `cargo-secure-release …`; every other `cargo …` goes to the
+/// completion cargo had (rustup's, or bash-completion's loader), so ours adds to it.
+const BASH_VIA_CARGO: &str = r#"
+_cargo_secure_release_via_cargo() {
+    if [[ ${COMP_WORDS[1]-} == secure-release && ${COMP_CWORD} -ge 2 ]]; then
+        local COMP_WORDS=("cargo-secure-release" "${COMP_WORDS[@]:2}")
+        local COMP_CWORD=$((COMP_CWORD - 1))
+        local prev="cargo-secure-release"
+        [[ ${COMP_CWORD} -ge 1 ]] && prev="${COMP_WORDS[COMP_CWORD-1]}"
+        _cargo__secure__release cargo-secure-release "${COMP_WORDS[COMP_CWORD]}" "$prev"
+        return
+    fi
+    if [[ -z ${_cargo_secure_release_cargo_fn-} ]] && declare -F _completion_loader >/dev/null; then
+        # cargo's own completion was not loaded yet: load it, then take it back.
+        complete -r cargo
+        _completion_loader cargo
+        _cargo_secure_release_cargo_fn=$(complete -p cargo 2>/dev/null | sed -n 's/.*-F \([^ ]*\) .*/\1/p')
+        complete -F _cargo_secure_release_via_cargo -o bashdefault -o default cargo
+    fi
+    if [[ -n ${_cargo_secure_release_cargo_fn-} && ${_cargo_secure_release_cargo_fn} != _cargo_secure_release_via_cargo ]]; then
+        "${_cargo_secure_release_cargo_fn}" "$@"
+    fi
+}
+if [[ -z ${_cargo_secure_release_cargo_fn-} ]]; then
+    _cargo_secure_release_cargo_fn=$(complete -p cargo 2>/dev/null | sed -n 's/.*-F \([^ ]*\) .*/\1/p')
+fi
+complete -F _cargo_secure_release_via_cargo -o bashdefault -o default cargo
+"#;
+
+/// fish: the same completions again for `cargo secure-release …`: the helper
+/// functions drop two words (`cargo secure-release`) instead of one, and each
+/// completion is for `cargo` once `secure-release` is its subcommand.
+fn fish_via_cargo(script: &str) -> String {
+    let mut out = String::from("\n# `cargo secure-release …`\n");
+    for line in script.lines() {
+        let line = line
+            .replace(
+                "__fish_cargo_secure_release_",
+                "__fish_cargo_secure_release_via_cargo_",
+            )
+            .replace("set -e cmd[1]", "set -e cmd[1..2]");
+        let line = match line.strip_prefix("complete -c cargo-secure-release ") {
+            Some(rest) => {
+                let rest = match rest.strip_prefix("-n \"") {
+                    Some(cond) => {
+                        format!("-n \"__fish_cargo_secure_release_via_cargo_is_ours; and {cond}")
+                    }
+                    None => format!("-n \"__fish_cargo_secure_release_via_cargo_is_ours\" {rest}"),
+                };
+                format!("complete -c cargo {rest}")
+            }
+            None => line,
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out.push_str(
+        "function __fish_cargo_secure_release_via_cargo_is_ours\n\
+         \tset -l cmd (commandline -opc)\n\
+         \ttest (count $cmd) -ge 2; and test \"$cmd[2]\" = secure-release\n\
+         end\n",
+    );
+    out
 }
 
 /// One man page per command (`cargo-secure-release.1`, `cargo-secure-release-audit.1`, …),
@@ -262,20 +363,92 @@ pub fn man_pages() -> std::io::Result<Vec<(String, Vec<u8>)>> {
         .name("cargo-secure-release")
         .bin_name("cargo-secure-release");
     let mut pages = Vec::new();
-    let mut page = |name: String, cmd: clap::Command| -> std::io::Result<()> {
+    // SYNOPSIS shows how it is typed: `cargo secure-release audit …`.
+    let mut page = |name: String, typed: String, mut cmd: clap::Command| -> std::io::Result<()> {
+        cmd.build();
         let mut roff = Vec::new();
-        clap_mangen::Man::new(cmd)
+        clap_mangen::Man::new(cmd.clone())
             .title(name.to_uppercase())
             .render(&mut roff)?;
-        pages.push((format!("{name}.1"), roff));
+        let roff = with_synopsis(&String::from_utf8_lossy(&roff), &synopsis(&cmd, &typed));
+        pages.push((format!("{name}.1"), roff.into_bytes()));
         Ok(())
     };
     for sub in cmd.get_subcommands() {
         let name = format!("cargo-secure-release-{}", sub.get_name());
-        page(name.clone(), sub.clone().name(name))?;
+        let typed = format!("cargo secure-release {}", sub.get_name());
+        page(name.clone(), typed, sub.clone().name(name))?;
     }
-    page("cargo-secure-release".into(), cmd)?;
+    page(
+        "cargo-secure-release".into(),
+        "cargo secure-release".into(),
+        cmd,
+    )?;
     Ok(pages)
+}
+
+/// clap_mangen's SYNOPSIS names options without their values (`[--output]`); ours
+/// gives each its value (`[-o|--output PATH]`), as cargo's own pages do.
+fn synopsis(cmd: &clap::Command, name: &str) -> String {
+    let esc = |s: &str| s.replace('\\', "\\\\").replace('-', "\\-");
+    let mut parts = vec![format!("\\fB{}\\fR", esc(name))];
+    for arg in cmd.get_arguments().filter(|a| !a.is_hide_set()) {
+        let flag = match (arg.get_short(), arg.get_long()) {
+            (Some(s), Some(l)) => format!("\\fB\\-{s}\\fR|\\fB\\-\\-{}\\fR", esc(l)),
+            (Some(s), None) => format!("\\fB\\-{s}\\fR"),
+            (None, Some(l)) => format!("\\fB\\-\\-{}\\fR", esc(l)),
+            (None, None) => continue,
+        };
+        let takes = arg.get_num_args().is_some_and(|r| r.takes_values());
+        let value = match (takes, arg.get_value_names()) {
+            (false, _) => String::new(),
+            (true, Some(v)) => format!(" \\fI{}\\fR", esc(&v.join(" "))),
+            (true, None) => format!(" \\fI{}\\fR", esc(&arg.get_id().as_str().to_uppercase())),
+        };
+        let more = matches!(
+            arg.get_action(),
+            clap::ArgAction::Count | clap::ArgAction::Append
+        );
+        let (l, r) = if arg.is_required_set() {
+            ("", "")
+        } else {
+            ("[", "]")
+        };
+        parts.push(format!(
+            "{l}{flag}{value}{r}{}",
+            if more { "..." } else { "" }
+        ));
+    }
+    for arg in cmd.get_positionals() {
+        let v = arg
+            .get_value_names()
+            .map(|v| v.join(" "))
+            .unwrap_or_else(|| arg.get_id().as_str().to_uppercase());
+        let (l, r) = if arg.is_required_set() {
+            ("<", ">")
+        } else {
+            ("[", "]")
+        };
+        parts.push(format!("{l}\\fI{}\\fR{r}", esc(&v)));
+    }
+    if cmd.has_subcommands() {
+        parts.push("<\\fIcommand\\fR>".to_string());
+    }
+    parts.join(" ")
+}
+
+/// The page with its SYNOPSIS section's body replaced by `synopsis`.
+fn with_synopsis(page: &str, synopsis: &str) -> String {
+    let Some(start) = page
+        .find(".SH SYNOPSIS\n")
+        .map(|i| i + ".SH SYNOPSIS\n".len())
+    else {
+        return page.to_string();
+    };
+    let end = page[start..]
+        .find("\n.SH ")
+        .map_or(page.len(), |i| start + i + 1);
+    format!("{}{synopsis}\n{}", &page[..start], &page[end..])
 }
 
 #[derive(Debug, Args, Clone, Default)]

@@ -20,6 +20,7 @@ pub mod git;
 pub mod ignores;
 pub mod init;
 pub mod lockfile;
+pub mod man;
 pub mod options;
 pub mod output;
 pub mod panic_guard;

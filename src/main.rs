@@ -2,7 +2,7 @@
 
 use cargo_secure_release::cli::{AuditArgs, Cli, Command};
 use cargo_secure_release::shell::Shell;
-use cargo_secure_release::{audit, error, init, output, panic_guard, sbom, tag, verify};
+use cargo_secure_release::{audit, error, init, man, output, panic_guard, sbom, tag, verify};
 use clap::Parser;
 use std::process::ExitCode;
 
@@ -26,6 +26,7 @@ fn main() -> ExitCode {
             shell.out_bytes(&args.script());
             Ok(0)
         }
+        Command::Man(args) => man::run(args, &shell),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -6,28 +6,97 @@ use std::path::{Path, PathBuf};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
-#[test]
-fn bash_completions_load() {
+/// Runs bash's completion for `words` (the last one being completed) as bash would:
+/// the function `complete -p` registered for the first word, with COMP_WORDS and
+/// COMP_CWORD set; returns the candidates. A `cargo` completion registered before
+/// ours (`build`, `bench`) stands for cargo's own.
+fn bash_complete(words: &[&str]) -> Vec<String> {
     let bin = assert_cmd::cargo::cargo_bin("cargo-secure-release");
+    let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+    let script = format!(
+        r#"_cargo_before() {{ COMPREPLY=($(compgen -W "build bench" -- "$2")); }}
+complete -F _cargo_before cargo
+source <("$0" completions bash) || exit 3
+COMP_WORDS=({words})
+COMP_CWORD=$(( ${{#COMP_WORDS[@]}} - 1 ))
+COMP_LINE="${{COMP_WORDS[*]}}"
+COMP_POINT=${{#COMP_LINE}}
+fn=$(complete -p "${{COMP_WORDS[0]}}" | sed -n 's/.*-F \([^ ]*\) .*/\1/p')
+prev=""
+[[ $COMP_CWORD -ge 1 ]] && prev="${{COMP_WORDS[COMP_CWORD-1]}}"
+"$fn" "${{COMP_WORDS[0]}}" "${{COMP_WORDS[COMP_CWORD]}}" "$prev"
+printf '%s\n' "${{COMPREPLY[@]}}""#,
+        words = quoted.join(" ")
+    );
     let out = std::process::Command::new("bash")
-        .args([
-            "-c",
-            "source <(\"$0\" completions bash) && complete -p cargo-secure-release",
-        ])
+        .args(["-c", &script])
         .arg(&bin)
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(
-        stdout.contains("-F _cargo") && stdout.trim_end().ends_with(" cargo-secure-release"),
-        "{stdout}"
-    );
-    for shell in ["zsh", "fish", "powershell", "elvish"] {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn bash_completes_options_both_as_a_cargo_subcommand_and_as_its_binary() {
+    for prefix in [
+        &["cargo-secure-release"][..],
+        &["cargo", "secure-release"][..],
+    ] {
+        let w = |rest: &[&'static str]| -> Vec<&str> {
+            prefix.iter().copied().chain(rest.iter().copied()).collect()
+        };
+        assert_eq!(
+            bash_complete(&w(&["audit", "--adv"])),
+            ["--advisory-db"],
+            "{prefix:?}"
+        );
+        assert_eq!(bash_complete(&w(&["ta"])), ["tag"], "{prefix:?}");
+        let formats = bash_complete(&w(&["sbom", "--format", ""]));
+        assert_eq!(formats, ["cyclonedx", "spdx", "openvex"], "{prefix:?}");
+        let tag = bash_complete(&w(&["tag", "--"]));
+        assert!(
+            tag.contains(&"--format".to_string()) && tag.contains(&"--key".to_string()),
+            "{tag:?}"
+        );
+        let top = bash_complete(&w(&[""]));
+        for sub in [
+            "audit",
+            "tag",
+            "verify",
+            "init",
+            "sbom",
+            "completions",
+            "man",
+        ] {
+            assert!(top.contains(&sub.to_string()), "{prefix:?}: {top:?}");
+        }
+    }
+    // Every other `cargo …` still goes to the completion cargo had.
+    assert_eq!(bash_complete(&["cargo", "bu"]), ["build"]);
+}
+
+#[test]
+fn zsh_and_fish_scripts_cover_the_cargo_subcommand() {
+    let (zsh, _) = run(bin_cmd().args(["completions", "zsh"]), 0);
+    // zsh's _cargo calls `_cargo-<subcommand>` for a plugin: the function this defines.
+    assert!(zsh.starts_with("#compdef cargo-secure-release"), "{zsh}");
+    assert!(zsh.contains("_cargo-secure-release() {"), "{zsh}");
+    assert!(zsh.contains("--advisory-db"));
+    let (fish, _) = run(bin_cmd().args(["completions", "fish"]), 0);
+    assert!(fish.contains("complete -c cargo-secure-release "));
+    assert!(fish.contains(
+        "complete -c cargo -n \"__fish_cargo_secure_release_via_cargo_is_ours; and __fish_cargo_secure_release_via_cargo_using_subcommand audit\" -l advisory-db"
+    ), "{fish}");
+    assert!(fish.contains("set -e cmd[1..2]"), "{fish}");
+    for shell in ["powershell", "elvish"] {
         let (script, _) = run(bin_cmd().args(["completions", shell]), 0);
         assert!(
             script.contains("audit") && script.contains("advisory-db"),
@@ -54,6 +123,7 @@ fn man_pages_render() {
         "cargo-secure-release-verify.1",
         "cargo-secure-release-init.1",
         "cargo-secure-release-completions.1",
+        "cargo-secure-release-man.1",
     ] {
         assert!(names.contains(&want), "{names:?}");
     }
@@ -83,6 +153,62 @@ fn man_pages_render() {
         .unwrap()
         .1;
     assert!(String::from_utf8_lossy(audit).contains("advisory\\-db"));
+}
+
+/// `cargo secure-release man --output DIR` writes every page (refusing to replace
+/// one without --force); SYNOPSIS gives each option its value, as `man` renders it.
+#[test]
+fn the_man_command_writes_the_pages_with_values_in_the_synopsis() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let out_dir = dir.path().join("man1");
+    let (_, err) = run(bin_cmd().args(["man", "--output"]).arg(&out_dir), 0);
+    assert!(err.starts_with("wrote 8 man pages to "), "{err}");
+    let page = out_dir.join("cargo-secure-release-audit.1");
+    let out = std::process::Command::new("man")
+        .arg("-l")
+        .arg(&page)
+        .env("MANWIDTH", "400")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let synopsis = text
+        .lines()
+        .skip_while(|l| l.trim() != "SYNOPSIS")
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        synopsis
+            .trim_start()
+            .starts_with("cargo secure-release audit "),
+        "{synopsis}"
+    );
+    for want in [
+        "[--manifest-path PATH]",
+        "[-p|--package SPEC]...",
+        "[--advisory-db DIR]",
+        "[--format FORMAT]",
+        "[--fix]",
+    ] {
+        assert!(synopsis.contains(want), "{want} in {synopsis}");
+    }
+    let before = std::fs::read(&page).unwrap();
+    std::fs::write(&page, "mine\n").unwrap();
+    let (_, err) = run(bin_cmd().args(["man", "--output"]).arg(&out_dir), 2);
+    assert!(err.contains("already exists; nothing was written"), "{err}");
+    assert_eq!(std::fs::read(&page).unwrap(), b"mine\n");
+    run(
+        bin_cmd().args(["man", "--force", "--output"]).arg(&out_dir),
+        0,
+    );
+    assert_eq!(std::fs::read(&page).unwrap(), before);
+    // Without --output, the top page on stdout.
+    let (top, _) = run(bin_cmd().arg("man"), 0);
+    assert!(
+        top.contains(".TH CARGO-SECURE-RELEASE 1"),
+        "{}",
+        &top[..200.min(top.len())]
+    );
 }
 
 /// `@action-validator/cli`, installed by `cargo xtask test` (or ACTION_VALIDATOR).
