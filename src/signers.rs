@@ -24,6 +24,19 @@ pub struct Trusted {
     files: Vec<(String, Vec<u8>)>,
 }
 
+/// `[package.metadata.secure-release.signers]` or `[workspace.…]`: the signer
+/// policy's table as the Cargo.toml at `rev` can have it, for help lines.
+pub fn table_at(repo: &Repo, rev: &str) -> String {
+    let table = repo
+        .file_at(rev, "Cargo.toml", crate::fsutil::TEXT_LIMIT)
+        .ok()
+        .flatten()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|text| Source::parse(Path::new("Cargo.toml"), text, true).ok())
+        .map_or("workspace.metadata.secure-release", |src| Config::table_for(&src));
+    format!("[{table}.signers]")
+}
+
 impl Trusted {
     /// The policy at `rev` (named `shown` in messages), for the workspace whose
     /// root is `dir` inside the repository (`""` for the top); None when that
@@ -53,7 +66,10 @@ impl Trusted {
                         escape(path),
                         escape(shown)
                     ))
-                    .help("commit the file, or fix the path in [workspace.metadata.secure-release.signers]")
+                    .help(format!(
+                        "commit the file, or fix the path in [{}.signers]",
+                        Config::table_for(&source)
+                    ))
                 })?;
             files.push((in_repo.clone(), bytes.clone()));
             Ok((format!("{shown}:{in_repo}"), bytes))

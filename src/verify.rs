@@ -57,7 +57,7 @@ pub fn run(opts: &VerifyOptions, shell: &Shell) -> Result<u8> {
             if judge.from_policy {
                 return bad(format!("tag `{tag}` is signed with SSH, and the signer policy lists OpenPGP signers only"));
             }
-            return Err(no_keys_for(&tag, "SSH", "--allowed-signers FILE"));
+            return Err(no_keys_for(&repo, &tag, "SSH", "--allowed-signers FILE"));
         };
         let Some((email, time)) = crate::tag::object::tagger_of(&payload) else {
             return bad(format!(
@@ -83,6 +83,7 @@ pub fn run(opts: &VerifyOptions, shell: &Shell) -> Result<u8> {
         }
         if judge.openpgp.is_empty() {
             return Err(no_keys_for(
+                &repo,
                 &tag,
                 "OpenPGP",
                 "--cert FILE or --keyring FILE",
@@ -248,12 +249,13 @@ fn check_sbom_claim(
     })
 }
 
-fn no_keys_for(tag: &str, format: &str, flag: &str) -> anyhow::Error {
+fn no_keys_for(repo: &Repo, tag: &str, format: &str, flag: &str) -> anyhow::Error {
     Failure::new(format!(
         "tag `{tag}` is signed with {format}, and no {format} keys were given to verify it"
     ))
     .help(format!(
-        "pass {flag}, or name the signers in [workspace.metadata.secure-release.signers]"
+        "pass {flag}, or name the signers in {}",
+        crate::signers::table_at(repo, "HEAD")
     ))
     .into()
 }
@@ -295,8 +297,9 @@ fn judge(opts: &VerifyOptions, repo: &Repo) -> Result<Judge> {
             }
             let Some(trusted) = Trusted::at(repo, root, root, "")? else {
                 return Err(Failure::new(format!(
-                    "the trust root `{}` has no signer policy ([workspace.metadata.secure-release.signers] in its Cargo.toml)",
-                    escape(root)
+                    "the trust root `{}` has no signer policy ({} in its Cargo.toml)",
+                    escape(root),
+                    crate::signers::table_at(repo, root)
                 ))
                 .help("pick a later trust root, or pass --cert/--allowed-signers")
                 .into());
@@ -350,7 +353,7 @@ fn judge(opts: &VerifyOptions, repo: &Repo) -> Result<Judge> {
         return Ok(judge);
     }
     Err(Failure::new("no keys to verify against")
-        .help("pass --cert FILE / --keyring FILE (OpenPGP) or --allowed-signers FILE (SSH), or commit a signer policy ([workspace.metadata.secure-release.signers])")
+        .help(format!("pass --cert FILE / --keyring FILE (OpenPGP) or --allowed-signers FILE (SSH), or commit a signer policy ({})", crate::signers::table_at(repo, "HEAD")))
         .into())
 }
 

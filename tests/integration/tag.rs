@@ -791,3 +791,23 @@ fn an_openpgp_signer_policy_gates_tag_and_verify() {
         "{out}"
     );
 }
+
+/// With no keys, `verify`'s help names the signer table the manifest can have: the
+/// package's for a plain package, the workspace's for a workspace root.
+#[test]
+fn verify_without_keys_names_the_signer_table_that_fits_the_manifest() {
+    let f = Fixture::new("plainpkg", "").lock();
+    git(f.path(), &["init", "-q", "-b", "main"]);
+    git(f.path(), &["add", "-A"]);
+    git(f.path(), &["commit", "-qm", "init"]);
+    git(f.path(), &["tag", "-a", "-m", "v0.1.0", "v0.1.0"]);
+    let mut verify = bin();
+    verify.current_dir(f.path()).args(["verify", "v0.1.0"]);
+    let (_, err) = run(&mut verify, 2);
+    assert!(err.starts_with("error: no keys to verify against"), "{err}");
+    assert!(err.contains("([package.metadata.secure-release.signers])"), "{err}");
+    f.write("Cargo.toml", &format!("{}\n[workspace]\n", f.read("Cargo.toml")));
+    git(f.path(), &["commit", "-qam", "workspace"]);
+    let (_, err) = run(&mut verify, 2);
+    assert!(err.contains("([workspace.metadata.secure-release.signers])"), "{err}");
+}

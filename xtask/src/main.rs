@@ -108,8 +108,18 @@ fn test() -> Result<(), String> {
             shared.display()
         ));
     }
-    let env = tools::ensure()?;
+    let started = std::time::Instant::now();
+    eprintln!(
+        "xtask: checking the tools the tests need (installed outside the clone, only when missing)"
+    );
+    let mut installed = Vec::new();
+    let env = tools::ensure(&mut installed)?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    eprintln!(
+        "xtask: building and running the test suite (the first build compiles about 400 crates: \
+         15-20 minutes on 2 cores)"
+    );
+    let mut ran = Vec::new();
     for args in [
         &["test", "--workspace"][..],
         &[
@@ -133,7 +143,17 @@ fn test() -> Result<(), String> {
         if !status.success() {
             return Err(format!("`cargo {}` failed ({status})", args.join(" ")));
         }
+        ran.push(format!("cargo {}", args.join(" ")));
     }
+    let installed = match installed.is_empty() {
+        true => "nothing installed (every tool was there)".to_string(),
+        false => format!("installed {}", installed.join("; ")),
+    };
+    eprintln!(
+        "xtask: test passed in {:.1} min: {installed}; ran {}",
+        started.elapsed().as_secs_f64() / 60.0,
+        ran.join(", then ")
+    );
     Ok(())
 }
 

@@ -34,7 +34,7 @@ const PYTHON_TOOLS: &[(&str, &str)] = &[
 ];
 
 /// A venv under the cache dir with the SBOM validators; returns its path.
-fn python_tools() -> Result<PathBuf, String> {
+fn python_tools(installed: &mut Vec<String>) -> Result<PathBuf, String> {
     let venv = cache_root()?.join("venv");
     let bin = venv.join("bin");
     let validator_ok = || {
@@ -47,6 +47,12 @@ fn python_tools() -> Result<PathBuf, String> {
     if !missing {
         return Ok(venv);
     }
+    let names: Vec<&str> = PYTHON_TOOLS.iter().map(|(p, _)| *p).collect();
+    announce(
+        installed,
+        &format!("the SBOM validators {}", names.join(", ")),
+        &format!("pip, from PyPI, into the venv {}", venv.display()),
+    );
     if !bin.join("python").exists() {
         let made = Command::new("python3")
             .arg("-m")
@@ -83,12 +89,17 @@ const CARGO_TOOLS: &[(&str, &str)] = &[
 ];
 
 /// Installs the missing cargo subcommands into cargo's own bin directory.
-fn cargo_tools() -> Result<(), String> {
+fn cargo_tools(installed: &mut Vec<String>) -> Result<(), String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     for (cmd, krate) in CARGO_TOOLS {
         if on_path(cmd) {
             continue;
         }
+        announce(
+            installed,
+            krate,
+            "cargo install --locked, from crates.io, into cargo's bin directory (~/.cargo/bin); a few minutes",
+        );
         // Not into the clone's target dir: a build cache of its own.
         run(Command::new(&cargo)
             .args(["install", "--locked", krate])
@@ -122,13 +133,30 @@ pub fn cache_root() -> Result<PathBuf, String> {
 }
 
 fn run(cmd: &mut Command) -> Result<(), String> {
-    eprintln!("xtask: {cmd:?}");
-    let status = cmd.status().map_err(|e| format!("{cmd:?}: {e}"))?;
+    let line = shell_line(cmd);
+    eprintln!("xtask: $ {line}");
+    let status = cmd.status().map_err(|e| format!("`{line}`: {e}"))?;
     if status.success() {
         Ok(())
     } else {
-        Err(format!("{cmd:?} failed ({status})"))
+        Err(format!("`{line}` failed ({status})"))
     }
+}
+
+/// A command as one would type it (for the log, not for a shell to run).
+pub fn shell_line(cmd: &Command) -> String {
+    std::iter::once(cmd.get_program())
+        .chain(cmd.get_args())
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Says what is about to be installed, how and where, before doing it; and keeps it
+/// for the summary.
+fn announce(installed: &mut Vec<String>, what: &str, how_where: &str) {
+    eprintln!("xtask: installing {what} ({how_where})");
+    installed.push(what.to_string());
 }
 
 fn is_root() -> bool {
@@ -139,7 +167,7 @@ fn is_root() -> bool {
 }
 
 /// Installs the missing system commands with apt-get (Debian), or says which are missing.
-fn system_tools() -> Result<(), String> {
+fn system_tools(installed: &mut Vec<String>) -> Result<(), String> {
     let mut missing: Vec<&str> = SYSTEM
         .iter()
         .filter(|(cmd, _)| !on_path(cmd))
@@ -155,6 +183,11 @@ fn system_tools() -> Result<(), String> {
             missing.join(", ")
         ));
     }
+    announce(
+        installed,
+        &format!("the Debian packages {}", missing.join(", ")),
+        "apt-get as root, system-wide",
+    );
     run(Command::new("apt-get").args(["update", "-qq"]))?;
     run(Command::new("apt-get")
         .args(["install", "-y", "-qq", "--no-install-recommends"])
@@ -173,10 +206,20 @@ fn system_tools() -> Result<(), String> {
 }
 
 /// An npm package's command, installed into the cache dir `name` when missing.
-fn npm_tool(name: &str, package: &str, command: &str) -> Result<PathBuf, String> {
+fn npm_tool(
+    installed: &mut Vec<String>,
+    name: &str,
+    package: &str,
+    command: &str,
+) -> Result<PathBuf, String> {
     let dir = cache_root()?.join(name);
     let bin = dir.join("node_modules/.bin").join(command);
     if !bin.exists() {
+        announce(
+            installed,
+            package,
+            &format!("npm, from the npm registry, into {}", dir.display()),
+        );
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         run(Command::new("npm")
             .args(["install", "--no-audit", "--no-fund", "--prefix"])
@@ -207,8 +250,9 @@ fn runs(bin: PathBuf, arg: &str) -> Result<PathBuf, String> {
 }
 
 /// `@action-validator/cli`, which checks action.yml and the workflows.
-fn action_validator() -> Result<PathBuf, String> {
+fn action_validator(installed: &mut Vec<String>) -> Result<PathBuf, String> {
     let bin = npm_tool(
+        installed,
         "action-validator",
         "@action-validator/cli",
         "action-validator",
@@ -217,9 +261,14 @@ fn action_validator() -> Result<PathBuf, String> {
 }
 
 /// Microsoft's SARIF validator from npm, in the cache dir; returns its path.
-fn sarif_multitool() -> Result<PathBuf, String> {
+fn sarif_multitool(installed: &mut Vec<String>) -> Result<PathBuf, String> {
     let dir = cache_root()?.join("sarif");
-    let bin = npm_tool("sarif", "@microsoft/sarif-multitool", "sarif-multitool")?;
+    let bin = npm_tool(
+        installed,
+        "sarif",
+        "@microsoft/sarif-multitool",
+        "sarif-multitool",
+    )?;
     // npm may skip the package's postinstall (chmod u+x of the .NET binary).
     let modules = dir.join("node_modules/@microsoft");
     if let Ok(rd) = std::fs::read_dir(&modules) {
@@ -234,13 +283,14 @@ fn sarif_multitool() -> Result<PathBuf, String> {
     runs(bin, "--version")
 }
 
-/// Everything the tests need; returns the environment the test run gets.
-pub fn ensure() -> Result<Vec<(String, PathBuf)>, String> {
-    system_tools()?;
-    cargo_tools()?;
-    let sarif = sarif_multitool()?;
-    let validator = action_validator()?;
-    let venv = python_tools()?;
+/// Everything the tests need; returns the environment the test run gets. What it
+/// installs is added to `installed`.
+pub fn ensure(installed: &mut Vec<String>) -> Result<Vec<(String, PathBuf)>, String> {
+    system_tools(installed)?;
+    cargo_tools(installed)?;
+    let sarif = sarif_multitool(installed)?;
+    let validator = action_validator(installed)?;
+    let venv = python_tools(installed)?;
     Ok(vec![
         ("SARIF_MULTITOOL".into(), sarif),
         ("ACTION_VALIDATOR".into(), validator),
