@@ -33,7 +33,9 @@ pub fn table_at(repo: &Repo, rev: &str) -> String {
         .flatten()
         .and_then(|b| String::from_utf8(b).ok())
         .and_then(|text| Source::parse(Path::new("Cargo.toml"), text, true).ok())
-        .map_or("workspace.metadata.secure-release", |src| Config::table_for(&src));
+        .map_or("workspace.metadata.secure-release", |src| {
+            Config::table_for(&src)
+        });
     format!("[{table}.signers]")
 }
 

@@ -164,7 +164,9 @@ fn no_advisory_database_offline_names_the_flags_without_a_backtrace() {
     f.write(
         "deny.toml",
         &format!(
-            "[advisories]\ndb-path = \"{}\"\n\n[licenses]\nallow = [\"MIT\"]\n",
+            // RustSec itself has the embedded snapshot to fall back on; another
+            // database has nothing.
+            "[advisories]\ndb-path = \"{}\"\ndb-urls = [\"https://github.com/example/advisory-db\"]\n\n[licenses]\nallow = [\"MIT\"]\n",
             empty.path().display()
         ),
     );
@@ -178,7 +180,9 @@ fn no_advisory_database_offline_names_the_flags_without_a_backtrace() {
     assert_clean_error(&err);
     let first = err.lines().next().unwrap();
     assert!(
-        first.contains("could not load advisory database") && first.contains("(offline)"),
+        first.contains(
+            "no copy of advisory database https://github.com/example/advisory-db is cached"
+        ) && first.contains("--offline was given"),
         "{first}"
     );
     assert!(

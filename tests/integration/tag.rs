@@ -805,9 +805,18 @@ fn verify_without_keys_names_the_signer_table_that_fits_the_manifest() {
     verify.current_dir(f.path()).args(["verify", "v0.1.0"]);
     let (_, err) = run(&mut verify, 2);
     assert!(err.starts_with("error: no keys to verify against"), "{err}");
-    assert!(err.contains("([package.metadata.secure-release.signers])"), "{err}");
-    f.write("Cargo.toml", &format!("{}\n[workspace]\n", f.read("Cargo.toml")));
+    assert!(
+        err.contains("([package.metadata.secure-release.signers])"),
+        "{err}"
+    );
+    f.write(
+        "Cargo.toml",
+        &format!("{}\n[workspace]\n", f.read("Cargo.toml")),
+    );
     git(f.path(), &["commit", "-qam", "workspace"]);
     let (_, err) = run(&mut verify, 2);
-    assert!(err.contains("([workspace.metadata.secure-release.signers])"), "{err}");
+    assert!(
+        err.contains("([workspace.metadata.secure-release.signers])"),
+        "{err}"
+    );
 }
