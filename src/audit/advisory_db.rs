@@ -551,8 +551,9 @@ fn check_sizes(dir: &Path) -> Result<()> {
     }
 }
 
-/// The `.md` entries under the database's `crates/`, with their (unfollowed) metadata.
-fn advisory_files(db_dir: &Path) -> Vec<(PathBuf, std::fs::Metadata)> {
+/// The `.md` entries under the database's `crates/`, with their (unfollowed) metadata
+/// (also what `cargo xtask advisory-snapshot` packs).
+pub fn advisory_files(db_dir: &Path) -> Vec<(PathBuf, std::fs::Metadata)> {
     crate::fsutil::files_under(&db_dir.join("crates"))
         .into_iter()
         .filter(|(p, _)| p.extension().is_some_and(|x| x == "md"))

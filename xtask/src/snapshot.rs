@@ -17,9 +17,7 @@ pub fn run() -> Result<(), String> {
         ));
     }
     let meta = origin(&from)?;
-    let mut files = Vec::new();
-    collect(&from, &from.join("crates"), &mut files)?;
-    files.sort();
+    let files = advisories(&from)?;
     let blob =
         cargo_secure_release::audit::snapshot::encode(&meta, &files).map_err(|e| e.to_string())?;
     let dest = root.join("assets/advisory-db.snapshot.zst");
@@ -77,15 +75,13 @@ fn origin(dir: &Path) -> Result<cargo_secure_release::audit::snapshot::Meta, Str
     })
 }
 
-/// Every `.md` under `crates/`, as cargo-deny reads them (regular files only).
-fn collect(base: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) -> Result<(), String> {
-    for entry in std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))? {
-        let entry = entry.map_err(|e| e.to_string())?;
-        let path = entry.path();
-        let kind = entry.file_type().map_err(|e| e.to_string())?;
-        if kind.is_dir() {
-            collect(base, &path, out)?;
-        } else if kind.is_file() && path.extension().is_some_and(|x| x == "md") {
+/// Every advisory cargo-deny would read (regular `.md` files under `crates/`, as the
+/// audit lists them), by path relative to the database, sorted.
+fn advisories(base: &Path) -> Result<Vec<(String, Vec<u8>)>, String> {
+    let mut files = cargo_secure_release::audit::advisory_db::advisory_files(base)
+        .into_iter()
+        .filter(|(_, meta)| meta.is_file())
+        .map(|(path, _)| {
             let rel = path
                 .strip_prefix(base)
                 .map_err(|e| e.to_string())?
@@ -93,8 +89,10 @@ fn collect(base: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) -> Result<
                 .ok_or_else(|| format!("{} is not UTF-8", path.display()))?
                 .replace('\\', "/");
             let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            out.push((rel, bytes));
-        }
-    }
-    Ok(())
+            Ok((rel, bytes))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    // By the relative name as text: the order the snapshot has always had.
+    files.sort();
+    Ok(files)
 }
