@@ -6,11 +6,89 @@ use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// What `metadata` answered.
+pub struct Metadata {
+    pub json: Vec<u8>,
+    /// The Cargo.lock this run created because there was none (see `metadata`).
+    pub created_lockfile: Option<PathBuf>,
+}
+
 /// `cargo metadata` JSON with all features of the workspace members enabled, so the
 /// graph covers every package that can end up in Cargo.lock. Always `--locked`: the
-/// audit must never create or rewrite the project's lockfile.
-pub fn metadata(manifest_path: &Path, offline: bool, frozen: bool) -> Result<Vec<u8>> {
+/// audit never rewrites the project's lockfile. A missing one is created first with
+/// `cargo generate-lockfile`, as `cargo build` (and cargo-audit) would, unless
+/// `create_lockfile` is false (`--locked`, `--frozen`, `tag`).
+pub fn metadata(
+    manifest_path: &Path,
+    offline: bool,
+    frozen: bool,
+    create_lockfile: bool,
+) -> Result<Metadata> {
     check_lockfiles(manifest_path)?;
+    match run_metadata(manifest_path, offline, frozen) {
+        Err(stderr) if create_lockfile => {
+            let Some(lock) = missing_lockfile(&stderr) else {
+                return Err(metadata_failure(manifest_path, &stderr).into());
+            };
+            generate_lockfile(manifest_path, offline)?;
+            let json = run_metadata(manifest_path, offline, frozen)
+                .map_err(|stderr| metadata_failure(manifest_path, &stderr))?;
+            Ok(Metadata {
+                json,
+                created_lockfile: Some(lock),
+            })
+        }
+        Err(stderr) => Err(metadata_failure(manifest_path, &stderr).into()),
+        Ok(json) => Ok(Metadata {
+            json,
+            created_lockfile: None,
+        }),
+    }
+}
+
+/// The lockfile cargo says it would have to create: cargo's own words name it, so
+/// no guess about where the workspace root is.
+fn missing_lockfile(stderr: &str) -> Option<PathBuf> {
+    let rest = stderr.split("cannot create the lock file ").nth(1)?;
+    let path = rest.split(" because --locked was passed").next()?;
+    (!path.contains('\n')).then(|| PathBuf::from(path))
+}
+
+fn generate_lockfile(manifest_path: &Path, offline: bool) -> Result<()> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.args(["generate-lockfile", "--quiet", "--manifest-path"])
+        .arg(manifest_path);
+    if offline {
+        cmd.arg("--offline");
+    }
+    let out = cmd
+        .output()
+        .context("could not run `cargo generate-lockfile`: is cargo on PATH?")?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let first = stderr
+        .lines()
+        .find(|l| l.starts_with("error"))
+        .unwrap_or("cargo generate-lockfile failed")
+        .trim_start_matches("error: ");
+    Err(Failure::new(format!(
+        "no Cargo.lock next to the workspace manifest {}, and `cargo generate-lockfile` failed: {}",
+        escape(&manifest_path.display().to_string()),
+        escape(first)
+    ))
+    .help(match offline {
+        true => "run `cargo generate-lockfile` once with the network (or `cargo fetch`), commit Cargo.lock, then audit again",
+        false => "fix what cargo reports below, run `cargo generate-lockfile` and commit Cargo.lock",
+    })
+    .detail(stderr.trim_end().to_string())
+    .into())
+}
+
+/// One `cargo metadata` run: its JSON, or its stderr.
+fn run_metadata(manifest_path: &Path, offline: bool, frozen: bool) -> Result<Vec<u8>, String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.args([
@@ -28,12 +106,16 @@ pub fn metadata(manifest_path: &Path, offline: bool, frozen: bool) -> Result<Vec
     if frozen {
         cmd.arg("--frozen");
     }
-    let out = cmd
-        .output()
-        .context("could not run `cargo metadata`: is cargo on PATH?")?;
+    let out = match cmd.output() {
+        Ok(out) => out,
+        Err(e) => {
+            return Err(format!(
+                "error: could not run `cargo metadata` ({e}): is cargo on PATH?"
+            ))
+        }
+    };
     if !out.status.success() {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        return Err(metadata_failure(manifest_path, &stderr).into());
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
     }
     Ok(out.stdout)
 }
@@ -82,6 +164,8 @@ fn metadata_failure(manifest: &Path, stderr: &str) -> Failure {
         .unwrap_or("cargo metadata failed")
         .trim_start_matches("error: ");
     let detail = cargo_lines.join("\n");
+    // cargo's own lines here only talk about the `--locked` we passed, which the user
+    // never typed: the line and help below are the whole story.
     if stderr.contains("needs to be updated but --")
         || stderr.contains("because --locked was passed")
         || stderr.contains("because --frozen was passed")
@@ -93,15 +177,13 @@ fn metadata_failure(manifest: &Path, stderr: &str) -> Failure {
                 "no Cargo.lock next to the workspace manifest {}",
                 escape(&manifest.display().to_string())
             ))
-            .help("a release audit checks the exact versions you ship: run `cargo generate-lockfile` and commit Cargo.lock")
-            .detail(detail);
+            .help("run `cargo generate-lockfile` and commit Cargo.lock: a release ships the versions it pins");
         }
         return Failure::new(format!(
             "Cargo.lock is out of date with {}",
             escape(&manifest.display().to_string())
         ))
-        .help("run `cargo update --workspace` (or `cargo check`) and commit Cargo.lock; the audit never rewrites it")
-        .detail(detail);
+        .help("run `cargo update --workspace` (or `cargo check`) and commit Cargo.lock; the audit never rewrites it");
     }
     // cargo points at manifest errors as ` --> Cargo.toml:LINE:COL`, relative to the manifest's directory.
     let pointer = cargo_lines.iter().find_map(|l| {

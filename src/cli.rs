@@ -465,7 +465,7 @@ pub struct ManifestArgs {
     /// Run without accessing the network
     #[arg(long)]
     pub offline: bool,
-    /// Require Cargo.lock to be up to date (always true: the audit never writes Cargo.lock)
+    /// Refuse to create a missing Cargo.lock (an existing one is never rewritten: it must be up to date)
     #[arg(long)]
     pub locked: bool,
     /// Require Cargo.lock and cache to be up to date (implies --locked and --offline)
@@ -480,6 +480,7 @@ impl ManifestArgs {
             packages: self.packages.clone(),
             offline: self.offline,
             frozen: self.frozen,
+            locked: self.locked,
         }
     }
 }

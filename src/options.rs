@@ -28,11 +28,20 @@ pub struct ManifestOptions {
     pub packages: Vec<String>,
     pub offline: bool,
     pub frozen: bool,
+    /// `--locked`: a missing Cargo.lock is an error instead of being created, as
+    /// cargo's own `--locked` does (an existing one is never rewritten either way).
+    pub locked: bool,
 }
 
 impl ManifestOptions {
     pub fn offline(&self) -> bool {
         self.offline || self.frozen
+    }
+
+    /// Whether a missing Cargo.lock may be created (`cargo generate-lockfile`), as
+    /// `cargo build` would; never under `--locked` or `--frozen`.
+    pub fn may_create_lockfile(&self) -> bool {
+        !(self.locked || self.frozen)
     }
 }
 

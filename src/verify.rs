@@ -179,6 +179,8 @@ fn audit_tagged(
                 packages: package.into_iter().collect(),
                 offline: opts.offline,
                 frozen: false,
+                // The tagged tree is audited as it was committed.
+                locked: true,
             },
             advisory_db: opts.advisory_db.clone(),
             // The tree lives in a fresh directory each time: nothing to reuse.

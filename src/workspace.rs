@@ -21,6 +21,9 @@ pub struct Workspace {
     pub metadata_hash: [u8; 32],
     /// The answer came from the fingerprint record: cargo did not run.
     pub cargo_spared: bool,
+    /// The Cargo.lock this load created because there was none, for the command to say
+    /// so (see `cargo::metadata`).
+    pub created_lockfile: Option<PathBuf>,
     /// The fingerprint record being written beside the rest of the command.
     recording: Option<std::thread::JoinHandle<()>>,
 }
@@ -43,8 +46,15 @@ impl Workspace {
 
     /// As `load`, for a manifest path already resolved with `resolve_manifest_path`.
     pub fn load_resolved(args: &ManifestOptions, manifest_path: PathBuf) -> Result<Self> {
-        let json = crate::cargo::metadata(&manifest_path, args.offline(), args.frozen)?;
-        Self::from_json(json.into(), manifest_path)
+        let md = crate::cargo::metadata(
+            &manifest_path,
+            args.offline(),
+            args.frozen,
+            args.may_create_lockfile(),
+        )?;
+        let mut ws = Self::from_json(md.json.into(), manifest_path)?;
+        ws.created_lockfile = md.created_lockfile;
+        Ok(ws)
     }
 
     /// As `load_resolved`, answering from the fingerprint record (no cargo) when every
@@ -101,10 +111,14 @@ impl Workspace {
             true => crate::fingerprint::before(&manifest_path),
             false => None,
         };
-        let json: std::sync::Arc<[u8]> =
-            crate::cargo::metadata(&manifest_path, offline, frozen)?.into();
+        let md =
+            crate::cargo::metadata(&manifest_path, offline, frozen, args.may_create_lockfile())?;
+        let json: std::sync::Arc<[u8]> = md.json.into();
         cargo_ran(&json);
         let mut ws = Self::from_json(json.clone(), manifest_path.clone())?;
+        ws.created_lockfile = md.created_lockfile;
+        // `before` saw no Cargo.lock: a record made from it could only miss.
+        let before = before.filter(|_| ws.created_lockfile.is_none());
         if let Some(before) = before {
             // Listing and hashing the inputs and writing the record overlap the audit.
             let answer = crate::fingerprint::Answer {
@@ -151,8 +165,18 @@ impl Workspace {
             manifest_path,
             metadata_hash,
             cargo_spared: false,
+            created_lockfile: None,
             recording: None,
         })
+    }
+
+    /// The line that says this load wrote a Cargo.lock, if it did.
+    pub fn lockfile_note(&self) -> Option<String> {
+        let lock = self.created_lockfile.as_ref()?;
+        Some(format!(
+            "no Cargo.lock: created {} with `cargo generate-lockfile`, as `cargo build` would; commit it, so the release ships the versions checked here",
+            crate::error::escape(&lock.display().to_string())
+        ))
     }
 
     pub fn root_manifest(&self) -> PathBuf {

@@ -49,6 +49,10 @@ pub fn run_keeping_workspace(
             Err(e) => return Err(e),
         };
     let (pre, ws) = read_workspace(&opts.check, manifest, &progress)?;
+    // Said before any cache can answer: the write happened either way.
+    if let Some(note) = ws.lockfile_note() {
+        progress.suspend(|| shell.status(&format!("note: {note}")));
+    }
     let (config, root_manifest) = Config::load(&ws.root_manifest())?;
     let step = Step {
         ws: &ws,

@@ -16,6 +16,9 @@ use std::path::PathBuf;
 
 pub fn run(args: &InitOptions, shell: &Shell) -> Result<u8> {
     let ws = Workspace::load(&args.manifest)?;
+    if let Some(note) = ws.lockfile_note() {
+        shell.status(&format!("note: {note}"));
+    }
     let root_manifest = ws.root_manifest();
     let (config, manifest) = Config::load(&root_manifest)?;
     if args.check {

@@ -160,7 +160,7 @@ pub fn run(opts: &SbomOptions, shell: &Shell) -> Result<u8> {
     progress.step("Resolving the release build");
     let (text, bom) = generate_for(&ws, opts, platform)?;
     progress.finish();
-    for note in &bom.notes {
+    for note in ws.lockfile_note().iter().chain(&bom.notes) {
         shell.status(&format!("note: {note}"));
     }
     match &opts.output {

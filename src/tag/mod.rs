@@ -27,6 +27,8 @@ pub fn run(opts: &TagOptions, shell: &Shell) -> Result<u8> {
     // attests read no findings cache and no metadata record (a stale one would sign
     // a verdict a cold run would not give); they leave fresh ones for `audit`.
     let mut check = opts.check.clone();
+    // The release is the commit: a Cargo.lock it lacks is not made up here.
+    check.manifest.locked = true;
     if check.cache.reads() {
         check.cache = CacheUse::WriteOnly;
     }

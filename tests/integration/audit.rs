@@ -325,6 +325,75 @@ fn offline_with_nothing_cached_the_embedded_snapshot_finds_the_advisory() {
         .contains("snapshot built into this binary"));
 }
 
+/// A `cargo new` project has no Cargo.lock: the audit creates one as `cargo build`
+/// would and says so (README's first run), unless `--locked` forbids it; `tag`
+/// never makes one up for the commit it signs.
+#[test]
+fn a_project_without_cargo_lock_gets_one_as_cargo_build_would() {
+    // A locked twin puts time 0.1.43's graph in the local index, for `--offline`.
+    let _twin = Fixture::new("lockedtwin", "[dependencies]\ntime = \"=0.1.43\"\n").lock();
+    let f = Fixture::new("nolockyet", "[dependencies]\ntime = \"=0.1.43\"\n");
+    let home = tempfile::TempDir::new().unwrap();
+    let deny = format!(
+        "[advisories]\ndb-path = \"{}\"\n",
+        home.path().join("dbs").display()
+    );
+    f.write("deny.toml", &deny);
+    let lock = f.path().join("Cargo.lock");
+
+    let (_, err) = run(audit_without_db(&f).args(["--offline", "--locked"]), 2);
+    assert!(
+        err.starts_with("error: no Cargo.lock next to the workspace manifest "),
+        "{err}"
+    );
+    assert!(
+        err.contains("run `cargo generate-lockfile` and commit Cargo.lock"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("--locked was passed"),
+        "cargo's words about our flag: {err}"
+    );
+    assert!(!lock.exists());
+
+    git(f.path(), &["init", "-q"]);
+    git(f.path(), &["add", "-A"]);
+    git(f.path(), &["commit", "-qm", "init"]);
+    let mut tag = bin();
+    tag.current_dir(f.path())
+        .env("GIT_COMMITTER_NAME", "T")
+        .env("GIT_COMMITTER_EMAIL", "t@example.org")
+        .args(["tag", "--dry-run", "--offline", "--no-cache"]);
+    let (_, err) = run(&mut tag, 2);
+    assert!(
+        err.starts_with("error: no Cargo.lock next to the workspace manifest "),
+        "{err}"
+    );
+    assert!(!lock.exists(), "tag made up a Cargo.lock");
+
+    let (out, err) = run(audit_without_db(&f).arg("--offline"), 1);
+    let note = format!(
+        "note: no Cargo.lock: created {} with `cargo generate-lockfile`, as `cargo build` would; commit it",
+        lock.display()
+    );
+    assert!(err.lines().any(|l| l.starts_with(&note)), "{err}");
+    assert!(
+        findings(&json(&out), "advisories")
+            .iter()
+            .any(|x| x["id"] == "RUSTSEC-2020-0071" && x["location"]["file"] == "Cargo.lock"),
+        "{out}"
+    );
+    let made = std::fs::read_to_string(&lock).unwrap();
+    assert!(
+        made.contains("name = \"time\"\nversion = \"0.1.43\""),
+        "{made}"
+    );
+    // The next run reads the file it made and says nothing about it.
+    let (_, err) = run(audit_without_db(&f).arg("--offline"), 1);
+    assert!(!err.contains("no Cargo.lock"), "{err}");
+    assert_eq!(std::fs::read_to_string(&lock).unwrap(), made);
+}
+
 #[test]
 fn a_failed_fetch_falls_back_to_the_snapshot_and_leaves_no_directory() {
     let (f, _home, db_path) = vulnerable_with_db_path();

@@ -67,9 +67,9 @@ fn outdated_lockfile_under_locked_is_refused_and_not_rewritten() {
 }
 
 #[test]
-fn missing_lockfile_is_refused_without_creating_one() {
+fn missing_lockfile_under_locked_is_refused_without_creating_one() {
     let f = Fixture::new("nolock", "[dependencies]\n");
-    let (_, err) = run(&mut f.audit(), 2);
+    let (_, err) = run(f.audit().arg("--locked"), 2);
     assert_clean_error(&err);
     assert!(
         err.lines().next().unwrap().contains("no Cargo.lock"),

@@ -635,8 +635,13 @@ fn audit_rows() -> Vec<Case> {
         .setup(|d, _| symlink(d, "Cargo.lock", "gone.lock")),
     );
     v.push(
-        case("Cargo.lock missing", AUDIT, 2, "no Cargo.lock")
-            .setup(|d, _| std::fs::remove_file(d.join("Cargo.lock")).unwrap()),
+        case(
+            "Cargo.lock missing, --locked",
+            &[AUDIT, &["--locked"]].concat(),
+            2,
+            "no Cargo.lock",
+        )
+        .setup(|d, _| std::fs::remove_file(d.join("Cargo.lock")).unwrap()),
     );
     v.push(
         case("Cargo.lock garbage", AUDIT, 2, "Cargo.lock")
