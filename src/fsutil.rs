@@ -118,21 +118,52 @@ pub fn write_atomic(path: &Path, contents: &str) -> Result<()> {
 /// they are new), so the change lands whole or not at all.
 pub fn write_all_or_none(files: &[(PathBuf, String)]) -> Result<()> {
     let mut done: Vec<(&Path, Option<Vec<u8>>)> = Vec::new();
+    // Directories made for the files, so a failure removes them too.
+    let mut made: Vec<PathBuf> = Vec::new();
     for (path, text) in files {
-        let before = match std::fs::symlink_metadata(path) {
-            Ok(_) => Some(read_bounded(path, TEXT_LIMIT, "file")?),
-            Err(_) => None,
-        };
-        if let Err(e) = write_atomic(path, text) {
-            for (p, old) in done.iter().rev() {
-                let _ = match old {
-                    Some(bytes) => write_atomic_bytes(p, bytes),
-                    None => std::fs::remove_file(p).map_err(Into::into),
-                };
+        let wrote = make_parents(path, &mut made).and_then(|()| {
+            let before = match std::fs::symlink_metadata(path) {
+                Ok(_) => Some(read_bounded(path, TEXT_LIMIT, "file")?),
+                Err(_) => None,
+            };
+            write_atomic(path, text).map(|()| before)
+        });
+        match wrote {
+            Ok(before) => done.push((path, before)),
+            Err(e) => {
+                for (p, old) in done.iter().rev() {
+                    let _ = match old {
+                        Some(bytes) => write_atomic_bytes(p, bytes),
+                        None => std::fs::remove_file(p).map_err(Into::into),
+                    };
+                }
+                for d in made.iter().rev() {
+                    let _ = std::fs::remove_dir(d);
+                }
+                return Err(e);
             }
-            return Err(e);
         }
-        done.push((path, before));
+    }
+    Ok(())
+}
+
+/// Creates the missing directories above `path`, outermost first, noting each.
+fn make_parents(path: &Path, made: &mut Vec<PathBuf>) -> Result<()> {
+    let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) else {
+        return Ok(());
+    };
+    let missing: Vec<&Path> = parent
+        .ancestors()
+        .take_while(|d| !d.as_os_str().is_empty() && std::fs::symlink_metadata(d).is_err())
+        .collect();
+    for d in missing.into_iter().rev() {
+        std::fs::create_dir(d).map_err(|e| {
+            Failure::new(format!(
+                "could not create {}: {e}; nothing was written",
+                crate::error::escape(&d.display().to_string())
+            ))
+        })?;
+        made.push(d.to_path_buf());
     }
     Ok(())
 }
@@ -380,6 +411,40 @@ mod tests {
 
     fn first_line(r: Result<Vec<u8>>) -> String {
         format!("{}", r.unwrap_err())
+    }
+
+    /// A failure on the last file puts back the first, removes the second (new) and
+    /// the directories made for it: the tree is as before.
+    #[test]
+    fn write_all_or_none_leaves_nothing_when_one_write_fails() {
+        let d = tempfile::tempdir().unwrap();
+        let kept = d.path().join("kept.txt");
+        std::fs::write(&kept, "old\r\n").unwrap();
+        let blocker = d.path().join("plain-file");
+        std::fs::write(&blocker, "x").unwrap();
+        let files = [
+            (kept.clone(), "new".to_string()),
+            (d.path().join("a/b/new.md"), "made".to_string()),
+            (blocker.join("under-a-file"), "cannot".to_string()),
+        ];
+        assert!(write_all_or_none(&files).is_err());
+        assert_eq!(std::fs::read(&kept).unwrap(), b"old\r\n");
+        assert!(
+            !d.path().join("a").exists(),
+            "the directories made were removed"
+        );
+        let mut names: Vec<_> = std::fs::read_dir(d.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["kept.txt", "plain-file"]);
+        // And when every write can land, the directories are made.
+        write_all_or_none(&files[..2]).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(d.path().join("a/b/new.md")).unwrap(),
+            "made"
+        );
     }
 
     #[test]

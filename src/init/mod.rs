@@ -102,10 +102,6 @@ pub fn run(args: &InitOptions, shell: &Shell) -> Result<u8> {
             }
         }
     } else {
-        if let Some(dir) = changes.last().and_then(|c| c.path.parent()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| Failure::new(format!("could not create {}: {e}", dir.display())))?;
-        }
         let files: Vec<(PathBuf, String)> = changes
             .iter()
             .map(|c| (c.path.clone(), c.new.clone()))
