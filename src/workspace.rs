@@ -36,6 +36,12 @@ impl Drop for Workspace {
     }
 }
 
+/// Where `from_json` hashes cargo's JSON: on a thread beside its parse, or after it.
+pub enum Hash {
+    Beside,
+    After,
+}
+
 impl Workspace {
     /// Describes the workspace with all features of its members enabled (see
     /// `cargo::metadata`).
@@ -52,7 +58,7 @@ impl Workspace {
             args.frozen,
             args.may_create_lockfile(),
         )?;
-        let mut ws = Self::from_json(md.json.into(), manifest_path)?;
+        let mut ws = Self::from_json(md.json.into(), manifest_path, Hash::Beside)?;
         ws.created_lockfile = md.created_lockfile;
         Ok(ws)
     }
@@ -88,7 +94,8 @@ impl Workspace {
             crate::fingerprint::lookup(manifest_path, args.offline(), args.frozen)?;
         // A record that does not parse, or not the JSON it was made with, is a miss,
         // not an error.
-        let mut ws = Self::from_json(json.into(), manifest_path.to_path_buf()).ok()?;
+        let mut ws =
+            Self::from_json(json.into(), manifest_path.to_path_buf(), Hash::Beside).ok()?;
         if crate::digest::hex(&ws.metadata_hash) != recorded {
             return None;
         }
@@ -115,7 +122,10 @@ impl Workspace {
             crate::cargo::metadata(&manifest_path, offline, frozen, args.may_create_lockfile())?;
         let json: std::sync::Arc<[u8]> = md.json.into();
         cargo_ran(&json);
-        let mut ws = Self::from_json(json.clone(), manifest_path.clone())?;
+        // `cargo_ran` may have started the dependency graph on another core: a third
+        // busy thread on a two-core runner would slow the graph, which the audit waits
+        // for, more than hashing after the parse slows this one.
+        let mut ws = Self::from_json(json.clone(), manifest_path.clone(), Hash::After)?;
         ws.created_lockfile = md.created_lockfile;
         // `before` saw no Cargo.lock: a record made from it could only miss.
         let before = before.filter(|_| ws.created_lockfile.is_none());
@@ -149,13 +159,23 @@ impl Workspace {
         Ok(ws)
     }
 
-    pub fn from_json(json: std::sync::Arc<[u8]>, manifest_path: PathBuf) -> Result<Self> {
-        // The hash (for cache keys) and our parse on separate cores.
-        let (metadata, metadata_hash) = std::thread::scope(|s| {
-            let h = s.spawn(|| -> [u8; 32] { sha2::Sha256::digest(&json).into() });
-            let m = serde_json::from_slice::<cargo_metadata::Metadata>(&json);
-            (m, h.join().expect("hashing does not panic"))
-        });
+    pub fn from_json(
+        json: std::sync::Arc<[u8]>,
+        manifest_path: PathBuf,
+        hash: Hash,
+    ) -> Result<Self> {
+        let (metadata, metadata_hash) = match hash {
+            // The hash (for cache keys) and our parse on separate cores.
+            Hash::Beside => std::thread::scope(|s| {
+                let h = s.spawn(|| -> [u8; 32] { sha2::Sha256::digest(&json).into() });
+                let m = serde_json::from_slice::<cargo_metadata::Metadata>(&json);
+                (m, h.join().expect("hashing does not panic"))
+            }),
+            Hash::After => {
+                let m = serde_json::from_slice::<cargo_metadata::Metadata>(&json);
+                (m, sha2::Sha256::digest(&json).into())
+            }
+        };
         let metadata = metadata.context("could not parse `cargo metadata` output")?;
         let root = metadata.workspace_root.clone().into_std_path_buf();
         Ok(Self {
@@ -168,6 +188,16 @@ impl Workspace {
             created_lockfile: None,
             recording: None,
         })
+    }
+
+    /// Ends a workspace whose command is done: the record being written is waited
+    /// for, the rest (cargo's parsed JSON: a few hundred thousand allocations) is left
+    /// to the process exit, which frees it at once instead of piece by piece.
+    pub fn release(mut self) {
+        if let Some(r) = self.recording.take() {
+            let _ = r.join();
+        }
+        std::mem::forget(self);
     }
 
     /// The line that says this load wrote a Cargo.lock, if it did.

@@ -23,7 +23,12 @@ use crate::workspace::Workspace;
 use anyhow::Result;
 
 pub fn run(opts: &AuditOptions, shell: &Shell) -> Result<AuditReport> {
-    run_keeping_workspace(opts, shell).map(|(report, _)| report)
+    run_keeping_workspace(opts, shell).map(|(report, ws)| {
+        if let Some(ws) = ws {
+            ws.release();
+        }
+        report
+    })
 }
 
 /// As `run`, and the workspace it read (None for artifacts audited outside one), for

@@ -41,7 +41,12 @@ fn audit_fixture(dir: &Path, json: &[u8]) -> AuditReport {
     };
     let shell = Shell::new(true, 0, Default::default());
     let pre = Prefetch::start(&opts, &manifest).unwrap();
-    let ws = Workspace::from_json(json.into(), manifest.clone()).unwrap();
+    let ws = Workspace::from_json(
+        json.into(),
+        manifest.clone(),
+        cargo_secure_release::workspace::Hash::Beside,
+    )
+    .unwrap();
     let (config, src) = Config::load(&manifest).unwrap();
     let progress = shell.progress();
     let step = Step {
