@@ -15,10 +15,13 @@ use anyhow::Result;
 use std::path::PathBuf;
 
 pub fn run(args: &InitOptions, shell: &Shell) -> Result<u8> {
-    let ws = Workspace::load(&args.manifest)?;
-    if let Some(note) = ws.lockfile_note() {
-        shell.status(&format!("note: {note}"));
-    }
+    // init writes its own files or none (a dry run, a check or a refusal: none), so
+    // it never makes a Cargo.lock either.
+    let manifest = crate::options::ManifestOptions {
+        locked: true,
+        ..args.manifest.clone()
+    };
+    let ws = Workspace::load(&manifest)?;
     let root_manifest = ws.root_manifest();
     let (config, manifest) = Config::load(&root_manifest)?;
     if args.check {

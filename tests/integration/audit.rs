@@ -355,6 +355,28 @@ fn a_project_without_cargo_lock_gets_one_as_cargo_build_would() {
         "cargo's words about our flag: {err}"
     );
     assert!(!lock.exists());
+    // Commands that write nothing (a dry run) or only their own files (init) make
+    // no Cargo.lock either.
+    for args in [
+        &["audit", "--offline", "--fix", "--dry-run"][..],
+        &[
+            "init",
+            "--offline",
+            "--dry-run",
+            "--contact",
+            "s@example.org",
+        ],
+        &["init", "--offline", "--contact", "s@example.org"],
+    ] {
+        let mut c = bin();
+        c.current_dir(f.path()).args(args);
+        let (_, err) = run(&mut c, 2);
+        assert!(
+            err.starts_with("error: no Cargo.lock next to the workspace manifest "),
+            "{args:?}: {err}"
+        );
+        assert!(!lock.exists(), "{args:?} made a Cargo.lock");
+    }
 
     git(f.path(), &["init", "-q"]);
     git(f.path(), &["add", "-A"]);
