@@ -54,9 +54,22 @@ fn missing_lockfile(stderr: &str) -> Option<PathBuf> {
     (!path.contains('\n')).then(|| PathBuf::from(path))
 }
 
+/// `$CARGO` (set when cargo runs us as a subcommand), else `cargo` on PATH.
+fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+/// cargo's `error: …` line without its prefix, or `fallback` when there is none.
+fn first_error<'a>(stderr: &'a str, fallback: &'a str) -> &'a str {
+    stderr
+        .lines()
+        .find(|l| l.starts_with("error"))
+        .unwrap_or(fallback)
+        .trim_start_matches("error: ")
+}
+
 fn generate_lockfile(manifest_path: &Path, offline: bool) -> Result<()> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(cargo);
+    let mut cmd = cargo();
     cmd.args(["generate-lockfile", "--quiet", "--manifest-path"])
         .arg(manifest_path);
     if offline {
@@ -69,11 +82,7 @@ fn generate_lockfile(manifest_path: &Path, offline: bool) -> Result<()> {
         return Ok(());
     }
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let first = stderr
-        .lines()
-        .find(|l| l.starts_with("error"))
-        .unwrap_or("cargo generate-lockfile failed")
-        .trim_start_matches("error: ");
+    let first = first_error(&stderr, "cargo generate-lockfile failed");
     Err(Failure::new(format!(
         "no Cargo.lock next to the workspace manifest {}, and `cargo generate-lockfile` failed: {}",
         escape(&manifest_path.display().to_string()),
@@ -89,8 +98,7 @@ fn generate_lockfile(manifest_path: &Path, offline: bool) -> Result<()> {
 
 /// One `cargo metadata` run: its JSON, or its stderr.
 fn run_metadata(manifest_path: &Path, offline: bool, frozen: bool) -> Result<Vec<u8>, String> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(cargo);
+    let mut cmd = cargo();
     cmd.args([
         "metadata",
         "--format-version",
@@ -157,12 +165,7 @@ fn check_lockfiles(manifest_path: &Path) -> Result<()> {
 /// Turns cargo's error text into one line that names the file, plus the fix.
 fn metadata_failure(manifest: &Path, stderr: &str) -> Failure {
     let cargo_lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-    let first = cargo_lines
-        .iter()
-        .find(|l| l.starts_with("error"))
-        .copied()
-        .unwrap_or("cargo metadata failed")
-        .trim_start_matches("error: ");
+    let first = first_error(stderr, "cargo metadata failed");
     let detail = cargo_lines.join("\n");
     // cargo's own lines here only talk about the `--locked` we passed, which the user
     // never typed: the line and help below are the whole story.

@@ -54,15 +54,9 @@ pub fn run_keeping_workspace(
             Err(e) => return Err(e),
         };
     // `--fix --dry-run` writes nothing, not even a missing Cargo.lock.
-    let dry_run = matches!(opts.fix, Fix::DryRun { .. });
-    let locked = CheckOptions {
-        manifest: crate::options::ManifestOptions {
-            locked: opts.check.manifest.locked || dry_run,
-            ..opts.check.manifest.clone()
-        },
-        ..opts.check.clone()
-    };
-    let (pre, ws) = read_workspace(&locked, manifest, &progress)?;
+    let mut check = opts.check.clone();
+    check.manifest.locked |= matches!(opts.fix, Fix::DryRun { .. });
+    let (pre, ws) = read_workspace(&check, manifest, &progress)?;
     // Said before any cache can answer: the write happened either way.
     if let Some(note) = ws.lockfile_note() {
         progress.suspend(|| shell.status(&format!("note: {note}")));
