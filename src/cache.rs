@@ -106,7 +106,7 @@ pub fn store() -> Option<&'static Store> {
             Ok(s) => s,
             Err(why) => {
                 if !QUIET.load(std::sync::atomic::Ordering::Relaxed) {
-                    eprintln!("warning: {why}");
+                    crate::shell::to_stderr(&format!("warning: {why}\n"));
                 }
                 None
             }

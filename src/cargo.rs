@@ -249,3 +249,10 @@ fn manifest_dir_lock(manifest: &Path) -> Option<PathBuf> {
     }
     Some(dir.join("Cargo.lock"))
 }
+
+/// `$CARGO_HOME`, else `~/.cargo`.
+pub fn home() -> Option<PathBuf> {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+}

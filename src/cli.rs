@@ -1,10 +1,37 @@
 //! Command-line definition. Parsing only: each command's arguments become the
 //! library's options structs here, and clap stops at this file.
 
+use crate::bom::{CdxVersion as SpecVersion, Format as SbomFormat};
 use crate::options::{self, CheckOptions, Fix, ManifestOptions};
+use crate::options::{ColorChoice, Format, ReportFormat};
 use crate::shell::Shell;
+use crate::sig::Format as TagFormat;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
+
+// The command line names the enums of the library: one definition each, with its
+// names (`as_str`), order (`ALL`) and per-value help kept beside it; clap learns
+// them here, so no twin enum needs converting.
+macro_rules! value_enum {
+    ($($t:ty),*) => {$(
+        impl ValueEnum for $t {
+            fn value_variants<'a>() -> &'a [Self] {
+                &<$t>::ALL
+            }
+            fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+                Some(clap::builder::PossibleValue::new(self.as_str()).help(self.help()))
+            }
+        }
+    )*};
+}
+value_enum!(
+    ColorChoice,
+    Format,
+    ReportFormat,
+    SbomFormat,
+    SpecVersion,
+    TagFormat
+);
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -46,21 +73,9 @@ pub struct GlobalArgs {
 
 impl GlobalArgs {
     pub fn shell(&self) -> Shell {
-        let color = match self.color {
-            ColorChoice::Auto => options::ColorChoice::Auto,
-            ColorChoice::Always => options::ColorChoice::Always,
-            ColorChoice::Never => options::ColorChoice::Never,
-        };
         crate::cache::set_quiet(self.quiet);
-        Shell::new(self.quiet, self.verbose, color)
+        Shell::new(self.quiet, self.verbose, self.color)
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
-    Auto,
-    Always,
-    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -85,6 +100,7 @@ Examples:
   cargo secure-release tag --format ssh --key ~/.ssh/id_ed25519.pub   # sign via ssh-agent
   cargo secure-release tag -p my-crate --tag-prefix my-crate-v --key keyring.asc
   cargo secure-release tag --dry-run            # print the tag object, write nothing
+  cargo secure-release tag --key release.asc --report-format json   # the result as JSON
 
 Without --format, git's gpg.format decides (unset: OpenPGP). Without --key, an SSH
 key comes from user.signingkey (a key file, or key::ssh-ed25519 AAAA… for ssh-agent).
@@ -102,6 +118,7 @@ Examples:
   cargo secure-release verify v1.2.3                      # the signer policy in v1.2.3
   cargo secure-release verify v1.2.3 --trust-root v1.2.2  # the policy as of v1.2.2
   cargo secure-release verify v1.2.3 --audit              # and audit the tagged tree today
+  cargo secure-release verify v1.2.3 --format json        # one JSON document for CI
 
 Without --cert, --keyring or --allowed-signers, the signer policy
 ([workspace.metadata.secure-release.signers]) decides: as committed in the tagged
@@ -160,30 +177,12 @@ pub struct ManArgs {
     pub force: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SbomFormat {
-    Cyclonedx,
-    Spdx,
-    /// OpenVEX 0.2: a statement per advisory affecting the build, ignores as not_affected
-    Openvex,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SpecVersion {
-    #[value(name = "1.7")]
-    V1_7,
-    #[value(name = "1.6")]
-    V1_6,
-    #[value(name = "1.5")]
-    V1_5,
-}
-
 #[derive(Debug, Args, Clone)]
 pub struct SbomArgs {
     #[command(flatten)]
     pub manifest: ManifestArgs,
     /// SBOM format: CycloneDX JSON, SPDX 2.3 JSON, or OpenVEX 0.2 (the advisories and the project's decisions)
-    #[arg(long, value_enum, default_value_t = SbomFormat::Cyclonedx)]
+    #[arg(long, value_enum, default_value_t = SbomFormat::CycloneDx)]
     pub format: SbomFormat,
     /// CycloneDX specification version
     #[arg(long, value_enum, default_value_t = SpecVersion::V1_7)]
@@ -215,21 +214,12 @@ pub struct SbomArgs {
 }
 
 impl SbomArgs {
-    pub fn options(&self) -> crate::sbom::SbomOptions {
-        use crate::sbom::{CdxVersion, Format};
-        crate::sbom::SbomOptions {
+    pub fn options(&self) -> crate::bom::SbomOptions {
+        crate::bom::SbomOptions {
             manifest: self.manifest.options(),
-            format: match self.format {
-                SbomFormat::Cyclonedx => Format::CycloneDx,
-                SbomFormat::Spdx => Format::Spdx,
-                SbomFormat::Openvex => Format::OpenVex,
-            },
-            spec_version: match self.spec_version {
-                SpecVersion::V1_7 => CdxVersion::V1_7,
-                SpecVersion::V1_6 => CdxVersion::V1_6,
-                SpecVersion::V1_5 => CdxVersion::V1_5,
-            },
-            features: crate::sbom::graph::Features {
+            format: self.format,
+            spec_version: self.spec_version,
+            features: crate::bom::graph::Features {
                 features: self
                     .features
                     .iter()
@@ -485,28 +475,6 @@ impl ManifestArgs {
     }
 }
 
-impl From<Format> for options::Format {
-    fn from(f: Format) -> Self {
-        match f {
-            Format::Human => options::Format::Human,
-            Format::Json => options::Format::Json,
-            Format::Sarif => options::Format::Sarif,
-            Format::Github => options::Format::Github,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum Format {
-    #[default]
-    Human,
-    Json,
-    /// SARIF 2.1.0 for GitHub code scanning
-    Sarif,
-    /// GitHub Actions workflow annotations, then the summary
-    Github,
-}
-
 /// What every command that runs the audit needs.
 #[derive(Debug, Args, Clone, Default)]
 pub struct CheckArgs {
@@ -608,6 +576,9 @@ pub struct TagArgs {
     /// Signature format (default: git's gpg.format, else openpgp)
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<TagFormat>,
+    /// Report format: for people, or one JSON document (schema/tag.schema.json); --format is the signature's
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = ReportFormat::Human)]
+    pub report_format: ReportFormat,
     /// Key file: an OpenPGP secret key (armored or binary), or an OpenSSH private key (a .pub file signs via ssh-agent)
     #[arg(long, value_name = "FILE")]
     pub key: Option<PathBuf>,
@@ -641,10 +612,7 @@ impl TagArgs {
             name: self.name.clone(),
             tag_prefix: self.tag_prefix.clone(),
             message: self.message.clone(),
-            format: self.format.map(|f| match f {
-                TagFormat::Openpgp => options::SignFormat::OpenPgp,
-                TagFormat::Ssh => options::SignFormat::Ssh,
-            }),
+            format: self.format,
             key: self.key.clone(),
             signing_key: self.signing_key.clone(),
             agent: self.agent,
@@ -655,12 +623,6 @@ impl TagArgs {
             dry_run: self.dry_run,
         }
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum TagFormat {
-    Openpgp,
-    Ssh,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -698,6 +660,9 @@ pub struct VerifyArgs {
     /// The repository (default: discovered from the current directory)
     #[arg(long, value_name = "DIR")]
     pub repo: Option<PathBuf>,
+    /// Output format: for people, or one JSON document (schema/verify.schema.json)
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub format: ReportFormat,
 }
 
 impl VerifyArgs {

@@ -137,7 +137,24 @@ const POLICY_KEYS: &[&str] = &[
 const TEAM_KEYS: &[&str] = &["name", "github"];
 const PROFILE_KEYS: &[&str] = &["name", "hardening", "accept"];
 const ACCEPT_KEYS: &[&str] = &["value", "reason"];
-const DOCS: &str = "see README, section \"Configuration keys\"";
+/// Every table of the settings and its keys: the one list the parser checks keys
+/// against (`known_keys`, with "did you mean") and `tests/integration/docs.rs` checks
+/// docs/configuration.md against, so a key cannot be added to one and not the other.
+pub const KEY_TABLES: &[(&str, &[&str])] = &[
+    ("[*.metadata.secure-release]", TOP_KEYS),
+    ("signers", SIGNER_KEYS),
+    ("artifact", ARTIFACT_KEYS),
+    ("ignore entries", IGNORE_KEYS),
+    ("policy", POLICY_KEYS),
+    ("policy.team entries", TEAM_KEYS),
+    ("profile", PROFILE_KEYS),
+    ("accept entries", ACCEPT_KEYS),
+];
+
+/// The help line of a config error: the page of every key.
+fn docs() -> String {
+    format!("see {}", crate::docs::configuration())
+}
 
 impl Config {
     /// The profile being released: the policy's `name`, else `release`.
@@ -370,7 +387,7 @@ impl Parser<'_> {
             self.err(
                 item.span(),
                 format!("{what} must be a table, found {}", kind(item)),
-                DOCS,
+                &docs(),
             )
         })
     }
@@ -697,7 +714,7 @@ impl Parser<'_> {
                     .map(Raw::from_toml)
                     .unwrap_or(Raw::Other("a table".into()));
                 let canon = value::canonical(key, &raw)
-                    .map_err(|why| self.err(v.span(), format!("`accept.{k}`: {why}"), DOCS))?;
+                    .map_err(|why| self.err(v.span(), format!("`accept.{k}`: {why}"), &docs()))?;
                 let reason = match e.get("reason") {
                     Some(r) => self.string(r, "reason")?,
                     None => String::new(),

@@ -470,7 +470,7 @@ fn static_inputs(manifest_path: &Path) -> Vec<(PathBuf, Watch)> {
         v.push((d.join("rust-toolchain.toml"), Watch::Content));
         v.push((d.join("rust-toolchain"), Watch::Content));
     }
-    if let Some(home) = crate::workspace::cargo_home() {
+    if let Some(home) = crate::cargo::home() {
         configs.push(home.join("config.toml"));
         configs.push(home.join("config"));
     }

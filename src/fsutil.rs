@@ -113,6 +113,44 @@ pub fn write_atomic(path: &Path, contents: &str) -> Result<()> {
     write_atomic_bytes(path, contents.as_bytes())
 }
 
+/// Creates `path`, which must not exist (nothing is followed or replaced), with
+/// `contents`; executable for its owner and others' read when `executable`, as git
+/// checks out a `100755` blob. For trees extracted into a fresh directory of ours.
+pub fn write_new(path: &Path, contents: &[u8], executable: bool) -> Result<()> {
+    use anyhow::Context;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(if executable { 0o755 } else { 0o644 });
+    }
+    let _ = executable;
+    let mut file = options.open(path).with_context(|| {
+        format!(
+            "could not create {}",
+            crate::error::escape(&path.display().to_string())
+        )
+    })?;
+    file.write_all(contents).with_context(|| {
+        format!(
+            "could not write {}",
+            crate::error::escape(&path.display().to_string())
+        )
+    })
+}
+
+/// Creates the directory `path` and its missing parents.
+pub fn create_dirs(path: &Path) -> Result<()> {
+    use anyhow::Context;
+    std::fs::create_dir_all(path).with_context(|| {
+        format!(
+            "could not create {}",
+            crate::error::escape(&path.display().to_string())
+        )
+    })
+}
+
 /// Several files written as one change: each atomically, in order; when one cannot
 /// be written, those already written are put back byte for byte (or removed, where
 /// they are new), so the change lands whole or not at all.

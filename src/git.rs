@@ -254,7 +254,7 @@ impl Repo {
             }
             let path = dest.join(root).join(name);
             let result: Result<()> = match entry.kind() {
-                Some(git2::ObjectType::Tree) => std::fs::create_dir_all(&path).map_err(Into::into),
+                Some(git2::ObjectType::Tree) => crate::fsutil::create_dirs(&path),
                 Some(git2::ObjectType::Blob) if entry.filemode() != 0o120000 => (|| {
                     let blob = self.repo.find_blob(entry.id())?;
                     total += blob.size() as u64;
@@ -265,13 +265,7 @@ impl Repo {
                         ))
                         .into());
                     }
-                    std::fs::write(&path, blob.content())?;
-                    #[cfg(unix)]
-                    if entry.filemode() == 0o100755 {
-                        use std::os::unix::fs::PermissionsExt;
-                        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
-                    }
-                    Ok(())
+                    crate::fsutil::write_new(&path, blob.content(), entry.filemode() == 0o100755)
                 })(
                 ),
                 _ => Ok(()),

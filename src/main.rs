@@ -1,7 +1,8 @@
 //! `cargo-secure-release`: parse the command line, call the library, render, exit.
 
-use cargo_secure_release::cli::{AuditArgs, Cli, Command};
-use cargo_secure_release::shell::Shell;
+use cargo_secure_release::cli::{AuditArgs, Cli, Command, TagArgs, VerifyArgs};
+use cargo_secure_release::options::ReportFormat;
+use cargo_secure_release::shell::{self, Shell};
 use cargo_secure_release::{audit, error, init, man, output, panic_guard, sbom, tag, verify};
 use clap::Parser;
 use std::process::ExitCode;
@@ -11,16 +12,30 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse_from(cargo_args()) {
         Ok(c) => c,
         Err(e) => {
-            let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+            // `--help` into a full device is no success either.
+            return match e.print() {
+                Ok(()) => ExitCode::from(if e.use_stderr() { 2 } else { 0 }),
+                Err(io) if io.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(2),
+                Err(io) => {
+                    let stream = if e.use_stderr() { "stderr" } else { "stdout" };
+                    shell::to_stderr(&format!(
+                        "error: could not write to {stream}: {}\n",
+                        error::escape(&io.to_string())
+                    ));
+                    ExitCode::from(2)
+                }
+            };
         }
     };
     let shell = cli.global.shell();
     let result = match &cli.command {
         Command::Audit(args) => run_audit(args, &shell),
-        Command::Tag(args) => tag::run(&args.options(), &shell),
-        Command::Verify(args) => verify::run(&args.options(), &shell),
-        Command::Init(args) => init::run(&args.options(), &shell),
+        Command::Tag(args) => run_tag(args, &shell),
+        Command::Verify(args) => run_verify(args, &shell),
+        Command::Init(args) => init::run(&args.options()).map(|report| {
+            output::init::render(&report, &shell);
+            u8::from(!report.ok())
+        }),
         Command::Sbom(args) => sbom::run(&args.options(), &shell),
         Command::Completions(args) => {
             shell.out_bytes(&args.script());
@@ -28,12 +43,27 @@ fn main() -> ExitCode {
         }
         Command::Man(args) => man::run(args, &shell),
     };
-    match result {
-        Ok(code) => ExitCode::from(code),
+    let code = match result {
+        Ok(code) => code,
         Err(err) => {
             let (text, code) = error::render(&err);
             shell.err(&text);
-            ExitCode::from(code)
+            code
+        }
+    };
+    // A result that could not be written is no success: exit 2, with one line naming
+    // the stream (none for a closed pipe, whose reader left on purpose).
+    match shell::write_failure() {
+        None => ExitCode::from(code),
+        Some((_, std::io::ErrorKind::BrokenPipe, _)) => ExitCode::from(2),
+        Some((stream, _, why)) => {
+            shell::to_stderr(&format!(
+                "error: could not write to {}: {}\n  help: check the disk or device {} goes to\n",
+                stream.name(),
+                error::escape(&why),
+                stream.name()
+            ));
+            ExitCode::from(2)
         }
     }
 }
@@ -41,14 +71,40 @@ fn main() -> ExitCode {
 fn run_audit(args: &AuditArgs, shell: &Shell) -> anyhow::Result<u8> {
     let report = audit::run(&args.options(), shell)?;
     let second = args.annotations.then_some(output::Format::Github);
-    output::emit(
-        &report,
-        args.format.into(),
-        args.output.as_deref(),
-        second,
-        shell,
-    )?;
+    output::emit(&report, args.format, args.output.as_deref(), second, shell)?;
     Ok(u8::from(report.has_errors()))
+}
+
+fn run_tag(args: &TagArgs, shell: &Shell) -> anyhow::Result<u8> {
+    let report = tag::run(&args.options(), shell)?;
+    let render = match args.report_format {
+        ReportFormat::Human => output::tag::human,
+        ReportFormat::Json => output::tag::json,
+    };
+    emit(&report, render, shell)?;
+    Ok(0)
+}
+
+fn run_verify(args: &VerifyArgs, shell: &Shell) -> anyhow::Result<u8> {
+    let report = verify::run(&args.options(), shell)?;
+    let render = match args.format {
+        ReportFormat::Human => output::verify::human,
+        ReportFormat::Json => output::verify::json,
+    };
+    emit(&report, render, shell)?;
+    Ok(u8::from(!report.good()))
+}
+
+/// A report rendered whole, then written to stdout through the shell.
+fn emit<R>(
+    report: &R,
+    render: fn(&R, &mut Vec<u8>) -> anyhow::Result<()>,
+    shell: &Shell,
+) -> anyhow::Result<()> {
+    let mut out = Vec::new();
+    render(report, &mut out)?;
+    shell.out_bytes(&out);
+    Ok(())
 }
 
 /// Cargo runs us as `cargo-secure-release secure-release <command> …`; drop that word

@@ -12,6 +12,23 @@ pub enum ColorChoice {
     Never,
 }
 
+impl ColorChoice {
+    pub const ALL: [ColorChoice; 3] = [ColorChoice::Auto, ColorChoice::Always, ColorChoice::Never];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ColorChoice::Auto => "auto",
+            ColorChoice::Always => "always",
+            ColorChoice::Never => "never",
+        }
+    }
+
+    pub fn help(self) -> Option<&'static str> {
+        None
+    }
+}
+
+/// How a report is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Format {
     #[default]
@@ -19,6 +36,51 @@ pub enum Format {
     Json,
     Sarif,
     Github,
+}
+
+impl Format {
+    pub const ALL: [Format; 4] = [Format::Human, Format::Json, Format::Sarif, Format::Github];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Human => "human",
+            Format::Json => "json",
+            Format::Sarif => "sarif",
+            Format::Github => "github",
+        }
+    }
+
+    pub fn help(self) -> Option<&'static str> {
+        match self {
+            Format::Sarif => Some("SARIF 2.1.0 for GitHub code scanning"),
+            Format::Github => Some("GitHub Actions workflow annotations, then the summary"),
+            Format::Human | Format::Json => None,
+        }
+    }
+}
+
+/// How a command's report other than the audit's is written: for people, or as
+/// one JSON document (`schema/*.schema.json`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReportFormat {
+    #[default]
+    Human,
+    Json,
+}
+
+impl ReportFormat {
+    pub const ALL: [ReportFormat; 2] = [ReportFormat::Human, ReportFormat::Json];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportFormat::Human => "human",
+            ReportFormat::Json => "json",
+        }
+    }
+
+    pub fn help(self) -> Option<&'static str> {
+        None
+    }
 }
 
 /// Which workspace, which packages, and how cargo may reach the network.
@@ -116,13 +178,6 @@ impl ArtifactOptions {
     }
 }
 
-/// How a tag is signed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SignFormat {
-    OpenPgp,
-    Ssh,
-}
-
 #[derive(Debug, Clone, Default)]
 pub struct TagOptions {
     pub check: CheckOptions,
@@ -173,4 +228,43 @@ pub struct InitOptions {
     pub harden: bool,
     pub contact: Option<String>,
     pub supported_lines: Option<usize>,
+}
+
+/// A signature format: how a tag is signed, and what signature bytes are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignFormat {
+    OpenPgp,
+    Ssh,
+}
+
+impl SignFormat {
+    pub const ALL: [SignFormat; 2] = [SignFormat::OpenPgp, SignFormat::Ssh];
+
+    /// The name on the command line and in git's `gpg.format`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignFormat::OpenPgp => "openpgp",
+            SignFormat::Ssh => "ssh",
+        }
+    }
+
+    pub fn help(self) -> Option<&'static str> {
+        None
+    }
+
+    /// The name in sentences.
+    pub fn name(self) -> &'static str {
+        match self {
+            SignFormat::OpenPgp => "OpenPGP",
+            SignFormat::Ssh => "SSH",
+        }
+    }
+
+    /// What the signature bytes are, as git tells them apart.
+    pub fn of(signature: &[u8]) -> SignFormat {
+        match signature.starts_with(b"-----BEGIN SSH SIGNATURE-----") {
+            true => SignFormat::Ssh,
+            false => SignFormat::OpenPgp,
+        }
+    }
 }

@@ -1,7 +1,12 @@
 //! The report model that every output format renders: findings, their codes, the
 //! databases an audit used. A leaf: it imports nothing of the commands.
 
+pub mod init;
+pub mod tag;
+pub mod verify;
+
 use crate::error::Failure;
+use crate::profile::value::Key as ProfileKey;
 use cargo_deny::diag::DiagnosticCode;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
@@ -185,15 +190,8 @@ pub enum Code {
     IgnoreUnused,
     /// A `[profile]` table in a member manifest, which Cargo ignores.
     MemberProfile,
-    // One per profile key the release rules check.
-    Lto,
-    CodegenUnits,
-    Strip,
-    OverflowChecks,
-    Panic,
-    Debug,
-    Incremental,
-    OptLevel,
+    /// A release-profile rule on this key is not met.
+    Profile(ProfileKey),
     // Built artifacts (`audit --artifact`).
     NotPie,
     ExecStack,
@@ -211,26 +209,14 @@ pub enum Code {
     NoArtifact,
 }
 
-const PROFILES_URL: &str = "https://doc.rust-lang.org/cargo/reference/profiles.html";
-const CODES_URL: &str =
-    "https://github.com/cargo-secure-release/cargo-secure-release#finding-codes";
-
 impl Code {
     /// Our codes other than those of the artifact checks.
-    const GENERAL: [Code; 13] = [
+    const GENERAL: [Code; 5] = [
         Code::Diagnostic,
         Code::NoConfig,
         Code::StaleDatabase,
         Code::IgnoreUnused,
         Code::MemberProfile,
-        Code::Lto,
-        Code::CodegenUnits,
-        Code::Strip,
-        Code::OverflowChecks,
-        Code::Panic,
-        Code::Debug,
-        Code::Incremental,
-        Code::OptLevel,
     ];
 
     /// The codes of `audit --artifact` findings.
@@ -253,7 +239,10 @@ impl Code {
 
     /// Every code of ours (not cargo-deny's).
     pub fn ours() -> impl Iterator<Item = Code> {
-        Code::GENERAL.into_iter().chain(Code::ARTIFACT)
+        Code::GENERAL
+            .into_iter()
+            .chain(ProfileKey::ALL.map(Code::Profile))
+            .chain(Code::ARTIFACT)
     }
 
     pub fn advisory(c: cargo_deny::advisories::Code) -> Code {
@@ -268,14 +257,7 @@ impl Code {
             Code::StaleDatabase => "stale-database",
             Code::IgnoreUnused => "ignore-unused",
             Code::MemberProfile => "member-profile",
-            Code::Lto => "lto",
-            Code::CodegenUnits => "codegen-units",
-            Code::Strip => "strip",
-            Code::OverflowChecks => "overflow-checks",
-            Code::Panic => "panic",
-            Code::Debug => "debug",
-            Code::Incremental => "incremental",
-            Code::OptLevel => "opt-level",
+            Code::Profile(k) => k.name(),
             Code::NotPie => "not-pie",
             Code::ExecStack => "exec-stack",
             Code::NoRelro => "no-relro",
@@ -302,14 +284,7 @@ impl Code {
             Code::StaleDatabase => "The advisory database is older than maximum-db-staleness",
             Code::IgnoreUnused => "An ignore entry matches no finding",
             Code::MemberProfile => "A member manifest has a [profile] table, which Cargo ignores",
-            Code::Lto => "The released profile does not set lto = \"fat\"",
-            Code::CodegenUnits => "The released profile does not set codegen-units = 1",
-            Code::Strip => "The released profile does not strip symbols",
-            Code::OverflowChecks => "Hardening: the released profile has no overflow checks",
-            Code::Panic => "Hardening: the released profile does not abort on panic",
-            Code::Debug => "Hardening: the released profile keeps debug info",
-            Code::Incremental => "Hardening: the released profile builds incrementally",
-            Code::OptLevel => "Hardening: the released profile is not opt-level = 3",
+            Code::Profile(k) => k.description(),
             Code::NotPie => "The executable is not position-independent, so ASLR cannot move it",
             Code::ExecStack => "The executable's stack is executable",
             Code::NoRelro => "The executable has no RELRO: relocations stay writable",
@@ -344,15 +319,8 @@ impl Code {
             Code::Deny(DiagnosticCode::General(_)) => {
                 "https://embarkstudios.github.io/cargo-deny/checks/cfg.html".into()
             }
-            Code::Lto
-            | Code::CodegenUnits
-            | Code::Strip
-            | Code::OverflowChecks
-            | Code::Panic
-            | Code::Debug
-            | Code::Incremental
-            | Code::OptLevel => format!("{PROFILES_URL}#{}", self.as_str()),
-            _ => CODES_URL.into(),
+            // Ours: one anchor each in docs/codes.md.
+            _ => crate::docs::code(self.as_str()),
         }
     }
 
@@ -502,7 +470,12 @@ mod tests {
     #[test]
     fn sort_puts_errors_first_within_a_check() {
         let mut v = vec![
-            Finding::new(Check::Profile, Code::Lto, Severity::Error, "p"),
+            Finding::new(
+                Check::Profile,
+                Code::Profile(ProfileKey::Lto),
+                Severity::Error,
+                "p",
+            ),
             Finding::new(
                 Check::Advisories,
                 Code::advisory(AdvCode::Unmaintained),

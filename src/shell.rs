@@ -26,27 +26,28 @@ impl Shell {
 
     /// A result line on stdout: what the command was asked for, shown even with `-q`.
     pub fn out(&self, text: &str) {
-        let mut out = std::io::stdout().lock();
-        // A closed pipe (`| head`) is not worth an error.
-        let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+        self.out_bytes(text.as_bytes());
     }
 
-    /// Bytes on stdout (a completion script).
+    /// Bytes on stdout (a completion script, a rendered report). A failed write is
+    /// remembered for the exit code (`write_failure`), never ignored.
     pub fn out_bytes(&self, bytes: &[u8]) {
         let mut out = std::io::stdout().lock();
-        let _ = out.write_all(bytes).and_then(|_| out.flush());
+        if let Err(e) = out.write_all(bytes).and_then(|_| out.flush()) {
+            record_failure(Stream::Stdout, e);
+        }
     }
 
     /// A status line on stderr, silenced by `-q`.
     pub fn status(&self, text: &str) {
         if !self.quiet {
-            eprintln!("{text}");
+            to_stderr(&format!("{text}\n"));
         }
     }
 
     /// Text on stderr that must be seen even with `-q` (why a command refused).
     pub fn err(&self, text: &str) {
-        eprint!("{text}");
+        to_stderr(text);
     }
 
     pub fn progress(&self) -> Progress {
@@ -79,9 +80,54 @@ pub fn use_color(choice: ColorChoice, is_terminal: bool) -> bool {
 
 /// The last word on a panic outside a guarded call: one line, no backtrace.
 pub fn internal_error(msg: &str, location: &str) {
-    eprintln!(
-        "error: internal error: {msg}{location}\n  help: this is a bug in cargo-secure-release; please report it with the command you ran"
-    );
+    // Called from the panic hook: `eprintln!` would panic again on a full stderr.
+    to_stderr(&format!(
+        "error: internal error: {msg}{location}\n  help: this is a bug in cargo-secure-release; please report it with the command you ran\n"
+    ));
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+impl Stream {
+    pub fn name(self) -> &'static str {
+        match self {
+            Stream::Stdout => "stdout",
+            Stream::Stderr => "stderr",
+        }
+    }
+}
+
+/// The first failed write to stdout or stderr in this process: the streams are the
+/// process's, so is the record. `main` turns it into exit 2.
+static WRITE_FAILURE: std::sync::Mutex<Option<(Stream, std::io::ErrorKind, String)>> =
+    std::sync::Mutex::new(None);
+
+pub fn record_failure(stream: Stream, e: std::io::Error) {
+    let mut slot = WRITE_FAILURE.lock().unwrap_or_else(|p| p.into_inner());
+    if slot.is_none() {
+        *slot = Some((stream, e.kind(), e.to_string()));
+    }
+}
+
+/// The first write to stdout or stderr that failed, if any: the stream, the kind
+/// (a closed pipe is told apart) and the system's message.
+pub fn write_failure() -> Option<(Stream, std::io::ErrorKind, String)> {
+    WRITE_FAILURE
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone()
+}
+
+/// Writes to stderr without ever panicking (`eprint!` panics when stderr fails).
+pub fn to_stderr(text: &str) {
+    let mut err = std::io::stderr().lock();
+    if let Err(e) = err.write_all(text.as_bytes()).and_then(|_| err.flush()) {
+        record_failure(Stream::Stderr, e);
+    }
 }
 
 pub struct Progress {
@@ -139,8 +185,12 @@ impl Progress {
     fn end_step(&self) {
         if let Some((msg, start)) = self.current.borrow_mut().take() {
             if self.timings {
-                self.bar
-                    .suspend(|| eprintln!("timing: {msg}: {} ms", start.elapsed().as_millis()));
+                self.bar.suspend(|| {
+                    to_stderr(&format!(
+                        "timing: {msg}: {} ms\n",
+                        start.elapsed().as_millis()
+                    ))
+                });
             }
         }
     }
@@ -149,7 +199,10 @@ impl Progress {
         self.end_step();
         if self.timings && !self.finished.replace(true) {
             if let Some(kib) = peak_rss_kib() {
-                eprintln!("timing: peak memory of this process: {} MiB", kib / 1024);
+                to_stderr(&format!(
+                    "timing: peak memory of this process: {} MiB\n",
+                    kib / 1024
+                ));
             }
         }
         self.bar.finish_and_clear();

@@ -6,18 +6,21 @@
 use crate::error::{escape, Failure};
 use crate::git::{Repo, Tag};
 use crate::options::VerifyOptions;
+use crate::release::claims::{Claims, Key};
+use crate::report::{
+    self,
+    verify::{ClaimCheck, Signature, TaggedAudit, VerifyReport},
+};
 use crate::shell::Shell;
-use crate::signer::{self, KeyUse};
-use crate::signers::Trusted;
-use crate::ssh::allowed::{self, AllowedSigners};
+use crate::sig::check::{check, Format, Keys, Signer, Verdict};
+use crate::sig::openpgp::{self, KeyUse};
+use crate::sig::policy::Trusted;
+use crate::sig::ssh::allowed::{self, AllowedSigners};
 use anyhow::Result;
-use sequoia_openpgp::Cert;
 
 /// The keys a signature is judged against, and what the output says about them.
 struct Judge {
-    openpgp: Vec<Cert>,
-    ssh: Option<AllowedSigners>,
-    revoked: Vec<(String, Vec<(usize, ssh_key::public::KeyData)>)>,
+    keys: Keys,
     /// Lines about where the keys came from (the policy, a change in it).
     notes: Vec<String>,
     /// The keys are the signer policy's: a signature in a format it does not list
@@ -25,19 +28,24 @@ struct Judge {
     from_policy: bool,
 }
 
-pub fn run(opts: &VerifyOptions, shell: &Shell) -> Result<u8> {
+pub fn run(opts: &VerifyOptions, shell: &Shell) -> Result<VerifyReport> {
     let start = opts.repo.clone().unwrap_or_else(|| ".".into());
     let repo = Repo::discover(&start)?;
     let tag = escape(&opts.tag);
     let exists = repo.read_tag(&opts.tag)?;
     let judge = judge(opts, &repo)?;
-    let bad = |msg: String| -> Result<u8> {
-        let mut out = format!("BAD: {msg}\n");
-        for note in &judge.notes {
-            out.push_str(&format!("  {note}\n"));
-        }
-        shell.out(&out);
-        Ok(1)
+    let mut report = VerifyReport {
+        tag: opts.tag.clone(),
+        signature: Signature::Bad {
+            reason: String::new(),
+        },
+        notes: judge.notes.clone(),
+        claims: Vec::new(),
+        audit: None,
+    };
+    let bad = |mut report: VerifyReport, reason: String| {
+        report.signature = Signature::Bad { reason };
+        Ok(report)
     };
     let (payload, signature) = match exists {
         None => {
@@ -46,108 +54,103 @@ pub fn run(opts: &VerifyOptions, shell: &Shell) -> Result<u8> {
                 .into())
         }
         Some(Tag::Lightweight) => {
-            return bad(format!("`{tag}` is a lightweight tag: it has no signature"))
+            return bad(
+                report,
+                format!("`{tag}` is a lightweight tag: it has no signature"),
+            )
         }
-        Some(Tag::Unsigned) => return bad(format!("tag `{tag}` is not signed")),
+        Some(Tag::Unsigned) => return bad(report, format!("tag `{tag}` is not signed")),
         Some(Tag::Signed { payload, signature }) => (payload, signature),
     };
 
-    let mut out = if signature.starts_with(b"-----BEGIN SSH SIGNATURE-----") {
-        let Some(signers) = &judge.ssh else {
-            if judge.from_policy {
-                return bad(format!("tag `{tag}` is signed with SSH, and the signer policy lists OpenPGP signers only"));
-            }
-            return Err(no_keys_for(&repo, &tag, "SSH", "--allowed-signers FILE"));
-        };
-        let Some((email, time)) = crate::tag::object::tagger_of(&payload) else {
-            return bad(format!(
-                "tag `{tag}` has no readable tagger line to check the signer against"
-            ));
-        };
-        match allowed::verify(&signature, &payload, signers, &judge.revoked, &email, time) {
-            Ok(good) => format!(
-                "Good \"git\" signature on tag `{tag}` for {} with {} key {}\n  allowed by {}:{}\n",
-                escape(&good.principal),
-                good.algorithm,
-                good.fingerprint,
-                escape(&signers.origin),
-                good.line
-            ),
-            Err(why) => return bad(format!("tag `{tag}`: {why}")),
+    let tagger = crate::release::object::tagger_of(&payload);
+    let signer = tagger.as_ref().map(|(email, time)| (email.as_str(), *time));
+    report.signature = match check(&judge.keys, &payload, &signature, signer) {
+        Verdict::Good(Signer::Ssh {
+            principal,
+            algorithm,
+            fingerprint,
+            allowed_by: (file, line),
+        }) => Signature::Good(report::verify::Signer {
+            format: Format::Ssh.as_str(),
+            identity: Some(principal),
+            fingerprint,
+            signing_key: None,
+            algorithm: Some(algorithm),
+            allowed_by: Some(format!("{}:{line}", escape(&file))),
+        }),
+        Verdict::Good(Signer::OpenPgp {
+            userid,
+            cert_fingerprint,
+            key_fingerprint,
+        }) => Signature::Good(report::verify::Signer {
+            format: Format::OpenPgp.as_str(),
+            identity: userid,
+            signing_key: (key_fingerprint != cert_fingerprint).then_some(key_fingerprint),
+            fingerprint: cert_fingerprint,
+            algorithm: None,
+            allowed_by: None,
+        }),
+        Verdict::Bad(why) => return bad(report, format!("tag `{tag}`: {why}")),
+        Verdict::NoKeys(format) if judge.from_policy => {
+            let other = match format {
+                Format::Ssh => "OpenPGP",
+                Format::OpenPgp => "SSH",
+            };
+            return bad(
+                report,
+                format!(
+                    "tag `{tag}` is signed with {}, and the signer policy lists {other} signers only",
+                    format.name()
+                ),
+            );
         }
-    } else {
-        if judge.openpgp.is_empty() && judge.from_policy {
-            return bad(format!(
-                "tag `{tag}` is signed with OpenPGP, and the signer policy lists SSH signers only"
-            ));
+        Verdict::NoKeys(Format::Ssh) => {
+            return Err(no_keys_for(&repo, &tag, "SSH", "--allowed-signers FILE"))
         }
-        if judge.openpgp.is_empty() {
+        Verdict::NoKeys(Format::OpenPgp) => {
             return Err(no_keys_for(
                 &repo,
                 &tag,
                 "OpenPGP",
                 "--cert FILE or --keyring FILE",
-            ));
+            ))
         }
-        let good = match signer::verify_detached(&judge.openpgp, &payload, &signature) {
-            Ok(good) => good,
-            Err(e) => return bad(format!("tag `{tag}`: {e}")),
-        };
-        let allowed = opts.signers.is_empty()
-            || opts.signers.iter().any(|s| {
-                let s = s.replace(' ', "").to_ascii_uppercase();
-                s == good.cert_fingerprint || s == good.key_fingerprint
-            });
-        let who = good.userid.clone().unwrap_or_else(|| "(no user id)".into());
-        if !allowed {
-            return bad(format!(
-                "tag `{tag}` is signed by {who} {}, which is not one of the --signer fingerprints",
-                good.cert_fingerprint
-            ));
-        }
-        let mut out = format!(
-            "Good signature on tag `{tag}` from {}\n  certificate {}\n",
-            escape(&who),
-            good.cert_fingerprint
-        );
-        if good.key_fingerprint != good.cert_fingerprint {
-            out.push_str(&format!("  signing key {}\n", good.key_fingerprint));
-        }
-        out
     };
-    for note in &judge.notes {
-        out.push_str(&format!("  {note}\n"));
-    }
     // The trailer is a claim: check what can be checked against the tagged tree.
-    for claim in [
-        check_lockfile_claim(&repo, &opts.tag, &payload)?,
-        check_version_claim(&repo, &opts.tag, &payload)?,
+    let claims = match Claims::parse(&String::from_utf8_lossy(&payload)) {
+        Ok(c) => c,
+        Err(e) => {
+            report.claims.push(ClaimCheck {
+                key: None,
+                holds: false,
+                message: format!("line {} of the tag: {}", e.line, e.why),
+            });
+            return Ok(report);
+        }
+    };
+    for (key, claim) in [
+        (
+            Key::CargoLockSha256,
+            check_lockfile_claim(&repo, &opts.tag, &claims)?,
+        ),
+        (
+            Key::Package,
+            check_version_claim(&repo, &opts.tag, &claims)?,
+        ),
     ] {
-        match claim {
-            Claim::Holds(line) => out.push_str(&format!("  {line}\n")),
-            Claim::Absent => {}
-            Claim::Broken(why) => {
-                // The notes are already in `out`, above the verdict.
-                shell.out(&format!("{out}BAD: tag `{tag}`: {why}\n"));
-                return Ok(1);
+        if let Some(c) = claim.checked(key) {
+            let holds = c.holds;
+            report.claims.push(c);
+            if !holds {
+                return Ok(report);
             }
         }
     }
     if opts.audit {
-        shell.out(&out);
-        let (clean, text) = audit_tagged(&repo, opts, &payload, shell)?;
-        shell.out(&text);
-        if !clean {
-            shell.out(&format!(
-                "BAD: tag `{tag}`: the tagged tree has error findings with today's advisory database (above)\n"
-            ));
-            return Ok(1);
-        }
-        shell.out("  the tagged tree passes the audit with today's advisory database\n");
-        return Ok(0);
+        report.audit = Some(audit_tagged(&repo, opts, &claims, shell)?);
     }
-    shell.out(&out);
-    Ok(0)
+    Ok(report)
 }
 
 /// The audit of the release as tagged: its tree extracted from git objects into a
@@ -155,58 +158,50 @@ pub fn run(opts: &VerifyOptions, shell: &Shell) -> Result<u8> {
 fn audit_tagged(
     repo: &Repo,
     opts: &VerifyOptions,
-    payload: &[u8],
+    claims: &Claims,
     shell: &Shell,
-) -> Result<(bool, String)> {
-    use crate::options::{AuditOptions, CheckOptions, ManifestOptions};
+) -> Result<TaggedAudit> {
+    use crate::options::{CheckOptions, Fix, ManifestOptions};
     /// Far above any source tree a crate is released from.
     const TREE_LIMIT: u64 = 1 << 30;
     let tmp = tempfile::Builder::new()
         .prefix("secure-release-verify-")
         .tempdir()?;
     repo.extract_tree(&format!("refs/tags/{}", opts.tag), tmp.path(), TREE_LIMIT)?;
-    let text = String::from_utf8_lossy(payload);
     // The claim was checked before: here it only says which package to audit.
-    let (manifest, package) = match trailer(&text, "Package: ").and_then(|(_, v)| package_parts(v))
-    {
-        Some((name, _, manifest)) => (manifest, Some(name.to_string())),
+    let (manifest, package) = match &claims.package {
+        Some(p) => (p.manifest.as_str(), Some(p.name.clone())),
         None => ("Cargo.toml", None),
     };
-    let audit = AuditOptions {
-        check: CheckOptions {
-            manifest: ManifestOptions {
-                manifest_path: Some(tmp.path().join(manifest)),
-                packages: package.into_iter().collect(),
-                offline: opts.offline,
-                frozen: false,
-                // The tagged tree is audited as it was committed.
-                locked: true,
-            },
-            advisory_db: opts.advisory_db.clone(),
-            // The tree lives in a fresh directory each time: nothing to reuse.
-            cache: crate::options::CacheUse::Off,
-            ..Default::default()
+    let check = CheckOptions {
+        manifest: ManifestOptions {
+            manifest_path: Some(tmp.path().join(manifest)),
+            packages: package.into_iter().collect(),
+            offline: opts.offline,
+            frozen: false,
+            // The tagged tree is audited as it was committed.
+            locked: true,
         },
+        advisory_db: opts.advisory_db.clone(),
+        // The tree lives in a fresh directory each time: nothing to reuse.
+        cache: crate::options::CacheUse::Off,
         ..Default::default()
     };
-    let (report, ws) = crate::audit::run_keeping_workspace(&audit, shell)?;
-    let mut rendered = Vec::new();
-    crate::output::human::render(&report, &mut rendered, false, 0)?;
-    let mut text = String::from_utf8_lossy(&rendered).into_owned();
-    let sbom = match (&ws, audit.check.manifest.packages.first()) {
-        (Some(ws), Some(package)) => check_sbom_claim(repo, opts, payload, ws, package)?,
-        _ => Claim::Absent,
+    let progress = shell.progress();
+    progress.step(crate::workspace::READING);
+    let manifest =
+        crate::workspace::resolve_manifest_path(check.manifest.manifest_path.as_deref())?;
+    let session = crate::gate::Session::open(&check, manifest, &progress)?;
+    let (report, ws) = session.run(Fix::No, &Default::default(), &progress, shell)?;
+    progress.finish();
+    let sbom = match check.manifest.packages.first() {
+        Some(package) => check_sbom_claim(repo, opts, claims, &ws, package)?,
+        None => Claim::Absent,
     };
-    let mut clean = !report.has_errors();
-    match sbom {
-        Claim::Holds(line) => text.push_str(&format!("  {line}\n")),
-        Claim::Absent => {}
-        Claim::Broken(why) => {
-            text.push_str(&format!("BAD: tag `{}`: {why}\n", escape(&opts.tag)));
-            clean = false;
-        }
-    }
-    Ok((clean, text))
+    Ok(TaggedAudit {
+        report,
+        sbom: sbom.checked(Key::SbomSha256),
+    })
 }
 
 /// `Sbom-sha256: HASH (CycloneDX, TRIPLE)` recomputed from the extracted tree for that
@@ -215,29 +210,26 @@ fn audit_tagged(
 fn check_sbom_claim(
     repo: &Repo,
     opts: &VerifyOptions,
-    payload: &[u8],
+    claims: &Claims,
     ws: &crate::workspace::Workspace,
     package: &str,
 ) -> Result<Claim> {
-    let text = String::from_utf8_lossy(payload);
-    let Some((line, value)) = trailer(&text, "Sbom-sha256: ") else {
+    let (Some(sbom), Some(line)) = (&claims.sbom, claims.line(Key::SbomSha256)) else {
         return Ok(Claim::Absent);
     };
     let ours = format!("{} {}", env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"));
-    let maker = trailer(&text, "Released-with: ").map(|(_, v)| v.to_string());
-    let (claimed, triple) = crate::tag::parse_sbom_trailer(value);
-    let (Some(triple), true) = (triple, maker.as_deref() == Some(ours.as_str())) else {
+    let maker = claims.released_with.as_deref();
+    let (Some(triple), true) = (&sbom.platform, maker == Some(ours.as_str())) else {
         return Ok(Claim::Holds(format!(
             "Sbom-sha256 (line {line}) not recomputed: the tag was made by {}, without its platform or by another version than {ours}",
-            escape(maker.as_deref().unwrap_or("another tool"))
+            escape(maker.unwrap_or("another tool"))
         )));
     };
     let Some(epoch) = repo.commit_time(&format!("refs/tags/{}", opts.tag)) else {
         return Ok(Claim::Absent);
     };
-    let recomputed = crate::tag::sbom_claim(ws, package, epoch, Some(triple))?;
-    let (actual, _) = crate::tag::parse_sbom_trailer(&recomputed);
-    Ok(if actual == claimed {
+    let (actual, _) = crate::bom::release_digest(ws, package, epoch, Some(triple))?;
+    Ok(if actual == sbom.sha256 {
         Claim::Holds(format!(
             "Sbom-sha256 (line {line}) matches the SBOM of the tagged tree for {}",
             escape(triple)
@@ -245,7 +237,7 @@ fn check_sbom_claim(
     } else {
         Claim::Broken(format!(
             "line {line} says Sbom-sha256 {}, but the tagged tree's SBOM for {} hashes to {actual}",
-            escape(claimed),
+            escape(&sbom.sha256),
             escape(triple)
         ))
     })
@@ -257,7 +249,7 @@ fn no_keys_for(repo: &Repo, tag: &str, format: &str, flag: &str) -> anyhow::Erro
     ))
     .help(format!(
         "pass {flag}, or name the signers in {}",
-        crate::signers::table_at(repo, "HEAD")
+        crate::sig::policy::table_at(repo, "HEAD")
     ))
     .into()
 }
@@ -266,22 +258,32 @@ fn no_keys_for(repo: &Repo, tag: &str, format: &str, flag: &str) -> anyhow::Erro
 /// tagged commit), else git's `gpg.ssh.allowedSignersFile`.
 fn judge(opts: &VerifyOptions, repo: &Repo) -> Result<Judge> {
     let mut judge = Judge {
-        openpgp: Vec::new(),
-        ssh: None,
-        revoked: Vec::new(),
+        keys: Keys {
+            fingerprints: opts.signers.clone(),
+            ..Default::default()
+        },
         notes: Vec::new(),
         from_policy: false,
     };
     for f in &opts.revoked {
-        judge.revoked.push(read_revoked(f)?);
+        judge.keys.revoked.push(read_revoked(f)?);
+    }
+    // git's revocation file revokes for every judge, not only with git's allowed
+    // signers: a key revoked there is revoked under the signer policy too.
+    if let Some(r) = repo.config_string("gpg.ssh.revocationFile") {
+        let path = crate::sig::ssh::expand_home(std::path::Path::new(&r));
+        judge.keys.revoked.push(read_revoked(&path)?);
     }
     for f in opts.certs.iter().chain(opts.keyring.iter()) {
-        judge.openpgp.extend(signer::read_certs(f, KeyUse::Verify)?);
+        judge
+            .keys
+            .openpgp
+            .extend(openpgp::read_certs(f, KeyUse::Verify)?);
     }
     if let Some(f) = &opts.allowed_signers {
-        judge.ssh = Some(read_allowed(f)?);
+        judge.keys.ssh = Some(read_allowed(f)?);
     }
-    if !judge.openpgp.is_empty() || judge.ssh.is_some() {
+    if !judge.keys.openpgp.is_empty() || judge.keys.ssh.is_some() {
         return Ok(judge);
     }
     let tag_ref = format!("refs/tags/{}", opts.tag);
@@ -301,7 +303,7 @@ fn judge(opts: &VerifyOptions, repo: &Repo) -> Result<Judge> {
                 return Err(Failure::new(format!(
                     "the trust root `{}` has no signer policy ({} in its Cargo.toml)",
                     escape(root),
-                    crate::signers::table_at(repo, root)
+                    crate::sig::policy::table_at(repo, root)
                 ))
                 .help("pick a later trust root, or pass --cert/--allowed-signers")
                 .into());
@@ -337,25 +339,21 @@ fn judge(opts: &VerifyOptions, repo: &Repo) -> Result<Judge> {
         }
     };
     if let Some(t) = trusted {
-        judge.openpgp = t.openpgp.map(|(_, certs)| certs).unwrap_or_default();
-        judge.ssh = t.ssh;
+        judge.keys.openpgp = t.openpgp.map(|(_, certs)| certs).unwrap_or_default();
+        judge.keys.ssh = t.ssh;
         judge.from_policy = true;
         return Ok(judge);
     }
     if let Some(f) = repo.config_string("gpg.ssh.allowedSignersFile") {
-        let path = crate::ssh::expand_home(std::path::Path::new(&f));
-        judge.ssh = Some(read_allowed(&path)?);
-        if let Some(r) = repo.config_string("gpg.ssh.revocationFile") {
-            let path = crate::ssh::expand_home(std::path::Path::new(&r));
-            judge.revoked.push(read_revoked(&path)?);
-        }
+        let path = crate::sig::ssh::expand_home(std::path::Path::new(&f));
+        judge.keys.ssh = Some(read_allowed(&path)?);
         judge
             .notes
             .push("allowed signers: git config gpg.ssh.allowedSignersFile".into());
         return Ok(judge);
     }
     Err(Failure::new("no keys to verify against")
-        .help(format!("pass --cert FILE / --keyring FILE (OpenPGP) or --allowed-signers FILE (SSH), or commit a signer policy ({})", crate::signers::table_at(repo, "HEAD")))
+        .help(format!("pass --cert FILE / --keyring FILE (OpenPGP) or --allowed-signers FILE (SSH), or commit a signer policy ({})", crate::sig::policy::table_at(repo, "HEAD")))
         .into())
 }
 
@@ -385,19 +383,28 @@ enum Claim {
     Broken(String),
 }
 
-/// A trailer line of the tag object: its 1-based line number and value.
-fn trailer<'p>(payload: &'p str, key: &str) -> Option<(usize, &'p str)> {
-    payload
-        .lines()
-        .enumerate()
-        .find_map(|(i, l)| Some((i + 1, l.strip_prefix(key)?.trim())))
+impl Claim {
+    /// The check as the report has it (None for a claim the tag does not make).
+    fn checked(self, key: Key) -> Option<ClaimCheck> {
+        let (holds, message) = match self {
+            Claim::Holds(m) => (true, m),
+            Claim::Broken(m) => (false, m),
+            Claim::Absent => return None,
+        };
+        Some(ClaimCheck {
+            key: Some(key.as_str()),
+            holds,
+            message,
+        })
+    }
 }
 
 /// `Cargo-lock-sha256:` in the tag's trailer against the Cargo.lock of the tagged
 /// commit's tree (read from git objects, never the work tree).
-fn check_lockfile_claim(repo: &Repo, tag: &str, payload: &[u8]) -> Result<Claim> {
-    let text = String::from_utf8_lossy(payload);
-    let Some((line, claimed)) = trailer(&text, "Cargo-lock-sha256: ") else {
+fn check_lockfile_claim(repo: &Repo, tag: &str, claims: &Claims) -> Result<Claim> {
+    let (Some(claimed), Some(line)) =
+        (&claims.cargo_lock_sha256, claims.line(Key::CargoLockSha256))
+    else {
         return Ok(Claim::Absent);
     };
     let Some(lock) = repo.file_at_tag(tag, "Cargo.lock")? else {
@@ -406,7 +413,7 @@ fn check_lockfile_claim(repo: &Repo, tag: &str, payload: &[u8]) -> Result<Claim>
         )));
     };
     let actual = crate::digest::sha256_hex(&lock);
-    if actual == claimed {
+    if actual == *claimed {
         Ok(Claim::Holds(format!(
             "Cargo-lock-sha256 (line {line} of the tag) matches the tagged Cargo.lock"
         )))
@@ -421,17 +428,11 @@ fn check_lockfile_claim(repo: &Repo, tag: &str, payload: &[u8]) -> Result<Claim>
 /// `Package: NAME VERSION MANIFEST` against that manifest in the tagged tree, and
 /// the version against the tag's name: a tag `v1.3.0` on a tree whose package says
 /// 1.2.0 releases something other than it names.
-fn check_version_claim(repo: &Repo, tag: &str, payload: &[u8]) -> Result<Claim> {
-    let text = String::from_utf8_lossy(payload);
-    let Some((line, value)) = trailer(&text, "Package: ") else {
+fn check_version_claim(repo: &Repo, tag: &str, claims: &Claims) -> Result<Claim> {
+    let (Some(p), Some(line)) = (&claims.package, claims.line(Key::Package)) else {
         return Ok(Claim::Absent);
     };
-    let Some((name, version, manifest)) = package_parts(value) else {
-        return Ok(Claim::Broken(format!(
-            "line {line} (`Package: {}`) does not read NAME VERSION MANIFEST",
-            escape(value)
-        )));
-    };
+    let (name, version, manifest) = (p.name.as_str(), p.version.as_str(), p.manifest.as_str());
     let at = format!("{tag}:{manifest}");
     let Some(actual) = package_version(repo, tag, manifest)? else {
         return Ok(Claim::Broken(format!(
@@ -462,12 +463,6 @@ fn check_version_claim(repo: &Repo, tag: &str, payload: &[u8]) -> Result<Claim> 
         escape(version),
         escape(&at)
     )))
-}
-
-/// `Package:`'s NAME, VERSION and MANIFEST (which may hold spaces).
-fn package_parts(value: &str) -> Option<(&str, &str, &str)> {
-    let mut parts = value.splitn(3, ' ');
-    Some((parts.next()?, parts.next()?, parts.next()?))
 }
 
 /// Does `tag` end with `version`, not as part of a longer number (`v10.1.0` does

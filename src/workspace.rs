@@ -273,13 +273,6 @@ impl Workspace {
     }
 }
 
-/// `$CARGO_HOME`, else `~/.cargo`.
-pub fn cargo_home() -> Option<PathBuf> {
-    std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
-}
-
 /// The manifest to use: `--manifest-path` as given (made absolute, symlinks kept, as
 /// cargo wants them), else Cargo.toml found upwards from the current directory.
 pub fn resolve_manifest_path(given: Option<&Path>) -> Result<PathBuf> {

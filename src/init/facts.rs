@@ -5,7 +5,8 @@ use crate::config::Config;
 use crate::error::Failure;
 use crate::git::{Repo, Tag};
 use crate::profile::effective::Source;
-use crate::signers::Trusted;
+use crate::sig::check::{check, Format, Keys, Signer, Verdict};
+use crate::sig::policy::Trusted;
 use crate::workspace::Workspace;
 use anyhow::Result;
 use minijinja::{context, Value};
@@ -215,7 +216,7 @@ fn practices(
     newest_tag: Option<String>,
     planned_deny: Option<&std::path::Path>,
 ) -> Result<Value> {
-    let found = crate::audit::deny::find_config(&ws.manifest_path);
+    let found = crate::deps::deny::find_config(&ws.manifest_path);
     let deny = found.or_else(|| planned_deny.map(|p| p.to_path_buf())).map(|p| {
         context! {
             file => ws.relative(&p),
@@ -227,7 +228,7 @@ fn practices(
 
     let profile = {
         let name = config.released_profile();
-        let sources = crate::audit::gather_profile_sources(manifest)?;
+        let sources = crate::profile::gather_sources(manifest)?;
         let eff = sources.resolve(&name)?;
         // Only the required rules, with no acceptances: the claim is about those exact settings.
         let strict = crate::profile::Policy::default();
@@ -299,85 +300,89 @@ fn signed_tag(repo: &Repo, ws: &Workspace, config: &Config, tag: &str) -> Result
     let Some(Tag::Signed { payload, signature }) = repo.read_tag(tag)? else {
         return Ok(None);
     };
-    let ssh = signature.starts_with(b"-----BEGIN SSH SIGNATURE-----");
+    let tagger = crate::release::object::tagger_of(&payload);
+    let signer = tagger.as_ref().map(|(email, time)| (email.as_str(), *time));
+    let good = |keys: &Keys| match check(keys, &payload, &signature, signer) {
+        Verdict::Good(s) => Some(s),
+        Verdict::Bad(_) | Verdict::NoKeys(_) => None,
+    };
     let dir = repo.path_in_repo(&ws.root).unwrap_or_default();
     if let Some(t) = Trusted::at(repo, &format!("refs/tags/{tag}"), tag, &dir)? {
         let policy = t.policy.files().join(", ");
-        if ssh {
-            let (Some(allowed), Some((email, time)), Some((file, _))) = (
-                &t.ssh,
-                crate::tag::object::tagger_of(&payload),
-                &t.policy.ssh,
-            ) else {
-                return Ok(None);
-            };
-            return Ok(
-                crate::ssh::allowed::verify(&signature, &payload, allowed, &[], &email, time)
-                    .ok()
-                    .map(|good| {
-                        context! {
-                            tag => tag,
-                            format => "SSH",
-                            signer => format!("{} {}", good.algorithm, good.fingerprint),
-                            key_file => file,
-                            policy => policy,
-                            verify_git => format!("git -c gpg.ssh.allowedSignersFile={file} verify-tag {tag}"),
-                            verify_ours => format!("cargo secure-release verify {tag}"),
-                        }
-                    }),
-            );
-        }
-        let (Some((_, certs)), Some((file, _))) = (&t.openpgp, &t.policy.openpgp) else {
-            return Ok(None);
+        let ssh_file = t.policy.ssh.as_ref().map(|(file, _)| file.clone());
+        let openpgp_file = t.policy.openpgp.as_ref().map(|(file, _)| file.clone());
+        let keys = Keys {
+            openpgp: t.openpgp.map(|(_, certs)| certs).unwrap_or_default(),
+            ssh: t.ssh,
+            ..Default::default()
         };
-        let ours = format!("cargo secure-release verify {tag}");
-        return Ok(openpgp_fact(
-            certs,
-            &payload,
-            &signature,
-            tag,
-            file,
-            Some(&policy),
-            ours,
-        ));
+        return Ok(match (good(&keys), ssh_file, openpgp_file) {
+            (
+                Some(Signer::Ssh {
+                    algorithm,
+                    fingerprint,
+                    ..
+                }),
+                Some(file),
+                _,
+            ) => Some(context! {
+                tag => tag,
+                format => "SSH",
+                signer => format!("{algorithm} {fingerprint}"),
+                key_file => file,
+                policy => policy,
+                verify_git => format!("git -c gpg.ssh.allowedSignersFile={file} verify-tag {tag}"),
+                verify_ours => format!("cargo secure-release verify {tag}"),
+            }),
+            (Some(s @ Signer::OpenPgp { .. }), _, Some(file)) => Some(openpgp_fact(
+                &s,
+                tag,
+                &file,
+                Some(&policy),
+                format!("cargo secure-release verify {tag}"),
+            )),
+            _ => None,
+        });
     }
-    let (Some((key_file, line)), false) = (&config.policy.signing_key, ssh) else {
+    let (Some((key_file, line)), Format::OpenPgp) =
+        (&config.policy.signing_key, Format::of(&signature))
+    else {
         return Ok(None);
     };
     let path = ws.root.join(key_file);
-    let certs = crate::signer::read_certs(&path, crate::signer::KeyUse::Verify).map_err(|e| {
-        Failure::new(format!(
-            "Cargo.toml:{line}: policy `signing-key = \"{}\"`: {e}",
-            crate::error::escape(key_file)
-        ))
-        .help("point `signing-key` at the release signers' public certificate file, relative to the workspace root")
-    })?;
+    let certs = crate::sig::openpgp::read_certs(&path, crate::sig::openpgp::KeyUse::Verify)
+        .map_err(|e| {
+            Failure::new(format!(
+                "Cargo.toml:{line}: policy `signing-key = \"{}\"`: {e}",
+                crate::error::escape(key_file)
+            ))
+            .help("point `signing-key` at the release signers' public certificate file, relative to the workspace root")
+        })?;
+    let keys = Keys {
+        openpgp: certs,
+        ..Default::default()
+    };
     let ours = format!("cargo secure-release verify {tag} --cert {key_file}");
-    Ok(openpgp_fact(
-        &certs, &payload, &signature, tag, key_file, None, ours,
-    ))
+    Ok(good(&keys).map(|s| openpgp_fact(&s, tag, key_file, None, ours)))
 }
 
-/// The signed-tags fact for an OpenPGP tag that verifies against `certs`.
+/// The signed-tags fact for a good OpenPGP signature.
 fn openpgp_fact(
-    certs: &[sequoia_openpgp::Cert],
-    payload: &[u8],
-    signature: &[u8],
+    signer: &Signer,
     tag: &str,
     key_file: &str,
     policy: Option<&str>,
     verify_ours: String,
-) -> Option<Value> {
-    let good = crate::signer::verify_detached(certs, payload, signature).ok()?;
-    Some(context! {
+) -> Value {
+    context! {
         tag => tag,
         format => "OpenPGP",
-        signer => good.cert_fingerprint,
+        signer => signer.fingerprint(),
         key_file => key_file,
         policy => policy,
         verify_git => format!("git verify-tag {tag}"),
         verify_ours => verify_ours,
-    })
+    }
 }
 
 #[cfg(test)]

@@ -9,12 +9,12 @@ use crate::config::Config;
 use crate::error::Failure;
 use crate::options::InitOptions;
 use crate::profile::effective::Source;
-use crate::shell::Shell;
+use crate::report::init::{self, InitReport};
 use crate::workspace::Workspace;
 use anyhow::Result;
 use std::path::PathBuf;
 
-pub fn run(args: &InitOptions, shell: &Shell) -> Result<u8> {
+pub fn run(args: &InitOptions) -> Result<InitReport> {
     // init writes its own files or none (a dry run, a check or a refusal: none), so
     // it never makes a Cargo.lock either.
     let manifest = crate::options::ManifestOptions {
@@ -25,7 +25,7 @@ pub fn run(args: &InitOptions, shell: &Shell) -> Result<u8> {
     let root_manifest = ws.root_manifest();
     let (config, manifest) = Config::load(&root_manifest)?;
     if args.check {
-        return check(&ws, &config, manifest, args, shell);
+        return check(&ws, &config, manifest, args);
     }
     // Every file is worked out before any is written: a refusal or an error anywhere
     // writes nothing, and the writes themselves land together or not at all.
@@ -93,42 +93,43 @@ pub fn run(args: &InitOptions, shell: &Shell) -> Result<u8> {
         new: rendered,
         said: format!("wrote {shown}"),
     });
-    if args.dry_run {
-        for c in &changes {
-            match &c.old {
-                Some(old) => shell.out(&crate::profile::fix::diff(
-                    old,
-                    &c.new,
-                    &ws.relative(&c.path),
-                )),
-                None => shell.out(&c.new),
-            }
-        }
-    } else {
+    let mut report = InitReport {
+        dry_run: args.dry_run,
+        ..Default::default()
+    };
+    if !args.dry_run {
         let files: Vec<(PathBuf, String)> = changes
             .iter()
             .map(|c| (c.path.clone(), c.new.clone()))
             .collect();
         crate::fsutil::write_all_or_none(&files)?;
-        for c in &changes {
-            shell.status(&c.said);
-        }
+    }
+    for c in changes {
+        let path = ws.relative(&c.path);
+        report.files.push(init::InitFile {
+            preview: match &c.old {
+                Some(old) => crate::profile::fix::diff(old, &c.new, &path),
+                None => c.new,
+            },
+            path,
+            said: c.said,
+        });
     }
     if args.deny {
         for name in unlicensed_publishable(&ws) {
-            shell.status(&format!(
+            report.notes.push(format!(
                 "note: `{}` has no `license` and may be published: the audit reports it until its Cargo.toml sets `license` (or `publish = false`, which [licenses.private] leaves unjudged)",
                 crate::error::escape(&name)
             ));
         }
     }
     if !kept.is_empty() {
-        shell.status(&format!(
+        report.notes.push(format!(
             "left as the project set them (pass --force to replace values in Cargo.toml): {}",
             kept.join(", ")
         ));
     }
-    Ok(0)
+    Ok(report)
 }
 
 /// One file `init` writes: its new text, and the old one where a diff shows the change.
@@ -179,37 +180,29 @@ fn check(
     config: &Config,
     manifest: Source,
     args: &InitOptions,
-    shell: &Shell,
-) -> Result<u8> {
+) -> Result<InitReport> {
     let (rendered, output) = render_policy(ws, config, manifest, args, None)?;
     let shown = ws.relative(&output);
-    if std::fs::symlink_metadata(&output).is_err() {
-        shell.out(&format!(
-            "{shown} does not exist: run `cargo secure-release init` to write it\n"
-        ));
-        return Ok(1);
+    let mut check = init::PolicyCheck {
+        path: shown.clone(),
+        exists: std::fs::symlink_metadata(&output).is_ok(),
+        diff: None,
+        scorecard_missing: Vec::new(),
+    };
+    if check.exists {
+        let existing = crate::fsutil::read_text(&output, crate::fsutil::TEXT_LIMIT, "policy file")?;
+        if existing != rendered {
+            check.diff = Some(crate::profile::fix::diff(&existing, &rendered, &shown));
+        }
+        check.scorecard_missing = scorecard::missing(&existing)
+            .into_iter()
+            .map(str::to_string)
+            .collect();
     }
-    let mut code = 0;
-    let existing = crate::fsutil::read_text(&output, crate::fsutil::TEXT_LIMIT, "policy file")?;
-    if existing != rendered {
-        shell.out(&crate::profile::fix::diff(&existing, &rendered, &shown));
-        shell.out(&format!(
-            "{shown} is out of date with the project: re-run `cargo secure-release init --force`\n"
-        ));
-        code = 1;
-    }
-    let missing = scorecard::missing(&existing);
-    if !missing.is_empty() {
-        shell.out(&format!(
-            "{shown} would not get full marks on OpenSSF Scorecard's Security-Policy check: {}\n",
-            missing.join("; ")
-        ));
-        code = 1;
-    }
-    if code == 0 && !shell.quiet {
-        shell.out(&format!("{shown} is up to date\n"));
-    }
-    Ok(code)
+    Ok(InitReport {
+        check: Some(check),
+        ..Default::default()
+    })
 }
 
 /// An existing file is replaced only with --force (--dry-run only shows it).
@@ -325,46 +318,8 @@ fn deny_toml(ws: &Workspace) -> String {
         }
     }
     let allow: Vec<String> = licenses.iter().map(|l| format!("    \"{l}\",")).collect();
-    format!(
-        r#"# Written by `cargo secure-release init --deny`. Review it, then commit it.
-# Reference: https://embarkstudios.github.io/cargo-deny/checks/cfg.html
-
-[graph]
-# Judge every feature, so nothing behind a feature flag escapes.
-all-features = true
-
-[advisories]
-# RustSec advisories: vulnerabilities are errors; unmaintained and unsound
-# crates are reported wherever they are in the graph.
-unmaintained = "all"
-unsound = "all"
-yanked = "deny"
-ignore = []
-
-[licenses]
-# The licenses found in the dependency graph when this file was written.
-allow = [
-{}
-]
-confidence-threshold = 0.93
-
-[licenses.private]
-# Unpublished workspace crates (publish = false) are not judged.
-ignore = true
-
-[bans]
-multiple-versions = "warn"
-wildcards = "deny"
-# Path dependencies of unpublished crates (an xtask) have no version to pin.
-allow-wildcard-paths = true
-
-[sources]
-unknown-registry = "deny"
-unknown-git = "deny"
-allow-registry = ["https://github.com/rust-lang/crates.io-index"]
-"#,
-        allow.join("\n")
-    )
+    // The scaffold lives beside the SECURITY.md templates; `{{ allow }}` is its one hole.
+    include_str!("../../templates/deny.toml").replace("{{ allow }}", &allow.join("\n"))
 }
 
 /// Licenses commonly allowed without review; preferred when an expression offers a choice.
@@ -384,76 +339,56 @@ const PERMISSIVE: &[&str] = &[
     "MIT-0",
 ];
 
-/// The licenses an allow-list needs for one SPDX expression: every term of an `AND`,
-/// one alternative of an `OR` (a permissive one when there is a choice), and
-/// `ID WITH EXCEPTION` kept whole, as cargo-deny matches it.
+/// The licenses an allow-list needs for one SPDX expression (parsed by the `spdx`
+/// crate, cargo-deny's own parser, in its lax mode: `MIT/Apache-2.0` too): every
+/// term of an `AND`, one alternative of an `OR` (a permissive one when there is a
+/// choice), and `ID WITH EXCEPTION` kept whole, as cargo-deny matches it. An
+/// expression that does not parse offers the license ids it names, so the
+/// scaffold still lists them; cargo-deny then reports the expression itself.
 pub fn license_ids(expr: &str) -> Vec<String> {
-    let spaced = expr
-        .replace('(', " ( ")
-        .replace(')', " ) ")
-        .replace('/', " OR ");
-    let tokens: Vec<&str> = spaced.split_whitespace().collect();
-    let mut pos = 0;
-    let mut out = parse_or(&tokens, &mut pos);
+    use spdx::expression::{ExprNode, Operator};
+    let Ok(parsed) = spdx::Expression::parse_mode(expr, spdx::ParseMode::LAX) else {
+        let spaced = expr.replace(['(', ')', '/'], " ");
+        let mut ids: Vec<String> = spaced
+            .split_whitespace()
+            .filter_map(|t| spdx::license_id(t.trim_end_matches('+')))
+            .map(|id| id.name.to_string())
+            .collect();
+        ids.dedup();
+        return ids;
+    };
+    let permissive = |alt: &Vec<String>| alt.iter().all(|l| PERMISSIVE.contains(&l.as_str()));
+    // The expression is postfix: each operator combines the two sets below it.
+    let mut stack: Vec<Vec<String>> = Vec::new();
+    for node in parsed.iter() {
+        match node {
+            ExprNode::Req(req) => {
+                // `GPL-2.0+` is allowed as GPL-2.0, as cargo-deny's allow-list reads it.
+                let id = match &req.req.license {
+                    spdx::LicenseItem::Spdx { id, .. } => id.name.to_string(),
+                    other => other.to_string(),
+                };
+                stack.push(match &req.req.addition {
+                    Some(exception) => vec![format!("{id} WITH {exception}")],
+                    None => vec![id],
+                });
+            }
+            ExprNode::Op(op) => {
+                let (Some(right), Some(left)) = (stack.pop(), stack.pop()) else {
+                    return Vec::new();
+                };
+                stack.push(match op {
+                    Operator::And => [left, right].concat(),
+                    // The first permissive alternative, else the first.
+                    Operator::Or if !permissive(&left) && permissive(&right) => right,
+                    Operator::Or => left,
+                });
+            }
+        }
+    }
+    let mut out = stack.pop().unwrap_or_default();
     out.dedup();
     out
-}
-
-fn parse_or(t: &[&str], pos: &mut usize) -> Vec<String> {
-    let mut alternatives = vec![parse_and(t, pos)];
-    while t.get(*pos) == Some(&"OR") {
-        *pos += 1;
-        alternatives.push(parse_and(t, pos));
-    }
-    alternatives.retain(|a| !a.is_empty());
-    if alternatives.is_empty() {
-        return Vec::new();
-    }
-    let permissive = |alt: &Vec<String>| alt.iter().all(|l| PERMISSIVE.contains(&l.as_str()));
-    let idx = alternatives.iter().position(permissive).unwrap_or(0);
-    alternatives.swap_remove(idx)
-}
-
-fn parse_and(t: &[&str], pos: &mut usize) -> Vec<String> {
-    let mut all = parse_factor(t, pos);
-    while t.get(*pos) == Some(&"AND") {
-        *pos += 1;
-        all.extend(parse_factor(t, pos));
-    }
-    all
-}
-
-fn parse_factor(t: &[&str], pos: &mut usize) -> Vec<String> {
-    match t.get(*pos) {
-        Some(&"(") => {
-            *pos += 1;
-            let inner = parse_or(t, pos);
-            if t.get(*pos) == Some(&")") {
-                *pos += 1;
-            }
-            inner
-        }
-        // A stray operator or parenthesis names no license.
-        Some(&("OR" | "AND" | "WITH" | ")")) => {
-            *pos += 1;
-            Vec::new()
-        }
-        Some(id) => {
-            *pos += 1;
-            let id = id.trim_end_matches('+').to_string();
-            if id.is_empty() {
-                return Vec::new();
-            }
-            if t.get(*pos) == Some(&"WITH") {
-                if let Some(exc) = t.get(*pos + 1) {
-                    *pos += 2;
-                    return vec![format!("{id} WITH {exc}")];
-                }
-            }
-            vec![id]
-        }
-        None => Vec::new(),
-    }
 }
 
 /// The audit's profile fixer for the released profile. Without --force only keys
@@ -468,7 +403,7 @@ fn harden(
     use crate::profile::{self, effective::Origin};
     let root_manifest = ws.root_manifest();
     let name = config.released_profile();
-    let sources = crate::audit::gather_profile_sources(manifest)?;
+    let sources = crate::profile::gather_sources(manifest)?;
     let eff = sources.resolve(&name)?;
     let mut changes = Vec::new();
     let mut kept = Vec::new();

@@ -6,13 +6,18 @@ use anyhow::Result;
 use serde_json::json;
 use std::io::Write;
 
+/// The `tool` object every JSON document of ours opens with.
+pub fn tool() -> serde_json::Value {
+    json!({
+        "name": env!("CARGO_PKG_NAME"),
+        "version": env!("CARGO_PKG_VERSION"),
+    })
+}
+
 pub fn to_value(report: &AuditReport) -> serde_json::Value {
     json!({
         "schema": 1,
-        "tool": {
-            "name": env!("CARGO_PKG_NAME"),
-            "version": env!("CARGO_PKG_VERSION"),
-        },
+        "tool": tool(),
         "workspace_root": report.workspace_root.display().to_string(),
         "advisory_db": report.databases.first(),
         "advisory_dbs": report.databases,

@@ -1,9 +1,13 @@
-//! Renderers: every format reads the same `AuditReport`.
+//! Renderers: every format of a command reads the same report (`AuditReport`,
+//! `VerifyReport`, `TagReport`, `InitReport`).
 
 pub mod github;
 pub mod human;
+pub mod init;
 pub mod json;
 pub mod sarif;
+pub mod tag;
+pub mod verify;
 
 pub use crate::options::Format;
 
@@ -37,12 +41,13 @@ pub fn emit(
         crate::fsutil::write_atomic(path, &String::from_utf8_lossy(&buf))?;
         if let Some(second) = on_stdout {
             // `--output FILE --annotations`: the file, and annotations for the workflow log.
-            let mut out = std::io::stdout().lock();
+            let mut out = Vec::new();
             render(report, second, &mut out, false, shell.verbose)?;
-            out.flush()?;
+            shell.out_bytes(&out);
         } else if !shell.quiet {
-            let mut err = std::io::stderr().lock();
+            let mut err = Vec::new();
             human::render(report, &mut err, shell.stderr_color(), shell.verbose)?;
+            shell.err(&String::from_utf8_lossy(&err));
         }
         // Every write says what it wrote, last, so it is not lost in the report.
         let n = report.findings.len();
@@ -53,19 +58,18 @@ pub fn emit(
         ));
         return Ok(());
     }
-    let color = shell.stdout_color();
-    let mut out = std::io::stdout().lock();
-    let r = render(report, format, &mut out, color, shell.verbose).and_then(|_| Ok(out.flush()?));
-    match r {
-        // `audit | head` closing the pipe is not an error worth reporting.
-        Err(e)
-            if e.downcast_ref::<std::io::Error>()
-                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
-        {
-            Ok(())
-        }
-        other => other,
-    }
+    // Rendered whole, then written: a failed write to stdout (a closed pipe, a full
+    // device) is the shell's to remember, and `main` makes it exit 2.
+    let mut out = Vec::new();
+    render(
+        report,
+        format,
+        &mut out,
+        shell.stdout_color(),
+        shell.verbose,
+    )?;
+    shell.out_bytes(&out);
+    Ok(())
 }
 
 fn render(

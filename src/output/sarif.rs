@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use sha2::Digest;
 use std::collections::BTreeMap;
 
-pub const INFORMATION_URI: &str = "https://github.com/cargo-secure-release/cargo-secure-release";
+pub const INFORMATION_URI: &str = crate::docs::HOME;
 
 fn rule_id(f: &Finding) -> String {
     match &f.id {

@@ -5,7 +5,7 @@ pub mod effective;
 pub mod fix;
 pub mod value;
 
-use crate::report::{Check, Finding, Severity};
+use crate::report::{Check, Code, Finding, Severity};
 use effective::{Effective, Origin};
 use std::path::Path;
 use value::{Canon, Key};
@@ -91,7 +91,7 @@ pub fn check(eff: &Effective, policy: &Policy, root: &Path, manifest_text: &str)
                 out.push(location(
                     Finding::new(
                         Check::Profile,
-                        key.code(),
+                        Code::Profile(key),
                         Severity::Error,
                         format!("{why} (from {})", r.origin),
                     )
@@ -105,7 +105,7 @@ pub fn check(eff: &Effective, policy: &Policy, root: &Path, manifest_text: &str)
         }
         let mut f = Finding::new(
             Check::Profile,
-            key.code(),
+            Code::Profile(key),
             severity,
             format!(
                 "`{}` is {got} for profile {profile_desc} (from {}); a release needs {want}",
@@ -141,7 +141,7 @@ pub fn check(eff: &Effective, policy: &Policy, root: &Path, manifest_text: &str)
         out.push(
             Finding::new(
                 Check::Profile,
-                o.key.code(),
+                Code::Profile(o.key),
                 Severity::Error,
                 format!(
                     "`[profile.{}.package.\"{}\"]` sets `{} = {}`, weakening the release profile for those crates",
@@ -233,4 +233,12 @@ fn first_profile_line(text: &str) -> usize {
     text.lines()
         .position(|l| l.trim_start().starts_with("[profile"))
         .map_or(1, |i| i + 1)
+}
+
+/// The manifest plus the Cargo config files and variables Cargo would read from here.
+pub fn gather_sources(manifest: effective::Source) -> anyhow::Result<effective::Sources> {
+    use anyhow::Context;
+    let cwd = std::env::current_dir().context("could not read the current directory")?;
+    let home = crate::cargo::home();
+    effective::Sources::gather(manifest, &cwd, home.as_deref(), std::env::vars())
 }

@@ -40,18 +40,17 @@ impl Key {
         }
     }
 
-    /// The finding code for a rule on this key.
-    pub fn code(self) -> crate::report::Code {
-        use crate::report::Code;
+    /// What a finding about this key means.
+    pub fn description(self) -> &'static str {
         match self {
-            Key::Lto => Code::Lto,
-            Key::CodegenUnits => Code::CodegenUnits,
-            Key::Strip => Code::Strip,
-            Key::OverflowChecks => Code::OverflowChecks,
-            Key::Panic => Code::Panic,
-            Key::Debug => Code::Debug,
-            Key::Incremental => Code::Incremental,
-            Key::OptLevel => Code::OptLevel,
+            Key::Lto => "The released profile does not set lto = \"fat\"",
+            Key::CodegenUnits => "The released profile does not set codegen-units = 1",
+            Key::Strip => "The released profile does not strip symbols",
+            Key::OverflowChecks => "Hardening: the released profile has no overflow checks",
+            Key::Panic => "Hardening: the released profile does not abort on panic",
+            Key::Debug => "Hardening: the released profile keeps debug info",
+            Key::Incremental => "Hardening: the released profile builds incrementally",
+            Key::OptLevel => "Hardening: the released profile is not opt-level = 3",
         }
     }
 

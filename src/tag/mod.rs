@@ -3,22 +3,21 @@
 //! message, existing tag, clean tree, signing format, audit) before anything is
 //! signed, then sign and write the object and ref together (see `git::create_tag`).
 
-pub mod object;
-pub mod sign;
-
-use crate::audit;
 use crate::config::Config;
 use crate::error::{escape, Failure};
+use crate::gate::Session;
 use crate::git::{self, Repo};
 use crate::options::{CacheUse, Fix, TagOptions};
-use crate::report::AuditReport;
+use crate::release::claims::{self, Claims};
+use crate::release::object::{self, Ident};
+use crate::report::{tag::TagReport, AuditReport};
 use crate::shell::Shell;
-use crate::signers::Trusted;
+use crate::sig::policy::Trusted;
+use crate::sig::sign;
 use crate::workspace::Workspace;
 use anyhow::Result;
-use object::Ident;
 
-pub fn run(opts: &TagOptions, shell: &Shell) -> Result<u8> {
+pub fn run(opts: &TagOptions, shell: &Shell) -> Result<TagReport> {
     let progress = shell.progress();
     progress.step(crate::workspace::READING);
     let manifest =
@@ -34,21 +33,24 @@ pub fn run(opts: &TagOptions, shell: &Shell) -> Result<u8> {
     }
     // Down to rustc's and cargo's answers: nothing read from a record.
     crate::cache::set_use(check.cache);
-    let (pre, ws) = match opts.no_audit {
+    // With the gate, the audit's session reads the workspace and settings it judges.
+    let loaded = match opts.no_audit {
         true => {
             let ws =
                 Workspace::load_recording(&check.manifest, manifest, check.cache.writes(), |_| {})?;
-            (None, ws)
+            let (config, _) = Config::load(&ws.root_manifest())?;
+            Loaded::Bare(ws, config)
         }
-        false => {
-            let (pre, ws) = audit::read_workspace(&check, manifest, &progress)?;
-            (Some(pre), ws)
-        }
+        false => Loaded::Gate(Session::open(&check, manifest, &progress)?),
     };
-    let (config, root_manifest) = Config::load(&ws.root_manifest())?;
-    let pkg = released_package(&ws, &opts.check.manifest.packages)?;
-    let version = pkg.version.to_string();
-    let name = tag_name(opts, &config, &pkg.name, &version)?;
+    let (ws, config) = loaded.parts();
+    let pkg = released_package(ws, &opts.check.manifest.packages)?;
+    let (pkg_name, version) = (pkg.name.to_string(), pkg.version.to_string());
+    let pkg_dir = pkg
+        .manifest_path
+        .parent()
+        .map(|d| d.as_std_path().to_path_buf());
+    let name = tag_name(opts, config, &pkg_name, &version)?;
     if let Some(m) = &opts.message {
         check_message(m)?;
     }
@@ -79,17 +81,11 @@ pub fn run(opts: &TagOptions, shell: &Shell) -> Result<u8> {
         }
     };
 
-    let report = match pre {
-        None => None,
-        Some(pre) => {
+    let (report, ws) = match loaded {
+        Loaded::Bare(ws, _) => (None, ws),
+        Loaded::Gate(session) => {
             progress.step("Auditing the release");
-            let step = audit::Step {
-                ws: &ws,
-                opts: &check,
-                progress: &progress,
-                shell,
-            };
-            let report = step.audit(config, root_manifest, pre, Fix::No, &Default::default())?;
+            let (report, ws) = session.run(Fix::No, &Default::default(), &progress, shell)?;
             if report.has_errors() {
                 progress.finish();
                 let mut err = Vec::new();
@@ -100,32 +96,46 @@ pub fn run(opts: &TagOptions, shell: &Shell) -> Result<u8> {
                     .refusal()
                     .into());
             }
-            Some(report)
+            (Some(report), ws)
         }
     };
 
-    let sbom_hash = sbom_claim(&ws, &pkg.name, head.time, None)?;
-    let manifest_in_repo = pkg
-        .manifest_path
-        .parent()
-        .and_then(|d| repo.path_in_repo(d.as_std_path()))
+    let (sha256, platform) = crate::bom::release_digest(&ws, &pkg_name, head.time, None)?;
+    let sbom = claims::Sbom {
+        sha256,
+        platform: Some(platform),
+    };
+    let manifest_in_repo = pkg_dir
+        .and_then(|d| repo.path_in_repo(&d))
         .filter(|d| !d.chars().any(char::is_control))
         .map(|d| match d.is_empty() {
             true => "Cargo.toml".to_string(),
             false => format!("{d}/Cargo.toml"),
         });
-    let claim = Claims {
-        package: &pkg.name,
-        version: &version,
-        manifest: manifest_in_repo.as_deref(),
-        sbom_hash: &sbom_hash,
+    let claims = Claims {
+        package: manifest_in_repo.map(|manifest| claims::Package {
+            name: pkg_name.clone(),
+            version: version.clone(),
+            manifest,
+        }),
+        sbom: Some(sbom),
+        ..Default::default()
     };
-    let message = message(opts, &claim, report.as_ref(), &ws)?;
+    let message = message(opts, (&pkg_name, &version), claims, report.as_ref(), &ws)?;
     let payload = object::payload(&head.id, "commit", &name, &tagger, &message);
     progress.finish();
+    let mut report = TagReport {
+        tag: name.clone(),
+        package: pkg_name,
+        version,
+        object: None,
+        payload,
+        signature: Vec::new(),
+        policy: None,
+        verify_with: Vec::new(),
+    };
     if opts.dry_run {
-        shell.out(&payload);
-        return Ok(0);
+        return Ok(report);
     }
 
     let Some(key) = key else {
@@ -133,32 +143,34 @@ pub fn run(opts: &TagOptions, shell: &Shell) -> Result<u8> {
             "no key was loaded for a tag that is not a dry run"
         ));
     };
-    let signed = key.sign(opts, payload.as_bytes(), &name, policy.as_ref())?;
-    let oid = repo.create_tag(&name, format!("{payload}{}", signed.armored).as_bytes())?;
+    let signed = key.sign(opts, report.payload.as_bytes(), &name, policy.as_ref())?;
+    let oid = repo.create_tag(
+        &name,
+        format!("{}{}", report.payload, signed.armored).as_bytes(),
+    )?;
+    report.object = Some(oid);
+    report.signature = signed.lines;
+    report.policy = policy.map(|t| t.policy.files().join(", "));
+    report.verify_with = signed.verify_hint;
+    Ok(report)
+}
 
-    let mut out = format!(
-        "Created signed tag {name} ({oid}) for {} {version}\n",
-        pkg.name
-    );
-    for line in &signed.lines {
-        out.push_str(&format!("  {line}\n"));
+/// The workspace a tag is made from: read by the gate's session, or alone with
+/// `--no-audit`.
+// One value per run, moved once: its size is no cost.
+#[allow(clippy::large_enum_variant)]
+enum Loaded {
+    Gate(Session),
+    Bare(Workspace, Config),
+}
+
+impl Loaded {
+    fn parts(&self) -> (&Workspace, &Config) {
+        match self {
+            Loaded::Gate(s) => (s.workspace(), s.config()),
+            Loaded::Bare(ws, config) => (ws, config),
+        }
     }
-    if let Some(t) = &policy {
-        let files = t.policy.files();
-        out.push_str(&format!(
-            "  allowed by the signer policy ({}) as committed in HEAD\n",
-            escape(&files.join(", "))
-        ));
-    }
-    let mut hints = signed.verify_hint.iter();
-    if let Some(first) = hints.next() {
-        out.push_str(&format!("  verify with: {first}\n"));
-    }
-    for more in hints {
-        out.push_str(&format!("           or: {more}\n"));
-    }
-    shell.out(&out);
-    Ok(0)
 }
 
 /// The release tag's name: `--tag-prefix` + version, else the policy's `tag-name`
@@ -218,6 +230,15 @@ fn check_message(message: &str) -> Result<()> {
             escape(text.trim_end())
         ))
         .help("reword or indent that line: git would split the signature there")
+        .refusal()
+        .into());
+    }
+    if let Some((line, text)) = claims::claim_line(message) {
+        return Err(Failure::new(format!(
+            "the tag message's line {line} (`{}`) reads as one of the tag's claims; nothing was tagged",
+            escape(text.trim_end())
+        ))
+        .help("reword that line: the claims are the trailer this tool writes, and `verify` rejects a tag that repeats one")
         .refusal()
         .into());
     }
@@ -299,23 +320,14 @@ fn tagger(repo: &Repo) -> Result<Ident> {
     })
 }
 
-/// What the trailer says about the release, besides the audit.
-struct Claims<'a> {
-    package: &'a str,
-    version: &'a str,
-    /// The package's manifest, relative to the top of the repository.
-    manifest: Option<&'a str>,
-    sbom_hash: &'a str,
-}
-
 /// The tag message with its attestation trailer.
 fn message(
     args: &TagOptions,
-    claim: &Claims<'_>,
+    (pkg, version): (&str, &str),
+    mut claims: Claims,
     report: Option<&AuditReport>,
     ws: &Workspace,
 ) -> Result<String> {
-    let (pkg, version) = (claim.package, claim.version);
     let mut m = args
         .message
         .clone()
@@ -327,17 +339,12 @@ fn message(
             &ws.read_lockfile("commit Cargo.lock: the tag attests its hash")?,
         ),
     };
-    m.push_str("\n\n");
-    m.push_str(&format!(
-        "Released-with: {} {}\n",
+    claims.released_with = Some(format!(
+        "{} {}",
         env!("CARGO_PKG_NAME"),
         env!("CARGO_PKG_VERSION")
     ));
-    if let Some(manifest) = claim.manifest {
-        m.push_str(&format!("Package: {pkg} {version} {manifest}\n"));
-    }
-    m.push_str(&format!("Cargo-lock-sha256: {lock_hash}\n"));
-    m.push_str(&format!("Sbom-sha256: {}\n", claim.sbom_hash));
+    claims.cargo_lock_sha256 = Some(lock_hash);
     match report {
         Some(r) => {
             for db in &r.databases {
@@ -347,55 +354,22 @@ fn message(
                     .map(|c| format!("commit {c}"))
                     .unwrap_or_else(|| "snapshot".into());
                 let newest = db.newest_advisory.as_deref().unwrap_or("unknown");
-                m.push_str(&format!(
-                    "Advisory-db: {id}, newest advisory {newest}, {} advisories\n",
+                claims.advisory_dbs.push(format!(
+                    "{id}, newest advisory {newest}, {} advisories",
                     db.advisories
                 ));
             }
             let s = crate::report::Summary::of(&r.findings);
             let plural = |n: usize, w: &str| format!("{n} {w}{}", crate::output::plural(n));
-            m.push_str(&format!(
-                "Audit: {}, {}\n",
+            claims.audit = Some(format!(
+                "{}, {}",
                 plural(s.errors, "error"),
                 plural(s.warnings, "warning")
             ));
         }
-        None => m.push_str("Audit: skipped (--no-audit)\n"),
+        None => claims.audit = Some("skipped (--no-audit)".into()),
     }
+    m.push_str("\n\n");
+    m.push_str(&claims.render());
     Ok(m)
-}
-
-/// The `Sbom-sha256` trailer's value: the SHA-256 of the default CycloneDX SBOM of
-/// the released package for a platform (this machine's, or `host`), dated by the
-/// tagged commit, and the platform, so `verify --audit` can recompute it anywhere.
-/// `parse_sbom_trailer` reads it back.
-pub fn sbom_claim(ws: &Workspace, package: &str, epoch: i64, host: Option<&str>) -> Result<String> {
-    let opts = crate::sbom::SbomOptions {
-        manifest: crate::options::ManifestOptions {
-            packages: vec![package.to_string()],
-            ..Default::default()
-        },
-        target: host.map(str::to_string),
-        host: host.map(str::to_string),
-        epoch: Some(epoch),
-        ..Default::default()
-    };
-    let (text, bom) = crate::sbom::generate(ws, &opts)?;
-    Ok(format!(
-        "{}{SBOM_PLATFORM}{})",
-        crate::digest::sha256_hex(text.as_bytes()),
-        bom.target
-    ))
-}
-
-/// Between the hash and the platform in the `Sbom-sha256` trailer.
-const SBOM_PLATFORM: &str = " (CycloneDX, ";
-
-/// A `Sbom-sha256` trailer's hash and platform (None for tags made before the
-/// platform was written).
-pub fn parse_sbom_trailer(value: &str) -> (&str, Option<&str>) {
-    match value.split_once(SBOM_PLATFORM) {
-        Some((hash, rest)) => (hash, rest.strip_suffix(')')),
-        None => (value, None),
-    }
 }

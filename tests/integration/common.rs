@@ -152,11 +152,20 @@ pub fn run(cmd: &mut Command, code: i32) -> (String, String) {
 }
 
 /// Parses a command's JSON output; an audit report is also validated against
-/// `schema/report.schema.json`, so every report the tests see keeps the contract.
+/// `schema/report.schema.json`, a verify report against `schema/verify.schema.json`
+/// (and the audit inside it against the report's), so every report the tests see
+/// keeps the contract.
 pub fn json(stdout: &str) -> serde_json::Value {
     let v: serde_json::Value =
         serde_json::from_str(stdout).unwrap_or_else(|e| panic!("invalid JSON ({e}):\n{stdout}"));
-    if v.get("schema") == Some(&serde_json::json!(1)) {
+    if v.get("schema") == Some(&serde_json::json!(1)) && v.get("payload").is_some() {
+        assert_valid(tag_schema(), &v);
+    } else if v.get("schema") == Some(&serde_json::json!(1)) && v.get("signature").is_some() {
+        assert_valid(verify_schema(), &v);
+        if let Some(report) = v["audit"].get("report") {
+            assert_valid(report_schema(), report);
+        }
+    } else if v.get("schema") == Some(&serde_json::json!(1)) {
         let errors: Vec<String> = report_schema()
             .iter_errors(&v)
             .map(|e| format!("{} at {}", e, e.instance_path()))
@@ -171,12 +180,32 @@ pub fn json(stdout: &str) -> serde_json::Value {
 
 pub fn report_schema() -> &'static jsonschema::Validator {
     static SCHEMA: OnceLock<jsonschema::Validator> = OnceLock::new();
-    SCHEMA.get_or_init(|| {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/report.schema.json");
-        let schema: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        jsonschema::validator_for(&schema).expect("a valid JSON Schema")
-    })
+    SCHEMA.get_or_init(|| schema("report"))
+}
+
+/// `schema/verify.schema.json`, for `verify --format json`.
+pub fn verify_schema() -> &'static jsonschema::Validator {
+    static SCHEMA: OnceLock<jsonschema::Validator> = OnceLock::new();
+    SCHEMA.get_or_init(|| schema("verify"))
+}
+
+/// `schema/tag.schema.json`, for `tag --report-format json`.
+pub fn tag_schema() -> &'static jsonschema::Validator {
+    static SCHEMA: OnceLock<jsonschema::Validator> = OnceLock::new();
+    SCHEMA.get_or_init(|| schema("tag"))
+}
+
+fn schema(name: &str) -> jsonschema::Validator {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("schema/{name}.schema.json"));
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    jsonschema::validator_for(&schema).expect("a valid JSON Schema")
+}
+
+/// Panics with every error when `value` does not follow `schema`.
+pub fn assert_valid(schema: &jsonschema::Validator, value: &serde_json::Value) {
+    let errors: Vec<String> = schema.iter_errors(value).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:#?}\n{value:#}");
 }
 
 pub fn findings<'a>(report: &'a serde_json::Value, check: &str) -> Vec<&'a serde_json::Value> {

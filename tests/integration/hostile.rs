@@ -1976,3 +1976,103 @@ fn verify_help_asks_for_a_public_certificate() {
     assert!(err.contains("public certificate"), "{err}");
     assert!(!err.contains("export-secret-keys"), "{err}");
 }
+
+/// A result that cannot be written is no success: each command whose stdout is a
+/// full device exits 2 with one line naming stdout; a closed pipe exits non-zero
+/// without a word; a full stderr never aborts the process (no panic, no SIGABRT).
+#[test]
+fn failed_writes_to_stdout_or_stderr_are_exit_2_never_a_success() {
+    let b = base();
+    let work = TempDir::new().unwrap();
+    let dir = work.path().join("p");
+    copy_dir(b.project.path(), &dir);
+    let aux = work.path().join("aux");
+    std::fs::create_dir_all(&aux).unwrap();
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap()
+    };
+    let command = |args: &[&str]| {
+        let mut c =
+            std::process::Command::new(assert_cmd::cargo::cargo_bin("cargo-secure-release"));
+        c.current_dir(&dir)
+            .env_remove("CARGO_TARGET_DIR")
+            .env("NO_COLOR", "1")
+            .env("CARGO_SECURE_RELEASE_CACHE_DIR", cache_dir())
+            .env("CARGO_SECURE_RELEASE_STATE_DIR", state_dir())
+            .env("CARGO_SECURE_RELEASE_TODAY", "2026-11-22");
+        for a in args {
+            c.arg(expand(a, &dir, &aux));
+        }
+        c
+    };
+    let rows: &[&[&str]] = &[
+        &["sbom", "--offline"],
+        &["completions", "bash"],
+        &["init", "--dry-run"],
+        &["verify", "v0.0.9", "--cert", "{PUB}"],
+        &["verify", "v0.0.9", "--cert", "{PUB}", "--format", "json"],
+        &[
+            "audit",
+            "--offline",
+            "--no-cache",
+            "--advisory-db",
+            "{DB}",
+            "--format",
+            "json",
+        ],
+        &["audit", "--offline", "--no-cache", "--advisory-db", "{DB}"],
+        &["--help"],
+    ];
+    for args in rows {
+        let out = command(args)
+            .stdout(full())
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        let first = stderr.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+        let error_lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error")).collect();
+        assert_eq!(error_lines.len(), 1, "{args:?}: {stderr}");
+        assert!(
+            error_lines[0].starts_with("error: could not write to stdout: "),
+            "{args:?}: first line `{first}`; {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+
+        // stderr a full device too: no abort, still exit 2.
+        let out = command(args)
+            .stdout(full())
+            .stderr(full())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?} with a full stderr");
+    }
+
+    // A closed pipe: non-zero, and nothing said about it.
+    let mut child = command(&["completions", "bash"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // A status line on a full stderr, with stdout fine: the exit code says so.
+    let out = command(&["init", "--dry-run"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(full())
+        .output()
+        .unwrap();
+    assert!(!out.stdout.is_empty());
+    assert_ne!(out.status.code(), Some(134), "aborted");
+}

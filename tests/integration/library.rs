@@ -3,9 +3,9 @@
 //! typed config's errors. Paths in the fixture are `{ROOT}` and `{REGISTRY}`.
 
 use crate::common::*;
-use cargo_secure_release::audit::{prefetch::Prefetch, Step};
 use cargo_secure_release::config::Config;
 use cargo_secure_release::error::Failure;
+use cargo_secure_release::gate::Session;
 use cargo_secure_release::options::{CheckOptions, Fix, ManifestOptions};
 use cargo_secure_release::report::{AuditReport, Check, Code, Severity};
 use cargo_secure_release::shell::Shell;
@@ -40,23 +40,18 @@ fn audit_fixture(dir: &Path, json: &[u8]) -> AuditReport {
         ..Default::default()
     };
     let shell = Shell::new(true, 0, Default::default());
-    let pre = Prefetch::start(&opts, &manifest).unwrap();
     let ws = Workspace::from_json(
         json.into(),
         manifest.clone(),
         cargo_secure_release::workspace::Hash::Beside,
     )
     .unwrap();
-    let (config, src) = Config::load(&manifest).unwrap();
     let progress = shell.progress();
-    let step = Step {
-        ws: &ws,
-        opts: &opts,
-        progress: &progress,
-        shell: &shell,
-    };
-    step.audit(config, src, pre, Fix::No, &Default::default())
+    let session = Session::on(&opts, ws).unwrap();
+    session
+        .run(Fix::No, &Default::default(), &progress, &shell)
         .unwrap()
+        .0
 }
 
 #[test]

@@ -2,12 +2,14 @@
 //! so the slow parts (cargo, the advisory snapshot copy) are shared.
 
 mod adoption;
+mod architecture;
 mod artifacts;
 mod audit;
 mod audit_bad_input;
 mod cache;
 mod common;
 mod differential;
+mod docs;
 mod fingerprint;
 mod hostile;
 mod init;

@@ -5,7 +5,7 @@ use cargo_secure_release::config::Config;
 use cargo_secure_release::git::split_signed;
 use cargo_secure_release::init::license_ids;
 use cargo_secure_release::profile::effective::{Source, Sources};
-use cargo_secure_release::tag::object::{parse_git_date, without_crud};
+use cargo_secure_release::release::object::{parse_git_date, without_crud};
 use proptest::prelude::*;
 use std::path::Path;
 

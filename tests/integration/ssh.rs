@@ -375,6 +375,18 @@ fn verify_refuses_what_git_refuses() {
             "does not allow key SHA256:",
         ),
         (
+            "negated namespace",
+            r.allowed("negns", &[("*", "namespaces=\"!git,*\"", &key)]),
+            None,
+            "does not allow key SHA256:",
+        ),
+        (
+            "only a negation that does not match",
+            r.allowed("negfile", &[("*", "namespaces=\"!file\"", &key)]),
+            None,
+            "does not allow key SHA256:",
+        ),
+        (
             "revoked",
             good.clone(),
             Some(key.with_extension("pub")),
@@ -415,6 +427,17 @@ fn verify_refuses_what_git_refuses() {
             assert!(!git_ok_, "{what}: git verify-tag accepted it: {said}");
         }
     }
+
+    // A negation that does not match, beside a pattern that does: both git and we accept.
+    let mixed = r.allowed("mixedns", &[(TAGGER, "namespaces=\"!file,g?t\"", &key)]);
+    run(
+        &mut r.verify("v0.1.0", &["--allowed-signers", mixed.to_str().unwrap()]),
+        0,
+    );
+    assert!(
+        r.git_verify("v0.1.0", &mixed, None).0,
+        "git refused `!file,g?t`"
+    );
 
     // Tampered: the message changed after signing; the signature is the original's.
     let raw = git_ok(r.dir(), &["cat-file", "tag", "v0.1.0"]);
@@ -536,6 +559,25 @@ fn verify_checks_the_package_claim_and_the_tag_name() {
         "{out}"
     );
     assert!(out.contains(&format!("hashes to {hash}")), "{out}");
+
+    // The same verdicts as JSON: the audit inside, the SBOM claim beside it.
+    let audit_json = |tag: &str, code: i32| {
+        let mut c = r.verify(tag, &a);
+        c.args(["--audit", "--offline", "--format", "json", "--advisory-db"])
+            .arg(advisory_db());
+        json(&run(&mut c, code).0)
+    };
+    let v = audit_json("v0.1.0", 0);
+    assert_eq!(v["good"], true, "{v:#}");
+    assert_eq!(v["signature"]["format"], "ssh");
+    assert_eq!(v["audit"]["clean"], true);
+    assert_eq!(v["audit"]["sbom"]["holds"], true);
+    assert!(v["audit"]["report"]["findings"].is_array(), "{v:#}");
+    let v = audit_json("sbom-v0.1.0", 1);
+    assert_eq!(v["good"], false);
+    assert_eq!(v["audit"]["clean"], false);
+    assert_eq!(v["audit"]["sbom"]["key"], "Sbom-sha256");
+    assert_eq!(v["audit"]["sbom"]["holds"], false);
 
     forge("v10.1.0", "Release rel", "Release rel");
     let (out, _) = run(&mut r.verify("v10.1.0", &a), 1);

@@ -71,6 +71,29 @@ impl Repo {
         (secret, public, cert)
     }
 
+    /// `git tag -s NAME -m MESSAGE` signed by GnuPG with the key `fpr`; must succeed.
+    fn git_tag_s(&self, fpr: &str, name: &str, message: &str) {
+        let out = Std::new("git")
+            .args([
+                "-c",
+                &format!("user.signingkey={fpr}"),
+                "tag",
+                "-s",
+                name,
+                "-m",
+                message,
+            ])
+            .current_dir(self.dir())
+            .env("GNUPGHOME", self.gnupg.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git tag -s: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// An ed25519 signing key made by GnuPG itself (no passphrase), with its
     /// fingerprint and its exported public certificate.
     fn gpg_key(&self) -> (String, PathBuf) {
@@ -370,25 +393,7 @@ fn v6_keys_are_refused_with_the_reason() {
 fn verify_accepts_tags_made_by_git_tag_s_with_gpg() {
     let r = Repo::new("");
     let (fpr, public) = r.gpg_key();
-    let out = Std::new("git")
-        .args([
-            "-c",
-            &format!("user.signingkey={fpr}"),
-            "tag",
-            "-s",
-            "v0.1.0",
-            "-m",
-            "made by git",
-        ])
-        .current_dir(r.dir())
-        .env("GNUPGHOME", r.gnupg.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git tag -s: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    r.git_tag_s(&fpr, "v0.1.0", "made by git");
     let (vout, _) = run(&mut r.verify("v0.1.0", &public), 0);
     assert!(vout.contains("Gee Pee <gpg@example.org>"), "{vout}");
 
@@ -404,6 +409,169 @@ fn verify_accepts_tags_made_by_git_tag_s_with_gpg() {
     let (_, other, _) = r.sequoia_key("Mallory", None);
     let (vout, _) = run(&mut r.verify("v0.1.0", &other), 1);
     assert!(vout.starts_with("BAD: "), "{vout}");
+}
+
+#[test]
+fn verify_json_carries_the_same_verdict_and_follows_its_schema() {
+    let r = Repo::new("");
+    let (secret, public, cert) = r.sequoia_key("Alice", Some(PASSPHRASE));
+    run(&mut r.tag(&secret, &[]), 0);
+    let (out, _) = run(r.verify("v0.1.0", &public).args(["--format", "json"]), 0);
+    let v = json(&out);
+    assert_valid(verify_schema(), &v);
+    assert_eq!(v["good"], true, "{v:#}");
+    assert_eq!(v["signature"]["verdict"], "good");
+    assert_eq!(v["signature"]["format"], "openpgp");
+    assert_eq!(v["signature"]["identity"], "Alice <alice@example.org>");
+    assert_eq!(v["signature"]["fingerprint"], cert.fingerprint().to_hex());
+    let keys: Vec<(&str, bool)> = v["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["key"].as_str().unwrap(), c["holds"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(keys, [("Cargo-lock-sha256", true), ("Package", true)]);
+
+    // A tampered tag: the same BAD verdict, exit 1, in JSON too.
+    let body = git_ok(r.dir(), &["cat-file", "tag", "v0.1.0"]);
+    write_tag_object(
+        r.dir(),
+        "forged",
+        &body.replace("Release rel 0.1.0", "Release rel 0.1.1"),
+    );
+    let (out, _) = run(r.verify("forged", &public).args(["--format", "json"]), 1);
+    let v = json(&out);
+    assert_valid(verify_schema(), &v);
+    assert_eq!(v["good"], false);
+    assert_eq!(v["signature"]["verdict"], "bad");
+    assert!(
+        v["signature"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("`forged`"),
+        "{v:#}"
+    );
+}
+
+#[test]
+fn tag_json_names_the_object_git_has() {
+    let r = Repo::new("");
+    let (secret, _, cert) = r.sequoia_key("Alice", Some(PASSPHRASE));
+    // --dry-run: the object that would be signed, nothing created.
+    let mut c = r.tag(&secret, &["--dry-run", "--report-format", "json"]);
+    let v = json(&run(&mut c, 0).0);
+    assert_eq!(v["created"], false);
+    assert_eq!(v["object"], serde_json::Value::Null);
+    assert!(!git_ok(r.dir(), &["tag", "-l"]).contains("v0.1.0"));
+    let dry_payload = v["payload"].as_str().unwrap().to_string();
+
+    let v = json(&run(&mut r.tag(&secret, &["--report-format", "json"]), 0).0);
+    assert_eq!(v["created"], true);
+    assert_eq!(
+        (
+            v["tag"].as_str(),
+            v["package"].as_str(),
+            v["version"].as_str()
+        ),
+        (Some("v0.1.0"), Some("rel"), Some("0.1.0"))
+    );
+    let oid = git_ok(r.dir(), &["rev-parse", "refs/tags/v0.1.0"]);
+    assert_eq!(v["object"].as_str(), Some(oid.trim()));
+    // The payload is the tag object git stores, up to the signature.
+    let body = git_ok(r.dir(), &["cat-file", "tag", "v0.1.0"]);
+    let payload = v["payload"].as_str().unwrap();
+    assert!(body.starts_with(payload), "{body}\n---\n{payload}");
+    assert!(
+        body[payload.len()..].starts_with("-----BEGIN PGP SIGNATURE-----"),
+        "{body}"
+    );
+    // The dry run showed the same object but for the tagger's clock.
+    let header = |p: &str| {
+        p.lines()
+            .filter(|l| !l.starts_with("tagger "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(header(&dry_payload), header(payload));
+    assert!(
+        v["signature"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l.as_str().unwrap().contains(&cert.fingerprint().to_hex())),
+        "{v:#}"
+    );
+}
+
+#[test]
+fn a_message_that_reads_as_a_claim_is_refused_and_writes_nothing() {
+    let r = Repo::new("");
+    let (secret, _, _) = r.sequoia_key("Alice", Some(PASSPHRASE));
+    for message in [
+        "Release\n\nAudit: 0 errors",
+        "Cargo-lock-sha256: 00\nmore",
+        "package : x 1 Cargo.toml",
+    ] {
+        let before = r.state();
+        let (_, err) = run(&mut r.tag(&secret, &["-m", message]), 1);
+        assert!(
+            err.contains("reads as one of the tag's claims"),
+            "{message:?}: {err}"
+        );
+        assert_eq!(before, r.state(), "{message:?}");
+    }
+}
+
+/// The trailer is read as git reads trailers, the last paragraph only, and every
+/// claim in it must be single and known: a second, false hash after a true one, or a
+/// true one in the body above a false trailer, is BAD (the signature is good).
+#[test]
+fn claims_are_read_from_the_trailer_alone_and_each_once() {
+    let r = Repo::new("");
+    let (fpr, public) = r.gpg_key();
+    use sha2::Digest;
+    let lock: String = sha2::Sha256::digest(std::fs::read(r.dir().join("Cargo.lock")).unwrap())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let wrong = "0".repeat(64);
+    let cases = [
+        (
+            "second",
+            format!("Release\n\nCargo-lock-sha256: {lock}\nCargo-lock-sha256: {wrong}\n"),
+            "claimed twice",
+        ),
+        (
+            "body",
+            format!("Release\n\nCargo-lock-sha256: {lock}\n\nCargo-lock-sha256: {wrong}\n"),
+            "above the tag's trailer",
+        ),
+        (
+            "unknown",
+            format!("Release\n\nCargo-lock-sha256: {lock}\nSigned-off-by: A <a@b.c>\n"),
+            "not one of the claims",
+        ),
+    ];
+    for (name, message, why) in &cases {
+        r.git_tag_s(&fpr, name, message);
+        let (vout, _) = run(&mut r.verify(name, &public), 1);
+        assert!(vout.starts_with("Good signature on tag"), "{vout}");
+        assert!(
+            vout.contains(&format!("BAD: tag `{name}`: line ")),
+            "{vout}"
+        );
+        assert!(vout.contains(why), "{name}: {vout}");
+        let (out, _) = run(r.verify(name, &public).args(["--format", "json"]), 1);
+        let v = json(&out);
+        assert_valid(verify_schema(), &v);
+        assert_eq!(v["claims"][0]["key"], serde_json::Value::Null, "{v:#}");
+        assert_eq!(v["claims"][0]["holds"], false);
+    }
+    // One true claim in the trailer: good.
+    let message = format!("Release\n\nCargo-lock-sha256: {lock}\n");
+    r.git_tag_s(&fpr, "good", &message);
+    let (vout, _) = run(&mut r.verify("good", &public), 0);
+    assert!(vout.contains("Cargo-lock-sha256 (line "), "{vout}");
 }
 
 /// With `--features gpg-agent`: the secret key lives in a throwaway GNUPGHOME's agent
@@ -482,25 +650,7 @@ fn a_quoted_armor_line_in_the_message_verifies_as_git_says() {
     let r = Repo::new("");
     let (fpr, public) = r.gpg_key();
     let message = "Release notes quote this:\n-----BEGIN PGP SIGNATURE-----\nnot a signature\n";
-    let out = Std::new("git")
-        .args([
-            "-c",
-            &format!("user.signingkey={fpr}"),
-            "tag",
-            "-s",
-            "quoted",
-            "-m",
-            message,
-        ])
-        .current_dir(r.dir())
-        .env("GNUPGHOME", r.gnupg.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    r.git_tag_s(&fpr, "quoted", message);
     assert!(
         r.verify_tag("quoted").status.success(),
         "git verify-tag accepts it"

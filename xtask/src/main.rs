@@ -5,13 +5,17 @@ use std::process::{Command, ExitCode};
 mod bench;
 mod bench_artifact;
 mod bench_tag;
+mod ci;
 mod scale;
 mod snapshot;
 mod tools;
 
 const USAGE: &str =
     "usage: cargo xtask <ci|fmt|lint|test|man|bench|bench-tag|bench-artifact|advisory-snapshot>
-  ci         what CI runs: fmt check, clippy -D warnings, the test suite
+  ci         everything CI runs (.ci/run and ci.yml call it): fmt check, clippy
+             -D warnings, `cargo xtask test`, clippy with gpg-agent, then dogfood: this
+             project's release binary audited with --artifacts, its SBOMs validated,
+             its own audit and `init --check`
   fmt        cargo fmt --check
   lint       cargo clippy --workspace --all-targets -- -D warnings
   test       install what the tests need (outside the clone, only when missing), then
@@ -49,6 +53,7 @@ fn main() -> ExitCode {
         "bench-tag" => Some(bench_tag::run),
         "bench-artifact" => Some(bench_artifact::run),
         "test" => Some(test),
+        "ci" => Some(ci::run_all),
         "man" => Some(man),
         "advisory-snapshot" => Some(snapshot::run),
         _ => None,
@@ -63,7 +68,6 @@ fn main() -> ExitCode {
         };
     }
     let steps: &[&[&str]] = match task.as_str() {
-        "ci" => &[FMT, LINT],
         "fmt" => &[FMT],
         "lint" => &[LINT],
         _ => {
@@ -86,18 +90,12 @@ fn main() -> ExitCode {
             }
         }
     }
-    if task == "ci" {
-        if let Err(e) = test() {
-            eprintln!("xtask test: {e}");
-            return ExitCode::FAILURE;
-        }
-    }
     ExitCode::SUCCESS
 }
 
 /// The README's test command: the tools, then the whole suite, then the tag tests
 /// again with the opt-in gpg-agent signer.
-fn test() -> Result<(), String> {
+pub(crate) fn test() -> Result<(), String> {
     let root = workspace_root()?;
     let shared = std::env::var_os("CSR_SHARED_DIR")
         .map(std::path::PathBuf::from)

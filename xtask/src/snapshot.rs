@@ -19,7 +19,7 @@ pub fn run() -> Result<(), String> {
     let meta = origin(&from)?;
     let files = advisories(&from)?;
     let blob =
-        cargo_secure_release::audit::snapshot::encode(&meta, &files).map_err(|e| e.to_string())?;
+        cargo_secure_release::deps::snapshot::encode(&meta, &files).map_err(|e| e.to_string())?;
     let dest = root.join("assets/advisory-db.snapshot.zst");
     std::fs::create_dir_all(dest.parent().ok_or("no parent")?).map_err(|e| e.to_string())?;
     std::fs::write(&dest, &blob).map_err(|e| format!("{}: {e}", dest.display()))?;
@@ -35,7 +35,7 @@ pub fn run() -> Result<(), String> {
 
 /// The commit and its date: from git for a clone, else from the `SNAPSHOT` file a
 /// plain copy carries ("Snapshot of commit <hex> (<date>)").
-fn origin(dir: &Path) -> Result<cargo_secure_release::audit::snapshot::Meta, String> {
+fn origin(dir: &Path) -> Result<cargo_secure_release::deps::snapshot::Meta, String> {
     let git = Command::new("git")
         .arg("-C")
         .arg(dir)
@@ -69,7 +69,7 @@ fn origin(dir: &Path) -> Result<cargo_secure_release::audit::snapshot::Meta, Str
     if commit.len() != 40 || date.len() != 10 {
         return Err(format!("could not read the commit and date from `{line}`"));
     }
-    Ok(cargo_secure_release::audit::snapshot::Meta {
+    Ok(cargo_secure_release::deps::snapshot::Meta {
         commit: commit.to_string(),
         date: date.to_string(),
     })
@@ -78,7 +78,7 @@ fn origin(dir: &Path) -> Result<cargo_secure_release::audit::snapshot::Meta, Str
 /// Every advisory cargo-deny would read (regular `.md` files under `crates/`, as the
 /// audit lists them), by path relative to the database, sorted.
 fn advisories(base: &Path) -> Result<Vec<(String, Vec<u8>)>, String> {
-    let mut files = cargo_secure_release::audit::advisory_db::advisory_files(base)
+    let mut files = cargo_secure_release::deps::advisory_db::advisory_files(base)
         .into_iter()
         .filter(|(_, meta)| meta.is_file())
         .map(|(path, _)| {

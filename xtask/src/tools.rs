@@ -33,6 +33,11 @@ const PYTHON_TOOLS: &[(&str, &str)] = &[
     ("ntia-conformance-checker", "ntia-checker"),
 ];
 
+/// The bin directory of the validators' venv (made by `ensure`).
+pub fn venv_bin() -> Result<PathBuf, String> {
+    Ok(cache_root()?.join("venv").join("bin"))
+}
+
 /// A venv under the cache dir with the SBOM validators; returns its path.
 fn python_tools(installed: &mut Vec<String>) -> Result<PathBuf, String> {
     let venv = cache_root()?.join("venv");

@@ -171,7 +171,7 @@ impl Job {
 /// Reads the local crates.io index cache as cargo-deny's `Indices::load` does, but
 /// from Cargo.lock, so it can run before the dependency graph exists.
 fn crates_io_yanked(lock: &Lockfile, root: Option<&Path>) -> Option<HashMap<String, Entry>> {
-    let home = cargo_deny::PathBuf::from_path_buf(crate::workspace::cargo_home()?).ok()?;
+    let home = cargo_deny::PathBuf::from_path_buf(crate::cargo::home()?).ok()?;
     let root = root.and_then(|r| cargo_deny::PathBuf::from_path_buf(r.to_path_buf()).ok());
     // tame-index would run `cargo -V` twice (sparse or git by default, and how the
     // index directory is named); the toolchain record answers without a process.
@@ -339,8 +339,7 @@ mod tests {
         let lock =
             Lockfile::read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.lock")).unwrap();
         let lean = crates_io_yanked(&lock, Some(Path::new(env!("CARGO_MANIFEST_DIR")))).unwrap();
-        let home =
-            cargo_deny::PathBuf::from_path_buf(crate::workspace::cargo_home().unwrap()).unwrap();
+        let home = cargo_deny::PathBuf::from_path_buf(crate::cargo::home().unwrap()).unwrap();
         let url = tame_index::IndexUrl::crates_io(None, Some(&home), None).unwrap();
         let index = tame_index::index::ComboIndexCache::new(
             tame_index::IndexLocation::new(url).with_root(Some(home)),

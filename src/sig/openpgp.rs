@@ -20,7 +20,7 @@ use sequoia_openpgp as openpgp;
 use std::io::Write;
 use std::path::Path;
 
-pub use crate::passphrase::PassphraseSource;
+pub use crate::sig::passphrase::PassphraseSource;
 
 pub struct SigningKey {
     /// Taken by the one signature a key is loaded for.
@@ -294,7 +294,7 @@ fn check_strength(key: &Key<PublicParts, UnspecifiedRole>) -> std::result::Resul
 }
 
 fn read_passphrase(src: PassphraseSource<'_>, fpr: &str) -> Result<Password> {
-    let text = crate::passphrase::read(src, &format!("key {fpr}"))?;
+    let text = crate::sig::passphrase::read(src, &format!("key {fpr}"))?;
     Ok(Password::from(text.as_str()))
 }
 

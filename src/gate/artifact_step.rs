@@ -1,9 +1,9 @@
 //! The audit's artifact part: which files, their header checks, and the packages
 //! they embed matched against the advisory database and Cargo.lock.
 
-use super::prefetch::Background;
 use crate::artifact::{self, Expect};
 use crate::config::ArtifactPolicy;
+use crate::deps::prefetch::Background;
 use crate::error::Failure;
 use crate::lockfile::Lockfile;
 use crate::options::{ArtifactOptions, AuditOptions};
@@ -121,7 +121,7 @@ pub fn outside_a_workspace(opts: &AuditOptions, shell: &Shell) -> Result<AuditRe
     progress.step("Checking the built artifacts");
     let cwd = std::env::current_dir()
         .map_err(|e| Failure::new(format!("could not read the current directory: {e}")))?;
-    let pre = super::prefetch::Prefetch::start(&opts.check, &cwd.join("Cargo.toml"))?;
+    let pre = crate::deps::prefetch::Prefetch::start(&opts.check, &cwd.join("Cargo.toml"))?;
     let deny_ignores = pre.cfg.ignored.clone();
     let files: Vec<(String, PathBuf)> = opts
         .artifacts
@@ -223,7 +223,7 @@ fn embedded(
         .map_or(shown.to_string(), |n| n.to_string_lossy().into_owned());
     let mut out = Vec::new();
     for p in packages {
-        for mut f in super::deny::advisory_findings(
+        for mut f in crate::deps::deny::advisory_findings(
             Check::Artifact,
             &p.name,
             &p.version,
@@ -279,7 +279,7 @@ fn accept(found: &mut [Finding], policy: &ArtifactPolicy) {
 
 /// `$CARGO_HOME/registry/src/`: dependencies' sources, named in panic locations.
 fn registry_src() -> Option<String> {
-    let home = crate::workspace::cargo_home()?;
+    let home = crate::cargo::home()?;
     Some(format!("{}/", home.join("registry").join("src").display()))
 }
 

@@ -7,8 +7,8 @@ use crate::config::{Config, SignerPolicy};
 use crate::error::{escape, Failure};
 use crate::git::Repo;
 use crate::profile::effective::Source;
-use crate::signer::{self, KeyUse};
-use crate::ssh::allowed::AllowedSigners;
+use crate::sig::openpgp::{self, KeyUse};
+use crate::sig::ssh::allowed::AllowedSigners;
 use anyhow::Result;
 use sequoia_openpgp::Cert;
 use std::path::Path;
@@ -82,7 +82,7 @@ impl Trusted {
                 let (at, bytes) = read(entry)?;
                 Some((
                     at.clone(),
-                    signer::parse_certs(&bytes, &at, KeyUse::Verify)?,
+                    openpgp::parse_certs(&bytes, &at, KeyUse::Verify)?,
                 ))
             }
         };

@@ -406,7 +406,7 @@ fn prebuilt_indices<'k>(
 }
 
 fn cargo_home() -> Option<cargo_deny::PathBuf> {
-    cargo_deny::PathBuf::from_path_buf(crate::workspace::cargo_home()?).ok()
+    cargo_deny::PathBuf::from_path_buf(crate::cargo::home()?).ok()
 }
 
 /// Packages in Cargo.lock that cargo-deny's graph does not contain are matched

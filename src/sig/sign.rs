@@ -4,14 +4,15 @@
 
 use crate::error::{escape, Failure};
 use crate::git::Repo;
-use crate::options::{SignFormat, TagOptions};
-use crate::signer::{self, KeyUse, PassphraseSource};
-use crate::signers::Trusted;
-use crate::ssh::{KeySpec, SshSigningKey};
+use crate::options::TagOptions;
+use crate::sig::openpgp::{self, KeyUse, PassphraseSource};
+use crate::sig::policy::Trusted;
+use crate::sig::ssh::{KeySpec, SshSigningKey};
+use crate::sig::Format as SignFormat;
 use anyhow::Result;
 use sequoia_openpgp::Cert;
 
-use super::object::Ident;
+use crate::release::object::Ident;
 
 /// `--format`, else git's `gpg.format` (unset or `openpgp` → OpenPGP).
 pub fn format(opts: &TagOptions, repo: &Repo) -> Result<SignFormat> {
@@ -54,9 +55,9 @@ pub fn load(opts: &TagOptions, repo: &Repo, format: SignFormat) -> Result<Key> {
                 Failure::new("no signing key: pass --key FILE with your secret key (or, with --agent, your public certificate)")
                     .help("export it with `gpg --export-secret-keys --armor KEYID > release.asc`")
             })?;
-            let certs = signer::read_certs(key_path, KeyUse::Sign)?;
+            let certs = openpgp::read_certs(key_path, KeyUse::Sign)?;
             let selector = opts.signing_key.clone().or_else(config_key);
-            let cert = signer::select(&certs, selector.as_deref())?.clone();
+            let cert = openpgp::select(&certs, selector.as_deref())?.clone();
             Ok(Key::OpenPgp {
                 cert: Box::new(cert),
                 selector,
@@ -124,7 +125,7 @@ impl Key {
                 let mut key = if opts.agent {
                     agent_key(&cert, selector.as_deref(), pass)?
                 } else {
-                    signer::signing_key(
+                    openpgp::signing_key(
                         &cert,
                         selector.as_deref(),
                         pass.unwrap_or(PassphraseSource::Prompt),
@@ -180,8 +181,8 @@ fn agent_key(
     cert: &Cert,
     selector: Option<&str>,
     pass: Option<PassphraseSource<'_>>,
-) -> Result<signer::SigningKey> {
-    signer::agent_signing_key(cert, selector, pass)
+) -> Result<openpgp::SigningKey> {
+    openpgp::agent_signing_key(cert, selector, pass)
 }
 
 #[cfg(not(feature = "gpg-agent"))]
@@ -189,7 +190,7 @@ fn agent_key(
     _: &Cert,
     _: Option<&str>,
     _: Option<PassphraseSource<'_>>,
-) -> Result<signer::SigningKey> {
+) -> Result<openpgp::SigningKey> {
     Err(Failure::new("--agent needs the gpg-agent feature, which this binary was built without")
         .help("reinstall with `cargo install --locked --features gpg-agent cargo-secure-release` (needs the capnp compiler), or pass --key with a secret key file")
         .into())

@@ -147,7 +147,7 @@ impl AllowedSigners {
             } else if e
                 .namespaces
                 .as_ref()
-                .is_some_and(|ns| !ns.iter().any(|n| pattern_matches(n, NAMESPACE)))
+                .is_some_and(|ns| match_pattern_list(NAMESPACE, &ns.join(",")) != 1)
             {
                 why.push(format!(
                     "{at} does not allow key {fpr} to sign in the `git` namespace"
@@ -287,21 +287,36 @@ fn split_options(s: &str) -> Vec<String> {
     out.into_iter().filter(|o| !o.is_empty()).collect()
 }
 
-/// OpenSSH's `match_pattern_list` (case-sensitive, as for principals): a negated
-/// pattern that matches refuses outright; otherwise any positive match accepts.
-fn principal_matches(list: &str, identity: &str) -> bool {
-    let list = list.trim_matches('"');
-    let mut matched = false;
-    for p in list.split(',') {
-        if let Some(neg) = p.strip_prefix('!') {
-            if pattern_matches(neg, identity) {
-                return false;
+/// OpenSSH's `match_pattern_list` (match.c, case-sensitive as sshsig.c calls it):
+/// -1 when a negated pattern matches (a refusal, whatever else matches), 1 when a
+/// positive pattern matches, 0 when none does. A negated pattern that does not
+/// match is no match: `!file` alone does not admit `git`.
+pub fn match_pattern_list(s: &str, list: &str) -> i8 {
+    let mut got_positive = 0;
+    let mut subs: Vec<&str> = list.split(',').collect();
+    // match.c reads subpatterns while any text is left: nothing after a final comma
+    // (or in an empty list) is a subpattern.
+    if subs.last() == Some(&"") {
+        subs.pop();
+    }
+    for sub in subs {
+        let (negated, pattern) = match sub.strip_prefix('!') {
+            Some(p) => (true, p),
+            None => (false, sub),
+        };
+        if pattern_matches(pattern, s) {
+            if negated {
+                return -1;
             }
-        } else if pattern_matches(p, identity) {
-            matched = true;
+            got_positive = 1;
         }
     }
-    matched
+    got_positive
+}
+
+/// A principals field admits `identity`: `match_pattern_list` says 1.
+fn principal_matches(list: &str, identity: &str) -> bool {
+    match_pattern_list(identity, list.trim_matches('"')) == 1
 }
 
 /// `*` any run, `?` any one character.
@@ -402,6 +417,74 @@ mod tests {
             "alice@example.org",
             "alice@example.org.evil"
         ));
+    }
+
+    /// OpenSSH's own cases (regress/unittests/match/tests.c, `match_pattern` and
+    /// `match_pattern_list`), against match.c as it is today (v1.44): two rows of the
+    /// 2016 test file, `("a", "!b") = 1` and `("b", "a,!a") = 1`, describe a rule
+    /// match.c no longer has (a non-matching negation counting as a match); today's
+    /// ssh-keygen answers 0 for both, which `tests/integration/ssh.rs` checks.
+    #[test]
+    fn pattern_lists_match_as_openssh_matches_them() {
+        let single = [
+            ("", "", true),
+            ("", "aaa", false),
+            ("aaa", "", false),
+            ("aaa", "aaaa", false),
+            ("aaaa", "aaa", false),
+            ("", "*", true),
+            ("a", "?", true),
+            ("aa", "a?", true),
+            ("a", "*", true),
+            ("aa", "a*", true),
+            ("aa", "?*", true),
+            ("aa", "**", true),
+            ("aa", "?a", true),
+            ("aa", "*a", true),
+            ("ba", "a?", false),
+            ("ba", "a*", false),
+            ("ab", "?a", false),
+            ("ab", "*a", false),
+        ];
+        for (s, p, want) in single {
+            assert_eq!(pattern_matches(p, s), want, "match_pattern({s:?}, {p:?})");
+        }
+        let lists = [
+            ("", "", 0),
+            ("", "*", 1),
+            ("", "!*", -1),
+            ("", "!a,*", 1),
+            ("", "*,!a", 1),
+            ("", "a,!*", -1),
+            ("", "!*,a", -1),
+            ("a", "", 0),
+            ("a", "*", 1),
+            ("a", "!*", -1),
+            ("a", "!a", -1),
+            ("a", "!b", 0),
+            ("a", "!a,*", -1),
+            ("b", "!a,*", 1),
+            ("a", "*,!a", -1),
+            ("b", "*,!a", 1),
+            ("a", "a,!*", -1),
+            ("b", "a,!*", -1),
+            ("a", "a,!a", -1),
+            ("b", "a,!a", 0),
+            ("a", "!*,a", -1),
+            ("b", "!*,a", -1),
+            ("abc", "ABC", 0),
+            ("ABC", "abc", 0),
+            // The namespaces of the issue: `!git,*` refuses git and admits file.
+            ("git", "!git,*", -1),
+            ("file", "!git,*", 1),
+        ];
+        for (s, list, want) in lists {
+            assert_eq!(
+                match_pattern_list(s, list),
+                want,
+                "match_pattern_list({s:?}, {list:?})"
+            );
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ pub mod agent;
 pub mod allowed;
 
 use crate::error::{escape, Failure};
-use crate::passphrase::PassphraseSource;
+use crate::sig::passphrase::PassphraseSource;
 use anyhow::Result;
 use ssh_key::public::KeyData;
 use ssh_key::{HashAlg, LineEnding, PrivateKey, PublicKey, SshSig};
@@ -140,8 +140,10 @@ impl SshSigningKey {
             How::File(key) => {
                 let decrypted;
                 let key: &PrivateKey = if key.is_encrypted() {
-                    let pw =
-                        crate::passphrase::read(pass, &format!("SSH key {}", self.fingerprint))?;
+                    let pw = crate::sig::passphrase::read(
+                        pass,
+                        &format!("SSH key {}", self.fingerprint),
+                    )?;
                     decrypted = key.decrypt(pw.as_bytes()).map_err(|_| {
                         Failure::new(format!("wrong passphrase for SSH key {}", self.fingerprint))
                             .help("check the passphrase source")

@@ -3,9 +3,9 @@
 use super::Step;
 use crate::config::Config;
 use crate::options::Fix;
-use crate::profile::{self, effective::Source, effective::Sources, value::Canon, value::Key};
+use crate::profile::{self, effective::Source, value::Canon, value::Key};
 use crate::report::Finding;
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 pub struct ProfileStep {
     pub findings: Vec<Finding>,
@@ -39,7 +39,7 @@ pub fn run(
         .help("profile names have only letters, digits, `-` and `_`, e.g. --profile dist")
         .into());
     }
-    let mut sources = gather(manifest)?;
+    let mut sources = profile::gather_sources(manifest)?;
     let mut eff = sources.resolve(&name)?;
     let mut rewritten = None;
     if fix != Fix::No {
@@ -67,7 +67,7 @@ pub fn run(
                 keys.join(", ")
             ));
             let src = Source::parse(&root_manifest, new, true)?;
-            sources = gather(src.clone())?;
+            sources = profile::gather_sources(src.clone())?;
             eff = sources.resolve(&name)?;
             rewritten = Some(src);
         }
@@ -84,13 +84,6 @@ pub fn run(
         strip,
         rewritten,
     })
-}
-
-/// The manifest plus the Cargo config files and variables Cargo would read from here.
-pub fn gather(manifest: Source) -> Result<Sources> {
-    let cwd = std::env::current_dir().context("could not read the current directory")?;
-    let home = crate::workspace::cargo_home();
-    Sources::gather(manifest, &cwd, home.as_deref(), std::env::vars())
 }
 
 /// The failing rules that an edit of Cargo.toml would actually fix: not those set by

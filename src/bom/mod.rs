@@ -1,6 +1,6 @@
-//! `cargo secure-release sbom`: CycloneDX (1.7, 1.6, 1.5) and SPDX 2.3 JSON of exactly
+//! The SBOM engine: CycloneDX (1.7, 1.6, 1.5), SPDX 2.3 and OpenVEX JSON of exactly
 //! what the release build compiles (see `graph`), reproducible: the same commit
-//! gives the same bytes.
+//! gives the same bytes. Used by `sbom` and by `tag` and `verify`, which hash it.
 
 pub mod cyclonedx;
 pub mod graph;
@@ -9,7 +9,6 @@ pub mod vulns;
 
 use crate::error::{escape, Failure};
 use crate::lockfile::Lockfile;
-use crate::shell::Shell;
 use crate::workspace::Workspace;
 use anyhow::Result;
 use graph::{Features, Platform, Use};
@@ -25,6 +24,28 @@ pub enum Format {
     OpenVex,
 }
 
+impl Format {
+    pub const ALL: [Format; 3] = [Format::CycloneDx, Format::Spdx, Format::OpenVex];
+
+    /// The name on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::CycloneDx => "cyclonedx",
+            Format::Spdx => "spdx",
+            Format::OpenVex => "openvex",
+        }
+    }
+
+    pub fn help(self) -> Option<&'static str> {
+        match self {
+            Format::OpenVex => Some(
+                "OpenVEX 0.2: a statement per advisory affecting the build, ignores as not_affected",
+            ),
+            Format::CycloneDx | Format::Spdx => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CdxVersion {
     V1_5,
@@ -34,6 +55,13 @@ pub enum CdxVersion {
 }
 
 impl CdxVersion {
+    /// Newest first, as `--help` lists them.
+    pub const ALL: [CdxVersion; 3] = [CdxVersion::V1_7, CdxVersion::V1_6, CdxVersion::V1_5];
+
+    pub fn help(self) -> Option<&'static str> {
+        None
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             CdxVersion::V1_5 => "1.5",
@@ -145,54 +173,37 @@ pub struct Bom {
     pub notes: Vec<String>,
 }
 
-pub fn run(opts: &SbomOptions, shell: &Shell) -> Result<u8> {
-    let progress = shell.progress();
-    progress.step(crate::workspace::READING);
-    // rustc describes the target while cargo resolves: neither waits for the other.
-    let wanted = opts.target.clone();
-    let platform = std::thread::spawn(move || Platform::of(wanted.as_deref()));
-    let manifest = crate::workspace::resolve_manifest_path(opts.manifest.manifest_path.as_deref())?;
-    let ws = Workspace::load_cached(&opts.manifest, manifest, true)?;
-    progress.relabel(ws.read_label());
-    let platform = platform
-        .join()
-        .map_err(|_| Failure::new("asking rustc for the target's cfg failed unexpectedly"))??;
-    progress.step("Resolving the release build");
-    let (text, bom) = generate_for(&ws, opts, platform)?;
-    progress.finish();
-    for note in ws.lockfile_note().iter().chain(&bom.notes) {
-        shell.status(&format!("note: {note}"));
-    }
-    match &opts.output {
-        Some(path) => {
-            crate::fsutil::write_atomic(path, &text)?;
-            let count = match opts.format {
-                Format::OpenVex => {
-                    let n = bom.vulnerabilities.len();
-                    format!("{n} statement{}", crate::output::plural(n))
-                }
-                _ => {
-                    let n = bom.components.len() + bom.roots.len();
-                    format!("{n} component{}", crate::output::plural(n))
-                }
-            };
-            shell.status(&format!(
-                "wrote {} ({count})",
-                escape(&path.display().to_string())
-            ));
-        }
-        None => shell.out(&text),
-    }
-    Ok(0)
-}
-
 /// The SBOM of `ws` as `opts` asks (also what `tag` hashes into its trailer).
 pub fn generate(ws: &Workspace, opts: &SbomOptions) -> Result<(String, Bom)> {
     generate_for(ws, opts, Platform::of(opts.target.as_deref())?)
 }
 
+/// The SHA-256 of the default CycloneDX SBOM of the released `package` for a
+/// platform (this machine's, or `host`), dated `epoch` (the tagged commit's time),
+/// and that platform: what a release tag claims, so `verify --audit` can recompute
+/// it anywhere.
+pub fn release_digest(
+    ws: &Workspace,
+    package: &str,
+    epoch: i64,
+    host: Option<&str>,
+) -> Result<(String, String)> {
+    let opts = SbomOptions {
+        manifest: crate::options::ManifestOptions {
+            packages: vec![package.to_string()],
+            ..Default::default()
+        },
+        target: host.map(str::to_string),
+        host: host.map(str::to_string),
+        epoch: Some(epoch),
+        ..Default::default()
+    };
+    let (text, bom) = generate(ws, &opts)?;
+    Ok((crate::digest::sha256_hex(text.as_bytes()), bom.target))
+}
+
 /// As `generate`, with the target platform already asked of rustc.
-fn generate_for(ws: &Workspace, opts: &SbomOptions, target: Platform) -> Result<(String, Bom)> {
+pub fn generate_for(ws: &Workspace, opts: &SbomOptions, target: Platform) -> Result<(String, Bom)> {
     if opts.vulnerabilities && opts.format != Format::CycloneDx {
         return Err(Failure::new(
             "--with-vulnerabilities writes CycloneDX `vulnerabilities`; SPDX 2.3 has no place for them",

@@ -1,18 +1,14 @@
-//! `cargo secure-release audit`: every release blocker in one pass. The command is
-//! a plan over steps: the profile, the dependency findings (cached or computed by
-//! cargo-deny), the database notes, then ignores; outputs render the report.
+//! The audit engine: one `Session` per audit, for `audit`, `tag`'s gate and
+//! `verify --audit` alike. A session reads the workspace (with deny.toml and the
+//! advisory database started meanwhile), then runs the steps over it: the profile,
+//! the dependency findings (cached or computed by cargo-deny), the artifacts, the
+//! database notes, then ignores. Callers get an `AuditReport`, never the steps.
 
-pub mod advisory_db;
 mod artifact_step;
-pub mod deny;
-mod pending;
-pub mod prefetch;
 mod profile_step;
-pub mod snapshot;
-
-pub use profile_step::gather as gather_profile_sources;
 
 use crate::config::Config;
+use crate::deps::{advisory_db, deny, pending, prefetch, snapshot};
 use crate::lockfile::Lockfile;
 use crate::options::{ArtifactOptions, AuditOptions, CheckOptions, Fix};
 use crate::profile::effective::Source;
@@ -21,69 +17,82 @@ use crate::report::{self, AuditReport, Check, Code, DbInfo, Finding, Severity};
 use crate::shell::{Progress, Shell};
 use crate::workspace::Workspace;
 use anyhow::Result;
+use std::path::PathBuf;
 
-pub fn run(opts: &AuditOptions, shell: &Shell) -> Result<AuditReport> {
-    run_keeping_workspace(opts, shell).map(|(report, ws)| {
-        if let Some(ws) = ws {
-            ws.release();
-        }
-        report
-    })
+/// One audit of one workspace, between reading it and judging it: callers look at
+/// the workspace and its settings (`tag` names its tag from them) before `run`.
+pub struct Session {
+    ws: Workspace,
+    config: Config,
+    root_manifest: Source,
+    pre: prefetch::Prefetch,
+    check: CheckOptions,
 }
 
-/// As `run`, and the workspace it read (None for artifacts audited outside one), for
-/// a caller that has more to do with it without running cargo again.
-pub fn run_keeping_workspace(
-    opts: &AuditOptions,
-    shell: &Shell,
-) -> Result<(AuditReport, Option<Workspace>)> {
-    crate::cache::set_use(opts.check.cache);
-    let progress = shell.progress();
-    progress.step(crate::workspace::READING);
-    let manifest =
-        match crate::workspace::resolve_manifest_path(opts.check.manifest.manifest_path.as_deref())
-        {
-            Ok(m) => m,
-            // `--artifact FILE` outside any workspace: only the artifact checks run.
-            Err(_)
-                if opts.check.manifest.manifest_path.is_none()
-                    && !opts.artifacts.paths.is_empty() =>
-            {
-                return Ok((artifact_step::outside_a_workspace(opts, shell)?, None));
-            }
-            Err(e) => return Err(e),
-        };
-    // `--fix --dry-run` writes nothing, not even a missing Cargo.lock.
-    let mut check = opts.check.clone();
-    check.manifest.locked |= matches!(opts.fix, Fix::DryRun { .. });
-    let (pre, ws) = read_workspace(&check, manifest, &progress)?;
-    // Said before any cache can answer: the write happened either way.
-    if let Some(note) = ws.lockfile_note() {
-        progress.suspend(|| shell.status(&format!("note: {note}")));
+impl Session {
+    /// Reads the workspace at `manifest` as `check` says (a fingerprint record's
+    /// answer when nothing changed and the cache may be read), with deny.toml read
+    /// and the advisory database loading meanwhile, then the project's settings.
+    pub fn open(check: &CheckOptions, manifest: PathBuf, progress: &Progress) -> Result<Session> {
+        crate::cache::set_use(check.cache);
+        let mut pre = prefetch::Prefetch::start(check, &manifest)?;
+        let ws = load_workspace(check, manifest, &mut pre)?;
+        progress.relabel(ws.read_label());
+        Session::with(check, ws, pre)
     }
-    let (config, root_manifest) = Config::load(&ws.root_manifest())?;
-    let step = Step {
-        ws: &ws,
-        opts: &opts.check,
-        progress: &progress,
-        shell,
-    };
-    let report = step.audit(config, root_manifest, pre, opts.fix, &opts.artifacts)?;
-    progress.finish();
-    Ok((report, Some(ws)))
+
+    /// A session on a workspace read by the caller (the library's tests read a
+    /// committed `cargo metadata` JSON, without cargo).
+    pub fn on(check: &CheckOptions, ws: Workspace) -> Result<Session> {
+        crate::cache::set_use(check.cache);
+        let pre = prefetch::Prefetch::start(check, &ws.manifest_path)?;
+        Session::with(check, ws, pre)
+    }
+
+    fn with(check: &CheckOptions, ws: Workspace, pre: prefetch::Prefetch) -> Result<Session> {
+        let (config, root_manifest) = Config::load(&ws.root_manifest())?;
+        Ok(Session {
+            ws,
+            config,
+            root_manifest,
+            pre,
+            check: check.clone(),
+        })
+    }
+
+    pub fn workspace(&self) -> &Workspace {
+        &self.ws
+    }
+
+    /// The project's settings, parsed once for the session and its caller.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The audit proper; the workspace comes back for a caller that has more to do
+    /// with it without running cargo again.
+    pub fn run(
+        self,
+        fix: Fix,
+        artifacts: &ArtifactOptions,
+        progress: &Progress,
+        shell: &Shell,
+    ) -> Result<(AuditReport, Workspace)> {
+        let step = Step {
+            ws: &self.ws,
+            opts: &self.check,
+            progress,
+            shell,
+        };
+        let report = step.audit(self.config, self.root_manifest, self.pre, fix, artifacts)?;
+        Ok((report, self.ws))
+    }
 }
 
-/// An audit's first step, for `audit` and `tag`'s gate alike: deny.toml and the
-/// advisory database started, then the workspace.
-pub fn read_workspace(
-    check: &CheckOptions,
-    manifest: std::path::PathBuf,
-    progress: &Progress,
-) -> Result<(prefetch::Prefetch, Workspace)> {
-    let mut pre = prefetch::Prefetch::start(check, &manifest)?;
-    let ws = load_workspace(check, manifest, &mut pre)?;
-    progress.relabel(ws.read_label());
-    Ok((pre, ws))
+/// `--artifact FILE` outside any workspace: only the artifact checks run.
+pub fn artifacts_only(opts: &AuditOptions, shell: &Shell) -> Result<AuditReport> {
+    crate::cache::set_use(opts.check.cache);
+    artifact_step::outside_a_workspace(opts, shell)
 }
 
 /// The workspace for an audit: the fingerprint record's answer when nothing changed;
@@ -115,16 +124,15 @@ fn load_workspace(
 }
 
 /// What every step of one audit shares.
-pub struct Step<'a> {
-    pub ws: &'a Workspace,
-    pub opts: &'a CheckOptions,
-    pub progress: &'a Progress,
-    pub shell: &'a Shell,
+struct Step<'a> {
+    ws: &'a Workspace,
+    opts: &'a CheckOptions,
+    progress: &'a Progress,
+    shell: &'a Shell,
 }
 
 impl Step<'_> {
-    /// The audit proper, on an already-loaded workspace and config (also used by `tag`).
-    pub fn audit(
+    fn audit(
         &self,
         config: Config,
         root_manifest: Source,
@@ -426,7 +434,7 @@ fn cache_key(
         k.part("db head", head.as_bytes());
     }
     if !cfg.advisories.disable_yank_checking {
-        let home = crate::workspace::cargo_home()?;
+        let home = crate::cargo::home()?;
         k.part("cargo home", home.as_os_str().as_encoded_bytes());
         for p in lockfile.packages.iter().filter(|p| {
             p.source

@@ -4,8 +4,8 @@
 //! with its reason; an expired one says the advisory is back in triage.
 
 use super::{Bom, Component, SbomOptions};
-use crate::audit::{advisory_db, deny};
 use crate::config::Config;
+use crate::deps::{advisory_db, deny};
 use crate::report::Check;
 use crate::workspace::Workspace;
 use anyhow::Result;

@@ -1,0 +1,94 @@
+//! `verify`'s report for people (the lines `git verify-tag` users expect: a
+//! verdict, then indented details) and as JSON (`schema/verify.schema.json`).
+
+use crate::error::escape;
+use crate::report::verify::{ClaimCheck, Signature, VerifyReport};
+use anyhow::Result;
+use serde_json::json;
+use std::io::Write;
+
+pub fn human(r: &VerifyReport, out: &mut Vec<u8>) -> Result<()> {
+    let tag = escape(&r.tag);
+    let s = match &r.signature {
+        Signature::Bad { reason } => {
+            writeln!(out, "BAD: {reason}")?;
+            for note in &r.notes {
+                writeln!(out, "  {note}")?;
+            }
+            return Ok(());
+        }
+        Signature::Good(s) => s,
+    };
+    let identity = escape(s.identity.as_deref().unwrap_or("(no user id)"));
+    match (s.format, &s.algorithm, &s.allowed_by) {
+        ("ssh", Some(algorithm), Some(allowed_by)) => {
+            writeln!(
+                out,
+                "Good \"git\" signature on tag `{tag}` for {identity} with {algorithm} key {}",
+                s.fingerprint
+            )?;
+            writeln!(out, "  allowed by {allowed_by}")?;
+        }
+        _ => {
+            writeln!(out, "Good signature on tag `{tag}` from {identity}")?;
+            writeln!(out, "  certificate {}", s.fingerprint)?;
+            if let Some(k) = &s.signing_key {
+                writeln!(out, "  signing key {k}")?;
+            }
+        }
+    }
+    for note in &r.notes {
+        writeln!(out, "  {note}")?;
+    }
+    for c in &r.claims {
+        claim(out, &tag, c)?;
+    }
+    if let Some(a) = &r.audit {
+        super::human::render(&a.report, out, false, 0)?;
+        if let Some(c) = &a.sbom {
+            claim(out, &tag, c)?;
+        }
+        match a.clean() {
+            true => writeln!(
+                out,
+                "  the tagged tree passes the audit with today's advisory database"
+            )?,
+            false => writeln!(
+                out,
+                "BAD: tag `{tag}`: the tagged tree has error findings with today's advisory database (above)"
+            )?,
+        }
+    }
+    Ok(())
+}
+
+fn claim(out: &mut impl Write, tag: &str, c: &ClaimCheck) -> Result<()> {
+    match c.holds {
+        true => writeln!(out, "  {}", c.message)?,
+        false => writeln!(out, "BAD: tag `{tag}`: {}", c.message)?,
+    }
+    Ok(())
+}
+
+pub fn to_value(r: &VerifyReport) -> serde_json::Value {
+    json!({
+        "schema": 1,
+        "tool": super::json::tool(),
+        "tag": r.tag,
+        "good": r.good(),
+        "signature": r.signature,
+        "notes": r.notes,
+        "claims": r.claims,
+        "audit": r.audit.as_ref().map(|a| json!({
+            "clean": a.clean(),
+            "sbom": a.sbom,
+            "report": super::json::to_value(&a.report),
+        })),
+    })
+}
+
+pub fn json(r: &VerifyReport, out: &mut Vec<u8>) -> Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &to_value(r))?;
+    writeln!(out)?;
+    Ok(())
+}

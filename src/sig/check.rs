@@ -1,0 +1,121 @@
+//! One check of a signature over a payload against the keys a reader trusts, for
+//! every reader: `verify` (tags), `init` (the signed-tags fact in SECURITY.md) and,
+//! next, artifact attestations. The format is told by the signature itself; the
+//! `Verdict` says who signed, or why the signature is not good.
+
+use super::openpgp;
+use super::ssh::allowed::{self, AllowedSigners};
+pub use super::Format;
+use sequoia_openpgp::Cert;
+
+/// SSH key data revoked by a file, with how messages name that file.
+pub type Revoked = (String, Vec<(usize, ssh_key::public::KeyData)>);
+
+/// The keys a signature is judged against.
+#[derive(Default)]
+pub struct Keys {
+    pub openpgp: Vec<Cert>,
+    pub ssh: Option<AllowedSigners>,
+    /// Every source of revocation: applied on every path that judges SSH signatures.
+    pub revoked: Vec<Revoked>,
+    /// OpenPGP only: the certificate or signing-key fingerprints allowed to sign
+    /// (`--signer`); empty allows every certificate in `openpgp`.
+    pub fingerprints: Vec<String>,
+}
+
+/// Who made a good signature from an allowed signer.
+#[derive(Debug, Clone)]
+pub enum Signer {
+    Ssh {
+        principal: String,
+        algorithm: String,
+        fingerprint: String,
+        /// The allowed-signers file (as messages name it) and the line that allowed it.
+        allowed_by: (String, usize),
+    },
+    OpenPgp {
+        userid: Option<String>,
+        cert_fingerprint: String,
+        key_fingerprint: String,
+    },
+}
+
+impl Signer {
+    /// The fingerprint a reader compares: the certificate's, or the SSH key's.
+    pub fn fingerprint(&self) -> &str {
+        match self {
+            Signer::Ssh { fingerprint, .. } => fingerprint,
+            Signer::OpenPgp {
+                cert_fingerprint, ..
+            } => cert_fingerprint,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Verdict {
+    Good(Signer),
+    /// Not a good signature from an allowed signer: why, as a sentence about it.
+    Bad(String),
+    /// No keys of the signature's format were given to judge it.
+    NoKeys(Format),
+}
+
+/// Judges `signature` over `payload`. `signer` is who the payload says signed it
+/// (git's tagger email and time), which an SSH allowed-signers line must admit;
+/// None when the payload names nobody.
+pub fn check(
+    keys: &Keys,
+    payload: &[u8],
+    signature: &[u8],
+    signer: Option<(&str, i64)>,
+) -> Verdict {
+    match Format::of(signature) {
+        Format::Ssh => {
+            let Some(signers) = &keys.ssh else {
+                return Verdict::NoKeys(Format::Ssh);
+            };
+            let Some((email, time)) = signer else {
+                return Verdict::Bad(
+                    "it has no readable tagger line to check the signer against".into(),
+                );
+            };
+            match allowed::verify(signature, payload, signers, &keys.revoked, email, time) {
+                Ok(good) => Verdict::Good(Signer::Ssh {
+                    principal: good.principal,
+                    algorithm: good.algorithm,
+                    fingerprint: good.fingerprint,
+                    allowed_by: (signers.origin.clone(), good.line),
+                }),
+                Err(why) => Verdict::Bad(why),
+            }
+        }
+        Format::OpenPgp => {
+            if keys.openpgp.is_empty() {
+                return Verdict::NoKeys(Format::OpenPgp);
+            }
+            let good = match openpgp::verify_detached(&keys.openpgp, payload, signature) {
+                Ok(good) => good,
+                Err(e) => return Verdict::Bad(e),
+            };
+            let allowed = keys.fingerprints.is_empty()
+                || keys.fingerprints.iter().any(|s| {
+                    let s = s.replace(' ', "").to_ascii_uppercase();
+                    s == good.cert_fingerprint || s == good.key_fingerprint
+                });
+            if !allowed {
+                let who = good.userid.as_deref().unwrap_or("(no user id)");
+                return Verdict::Bad(format!(
+                    "it is signed by {} {}, which is not one of the --signer fingerprints",
+                    crate::error::escape(who),
+                    good.cert_fingerprint
+                ));
+            }
+            Verdict::Good(Signer::OpenPgp {
+                userid: good.userid,
+                cert_fingerprint: good.cert_fingerprint,
+                key_fingerprint: good.key_fingerprint,
+            })
+        }
+    }
+}
