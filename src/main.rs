@@ -36,7 +36,10 @@ fn main() -> ExitCode {
             output::init::render(&report, &shell);
             u8::from(!report.ok())
         }),
-        Command::Sbom(args) => sbom::run(&args.options(), &shell),
+        Command::Sbom(args) => sbom::run(&args.options(), &shell).map(|summary| {
+            output::sbom::render(&summary, &shell);
+            0
+        }),
         Command::Completions(args) => {
             shell.out_bytes(&args.script());
             Ok(0)

@@ -2,6 +2,7 @@
 //! databases an audit used. A leaf: it imports nothing of the commands.
 
 pub mod init;
+pub mod sbom;
 pub mod tag;
 pub mod verify;
 

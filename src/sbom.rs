@@ -4,11 +4,12 @@
 
 use crate::bom::{self, SbomOptions};
 use crate::error::{escape, Failure};
+use crate::report::sbom::SbomSummary;
 use crate::shell::Shell;
 use crate::workspace::Workspace;
 use anyhow::Result;
 
-pub fn run(opts: &SbomOptions, shell: &Shell) -> Result<u8> {
+pub fn run(opts: &SbomOptions, shell: &Shell) -> Result<SbomSummary> {
     let progress = shell.progress();
     progress.step(crate::workspace::READING);
     // rustc describes the target while cargo resolves: neither waits for the other.
@@ -23,28 +24,21 @@ pub fn run(opts: &SbomOptions, shell: &Shell) -> Result<u8> {
     progress.step("Resolving the release build");
     let (text, bom) = bom::generate_for(&ws, opts, platform)?;
     progress.finish();
-    for note in ws.lockfile_note().iter().chain(&bom.notes) {
-        shell.status(&format!("note: {note}"));
+    let (count, noun) = match opts.format {
+        bom::Format::OpenVex => (bom.vulnerabilities.len(), "statement"),
+        _ => (bom.components.len() + bom.roots.len(), "component"),
+    };
+    if let Some(path) = &opts.output {
+        crate::fsutil::write_atomic(path, &text)?;
     }
-    match &opts.output {
-        Some(path) => {
-            crate::fsutil::write_atomic(path, &text)?;
-            let count = match opts.format {
-                bom::Format::OpenVex => {
-                    let n = bom.vulnerabilities.len();
-                    format!("{n} statement{}", crate::output::plural(n))
-                }
-                _ => {
-                    let n = bom.components.len() + bom.roots.len();
-                    format!("{n} component{}", crate::output::plural(n))
-                }
-            };
-            shell.status(&format!(
-                "wrote {} ({count})",
-                escape(&path.display().to_string())
-            ));
-        }
-        None => shell.out(&text),
-    }
-    Ok(0)
+    Ok(SbomSummary {
+        document: text,
+        written_to: opts
+            .output
+            .as_ref()
+            .map(|p| escape(&p.display().to_string())),
+        count,
+        noun,
+        notes: ws.lockfile_note().into_iter().chain(bom.notes).collect(),
+    })
 }

@@ -1,11 +1,12 @@
 //! Renderers: every format of a command reads the same report (`AuditReport`,
-//! `VerifyReport`, `TagReport`, `InitReport`).
+//! `VerifyReport`, `TagReport`, `InitReport`, `SbomSummary`).
 
 pub mod github;
 pub mod human;
 pub mod init;
 pub mod json;
 pub mod sarif;
+pub mod sbom;
 pub mod tag;
 pub mod verify;
 
