@@ -256,8 +256,10 @@ impl Repo {
             let result: Result<()> = match entry.kind() {
                 Some(git2::ObjectType::Tree) => crate::fsutil::create_dirs(&path),
                 Some(git2::ObjectType::Blob) if entry.filemode() != 0o120000 => (|| {
-                    let blob = self.repo.find_blob(entry.id())?;
-                    total += blob.size() as u64;
+                    // The declared size, read from the object's header: a blob over
+                    // the limit is refused before it is inflated into memory.
+                    let (size, _) = self.repo.odb()?.read_header(entry.id())?;
+                    total += size as u64;
                     if total > limit {
                         return Err(Failure::new(format!(
                             "the tree of {} is over {limit} bytes; it was not extracted",
@@ -265,6 +267,15 @@ impl Repo {
                         ))
                         .into());
                     }
+                    if std::fs::symlink_metadata(&path).is_ok() {
+                        return Err(Failure::new(format!(
+                            "the tree of {} has two entries named `{}`; it was not extracted",
+                            crate::error::escape(rev),
+                            crate::error::escape(&format!("{root}{name}"))
+                        ))
+                        .into());
+                    }
+                    let blob = self.repo.find_blob(entry.id())?;
                     crate::fsutil::write_new(&path, blob.content(), entry.filemode() == 0o100755)
                 })(
                 ),

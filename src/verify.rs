@@ -15,7 +15,6 @@ use crate::shell::Shell;
 use crate::sig::check::{check, Format, Keys, Signer, Verdict};
 use crate::sig::openpgp::{self, KeyUse};
 use crate::sig::policy::Trusted;
-use crate::sig::ssh::allowed::{self, AllowedSigners};
 use anyhow::Result;
 
 /// The keys a signature is judged against, and what the output says about them.
@@ -117,6 +116,20 @@ pub fn run(opts: &VerifyOptions, shell: &Shell) -> Result<VerifyReport> {
             ))
         }
     };
+    // The signed object names the release it is: a ref re-pointed at another
+    // release's signed tag object must not borrow that signature.
+    let named = crate::release::object::name_of(&payload);
+    if named.as_deref() != Some(opts.tag.as_str()) {
+        report.claims.push(ClaimCheck {
+            key: Some("tag"),
+            holds: false,
+            message: format!(
+                "the signed tag object names itself `{}`, not `{tag}`: this ref points at another tag's object",
+                escape(named.as_deref().unwrap_or("(no name)"))
+            ),
+        });
+        return Ok(report);
+    }
     // The trailer is a claim: check what can be checked against the tagged tree.
     let claims = match Claims::parse(&String::from_utf8_lossy(&payload)) {
         Ok(c) => c,
@@ -228,6 +241,14 @@ fn check_sbom_claim(
     let Some(epoch) = repo.commit_time(&format!("refs/tags/{}", opts.tag)) else {
         return Ok(Claim::Absent);
     };
+    // The platform is part of the signed claim: one rustc does not know is a claim
+    // that cannot hold, not a failure to run.
+    if crate::bom::graph::Platform::of(Some(triple)).is_err() {
+        return Ok(Claim::Broken(format!(
+            "line {line} names the platform `{}`, which rustc does not know: the SBOM claim cannot be recomputed",
+            escape(triple)
+        )));
+    }
     let (actual, _) = crate::bom::release_digest(ws, package, epoch, Some(triple))?;
     Ok(if actual == sbom.sha256 {
         Claim::Holds(format!(
@@ -266,14 +287,14 @@ fn judge(opts: &VerifyOptions, repo: &Repo) -> Result<Judge> {
         from_policy: false,
     };
     for f in &opts.revoked {
-        judge.keys.revoked.push(read_revoked(f)?);
+        judge.keys.revoked.push(crate::sig::check::read_revoked(f)?);
     }
     // git's revocation file revokes for every judge, not only with git's allowed
     // signers: a key revoked there is revoked under the signer policy too.
-    if let Some(r) = repo.config_string("gpg.ssh.revocationFile") {
-        let path = crate::sig::ssh::expand_home(std::path::Path::new(&r));
-        judge.keys.revoked.push(read_revoked(&path)?);
-    }
+    judge
+        .keys
+        .revoked
+        .extend(crate::sig::check::git_revocations(repo)?);
     for f in opts.certs.iter().chain(opts.keyring.iter()) {
         judge
             .keys
@@ -281,7 +302,7 @@ fn judge(opts: &VerifyOptions, repo: &Repo) -> Result<Judge> {
             .extend(openpgp::read_certs(f, KeyUse::Verify)?);
     }
     if let Some(f) = &opts.allowed_signers {
-        judge.keys.ssh = Some(read_allowed(f)?);
+        judge.keys.ssh = Some(crate::sig::check::read_allowed(f)?);
     }
     if !judge.keys.openpgp.is_empty() || judge.keys.ssh.is_some() {
         return Ok(judge);
@@ -346,7 +367,7 @@ fn judge(opts: &VerifyOptions, repo: &Repo) -> Result<Judge> {
     }
     if let Some(f) = repo.config_string("gpg.ssh.allowedSignersFile") {
         let path = crate::sig::ssh::expand_home(std::path::Path::new(&f));
-        judge.keys.ssh = Some(read_allowed(&path)?);
+        judge.keys.ssh = Some(crate::sig::check::read_allowed(&path)?);
         judge
             .notes
             .push("allowed signers: git config gpg.ssh.allowedSignersFile".into());
@@ -355,25 +376,6 @@ fn judge(opts: &VerifyOptions, repo: &Repo) -> Result<Judge> {
     Err(Failure::new("no keys to verify against")
         .help(format!("pass --cert FILE / --keyring FILE (OpenPGP) or --allowed-signers FILE (SSH), or commit a signer policy ({})", crate::sig::policy::table_at(repo, "HEAD")))
         .into())
-}
-
-/// A revoked-keys file, with how messages name it.
-fn read_revoked(
-    path: &std::path::Path,
-) -> Result<(String, Vec<(usize, ssh_key::public::KeyData)>)> {
-    let bytes = crate::fsutil::read_bounded(path, crate::fsutil::KEY_LIMIT, "revoked-keys file")?;
-    let origin = path.display().to_string();
-    let keys = allowed::parse_revoked(&escape(&origin), &bytes)?;
-    Ok((origin, keys))
-}
-
-fn read_allowed(path: &std::path::Path) -> Result<AllowedSigners> {
-    let bytes =
-        crate::fsutil::read_bounded(path, crate::fsutil::KEY_LIMIT, "allowed-signers file")?;
-    AllowedSigners::parse(
-        &escape(&path.display().to_string()),
-        &String::from_utf8_lossy(&bytes),
-    )
 }
 
 enum Claim {

@@ -314,6 +314,8 @@ fn signed_tag(repo: &Repo, ws: &Workspace, config: &Config, tag: &str) -> Result
         let keys = Keys {
             openpgp: t.openpgp.map(|(_, certs)| certs).unwrap_or_default(),
             ssh: t.ssh,
+            // A key git's revocation file revokes signs no release SECURITY.md vouches for.
+            revoked: crate::sig::check::git_revocations(repo)?,
             ..Default::default()
         };
         return Ok(match (good(&keys), ssh_file, openpgp_file) {

@@ -1,6 +1,11 @@
 //! Human output: grouped by check, one line per finding plus its help, a summary line.
+//! Every value from outside (a path, a package, a message, a reason from a config
+//! file) goes through `error::escape` (`e`): a newline or ESC in an ignore reason or
+//! an advisory title cannot start a forged `error:` line, a `::error` workflow
+//! command or a terminal escape.
 
 use super::plural;
+use crate::error::escape as e;
 use crate::report::AuditReport;
 use crate::report::{Check, Code, Finding, Severity, Summary};
 use anyhow::Result;
@@ -34,13 +39,14 @@ pub fn render(report: &AuditReport, out: &mut impl Write, color: bool, verbose: 
     for db in &report.databases {
         let mut line = format!(
             "advisory database: {} ({} advisories",
-            db.path, db.advisories
+            e(&db.path),
+            db.advisories
         );
         if let Some(c) = &db.commit {
-            line.push_str(&format!(", commit {}", &c[..c.len().min(12)]));
+            line.push_str(&format!(", commit {}", e(c.get(..12).unwrap_or(c))));
         }
         if let Some(n) = &db.newest_advisory {
-            line.push_str(&format!(", newest {n}"));
+            line.push_str(&format!(", newest {}", e(n)));
         }
         line.push(')');
         writeln!(out, "{}", st.paint("2", &line))?;
@@ -101,9 +107,12 @@ pub fn summary(
 fn write_finding(st: &Style, out: &mut impl Write, f: &Finding) -> Result<()> {
     let mut subject = String::new();
     if let (Some(p), Some(v)) = (&f.package, &f.version) {
-        subject = format!("{p} {v}: ");
+        subject = format!("{} {}: ", e(p), e(v));
     }
-    let id = f.id.as_deref().map(|i| format!("{i} ")).unwrap_or_default();
+    let id =
+        f.id.as_deref()
+            .map(|i| format!("{} ", e(i)))
+            .unwrap_or_default();
     writeln!(
         out,
         "  {}[{}] {}{}{}",
@@ -111,30 +120,35 @@ fn write_finding(st: &Style, out: &mut impl Write, f: &Finding) -> Result<()> {
         f.code,
         st.paint("1", &subject),
         id,
-        f.message
+        e(&f.message)
     )?;
     if let Some(loc) = &f.location {
         match loc.line {
-            Some(l) => writeln!(out, "      --> {}:{l}", loc.file)?,
-            None => writeln!(out, "      --> {}", loc.file)?,
+            Some(l) => writeln!(out, "      --> {}:{l}", e(&loc.file))?,
+            None => writeln!(out, "      --> {}", e(&loc.file))?,
         }
     }
     if let Some(r) = &f.reach {
-        writeln!(out, "      reached: {r}")?;
+        writeln!(out, "      reached: {}", e(r))?;
     }
     if let Some(h) = &f.help {
-        writeln!(out, "      {} {h}", st.paint("1;34", "help:"))?;
+        writeln!(out, "      {} {}", st.paint("1;34", "help:"), e(h))?;
     }
     if let Some(ig) = &f.ignored {
         let until = ig
             .until
             .as_ref()
-            .map(|u| format!(" until {u}"))
+            .map(|u| format!(" until {}", e(&u.to_string())))
             .unwrap_or_default();
-        writeln!(out, "      ignored{until} ({}): {}", ig.source, ig.reason)?;
+        writeln!(
+            out,
+            "      ignored{until} ({}): {}",
+            e(&ig.source),
+            e(&ig.reason)
+        )?;
     }
     if let Some(u) = &f.url {
-        writeln!(out, "      see {u}")?;
+        writeln!(out, "      see {}", e(u))?;
     }
     Ok(())
 }
@@ -177,6 +191,31 @@ mod tests {
         let loud = rendered(&r, 1);
         assert_eq!(loud.matches("a note").count(), 2, "{loud}");
         assert!(loud.ends_with(", 2 notes\n"), "{loud}");
+    }
+
+    #[test]
+    fn values_with_control_characters_cannot_forge_lines() {
+        let mut f = Finding::new(
+            Check::Advisories,
+            Code::IgnoreUnused,
+            Severity::Warning,
+            "title\n::error file=x::forged\u{1b}[31m",
+        )
+        .with_help("help\nerror: forged")
+        .with_location("a\nb.toml", Some(3));
+        f.package = Some("p\r".into());
+        f.version = Some("1\n".into());
+        f.reach = Some("in the default build\nerror: forged".into());
+        let out = rendered(&report(vec![f]), 0);
+        for line in out.lines() {
+            assert!(!line.starts_with("::"), "{out}");
+            assert!(!line.starts_with("error"), "{out}");
+            assert!(!line.contains('\u{1b}'), "{out}");
+        }
+        assert!(
+            out.contains("title\\n::error file=x::forged\\u{1b}[31m"),
+            "{out}"
+        );
     }
 
     #[test]

@@ -16,10 +16,12 @@ pub fn human(r: &TagReport, out: &mut Vec<u8>) -> Result<()> {
     writeln!(
         out,
         "Created signed tag {} ({object}) for {} {}",
-        r.tag, r.package, r.version
+        escape(&r.tag),
+        escape(&r.package),
+        escape(&r.version)
     )?;
     for line in &r.signature {
-        writeln!(out, "  {line}")?;
+        writeln!(out, "  {}", escape(line))?;
     }
     if let Some(files) = &r.policy {
         writeln!(
@@ -30,10 +32,10 @@ pub fn human(r: &TagReport, out: &mut Vec<u8>) -> Result<()> {
     }
     let mut hints = r.verify_with.iter();
     if let Some(first) = hints.next() {
-        writeln!(out, "  verify with: {first}")?;
+        writeln!(out, "  verify with: {}", escape(first))?;
     }
     for more in hints {
-        writeln!(out, "           or: {more}")?;
+        writeln!(out, "           or: {}", escape(more))?;
     }
     Ok(())
 }

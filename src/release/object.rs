@@ -45,6 +45,15 @@ pub fn payload(
     )
 }
 
+/// The name a tag object gives itself (its header's `tag` line).
+pub fn name_of(object: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(object);
+    text.lines()
+        .take_while(|l| !l.is_empty())
+        .find_map(|l| l.strip_prefix("tag "))
+        .map(str::to_string)
+}
+
 /// The tagger's email and date (unix seconds) from a tag object's header.
 pub fn tagger_of(object: &[u8]) -> Option<(String, i64)> {
     let text = String::from_utf8_lossy(object);

@@ -47,8 +47,9 @@ pub struct Signer {
 
 #[derive(Serialize)]
 pub struct ClaimCheck {
-    /// The trailer key (`Cargo-lock-sha256`, `Package`, `Sbom-sha256`), or None
-    /// when the trailer itself could not be read.
+    /// The trailer key (`Cargo-lock-sha256`, `Package`, `Sbom-sha256`), `tag` for
+    /// the name the signed object gives itself, or None when the trailer itself
+    /// could not be read.
     pub key: Option<&'static str>,
     pub holds: bool,
     /// What was found, as a sentence (the line of the tag included).

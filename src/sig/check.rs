@@ -119,3 +119,31 @@ pub fn check(
         }
     }
 }
+
+/// A revoked-keys file, with how messages name it.
+pub fn read_revoked(path: &std::path::Path) -> anyhow::Result<Revoked> {
+    let bytes = crate::fsutil::read_bounded(path, crate::fsutil::KEY_LIMIT, "revoked-keys file")?;
+    let origin = path.display().to_string();
+    let keys = allowed::parse_revoked(&crate::error::escape(&origin), &bytes)?;
+    Ok((origin, keys))
+}
+
+pub fn read_allowed(path: &std::path::Path) -> anyhow::Result<AllowedSigners> {
+    let bytes =
+        crate::fsutil::read_bounded(path, crate::fsutil::KEY_LIMIT, "allowed-signers file")?;
+    AllowedSigners::parse(
+        &crate::error::escape(&path.display().to_string()),
+        &String::from_utf8_lossy(&bytes),
+    )
+}
+
+/// The SSH revocations git itself honours (`gpg.ssh.revocationFile`): every judge
+/// applies them, whatever else it trusts.
+pub fn git_revocations(repo: &crate::git::Repo) -> anyhow::Result<Vec<Revoked>> {
+    match repo.config_string("gpg.ssh.revocationFile") {
+        Some(r) => Ok(vec![read_revoked(&super::ssh::expand_home(
+            std::path::Path::new(&r),
+        ))?]),
+        None => Ok(Vec::new()),
+    }
+}

@@ -50,6 +50,32 @@ proptest! {
         }
     }
 
+    /// The trailer parser on arbitrary text, and on text built from its own keys: an
+    /// answer every time; what it reads back from what it wrote is what was written.
+    #[test]
+    fn claims_parse_never_panics(text in "(Released-with|Package|Cargo-lock-sha256|Sbom-sha256|Advisory-db|Audit|object|tag|\\PC{0,8}|:| |\n){0,40}") {
+        use cargo_secure_release::release::claims::Claims;
+        if let Ok(c) = Claims::parse(&text) {
+            let again = Claims::parse(&format!("Release\n\n{}", c.render())).unwrap();
+            prop_assert_eq!(again.package, c.package);
+            prop_assert_eq!(again.cargo_lock_sha256, c.cargo_lock_sha256);
+            prop_assert_eq!(again.sbom, c.sbom);
+            prop_assert_eq!(again.audit, c.audit);
+        }
+    }
+
+    /// OpenSSH's pattern lists on arbitrary patterns: -1, 0 or 1, and a list that
+    /// holds `!s` literally (no wildcards in s) never admits s.
+    #[test]
+    fn pattern_lists_never_panic(s in "[a-z*?!,]{0,12}", list in "[a-z*?!,]{0,24}") {
+        use cargo_secure_release::sig::ssh::allowed::match_pattern_list;
+        let r = match_pattern_list(&s, &list);
+        prop_assert!((-1..=1).contains(&r));
+        if !s.contains(['*', '?', '!', ',']) {
+            prop_assert_eq!(match_pattern_list(&s, &format!("{list},!{s}")), -1);
+        }
+    }
+
     #[test]
     fn spdx_expressions_never_panic(expr in "[A-Za-z0-9.+()/ -]{0,60}|((MIT|Apache-2.0|GPL-3.0|\\(|\\)| OR | AND | WITH |LLVM-exception)){0,12}") {
         let ids = license_ids(&expr);

@@ -560,6 +560,14 @@ fn verify_checks_the_package_claim_and_the_tag_name() {
     );
     assert!(out.contains(&format!("hashes to {hash}")), "{out}");
 
+    // A signed claim naming a platform rustc does not know: BAD, not "could not run".
+    forge("plat-v0.1.0", "(CycloneDX, ", "(CycloneDX, nonsense-");
+    let out = audit("plat-v0.1.0", 1);
+    assert!(
+        out.contains("BAD: tag `plat-v0.1.0`: line 11 names the platform `nonsense-"),
+        "{out}"
+    );
+
     // The same verdicts as JSON: the audit inside, the SBOM claim beside it.
     let audit_json = |tag: &str, code: i32| {
         let mut c = r.verify(tag, &a);
@@ -703,6 +711,23 @@ fn the_signer_policy_gates_tag_and_verify() {
     assert!(
         err.starts_with("error: --trust-root `no-such-ref` is not a commit"),
         "{err}"
+    );
+
+    // git's revocation file revokes under the signer policy too, for verify and for
+    // the fact init states.
+    let revoked = r.keys.path().join("git-revoked");
+    std::fs::write(&revoked, format!("{}\n", r.public(&mallory))).unwrap();
+    git_ok(
+        r.dir(),
+        &["config", "gpg.ssh.revocationFile", revoked.to_str().unwrap()],
+    );
+    let (out, _) = run(&mut r.verify("v0.2.0", &[]), 1);
+    assert!(out.contains("BAD: tag `v0.2.0`: ") && out.contains("is revoked"), "{out}");
+    run(&mut r.verify("v0.1.0", &[]), 0);
+    let (out, _) = run(&mut init, 0);
+    assert!(
+        !out.contains("Release tags are annotated tags with an SSH signature"),
+        "{out}"
     );
 }
 

@@ -522,6 +522,90 @@ fn a_message_that_reads_as_a_claim_is_refused_and_writes_nothing() {
     }
 }
 
+/// A ref re-pointed at another release's signed tag object: git verify-tag finds the
+/// signature good; the object names another release, so it is BAD for us.
+#[test]
+fn a_ref_pointing_at_another_tags_object_is_bad() {
+    let r = Repo::new("");
+    let (secret, public, _) = r.sequoia_key("Alice", Some(PASSPHRASE));
+    run(&mut r.tag(&secret, &[]), 0);
+    let oid = git_ok(r.dir(), &["rev-parse", "refs/tags/v0.1.0"]);
+    git_ok(r.dir(), &["update-ref", "refs/tags/rel-0.1.0", oid.trim()]);
+    assert!(
+        r.verify_tag("rel-0.1.0").status.success(),
+        "git finds the signature good"
+    );
+    let (out, _) = run(&mut r.verify("rel-0.1.0", &public), 1);
+    assert!(
+        out.starts_with("Good signature on tag `rel-0.1.0`"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "BAD: tag `rel-0.1.0`: the signed tag object names itself `v0.1.0`, not `rel-0.1.0`"
+        ),
+        "{out}"
+    );
+    let v = json(&run(r.verify("rel-0.1.0", &public).args(["--format", "json"]), 1).0);
+    assert_eq!(v["claims"][0]["key"], "tag", "{v:#}");
+    assert_eq!(v["good"], false);
+}
+
+/// A tagged tree git can hold but no file system can: two entries with one name.
+/// `verify --audit` says so naming the entry (exit 2), never a bare `File exists`.
+#[test]
+fn a_tagged_tree_with_a_duplicate_entry_is_named() {
+    let r = Repo::new("");
+    let (fpr, public) = r.gpg_key();
+    let blob = git_ok(r.dir(), &["hash-object", "-w", "Cargo.toml"]);
+    let tree = Std::new("git")
+        .args(["mktree"])
+        .current_dir(r.dir())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            let line = format!("100644 blob {}\tCargo.toml\n", blob.trim());
+            c.stdin
+                .take()
+                .unwrap()
+                .write_all(line.repeat(2).as_bytes())?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    let tree = String::from_utf8(tree.stdout).unwrap();
+    let commit = git_ok(r.dir(), &["commit-tree", tree.trim(), "-m", "dup"]);
+    let out = Std::new("git")
+        .args([
+            "-c",
+            &format!("user.signingkey={fpr}"),
+            "tag",
+            "-s",
+            "dup",
+            commit.trim(),
+            "-m",
+            "dup",
+        ])
+        .current_dir(r.dir())
+        .env("GNUPGHOME", r.gnupg.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut c = r.verify("dup", &public);
+    c.args(["--audit", "--offline", "--advisory-db"])
+        .arg(advisory_db());
+    let (_, err) = run(&mut c, 2);
+    assert!(
+        err.starts_with("error: the tree of refs/tags/dup has two entries named `Cargo.toml`"),
+        "{err}"
+    );
+}
+
 /// The trailer is read as git reads trailers, the last paragraph only, and every
 /// claim in it must be single and known: a second, false hash after a true one, or a
 /// true one in the body above a false trailer, is BAD (the signature is good).
