@@ -42,6 +42,14 @@ pub struct EmbeddedPackage {
 /// Most a `.dep-v0` section may inflate to (auditable-info's own default is 8 MiB).
 const AUDIT_JSON_LIMIT: usize = 8 << 20;
 
+/// The largest artifact inspected (2 GiB): far above any shipped binary, even one
+/// that keeps its debug info, and a bound on the work a hostile file can ask for.
+pub const ARTIFACT_LIMIT: u64 = 2 << 30;
+
+/// The path-leak scan reads the file in windows of this size, so its memory stays
+/// bounded whatever the file's size.
+const SCAN_WINDOW: usize = 16 << 20;
+
 /// Reads `path` and returns its findings; a file that is not an executable we can
 /// read is an error naming it (exit 2).
 pub fn inspect(path: &Path, shown: &str, expect: &Expect<'_>) -> Result<Inspected> {
@@ -56,6 +64,14 @@ pub fn inspect(path: &Path, shown: &str, expect: &Expect<'_>) -> Result<Inspecte
                 .help("pass the path of the built binary itself")
                 .into(),
         );
+    }
+    if meta.len() > ARTIFACT_LIMIT {
+        return Err(Failure::new(format!(
+            "artifact {shown_esc} is {} bytes, over the {ARTIFACT_LIMIT}-byte (2 GiB) limit for an artifact",
+            meta.len()
+        ))
+        .help("pass the release binary itself; split its debug info out (`split-debuginfo = \"packed\"`) if that is what makes it this large")
+        .into());
     }
     if meta.len() == 0 {
         return Err(
@@ -107,11 +123,20 @@ pub fn inspect(path: &Path, shown: &str, expect: &Expect<'_>) -> Result<Inspecte
         }
         object::FileKind::MachO64 => {
             let m = object::read::macho::MachOFile64::<Endianness>::parse(data).map_err(corrupt)?;
-            macho_checks(&m, expect, &mut out, &finding);
+            macho_checks(&m, expect, &mut out, &finding).map_err(corrupt)?;
         }
         object::FileKind::MachO32 => {
             let m = object::read::macho::MachOFile32::<Endianness>::parse(data).map_err(corrupt)?;
-            macho_checks(&m, expect, &mut out, &finding);
+            macho_checks(&m, expect, &mut out, &finding).map_err(corrupt)?;
+        }
+        object::FileKind::MachOFat32 | object::FileKind::MachOFat64 if !fat_macho(data) => {
+            // The fat magic is Java's class-file magic too: without a valid table of
+            // Mach-O images it is neither.
+            return Err(Failure::new(format!(
+                "artifact {shown_esc} is not an ELF, PE or Mach-O executable (its magic is a universal Mach-O's, but it holds no valid Mach-O image)"
+            ))
+            .help("pass the built binary (target/release/NAME), not a class file, script or archive")
+            .into())
         }
         object::FileKind::MachOFat32 | object::FileKind::MachOFat64 => {
             return Err(Failure::new(format!(
@@ -128,7 +153,10 @@ pub fn inspect(path: &Path, shown: &str, expect: &Expect<'_>) -> Result<Inspecte
             .into())
         }
     };
-    out.extend(path_leaks(data, expect, &finding));
+    out.extend(
+        path_leaks(&file, meta.len(), expect, &finding)
+            .map_err(|e| Failure::new(format!("artifact {shown_esc} cannot be read: {e}")))?,
+    );
     let packages = embedded_packages(data, &shown_esc)?;
     Ok(Inspected {
         shown: shown.to_string(),
@@ -164,6 +192,11 @@ fn elf_checks<Elf: FileHeader<Endian = Endianness>>(
                 for d in ph.dynamic(e, data)?.unwrap_or(&[]) {
                     let tag: u64 = d.d_tag(e).into();
                     let val: u64 = d.d_val(e).into();
+                    // The loader reads the table up to DT_NULL; entries after it
+                    // (a BIND_NOW written past the end) do nothing.
+                    if tag == u64::from(elf::DT_NULL) {
+                        break;
+                    }
                     match tag as u32 {
                         elf::DT_BIND_NOW => bind_now = true,
                         elf::DT_FLAGS if val & u64::from(elf::DF_BIND_NOW) != 0 => bind_now = true,
@@ -241,10 +274,25 @@ fn elf_checks<Elf: FileHeader<Endian = Endianness>>(
     let sections = header.sections(e, data)?;
     let mut symtab = false;
     let mut debug = false;
+    let mut dep_lists = 0;
     for s in sections.iter() {
+        use object::read::elf::SectionHeader;
         let name = sections.section_name(e, s).unwrap_or_default();
-        symtab |= name == b".symtab";
-        debug |= name.starts_with(b".debug_");
+        let (kind, flags) = (s.sh_type(e), s.sh_flags(e).into());
+        // By type, not by name: a renamed `.symtab` is still the symbol table.
+        symtab |= kind == elf::SHT_SYMTAB;
+        debug |= debug_section(name, kind, flags, s.sh_size(e).into());
+        dep_lists += usize::from(name == b".dep-v0");
+    }
+    // cargo auditable writes one list; a reader takes the first. A second one is a
+    // list nobody can tell is the true one.
+    if dep_lists > 1 {
+        out.push(finding(
+            Code::AmbiguousAuditData,
+            Severity::Error,
+            format!("{dep_lists} `.dep-v0` sections: the embedded dependency list is ambiguous (the first is audited, the others are not read)"),
+            "rebuild with `cargo auditable build --release`; a binary it builds has one list",
+        ));
     }
     not_stripped(expect.strip, symtab, debug, out, finding);
     Ok(())
@@ -330,14 +378,43 @@ fn pe_checks<Pe: object::read::pe::ImageNtHeaders>(
     }
 }
 
+/// Debug info, whatever the section is called: `.debug_*` and compressed `.zdebug_*`
+/// by name; by type and flags, data the loader never maps (non-allocated PROGBITS)
+/// or compressed, other than the sections a stripped binary keeps.
+fn debug_section(name: &[u8], kind: u32, flags: u64, size: u64) -> bool {
+    /// Non-allocated data that stripping leaves in place, and is no debug info.
+    const KEPT: [&[u8]; 8] = [
+        b".comment",
+        b".gnu_debuglink",
+        b".gnu_debugaltlink",
+        b".dep-v0",
+        b".rustc",
+        b".GCC.command.line",
+        b".gnu.build.attributes",
+        b".llvm_addrsig",
+    ];
+    if name.starts_with(b".debug") || name.starts_with(b".zdebug") {
+        return true;
+    }
+    let allocated = flags & u64::from(elf::SHF_ALLOC) != 0;
+    if allocated || size == 0 || name.starts_with(b".note") || KEPT.contains(&name) {
+        return false;
+    }
+    kind == elf::SHT_PROGBITS || flags & u64::from(elf::SHF_COMPRESSED) != 0
+}
+
 fn macho_checks<Mach: object::read::macho::MachHeader<Endian = Endianness>>(
     m: &object::read::macho::MachOFile<'_, Mach>,
     expect: &Expect<'_>,
     out: &mut Vec<Finding>,
     finding: &MakeFinding<'_>,
-) {
+) -> object::Result<()> {
     use object::macho::*;
     use object::{Object, ObjectSymbol};
+    // Every load command the header counts must be there and well formed: a header
+    // that claims 2^32-1 commands in 32 bytes is a corrupt file, not a clean one.
+    let mut commands = m.macho_load_commands()?;
+    while commands.next()?.is_some() {}
     let flags = match m.flags() {
         object::FileFlags::MachO { flags } => flags,
         _ => 0,
@@ -362,22 +439,107 @@ fn macho_checks<Mach: object::read::macho::MachHeader<Endian = Endianness>>(
         s.is_local() && s.is_definition() && !s.name_bytes().unwrap_or_default().is_empty()
     });
     not_stripped(expect.strip, local, false, out, finding);
+    Ok(())
+}
+
+/// A universal Mach-O: a table of architectures whose every entry lies inside the
+/// file and holds a Mach-O image.
+fn fat_macho(data: &[u8]) -> bool {
+    use object::read::macho::{FatArch, MachOFatFile32, MachOFatFile64};
+    fn images<A: FatArch>(arches: &[A], data: &[u8]) -> bool {
+        !arches.is_empty()
+            && arches.iter().all(|a| {
+                a.data(data).is_ok_and(|image| {
+                    matches!(
+                        object::FileKind::parse(image),
+                        Ok(object::FileKind::MachO32 | object::FileKind::MachO64)
+                    )
+                })
+            })
+    }
+    match object::FileKind::parse(data) {
+        Ok(object::FileKind::MachOFat32) => {
+            MachOFatFile32::parse(data).is_ok_and(|f| images(f.arches(), data))
+        }
+        Ok(object::FileKind::MachOFat64) => {
+            MachOFatFile64::parse(data).is_ok_and(|f| images(f.arches(), data))
+        }
+        _ => false,
+    }
 }
 
 /// The build machine's absolute paths inside the binary (panic locations, file!()).
-fn path_leaks(data: &[u8], expect: &Expect<'_>, finding: &MakeFinding<'_>) -> Vec<Finding> {
+fn path_leaks(
+    file: &std::fs::File,
+    len: u64,
+    expect: &Expect<'_>,
+    finding: &MakeFinding<'_>,
+) -> std::io::Result<Vec<Finding>> {
+    use std::os::unix::fs::FileExt;
+    // Windows overlap by more than any needle, and by a `/home/USER/` match with its
+    // 64-byte tail, so every match lies whole inside some window.
+    let longest = expect.leaks.iter().map(String::len).max().unwrap_or(0);
+    let overlap = longest.max(6 + 64 + 1);
+    let mut buf = vec![0u8; SCAN_WINDOW.max(overlap * 2)];
+    let step = (buf.len() - overlap) as u64;
     let mut seen: Vec<String> = Vec::new();
-    for needle in &expect.leaks {
-        if needle.len() > 1 && memchr::memmem::find(data, needle.as_bytes()).is_some() {
-            seen.push(needle.clone());
+    let mut home_found = false;
+    let mut start = 0u64;
+    while start < len {
+        let want = (len - start).min(buf.len() as u64) as usize;
+        let window = &mut buf[..want];
+        file.read_exact_at(window, start)?;
+        let last = start + want as u64 >= len;
+        for needle in &expect.leaks {
+            if needle.len() > 1
+                && !seen.contains(needle)
+                && memchr::memmem::find(window, needle.as_bytes()).is_some()
+            {
+                seen.push(needle.clone());
+            }
         }
+        // Each position is judged in one window: [1, step] here (0 only at the
+        // start of the file), the rest in the next one.
+        let end = if last { want } else { step as usize + 1 };
+        if !home_found {
+            home_found = home_dirs(window, start == 0, end, &mut seen);
+        }
+        if last {
+            break;
+        }
+        start += step;
     }
-    // Any home directory, `/home/<user>/`.
+    if seen.is_empty() {
+        return Ok(Vec::new());
+    }
+    let shown: Vec<String> = seen.iter().map(|s| format!("`{}`", escape(s))).collect();
+    Ok(vec![finding(
+        Code::PathLeak,
+        Severity::Warning,
+        format!(
+            "the build machine's paths are in the binary ({}): they leak user names and make builds unreproducible",
+            shown.join(", ")
+        ),
+        "build with `RUSTFLAGS=\"--remap-path-prefix=$HOME=~ --remap-path-prefix=$PWD=.\"`, or `trim-paths = true` in the profile once stable",
+    )])
+}
+
+/// The first home directory (`/home/<user>/`) that starts a path in `data[..end]`,
+/// added to `seen` unless a path there already covers it; true once found.
+/// `at_file_start`: `data` begins the file (a match at 0 starts a path).
+fn home_dirs(data: &[u8], at_file_start: bool, end: usize, seen: &mut Vec<String>) -> bool {
     for at in memchr::memmem::find_iter(data, b"/home/") {
+        if at >= end {
+            break;
+        }
         // Only where a path starts: `/tmp/x/home/` is not a home directory.
-        let starts_a_path = at == 0
-            || !(data[at - 1].is_ascii_alphanumeric()
-                || matches!(data[at - 1], b'.' | b'_' | b'-' | b'/'));
+        let starts_a_path = match at {
+            0 => at_file_start,
+            _ => {
+                !(data[at - 1].is_ascii_alphanumeric()
+                    || matches!(data[at - 1], b'.' | b'_' | b'-' | b'/'))
+            }
+        };
         if !starts_a_path {
             continue;
         }
@@ -394,22 +556,10 @@ fn path_leaks(data: &[u8], expect: &Expect<'_>, finding: &MakeFinding<'_>) -> Ve
             {
                 seen.push(home);
             }
-            break;
+            return true;
         }
     }
-    if seen.is_empty() {
-        return Vec::new();
-    }
-    let shown: Vec<String> = seen.iter().map(|s| format!("`{}`", escape(s))).collect();
-    vec![finding(
-        Code::PathLeak,
-        Severity::Warning,
-        format!(
-            "the build machine's paths are in the binary ({}): they leak user names and make builds unreproducible",
-            shown.join(", ")
-        ),
-        "build with `RUSTFLAGS=\"--remap-path-prefix=$HOME=~ --remap-path-prefix=$PWD=.\"`, or `trim-paths = true` in the profile once stable",
-    )]
+    false
 }
 
 /// The `.dep-v0` list `cargo auditable` embeds; None when the binary has none.
@@ -493,10 +643,19 @@ mod tests {
         Finding::new(Check::Artifact, code, severity, msg).with_help(help)
     }
 
+    /// `path_leaks` over `bytes`, as a file.
+    fn leaks_in(bytes: &[u8]) -> Vec<Finding> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bin");
+        std::fs::write(&path, bytes).unwrap();
+        let file = std::fs::File::open(&path).unwrap();
+        path_leaks(&file, bytes.len() as u64, &expect(), &f).unwrap()
+    }
+
     #[test]
     fn leaks_are_found_and_homes_named() {
         let data = b"xx\0/build/secret-project/src/main.rs\0/home/alice/.cargo/registry/x.rs\0";
-        let found = path_leaks(data, &expect(), &f);
+        let found = leaks_in(data);
         assert_eq!(found.len(), 1);
         assert!(
             found[0].message.contains("`/build/secret-project`"),
@@ -508,8 +667,8 @@ mod tests {
             "{}",
             found[0].message
         );
-        assert!(path_leaks(b"/homeless/ and /home/", &expect(), &f).is_empty());
-        assert!(path_leaks(b"\0/tmp/ci/home/.cargo/x", &expect(), &f).is_empty());
+        assert!(leaks_in(b"/homeless/ and /home/").is_empty());
+        assert!(leaks_in(b"\0/tmp/ci/home/.cargo/x").is_empty());
     }
 
     /// A minimal PE32+ image: DOS header, PE signature, COFF header, optional header
@@ -548,6 +707,8 @@ mod tests {
     }
 
     /// A minimal 64-bit Mach-O executable header with no load commands.
+    const MACHO_PIE: u32 = 0x0020_0000;
+
     fn macho64(flags: u32) -> Vec<u8> {
         let mut b = Vec::new();
         b.extend_from_slice(&0xfeed_facfu32.to_le_bytes());
@@ -615,14 +776,36 @@ mod tests {
         assert!(msg(b"#!/bin/sh\necho hi\n").contains("bin is not an ELF, PE or Mach-O executable"));
         assert!(msg(&pe64(0)[..0x100]).contains("bin is truncated or corrupt"));
         assert!(msg(&macho64(0)[..20]).contains("bin"));
-        let fat = [
-            0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 1, 0, 0, 0, 7, 0, 0, 0, 3, 0, 0, 0x10, 0, 0, 0, 0x10,
-            0, 0, 0, 0, 12,
-        ];
+        // A universal binary: one arm64 image at 0x1000, inside the file.
+        let image = macho64(MACHO_PIE);
+        let mut fat = vec![0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 1, 1, 0, 0, 12, 0, 0, 0, 0];
+        fat.extend_from_slice(&0x1000u32.to_be_bytes());
+        fat.extend_from_slice(&(image.len() as u32).to_be_bytes());
+        fat.extend_from_slice(&12u32.to_be_bytes());
+        fat.resize(0x1000, 0);
+        fat.extend_from_slice(&image);
         assert!(
             msg(&fat).contains("universal (fat) Mach-O"),
             "{}",
             msg(&fat)
+        );
+        // Java's class-file magic is the fat magic: no valid image, no Mach-O.
+        let class = [
+            0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 0x34, 0, 0x1d, 0x0a, 0, 6, 0, 0x0f, 9, 0, 0x10, 0,
+            0x11, 8, 0, 0x12, 0x0a, 0, 0x13, 0, 0x14, 7, 0, 0x15,
+        ];
+        assert!(
+            msg(&class).contains("bin is not an ELF, PE or Mach-O executable"),
+            "{}",
+            msg(&class)
+        );
+        // 32 bytes that claim 2^32-1 load commands: corrupt, never clean.
+        let mut lying = macho64(MACHO_PIE);
+        lying[16..20].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(
+            msg(&lying).contains("bin is truncated or corrupt"),
+            "{}",
+            msg(&lying)
         );
         let dir = tempfile::tempdir().unwrap();
         let e = Expect {
@@ -636,6 +819,67 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(err.contains("artifact nope cannot be read"), "{err}");
+    }
+
+    /// A file over the limit is refused from its size alone (a sparse file: nothing
+    /// is written to disk, nothing is read).
+    #[test]
+    fn artifacts_over_the_limit_are_refused_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("huge");
+        let mut head = macho64(MACHO_PIE);
+        head.resize(4096, 0);
+        std::fs::write(&path, &head).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(ARTIFACT_LIMIT + 1)
+            .unwrap();
+        let e = Expect {
+            strip: "symbols",
+            leaks: Vec::new(),
+        };
+        let err = inspect(&path, "huge", &e).err().unwrap().to_string();
+        assert!(
+            err.contains(
+                "artifact huge is 2147483649 bytes, over the 2147483648-byte (2 GiB) limit"
+            ),
+            "{err}"
+        );
+    }
+
+    /// The path-leak scan reads windows: a leak across a window's edge is found once.
+    #[test]
+    fn leaks_across_window_edges_are_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let needle = "/work/secret-project/";
+        for at in [0, SCAN_WINDOW - 5, SCAN_WINDOW - 71, SCAN_WINDOW + 3] {
+            let mut data = vec![0u8; SCAN_WINDOW * 2 + 100];
+            data[at..at + needle.len()].copy_from_slice(needle.as_bytes());
+            let home = b"/home/ann/x";
+            let h = at + 40;
+            data[h..h + home.len()].copy_from_slice(home);
+            let path = dir.path().join("bin");
+            std::fs::write(&path, &data).unwrap();
+            let file = std::fs::File::open(&path).unwrap();
+            let e = Expect {
+                strip: "none",
+                leaks: vec![needle.to_string()],
+            };
+            let found = path_leaks(&file, data.len() as u64, &e, &f).unwrap();
+            assert_eq!(found.len(), 1, "at {at}");
+            assert!(
+                found[0].message.contains(needle),
+                "at {at}: {}",
+                found[0].message
+            );
+            assert!(
+                found[0].message.contains("/home/ann/"),
+                "at {at}: {}",
+                found[0].message
+            );
+        }
     }
 
     #[test]

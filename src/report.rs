@@ -206,6 +206,7 @@ pub enum Code {
     NoCfg,
     PathLeak,
     NoAuditData,
+    AmbiguousAuditData,
     LockfileMismatch,
     NoArtifact,
 }
@@ -221,7 +222,7 @@ impl Code {
     ];
 
     /// The codes of `audit --artifact` findings.
-    pub const ARTIFACT: [Code; 14] = [
+    pub const ARTIFACT: [Code; 15] = [
         Code::NotPie,
         Code::ExecStack,
         Code::NoRelro,
@@ -234,6 +235,7 @@ impl Code {
         Code::NoCfg,
         Code::PathLeak,
         Code::NoAuditData,
+        Code::AmbiguousAuditData,
         Code::LockfileMismatch,
         Code::NoArtifact,
     ];
@@ -271,6 +273,7 @@ impl Code {
             Code::NoCfg => "no-cfg",
             Code::PathLeak => "path-leak",
             Code::NoAuditData => "no-audit-data",
+            Code::AmbiguousAuditData => "ambiguous-audit-data",
             Code::LockfileMismatch => "lockfile-mismatch",
             Code::NoArtifact => "no-artifact",
         }
@@ -300,6 +303,9 @@ impl Code {
             Code::NoCfg => "The PE image has no Control Flow Guard",
             Code::PathLeak => "The artifact contains the build machine's absolute paths",
             Code::NoAuditData => "The artifact has no embedded dependency list (cargo auditable)",
+            Code::AmbiguousAuditData => {
+                "The artifact has more than one embedded dependency list: which one describes it is unknown"
+            }
             Code::LockfileMismatch => {
                 "The artifact embeds a package version that Cargo.lock does not have"
             }

@@ -128,6 +128,90 @@ fn each_elf_defect_is_found_and_checksec_agrees() {
     assert_eq!(ours, ["not-stripped"]);
 }
 
+/// The section headers of a little-endian ELF64 file: (name, type, offset, size).
+fn elf64_sections(d: &[u8]) -> Vec<(String, u32, usize, usize)> {
+    let u16_at = |o: usize| u16::from_le_bytes(d[o..o + 2].try_into().unwrap()) as usize;
+    let u32_at = |o: usize| u32::from_le_bytes(d[o..o + 4].try_into().unwrap());
+    let u64_at = |o: usize| u64::from_le_bytes(d[o..o + 8].try_into().unwrap()) as usize;
+    let (shoff, shentsize, shnum, shstrndx) =
+        (u64_at(0x28), u16_at(0x3a), u16_at(0x3c), u16_at(0x3e));
+    let header = |i: usize| shoff + i * shentsize;
+    let strtab = u64_at(header(shstrndx) + 0x18);
+    (0..shnum)
+        .map(|i| {
+            let h = header(i);
+            let at = strtab + u32_at(h) as usize;
+            let end = at + d[at..].iter().position(|b| *b == 0).unwrap();
+            let name = String::from_utf8_lossy(&d[at..end]).into_owned();
+            (name, u32_at(h + 4), u64_at(h + 0x18), u64_at(h + 0x20))
+        })
+        .collect()
+}
+
+/// A lazily bound, unstripped binary doctored to look hardened: `DT_FLAGS =
+/// BIND_NOW` written after the dynamic table's `DT_NULL` (where the loader never
+/// reads it), and `.symtab` and `.debug_*` renamed. checksec still says partial
+/// RELRO; we say what the loader and `readelf` see, not what the names claim.
+#[test]
+fn a_doctored_elf_is_judged_by_what_the_loader_reads() {
+    let f = project("doctor", "");
+    let bin = build(
+        &f,
+        "doctor",
+        "-C link-arg=-Wl,-z,lazy -C debuginfo=2",
+        false,
+        &[("CARGO_PROFILE_RELEASE_STRIP", "none")],
+    );
+    // Debug info carries the build's paths: path-leak too, before and after.
+    let (honest, _) = artifact_codes(&f, &bin, 1);
+    assert_eq!(honest, ["lazy-binding", "not-stripped", "path-leak"]);
+
+    let mut d = std::fs::read(&bin).unwrap();
+    let sections = elf64_sections(&d);
+    let (_, _, dynamic, size) = sections.iter().find(|s| s.0 == ".dynamic").unwrap().clone();
+    // The last real entry becomes DT_NULL, and the old DT_NULL slot DT_FLAGS BIND_NOW.
+    let entries = size / 16;
+    let last = dynamic + (entries - 1) * 16;
+    assert_eq!(
+        &d[last..last + 16],
+        &[0u8; 16],
+        "the table ends with DT_NULL"
+    );
+    d[last - 16..last].copy_from_slice(&[0u8; 16]);
+    d[last..last + 8].copy_from_slice(&30u64.to_le_bytes()); // DT_FLAGS
+    d[last + 8..last + 16].copy_from_slice(&8u64.to_le_bytes()); // DF_BIND_NOW
+                                                                 // Rename the symbol table and every debug section in the section-name table.
+    let (_, _, strtab, strsize) = sections
+        .iter()
+        .find(|s| s.0 == ".shstrtab")
+        .unwrap()
+        .clone();
+    let names = &mut d[strtab..strtab + strsize];
+    for (from, to) in [
+        (&b".symtab\0"[..], &b".s_mtab\0"[..]),
+        (b".debug_", b".xebug_"),
+    ] {
+        while let Some(i) = names.windows(from.len()).position(|w| w == from) {
+            names[i..i + to.len()].copy_from_slice(to);
+        }
+    }
+    let doctored = f.path().join("doctored");
+    std::fs::write(&doctored, &d).unwrap();
+    let renamed = elf64_sections(&d);
+    assert!(renamed
+        .iter()
+        .all(|s| s.0 != ".symtab" && !s.0.starts_with(".debug")));
+    assert!(
+        renamed.iter().any(|s| s.1 == 2),
+        "an SHT_SYMTAB section is still there"
+    );
+
+    // The oracle: checksec reads the table as the loader does.
+    assert_eq!(checksec(&doctored), ["lazy-binding"]);
+    let (ours, _) = artifact_codes(&f, &doctored, 1);
+    assert_eq!(ours, ["lazy-binding", "not-stripped", "path-leak"]);
+}
+
 #[test]
 fn a_panic_in_a_path_dependency_leaks_the_build_path() {
     // Outside the workspace, cargo hands rustc the dependency's absolute path, and the

@@ -719,10 +719,17 @@ fn the_signer_policy_gates_tag_and_verify() {
     std::fs::write(&revoked, format!("{}\n", r.public(&mallory))).unwrap();
     git_ok(
         r.dir(),
-        &["config", "gpg.ssh.revocationFile", revoked.to_str().unwrap()],
+        &[
+            "config",
+            "gpg.ssh.revocationFile",
+            revoked.to_str().unwrap(),
+        ],
     );
     let (out, _) = run(&mut r.verify("v0.2.0", &[]), 1);
-    assert!(out.contains("BAD: tag `v0.2.0`: ") && out.contains("is revoked"), "{out}");
+    assert!(
+        out.contains("BAD: tag `v0.2.0`: ") && out.contains("is revoked"),
+        "{out}"
+    );
     run(&mut r.verify("v0.1.0", &[]), 0);
     let (out, _) = run(&mut init, 0);
     assert!(
