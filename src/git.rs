@@ -119,6 +119,8 @@ impl Repo {
             .is_ok_and(|t| t.get_path(rel).is_ok())
     }
 
+    /// The tags that name a commit (peeled through annotated tags): a tag that
+    /// points at a blob or a tree releases nothing.
     pub fn tag_names(&self) -> Vec<String> {
         self.repo
             .tag_names(None)
@@ -126,6 +128,12 @@ impl Repo {
                 names
                     .iter()
                     .filter_map(|n| n.ok().flatten().map(str::to_string))
+                    .filter(|n| {
+                        self.repo
+                            .revparse_single(&format!("refs/tags/{n}"))
+                            .and_then(|o| o.peel_to_commit())
+                            .is_ok()
+                    })
                     .collect()
             })
             .unwrap_or_default()

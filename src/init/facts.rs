@@ -15,9 +15,16 @@ pub use crate::config::valid_email;
 
 /// `https://github.com/OWNER/REPO` (with or without `.git`), validated.
 pub fn github_repo(url: &str) -> Option<(String, String)> {
-    let rest = url
-        .strip_prefix("https://github.com/")
-        .or_else(|| url.strip_prefix("http://github.com/"))?;
+    // Hosts as GitHub treats them: case-insensitive, with or without `www.`.
+    let (scheme, rest) = url.split_once("://")?;
+    if !scheme.eq_ignore_ascii_case("https") && !scheme.eq_ignore_ascii_case("http") {
+        return None;
+    }
+    let (host, rest) = rest.split_once('/')?;
+    let host = host.to_ascii_lowercase();
+    if host != "github.com" && host != "www.github.com" {
+        return None;
+    }
     let mut parts = rest.trim_end_matches('/').splitn(3, '/');
     let owner = parts.next()?;
     let repo = parts.next()?;
@@ -434,6 +441,15 @@ mod tests {
         );
         assert_eq!(github_repo("https://github.com/o|x/r"), None);
         assert_eq!(github_repo("https://gitlab.com/o/r"), None);
+        for url in [
+            "https://GitHub.com/o/r",
+            "https://www.github.com/o/r",
+            "HTTPS://GITHUB.COM/o/r",
+        ] {
+            assert_eq!(github_repo(url), Some(("o".into(), "r".into())), "{url}");
+        }
+        assert_eq!(github_repo("https://github.com.evil.example/o/r"), None);
+        assert_eq!(github_repo("https://evilgithub.com/o/r"), None);
         assert_eq!(github_repo("https://github.com/../../x"), None);
         assert_eq!(github_repo("https://github.com/o/.."), None);
         assert_eq!(github_repo("https://github.com/-o/r"), None);

@@ -159,9 +159,10 @@ pub fn render(
             let tmpl = env
                 .get_template("custom")
                 .map_err(|e| template_error(path, &e))?;
-            return Ok(tidy(
-                &tmpl.render(ctx).map_err(|e| template_error(path, &e))?,
-            ));
+            return Ok(tidy(&bounded(&tmpl, ctx).map_err(|e| match e {
+                Rendered::TooLarge => too_large(&path.display().to_string()),
+                Rendered::Failed(e) => template_error(path, &e),
+            })?));
         }
         None => format!("SECURITY.{preset}.md"),
     };
@@ -169,10 +170,55 @@ pub fn render(
         Failure::new(format!("unknown preset `{preset}`"))
             .help("use --preset minimal, standard or full")
     })?;
-    let out = tmpl
-        .render(ctx)
-        .map_err(|e| Failure::new(format!("template {name} failed: {e:#}")))?;
+    let out = bounded(&tmpl, ctx).map_err(|e| match e {
+        Rendered::TooLarge => too_large(&name),
+        Rendered::Failed(e) => Failure::new(format!("template {name} failed: {e:#}")).into(),
+    })?;
     Ok(tidy(&out))
+}
+
+/// The most a policy template may render (1 MiB): fuel bounds a template's steps,
+/// not its output, and one step can write a long string many times over.
+pub const RENDER_LIMIT: usize = 1 << 20;
+
+enum Rendered {
+    TooLarge,
+    Failed(minijinja::Error),
+}
+
+/// Renders into memory, stopping at `RENDER_LIMIT` bytes.
+fn bounded(
+    tmpl: &minijinja::Template<'_, '_>,
+    ctx: &Value,
+) -> std::result::Result<String, Rendered> {
+    struct Capped(Vec<u8>);
+    impl std::io::Write for Capped {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.0.len() + buf.len() > RENDER_LIMIT {
+                return Err(std::io::Error::other("over the limit"));
+            }
+            self.0.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut out = Capped(Vec::new());
+    match tmpl.render_captured_to(ctx, &mut out) {
+        Ok(_) => Ok(String::from_utf8_lossy(&out.0).into_owned()),
+        Err(e) if e.kind() == minijinja::ErrorKind::WriteFailure => Err(Rendered::TooLarge),
+        Err(e) => Err(Rendered::Failed(e)),
+    }
+}
+
+fn too_large(template: &str) -> anyhow::Error {
+    Failure::new(format!(
+        "template {} renders more than {RENDER_LIMIT} bytes (1 MiB); nothing was written",
+        crate::error::escape(template)
+    ))
+    .help("a SECURITY.md is a page: check the template for a loop or a repeated string")
+    .into()
 }
 
 fn template_error(path: &std::path::Path, e: &minijinja::Error) -> anyhow::Error {
@@ -221,6 +267,39 @@ fn tidy(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn output_is_bounded_not_only_steps() {
+        let ctx = minijinja::context! { name => "x" };
+        let bomb =
+            "{{ 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' * 100000000 }}";
+        let err = super::render(
+            "standard",
+            Some((std::path::Path::new("t.md"), bomb.into())),
+            &ctx,
+        )
+        .unwrap_err()
+        .to_string();
+        // minijinja refuses one huge repetition itself; either way, an error.
+        assert!(err.starts_with("t.md"), "{err}");
+        // Within fuel and within minijinja's own limits, 10 MB of output: refused.
+        let loops = "{% for i in range(1000) %}{{ 'x' * 10000 }}{% endfor %}";
+        let err = super::render(
+            "standard",
+            Some((std::path::Path::new("t.md"), loops.into())),
+            &ctx,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("renders more than 1048576 bytes"), "{err}");
+        let small = super::render(
+            "standard",
+            Some((std::path::Path::new("t.md"), "hi {{ name }}".into())),
+            &ctx,
+        )
+        .unwrap();
+        assert_eq!(small.trim_end(), "hi x");
+    }
+
     use super::*;
     use minijinja::context;
 

@@ -220,9 +220,21 @@ fn check_goes_stale_when_a_practice_or_a_release_line_changes() {
     std::fs::rename(f.path().join("deny.off"), f.path().join("deny.toml")).unwrap();
     run(init(&f).arg("--check"), 0);
 
+    // Tags that point at a blob or a tree release nothing: still up to date.
+    let blob = git(f.path(), &["hash-object", "-w", "Cargo.toml"]);
+    let tree = git(f.path(), &["rev-parse", "HEAD^{tree}"]);
+    git(f.path(), &["tag", "v9.0.0", blob.trim()]);
+    git(
+        f.path(),
+        &["tag", "-a", "v8.0.0", "-m", "a tree", tree.trim()],
+    );
+    let (out, _) = run(init(&f).arg("--check"), 0);
+    assert!(out.contains("SECURITY.md is up to date"), "{out}");
+
     git(f.path(), &["tag", "v3.0.0"]);
     let (out, _) = run(init(&f).arg("--check"), 1);
     assert!(out.contains("+| 3.x | 3.0.0 | ✅ yes |"), "{out}");
+    assert!(!out.contains("9.0.0") && !out.contains("8.0.0"), "{out}");
 }
 
 #[test]
