@@ -113,7 +113,7 @@ fn component(c: &Component, v: CdxVersion, root: bool) -> Value {
         ("documentation", &c.documentation),
         ("distribution", &c.download),
     ] {
-        if let Some(u) = url.as_ref().filter(|u| url::Url::parse(u).is_ok()) {
+        if let Some(u) = url.as_deref().and_then(super::document_url) {
             refs.push(json!({ "type": kind, "url": u }));
         }
     }

@@ -178,6 +178,17 @@ pub fn generate(ws: &Workspace, opts: &SbomOptions) -> Result<(String, Bom)> {
     generate_for(ws, opts, Platform::of(opts.target.as_deref())?)
 }
 
+/// A URL a document may carry (a package's repository, homepage, documentation,
+/// download): web and git schemes only (never `javascript:` or `data:`), written as
+/// the URL standard serialises it (a space or non-ASCII percent-encoded); None when
+/// it is not such a URL.
+pub fn document_url(raw: &str) -> Option<String> {
+    let u = url::Url::parse(raw).ok()?;
+    matches!(u.scheme(), "https" | "http" | "git" | "ssh")
+        .then(|| u.to_string())
+        .filter(|s| !s.chars().any(char::is_control))
+}
+
 /// The SHA-256 of the default CycloneDX SBOM of the released `package` for a
 /// platform (this machine's, or `host`), dated `epoch` (the tagged commit's time),
 /// and that platform: what a release tag claims, so `verify --audit` can recompute
@@ -403,6 +414,28 @@ pub fn content_uuid(content: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn document_urls_are_web_urls_written_encoded() {
+        use super::document_url;
+        assert_eq!(
+            document_url("https://github.com/o/my repo").as_deref(),
+            Some("https://github.com/o/my%20repo")
+        );
+        assert_eq!(
+            document_url("https://é.example/ü").as_deref(),
+            Some("https://xn--9ca.example/%C3%BC")
+        );
+        for bad in [
+            "javascript:alert(1)",
+            "data:text/html,x",
+            "file:///etc/passwd",
+            "not a url",
+            "",
+        ] {
+            assert_eq!(document_url(bad), None, "{bad}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -132,7 +132,7 @@ fn package(c: &Component, id: &str, root: bool) -> Value {
     if let Some(d) = c.description.as_ref().filter(|d| !d.is_empty()) {
         o["description"] = json!(d);
     }
-    if let Some(h) = c.homepage.as_ref().filter(|u| url::Url::parse(u).is_ok()) {
+    if let Some(h) = c.homepage.as_deref().and_then(super::document_url) {
         o["homepage"] = json!(h);
     }
     o

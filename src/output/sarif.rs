@@ -88,6 +88,9 @@ pub fn to_value(report: &AuditReport) -> Value {
         rules.entry(id).or_insert_with(|| rule(f, w));
     }
     let index: BTreeMap<&String, usize> = rules.keys().enumerate().map(|(i, k)| (k, i)).collect();
+    // Locations are URI references: a path with a space, `#`, `%`, non-ASCII or a
+    // control character is percent-encoded, as SARIF (RFC 3986) requires.
+    let root_url = url::Url::from_directory_path(&report.workspace_root).ok();
     let results: Vec<Value> = report
         .findings
         .iter()
@@ -114,7 +117,7 @@ pub fn to_value(report: &AuditReport) -> Value {
                 "message": { "text": text },
                 "locations": [{
                     "physicalLocation": {
-                        "artifactLocation": { "uri": loc.file, "uriBaseId": "%SRCROOT%" },
+                        "artifactLocation": artifact_location(&root_url, &loc.file),
                         "region": { "startLine": loc.line.unwrap_or(1) }
                     }
                 }],
@@ -129,7 +132,10 @@ pub fn to_value(report: &AuditReport) -> Value {
             result
         })
         .collect();
-    let root = format!("file://{}/", report.workspace_root.display());
+    let root = root_url
+        .as_ref()
+        .map(url::Url::to_string)
+        .unwrap_or_else(|| format!("file://{}/", report.workspace_root.display()));
     json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -147,4 +153,41 @@ pub fn to_value(report: &AuditReport) -> Value {
             "results": results,
         }]
     })
+}
+
+/// A finding's file as SARIF's `artifactLocation`: relative to `%SRCROOT%` when it is
+/// inside the workspace, else an absolute `file:` URI; percent-encoded either way.
+fn artifact_location(root: &Option<url::Url>, file: &str) -> serde_json::Value {
+    let path = std::path::Path::new(file);
+    let absolute = match (root, path.is_absolute()) {
+        (_, true) => url::Url::from_file_path(path).ok(),
+        (Some(r), false) => r.join(&encode_path(file)).ok(),
+        (None, false) => None,
+    };
+    match (root, absolute) {
+        (Some(r), Some(a)) => match r.make_relative(&a).filter(|rel| !rel.starts_with("../")) {
+            Some(rel) => json!({ "uri": rel, "uriBaseId": "%SRCROOT%" }),
+            None => json!({ "uri": a.to_string() }),
+        },
+        (None, Some(a)) => json!({ "uri": a.to_string() }),
+        (_, None) => json!({ "uri": encode_path(file), "uriBaseId": "%SRCROOT%" }),
+    }
+}
+
+/// A relative path as a URI path: every byte outside RFC 3986's unreserved and
+/// path characters percent-encoded.
+fn encode_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                out.push(b as char)
+            }
+            b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'=' | b'@' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
 }

@@ -263,3 +263,52 @@ fn deny_toml_and_cargo_audit_ignores_are_honoured() {
     assert_eq!(t["ignored"]["source"], ".cargo/audit.toml");
     assert_eq!(t["severity"], "note");
 }
+
+/// Paths are URI references in SARIF: a workspace under a directory named with a
+/// space, `#`, `%` and non-ASCII, and an artifact whose name holds a newline, give
+/// percent-encoded URIs that both validator rule sets accept.
+#[test]
+fn sarif_uris_are_encoded_whatever_the_path_holds() {
+    let f = mixed();
+    let tmp = tempfile::TempDir::new().unwrap();
+    let root = tmp.path().join("a b#%é").join("p");
+    copy_dir(f.path(), &root);
+    let artifact = root.join("odd\nname bin");
+    std::fs::copy("/bin/true", &artifact).unwrap();
+    let out_file = f.path().join("odd.sarif");
+    let mut c = bin();
+    c.current_dir(&root)
+        .env("CARGO_SECURE_RELEASE_TODAY", TODAY)
+        .args(["audit", "--offline", "--no-cache", "--advisory-db"])
+        .arg(advisory_db())
+        .args(["--format", "sarif", "--output"])
+        .arg(&out_file)
+        .arg("--artifact")
+        .arg(&artifact);
+    run(&mut c, 1);
+    for kind in ["Sarif", "Gh"] {
+        let errors = validate(&out_file, kind);
+        assert!(errors.is_empty(), "{kind} validation errors: {errors:#?}");
+    }
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out_file).unwrap()).unwrap();
+    let base = v["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"]
+        .as_str()
+        .unwrap();
+    assert!(base.ends_with("/a%20b%23%25%C3%A9/p/"), "{base}");
+    let uris: Vec<&str> = v["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert!(uris.contains(&"Cargo.lock"), "{uris:?}");
+    assert!(uris.contains(&"odd%0Aname%20bin"), "{uris:?}");
+    for u in &uris {
+        assert!(!u.contains([' ', '\n', '#']), "{u}");
+    }
+}
