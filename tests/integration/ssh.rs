@@ -789,3 +789,102 @@ fn verify_audit_finds_an_advisory_published_after_the_tag() {
         "{out}"
     );
 }
+
+/// Every ECDSA key ssh-keygen makes loads and signs: 2,000 of each size, among them
+/// the ~1 in 256 whose private scalar OpenSSH writes short (a leading zero byte
+/// dropped), which ssh-key alone rejects with `length invalid`. Their signatures are
+/// checked by ssh-keygen itself; one is encrypted too, and signs with its passphrase.
+#[test]
+fn every_ecdsa_key_ssh_keygen_makes_loads_and_signs() {
+    use cargo_secure_release::sig::passphrase::PassphraseSource;
+    use cargo_secure_release::sig::ssh::{KeySpec, SshSigningKey};
+    let dir = TempDir::new().unwrap();
+    let keygen = |args: &[&str]| {
+        let out = Std::new("ssh-keygen").args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "ssh-keygen {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let check = |key: &Path, sig: &str| {
+        let sig_path = key.with_extension("sig");
+        std::fs::write(&sig_path, sig).unwrap();
+        let mut c = Std::new("ssh-keygen")
+            .args(["-Y", "check-novalidate", "-n", "git", "-s"])
+            .arg(&sig_path)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        c.stdin.take().unwrap().write_all(b"a release").unwrap();
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "ssh-keygen rejects the signature of {}: {}",
+            key.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    for bits in ["256", "384"] {
+        let mut short = Vec::new();
+        for i in 0..2000 {
+            let path = dir.path().join(format!("ecdsa{bits}-{i}"));
+            keygen(&[
+                "-q",
+                "-t",
+                "ecdsa",
+                "-b",
+                bits,
+                "-N",
+                "",
+                "-C",
+                "",
+                "-f",
+                path.to_str().unwrap(),
+            ]);
+            let key = SshSigningKey::load(KeySpec::File(&path), false)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let sig = key
+                .sign(b"a release", PassphraseSource::Env("CSR_UNUSED"))
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let text = std::fs::read_to_string(&path).unwrap();
+            if ssh_key::PrivateKey::from_openssh(&text).is_err() {
+                check(&path, &sig);
+                short.push(path);
+            }
+        }
+        // About 8 expected in 2,000; none would mean the case was never met.
+        assert!(
+            !short.is_empty(),
+            "no short ECDSA-{bits} scalar in 2,000 keys"
+        );
+        // Encrypted with a passphrase, the same key signs once decrypted.
+        let key = &short[0];
+        keygen(&[
+            "-q",
+            "-p",
+            "-P",
+            "",
+            "-N",
+            "pass phrase",
+            "-f",
+            key.to_str().unwrap(),
+        ]);
+        let loaded = SshSigningKey::load(KeySpec::File(key), false).unwrap();
+        let pass = dir.path().join("pass");
+        std::fs::write(&pass, "pass phrase\n").unwrap();
+        let sig = loaded
+            .sign(b"a release", PassphraseSource::File(&pass))
+            .unwrap();
+        check(key, &sig);
+        let wrong = dir.path().join("wrong");
+        std::fs::write(&wrong, "not it\n").unwrap();
+        let err = loaded
+            .sign(b"a release", PassphraseSource::File(&wrong))
+            .unwrap_err();
+        assert!(err.to_string().contains("wrong passphrase"), "{err}");
+    }
+}

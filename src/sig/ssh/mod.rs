@@ -6,6 +6,7 @@
 
 pub mod agent;
 pub mod allowed;
+mod openssh;
 
 use crate::error::{escape, Failure};
 use crate::sig::passphrase::PassphraseSource;
@@ -13,6 +14,7 @@ use anyhow::Result;
 use ssh_key::public::KeyData;
 use ssh_key::{HashAlg, LineEnding, PrivateKey, PublicKey, SshSig};
 use std::path::{Path, PathBuf};
+use zeroize::Zeroizing;
 
 /// git signs tags and commits in this namespace; a signature for another one
 /// (e.g. `file`) must not pass as a tag signature.
@@ -57,7 +59,9 @@ pub struct SshSigningKey {
 
 enum How {
     /// Decrypted lazily: the passphrase is asked only once every gate has passed.
-    File(Box<PrivateKey>),
+    /// The key, and the file's text (an encrypted key is decrypted from it again
+    /// when ssh-key cannot read its scalar: see `openssh`).
+    File(Box<PrivateKey>, Zeroizing<String>),
     Agent,
 }
 
@@ -76,17 +80,21 @@ impl SshSigningKey {
                 )?);
                 let text = String::from_utf8_lossy(&bytes);
                 if text.contains("-----BEGIN OPENSSH PRIVATE KEY-----") {
-                    let key = PrivateKey::from_openssh(text.trim()).map_err(|e| {
-                        Failure::new(format!(
-                            "{shown} is not a readable OpenSSH private key: {e}"
-                        ))
-                        .help("check the file, or regenerate it with ssh-keygen")
-                    })?;
+                    // An unencrypted ECDSA key with a short scalar is read padded
+                    // (see `openssh`); an encrypted one is repaired when decrypted.
+                    let key = PrivateKey::from_openssh(text.trim())
+                        .or_else(|e| openssh::load_padded(&text, None).ok_or(e))
+                        .map_err(|e| {
+                            Failure::new(format!(
+                                "{shown} is not a readable OpenSSH private key: {e}"
+                            ))
+                            .help("check the file, or regenerate it with ssh-keygen")
+                        })?;
                     let public = key.public_key().clone();
                     let how = if force_agent {
                         How::Agent
                     } else {
-                        How::File(Box::new(key))
+                        How::File(Box::new(key), Zeroizing::new(text.into_owned()))
                     };
                     (how, public)
                 } else if text.contains("PRIVATE KEY-----") {
@@ -137,17 +145,24 @@ impl SshSigningKey {
     /// returned (an agent could answer with anything).
     pub fn sign(&self, data: &[u8], pass: PassphraseSource<'_>) -> Result<String> {
         let sig = match &self.how {
-            How::File(key) => {
+            How::File(key, text) => {
                 let decrypted;
                 let key: &PrivateKey = if key.is_encrypted() {
                     let pw = crate::sig::passphrase::read(
                         pass,
                         &format!("SSH key {}", self.fingerprint),
                     )?;
-                    decrypted = key.decrypt(pw.as_bytes()).map_err(|_| {
-                        Failure::new(format!("wrong passphrase for SSH key {}", self.fingerprint))
+                    decrypted = key
+                        .decrypt(pw.as_bytes())
+                        .ok()
+                        .or_else(|| openssh::load_padded(text, Some(pw.as_bytes())))
+                        .ok_or_else(|| {
+                            Failure::new(format!(
+                                "wrong passphrase for SSH key {}",
+                                self.fingerprint
+                            ))
                             .help("check the passphrase source")
-                    })?;
+                        })?;
                     &decrypted
                 } else {
                     key
