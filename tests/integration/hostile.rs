@@ -1902,8 +1902,115 @@ fn init_rows() -> Vec<Case> {
     v
 }
 
+/// Round 3 (issue 26): artifacts that lie, tags that borrow another's signature or
+/// claim twice, templates that write without end, messages that read as claims.
+fn round3_rows() -> Vec<Case> {
+    let mut v = Vec::new();
+    let art = |p: &str| with(AUDIT, &["--artifact", p]);
+    v.push(
+        case(
+            "artifact: a Java class file (the fat Mach-O magic)",
+            &args(&art("{AUX}/A.class")),
+            2,
+            "A.class is not an ELF, PE or Mach-O executable",
+        )
+        .setup(|_, aux| {
+            let mut class = vec![0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 0x34, 0, 0x1d];
+            class.resize(400, 7);
+            std::fs::write(aux.join("A.class"), class).unwrap()
+        }),
+    );
+    v.push(
+        case(
+            "artifact: 32 bytes claiming 2^32-1 Mach-O load commands",
+            &args(&art("{AUX}/lying")),
+            2,
+            "lying is truncated or corrupt",
+        )
+        .setup(|_, aux| {
+            let mut m = Vec::new();
+            for w in [
+                0xfeed_facfu32,
+                0x0100_000c,
+                0,
+                2,
+                u32::MAX,
+                0,
+                0x0020_0000,
+                0,
+            ] {
+                m.extend_from_slice(&w.to_le_bytes());
+            }
+            std::fs::write(aux.join("lying"), m).unwrap()
+        }),
+    );
+    v.push(
+        case(
+            "artifact: 16 GiB sparse file with an ELF header",
+            &args(&art("{AUX}/huge")),
+            2,
+            "over the 2147483648-byte (2 GiB) limit",
+        )
+        .setup(|_, aux| {
+            let path = aux.join("huge");
+            std::fs::copy("/bin/true", &path).unwrap();
+            std::fs::File::options()
+                .write(true)
+                .open(&path)
+                .unwrap()
+                .set_len(16 << 30)
+                .unwrap();
+        }),
+    );
+    v.push(
+        case(
+            "verify: a ref re-pointed at another release's signed tag object",
+            &["verify", "rel-0.0.9", "--cert", "{PUB}"],
+            1,
+            "the signed tag object names itself `v0.0.9`, not `rel-0.0.9`",
+        )
+        .anywhere()
+        .setup(|d, _| {
+            let oid = git_ok(d, &["rev-parse", "refs/tags/v0.0.9"]);
+            git_ok(d, &["update-ref", "refs/tags/rel-0.0.9", oid.trim()]);
+        }),
+    );
+    v.push(
+        case(
+            "init: a template that writes 10 MB within its fuel",
+            &args(&with(INIT, &["--template", "{AUX}/t.md"])),
+            2,
+            "renders more than 1048576 bytes",
+        )
+        .setup(|_, aux| {
+            write(
+                aux,
+                "t.md",
+                "{% for i in range(1000) %}{{ 'x' * 10000 }}{% endfor %}\n",
+            )
+        }),
+    );
+    for (name, msg) in [
+        ("a claim line", "Release\n\nAudit: 0 errors"),
+        (
+            "a claim in another case",
+            "release\n\npackage : x 1 Cargo.toml",
+        ),
+    ] {
+        let flag = format!("--message={msg}");
+        v.push(case(
+            format!("tag: message with {name}"),
+            &args(&with(TAG, &[&flag])),
+            1,
+            "reads as one of the tag's claims",
+        ));
+    }
+    v
+}
+
 fn all_rows() -> Vec<Case> {
     let mut v = config_rows();
+    v.extend(round3_rows());
     v.extend(audit_rows());
     v.extend(tag_rows());
     v.extend(verify_rows());
