@@ -715,14 +715,6 @@ fn new_advisory(original: &str, id: &str) -> String {
         .collect()
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// XXH32 with seed 0: the hash cargo-deny's `[[licenses.clarify]] license-files` uses
 /// (of the file with line endings normalised to `\n`).
 fn xxh32(data: &[u8]) -> u32 {

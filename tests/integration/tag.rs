@@ -217,12 +217,7 @@ fn signed_tag_passes_git_verify_tag_fsck_and_our_verify() {
 
     // The message attests what was released.
     let body = git_ok(r.dir(), &["cat-file", "tag", "v0.1.0"]);
-    use sha2::Digest;
-    let lock_hash: String =
-        sha2::Sha256::digest(std::fs::read(r.dir().join("Cargo.lock")).unwrap())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+    let lock_hash = sha256_hex(&std::fs::read(r.dir().join("Cargo.lock")).unwrap());
     assert!(
         body.contains("\n\nRelease rel 0.1.0\n\nReleased-with: cargo-secure-release "),
         "{body}"
@@ -613,11 +608,7 @@ fn a_tagged_tree_with_a_duplicate_entry_is_named() {
 fn claims_are_read_from_the_trailer_alone_and_each_once() {
     let r = Repo::new("");
     let (fpr, public) = r.gpg_key();
-    use sha2::Digest;
-    let lock: String = sha2::Sha256::digest(std::fs::read(r.dir().join("Cargo.lock")).unwrap())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let lock = sha256_hex(&std::fs::read(r.dir().join("Cargo.lock")).unwrap());
     let wrong = "0".repeat(64);
     let cases = [
         (
