@@ -115,15 +115,18 @@ Examples:
   cargo secure-release verify v1.2.3 --cert release-public.asc
   cargo secure-release verify v1.2.3 --keyring maintainers.asc --signer 0123…ABCD
   cargo secure-release verify v1.2.3 --allowed-signers .github/allowed_signers
-  cargo secure-release verify v1.2.3                      # the signer policy in v1.2.3
+  cargo secure-release verify v1.2.3                      # by the signer policy (see below)
   cargo secure-release verify v1.2.3 --trust-root v1.2.2  # the policy as of v1.2.2
   cargo secure-release verify v1.2.3 --audit              # and audit the tagged tree today
   cargo secure-release verify v1.2.3 --format json        # one JSON document for CI
 
 Without --cert, --keyring or --allowed-signers, the signer policy
-([workspace.metadata.secure-release.signers]) decides: as committed in the tagged
-commit, or in --trust-root REF. Then the tag's Cargo-lock-sha256 and version are
-checked against the tagged tree.
+([workspace.metadata.secure-release.signers]) decides, with its authority from the
+nearest earlier release tag that carries one: changes since must be in commits signed
+by a key of the policy before them, else that release's policy judges. With no such
+release, the tag's own policy is trusted on first use (the output says so);
+--trust-root REF names the commit to trust instead. Then the tag's
+Cargo-lock-sha256 and version are checked against the tagged tree.
 
 Exit codes: 0 good signature from an allowed signer; 1 bad, unsigned, unknown signer
 or lightweight tag; 2 could not run.")]

@@ -310,6 +310,34 @@ impl Repo {
         Some(commit.time().seconds())
     }
 
+    /// Is `ancestor` (a commit id) an ancestor of `descendant`, and not the same commit?
+    pub fn is_strict_ancestor(&self, ancestor: &str, descendant: &str) -> bool {
+        let (Ok(a), Ok(d)) = (
+            git2::Oid::from_str(ancestor),
+            git2::Oid::from_str(descendant),
+        ) else {
+            return false;
+        };
+        a != d && self.repo.graph_descendant_of(d, a).unwrap_or(false)
+    }
+
+    /// The commits reachable from `to` and not from `from` (ids), oldest first.
+    pub fn commits_between(&self, from: &str, to: &str) -> Result<Vec<String>> {
+        let mut walk = self.repo.revwalk()?;
+        walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)?;
+        walk.push(git2::Oid::from_str(to)?)?;
+        walk.hide(git2::Oid::from_str(from)?)?;
+        Ok(walk.filter_map(|o| o.ok().map(|o| o.to_string())).collect())
+    }
+
+    /// A signed commit's signature and the bytes it covers (git's `gpgsig` header
+    /// split off); None when the commit is not signed.
+    pub fn commit_signature(&self, id: &str) -> Option<(Vec<u8>, Vec<u8>)> {
+        let oid = git2::Oid::from_str(id).ok()?;
+        let (sig, data) = self.repo.extract_signature(&oid, None).ok()?;
+        Some((sig.to_vec(), data.to_vec()))
+    }
+
     /// The commit `rev` names, as a full id; None when git cannot resolve it.
     pub fn resolve_commit(&self, rev: &str) -> Option<String> {
         let commit = self.repo.revparse_single(rev).ok()?.peel_to_commit().ok()?;

@@ -14,6 +14,7 @@ use crate::report::{
 use crate::shell::Shell;
 use crate::sig::check::{check, Format, Keys, Signer, Verdict};
 use crate::sig::openpgp::{self, KeyUse};
+use crate::sig::policy::Root;
 use crate::sig::policy::Trusted;
 use anyhow::Result;
 
@@ -349,15 +350,46 @@ fn judge(opts: &VerifyOptions, repo: &Repo) -> Result<Judge> {
             }
             Some(trusted)
         }
-        None => {
-            if at_tag.is_some() {
-                judge.notes.push(format!(
-                    "signer policy: as committed in {} (the tagged commit; pass --trust-root REF to judge by a commit you already trust)",
-                    escape(&opts.tag)
-                ));
+        // No trust root named: the policy's authority comes from the releases before
+        // this one, never from the tag alone (see `sig::policy::default_root`).
+        None => match at_tag {
+            None => None,
+            Some(at_tag) => {
+                let (trusted, root) = crate::sig::policy::default_root(repo, &opts.tag, at_tag)?;
+                let tag = escape(&opts.tag);
+                judge.notes.push(match root {
+                    Root::FirstUse => format!(
+                        "signer policy: as committed in {tag} (the tagged commit, trusted on first use: no earlier release tag carries a signer policy; pass --trust-root REF to judge by a commit you already trust)"
+                    ),
+                    Root::Unchanged { root } => format!(
+                        "signer policy: as committed in {tag}, unchanged since {}, the release before it",
+                        escape(&root)
+                    ),
+                    Root::SignedChanges { root, commits } => format!(
+                        "signer policy: as committed in {tag}; its {commits} change{} since {} {} signed by a key of the policy before {}",
+                        crate::output::plural(commits),
+                        escape(&root),
+                        if commits == 1 { "was" } else { "were" },
+                        if commits == 1 { "it" } else { "each" },
+                    ),
+                    Root::Broken {
+                        root,
+                        commit,
+                        why,
+                        added,
+                    } => format!(
+                        "signer policy: as committed in {}, the release before {tag}: the policy changed in commit {commit}, which no key of the policy before it signed ({}); not trusted: {}",
+                        escape(&root),
+                        escape(&why),
+                        match added.is_empty() {
+                            true => "its changes".to_string(),
+                            false => format!("the keys it added ({})", added.join(", ")),
+                        }
+                    ),
+                });
+                Some(trusted)
             }
-            at_tag
-        }
+        },
     };
     if let Some(t) = trusted {
         judge.keys.openpgp = t.openpgp.map(|(_, certs)| certs).unwrap_or_default();

@@ -56,11 +56,21 @@ pub fn name_of(object: &[u8]) -> Option<String> {
 
 /// The tagger's email and date (unix seconds) from a tag object's header.
 pub fn tagger_of(object: &[u8]) -> Option<(String, i64)> {
+    ident_of(object, "tagger ")
+}
+
+/// The committer's email and date (unix seconds) from a commit object's header.
+pub fn committer_of(object: &[u8]) -> Option<(String, i64)> {
+    ident_of(object, "committer ")
+}
+
+/// An identity line of an object's header (`tagger `, `committer `): email and date.
+fn ident_of(object: &[u8], field: &str) -> Option<(String, i64)> {
     let text = String::from_utf8_lossy(object);
     let line = text
         .lines()
         .take_while(|l| !l.is_empty())
-        .find_map(|l| l.strip_prefix("tagger "))?;
+        .find_map(|l| l.strip_prefix(field))?;
     let open = line.rfind('<')?;
     let close = line.rfind('>')?;
     let email = line.get(open + 1..close)?.to_string();

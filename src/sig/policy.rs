@@ -13,6 +13,7 @@ use anyhow::Result;
 use sequoia_openpgp::Cert;
 use std::path::Path;
 
+#[derive(Clone)]
 pub struct Trusted {
     /// The revision the policy was read at, as messages name it (`HEAD`, `v1.2.0`, …).
     pub rev: String,
@@ -39,7 +40,149 @@ pub fn table_at(repo: &Repo, rev: &str) -> String {
     format!("[{table}.signers]")
 }
 
+/// Where a tag's signer policy gets its authority when the verifier names no trust
+/// root: never from the tag alone, which anyone who can push a commit can write.
+pub enum Root {
+    /// No earlier release tag carries a policy: the tag's own, trusted on first use.
+    FirstUse,
+    /// The policy of `root`, the nearest earlier release with one, unchanged since.
+    Unchanged { root: String },
+    /// The policy changed since `root` only in commits each signed by a key of the
+    /// policy before it.
+    SignedChanges { root: String, commits: usize },
+    /// A change since `root` was made in `commit`, which no key of the policy before
+    /// it signed (`why`): the tag is judged by `root`'s policy; `added` are the keys
+    /// the tag's policy has that `root`'s has not.
+    Broken {
+        root: String,
+        commit: String,
+        why: String,
+        added: Vec<String>,
+    },
+}
+
+/// The policy to judge tag `tag` by, given the policy committed in it: the nearest
+/// earlier release tag's (an ancestor of the tagged commit) when one carries a
+/// policy, carried forward through every later change that was signed by a key of
+/// the policy before it; the tag's own when no earlier release has one.
+pub fn default_root(repo: &Repo, tag: &str, at_tag: Trusted) -> Result<(Trusted, Root)> {
+    let Some(tagged) = repo.resolve_commit(&format!("refs/tags/{tag}")) else {
+        return Ok((at_tag, Root::FirstUse));
+    };
+    let mut nearest: Option<(String, String, Trusted)> = None;
+    for name in repo.tag_names() {
+        let Some(commit) = repo.resolve_commit(&format!("refs/tags/{name}")) else {
+            continue;
+        };
+        let nearer = match &nearest {
+            None => true,
+            Some((_, best, _)) => repo.is_strict_ancestor(best, &commit),
+        };
+        if name == tag || !nearer || !repo.is_strict_ancestor(&commit, &tagged) {
+            continue;
+        }
+        // An old release whose policy no longer reads is no root.
+        if let Ok(Some(t)) = Trusted::at(repo, &format!("refs/tags/{name}"), &name, "") {
+            nearest = Some((name, commit, t));
+        }
+    }
+    let Some((root, root_commit, root_policy)) = nearest else {
+        return Ok((at_tag, Root::FirstUse));
+    };
+    if root_policy.same_as(&at_tag) {
+        return Ok((at_tag, Root::Unchanged { root }));
+    }
+    let mut current = root_policy.clone();
+    let mut commits = 0;
+    for commit in repo.commits_between(&root_commit, &tagged)? {
+        let short = commit.get(..12).unwrap_or(&commit).to_string();
+        let Ok(Some(next)) = Trusted::at(repo, &commit, &short, "") else {
+            continue;
+        };
+        if next.same_as(&current) {
+            continue;
+        }
+        match signed_by(repo, &commit, &current) {
+            Ok(()) => {
+                current = next;
+                commits += 1;
+            }
+            Err(why) => {
+                let added = at_tag.keys_added_since(&root_policy);
+                return Ok((
+                    root_policy,
+                    Root::Broken {
+                        root,
+                        commit: short,
+                        why,
+                        added,
+                    },
+                ));
+            }
+        }
+    }
+    Ok((at_tag, Root::SignedChanges { root, commits }))
+}
+
+/// Is `commit` signed (git's `gpgsig`) by a key `policy` allows, for its committer?
+fn signed_by(repo: &Repo, commit: &str, policy: &Trusted) -> std::result::Result<(), String> {
+    use crate::sig::check::{check, Keys, Verdict};
+    let Some((signature, data)) = repo.commit_signature(commit) else {
+        return Err("it is not signed".into());
+    };
+    let keys = Keys {
+        openpgp: policy
+            .openpgp
+            .as_ref()
+            .map(|(_, certs)| certs.clone())
+            .unwrap_or_default(),
+        ssh: policy.ssh.clone(),
+        revoked: crate::sig::check::git_revocations(repo).map_err(|e| e.to_string())?,
+        ..Default::default()
+    };
+    let committer = crate::release::object::committer_of(&data);
+    let signer = committer
+        .as_ref()
+        .map(|(email, time)| (email.as_str(), *time));
+    match check(&keys, &data, &signature, signer) {
+        Verdict::Good(_) => Ok(()),
+        Verdict::Bad(why) => Err(why),
+        Verdict::NoKeys(format) => Err(format!(
+            "it is signed with {}, and the policy before it lists no such keys",
+            format.name()
+        )),
+    }
+}
+
 impl Trusted {
+    /// Keys this policy allows that `earlier` does not (SSH key and OpenPGP
+    /// certificate fingerprints), for messages.
+    pub fn keys_added_since(&self, earlier: &Trusted) -> Vec<String> {
+        use ssh_key::HashAlg;
+        let ssh = |t: &Trusted| -> Vec<String> {
+            t.ssh
+                .iter()
+                .flat_map(|a| &a.entries)
+                .map(|e| e.key.fingerprint(HashAlg::Sha256).to_string())
+                .collect()
+        };
+        let pgp = |t: &Trusted| -> Vec<String> {
+            t.openpgp
+                .iter()
+                .flat_map(|(_, certs)| certs)
+                .map(|c| c.fingerprint().to_hex())
+                .collect()
+        };
+        let (old_ssh, old_pgp) = (ssh(earlier), pgp(earlier));
+        let mut added: Vec<String> = ssh(self)
+            .into_iter()
+            .filter(|k| !old_ssh.contains(k))
+            .chain(pgp(self).into_iter().filter(|k| !old_pgp.contains(k)))
+            .collect();
+        added.dedup();
+        added
+    }
+
     /// The policy at `rev` (named `shown` in messages), for the workspace whose
     /// root is `dir` inside the repository (`""` for the top); None when that
     /// Cargo.toml names no signers.

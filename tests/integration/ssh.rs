@@ -667,8 +667,25 @@ fn the_signer_policy_gates_tag_and_verify() {
         &mut r.tag(&["--format", "ssh", "--key", mallory.to_str().unwrap()]),
         0,
     );
-    // Judged by its own commit's policy it passes; by the previous release's, not.
-    run(&mut r.verify("v0.2.0", &[]), 0);
+    // By default the policy's authority comes from the release before (v0.1.0): the
+    // commit that added Mallory is not signed by a key of that policy, so his key is
+    // not trusted and the tag is BAD, naming the commit and the key it added.
+    let added_in = git_ok(r.dir(), &["log", "-1", "--format=%H", "HEAD"]);
+    let (out, _) = run(&mut r.verify("v0.2.0", &[]), 1);
+    assert!(
+        out.contains("BAD: tag `v0.2.0`: key SHA256:")
+            && out.contains("is not listed in v0.1.0:.github/allowed_signers"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "signer policy: as committed in v0.1.0, the release before v0.2.0: the policy changed in commit {}, which no key of the policy before it signed (it is not signed); not trusted: the keys it added (SHA256:",
+            &added_in.trim()[..12]
+        )),
+        "{out}"
+    );
+    // Only with a trust root that already holds Mallory's key does it pass.
+    run(&mut r.verify("v0.2.0", &["--trust-root", "v0.2.0"]), 0);
     let (out, _) = run(&mut r.verify("v0.2.0", &["--trust-root", "v0.1.0"]), 1);
     assert!(
         out.contains("BAD: tag `v0.2.0`: key SHA256:")
@@ -725,7 +742,7 @@ fn the_signer_policy_gates_tag_and_verify() {
             revoked.to_str().unwrap(),
         ],
     );
-    let (out, _) = run(&mut r.verify("v0.2.0", &[]), 1);
+    let (out, _) = run(&mut r.verify("v0.2.0", &["--trust-root", "v0.2.0"]), 1);
     assert!(
         out.contains("BAD: tag `v0.2.0`: ") && out.contains("is revoked"),
         "{out}"
@@ -734,6 +751,66 @@ fn the_signer_policy_gates_tag_and_verify() {
     let (out, _) = run(&mut init, 0);
     assert!(
         !out.contains("Release tags are annotated tags with an SSH signature"),
+        "{out}"
+    );
+    git_ok(r.dir(), &["config", "--unset", "gpg.ssh.revocationFile"]);
+
+    // A policy change signed by a key of the policy before it (Alice signs the commit
+    // that adds Carol, with git and ssh-keygen): Carol's release verifies by default.
+    let carol = r.keygen("carol", "ed25519", None, "");
+    let mut policy = std::fs::read_to_string(r.dir().join(".github/allowed_signers")).unwrap();
+    policy.push_str(&format!(
+        "{TAGGER} namespaces=\"git\" {}\n",
+        r.public(&carol)
+    ));
+    std::fs::write(r.dir().join(".github/allowed_signers"), policy).unwrap();
+    let manifest =
+        r.fx.read("Cargo.toml")
+            .replace("version = \"0.2.0\"", "version = \"0.3.0\"");
+    r.fx.write("Cargo.toml", &manifest);
+    r.fx.relock();
+    git_ok(r.dir(), &["add", "-A"]);
+    git_ok(
+        r.dir(),
+        &[
+            "-c",
+            "gpg.format=ssh",
+            "-c",
+            &format!("user.signingkey={}", alice.display()),
+            "commit",
+            "-S",
+            "-qm",
+            "0.3.0: Carol signs releases",
+        ],
+    );
+    run(
+        &mut r.tag(&["--format", "ssh", "--key", carol.to_str().unwrap()]),
+        0,
+    );
+    let (out, _) = run(&mut r.verify("v0.3.0", &[]), 0);
+    assert!(
+        out.contains("signer policy: as committed in v0.3.0; its 1 change since v0.2.0 was signed by a key of the policy before it"),
+        "{out}"
+    );
+    // The same change unsigned (the commit rewritten without its signature): BAD.
+    git_ok(r.dir(), &["tag", "-d", "v0.3.0"]);
+    git_ok(
+        r.dir(),
+        &[
+            "commit",
+            "--amend",
+            "--no-gpg-sign",
+            "-qm",
+            "0.3.0 unsigned",
+        ],
+    );
+    run(
+        &mut r.tag(&["--format", "ssh", "--key", carol.to_str().unwrap()]),
+        0,
+    );
+    let (out, _) = run(&mut r.verify("v0.3.0", &[]), 1);
+    assert!(
+        out.contains("which no key of the policy before it signed (it is not signed)"),
         "{out}"
     );
 }
