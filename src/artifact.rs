@@ -99,6 +99,7 @@ pub fn inspect(path: &Path, shown: &str, expect: &Expect<'_>) -> Result<Inspecte
         .help("pass the built binary (target/release/NAME), not a script or an archive")
     })?;
     let mut out = Vec::new();
+    let mut inconsistent = None;
     let finding = |code: Code, severity: Severity, msg: String, help: &str| {
         Finding::new(Check::Artifact, code, severity, format!("{shown}: {msg}"))
             .with_help(help)
@@ -106,12 +107,24 @@ pub fn inspect(path: &Path, shown: &str, expect: &Expect<'_>) -> Result<Inspecte
     };
     match kind {
         object::FileKind::Elf64 => {
-            elf_checks::<elf::FileHeader64<Endianness>>(data, expect, &mut out, &finding)
-                .map_err(corrupt)?;
+            elf_checks::<elf::FileHeader64<Endianness>>(
+                data,
+                expect,
+                &mut out,
+                &finding,
+                &mut inconsistent,
+            )
+            .map_err(corrupt)?;
         }
         object::FileKind::Elf32 => {
-            elf_checks::<elf::FileHeader32<Endianness>>(data, expect, &mut out, &finding)
-                .map_err(corrupt)?;
+            elf_checks::<elf::FileHeader32<Endianness>>(
+                data,
+                expect,
+                &mut out,
+                &finding,
+                &mut inconsistent,
+            )
+            .map_err(corrupt)?;
         }
         object::FileKind::Pe64 => {
             let pe = object::read::pe::PeFile64::parse(data).map_err(corrupt)?;
@@ -153,6 +166,13 @@ pub fn inspect(path: &Path, shown: &str, expect: &Expect<'_>) -> Result<Inspecte
             .into())
         }
     };
+    if let Some(why) = inconsistent {
+        return Err(
+            Failure::new(format!("artifact {shown_esc} is inconsistent: {why}"))
+                .help("rebuild it; a linker writes one table that both describe")
+                .into(),
+        );
+    }
     out.extend(
         path_leaks(&file, meta.len(), expect, &finding)
             .map_err(|e| Failure::new(format!("artifact {shown_esc} cannot be read: {e}")))?,
@@ -172,6 +192,7 @@ fn elf_checks<Elf: FileHeader<Endian = Endianness>>(
     expect: &Expect<'_>,
     out: &mut Vec<Finding>,
     finding: &MakeFinding<'_>,
+    inconsistent: &mut Option<&'static str>,
 ) -> object::Result<()> {
     let header = Elf::parse(data)?;
     let e = header.endian()?;
@@ -182,6 +203,7 @@ fn elf_checks<Elf: FileHeader<Endian = Endianness>>(
     let mut bind_now = false;
     let mut pie_flag = false;
     let mut rpath: Vec<&'static str> = Vec::new();
+    let mut dynamic_range: Option<(u64, u64)> = None;
     for ph in header.program_headers(e, data)? {
         match ph.p_type(e) {
             elf::PT_INTERP => interp = true,
@@ -189,6 +211,7 @@ fn elf_checks<Elf: FileHeader<Endian = Endianness>>(
             elf::PT_GNU_RELRO => relro = true,
             elf::PT_DYNAMIC => {
                 dynamic = true;
+                dynamic_range = Some((ph.p_offset(e).into(), ph.p_filesz(e).into()));
                 for d in ph.dynamic(e, data)?.unwrap_or(&[]) {
                     let tag: u64 = d.d_tag(e).into();
                     let val: u64 = d.d_val(e).into();
@@ -283,6 +306,16 @@ fn elf_checks<Elf: FileHeader<Endian = Endianness>>(
         symtab |= kind == elf::SHT_SYMTAB;
         debug |= debug_section(name, kind, flags, s.sh_size(e).into());
         dep_lists += usize::from(name == b".dep-v0");
+        // The loader reads the dynamic table where PT_DYNAMIC says; tools that read
+        // section headers read `.dynamic`. Two different tables are a doctored file.
+        if kind == elf::SHT_DYNAMIC {
+            let range: (u64, u64) = (s.sh_offset(e).into(), s.sh_size(e).into());
+            if dynamic_range.is_some_and(|d| d != range) {
+                *inconsistent = Some(
+                    "its dynamic section and its PT_DYNAMIC program header describe different tables",
+                );
+            }
+        }
     }
     // cargo auditable writes one list; a reader takes the first. A second one is a
     // list nobody can tell is the true one.

@@ -210,6 +210,27 @@ fn a_doctored_elf_is_judged_by_what_the_loader_reads() {
     assert_eq!(checksec(&doctored), ["lazy-binding"]);
     let (ours, _) = artifact_codes(&f, &doctored, 1);
     assert_eq!(ours, ["lazy-binding", "not-stripped", "path-leak"]);
+
+    // A `.dynamic` section header pointed elsewhere than PT_DYNAMIC: tools reading
+    // sections and the loader would read two tables. Exit 2, naming the file.
+    let mut d = std::fs::read(&bin).unwrap();
+    let shoff = u64::from_le_bytes(d[0x28..0x30].try_into().unwrap()) as usize;
+    let shentsize = u16::from_le_bytes(d[0x3a..0x3c].try_into().unwrap()) as usize;
+    let index = elf64_sections(&d)
+        .iter()
+        .position(|s| s.0 == ".dynamic")
+        .unwrap();
+    let at = shoff + index * shentsize + 0x18;
+    let moved = u64::from_le_bytes(d[at..at + 8].try_into().unwrap()) + 16;
+    d[at..at + 8].copy_from_slice(&moved.to_le_bytes());
+    let two_tables = f.path().join("two-tables");
+    std::fs::write(&two_tables, &d).unwrap();
+    let (_, err) = run(f.audit().arg("--artifact").arg(&two_tables), 2);
+    assert!(
+        err.starts_with("error: artifact ")
+            && err.contains("two-tables is inconsistent: its dynamic section and its PT_DYNAMIC program header describe different tables"),
+        "{err}"
+    );
 }
 
 #[test]
