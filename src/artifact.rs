@@ -99,32 +99,23 @@ pub fn inspect(path: &Path, shown: &str, expect: &Expect<'_>) -> Result<Inspecte
         .help("pass the built binary (target/release/NAME), not a script or an archive")
     })?;
     let mut out = Vec::new();
-    let mut inconsistent = None;
     let finding = |code: Code, severity: Severity, msg: String, help: &str| {
         Finding::new(Check::Artifact, code, severity, format!("{shown}: {msg}"))
             .with_help(help)
             .with_location(shown.to_string(), None)
     };
+    // Only an ELF can describe one thing twice (see `elf_checks`).
+    let mut inconsistent = None;
     match kind {
         object::FileKind::Elf64 => {
-            elf_checks::<elf::FileHeader64<Endianness>>(
-                data,
-                expect,
-                &mut out,
-                &finding,
-                &mut inconsistent,
-            )
-            .map_err(corrupt)?;
+            inconsistent =
+                elf_checks::<elf::FileHeader64<Endianness>>(data, expect, &mut out, &finding)
+                    .map_err(corrupt)?;
         }
         object::FileKind::Elf32 => {
-            elf_checks::<elf::FileHeader32<Endianness>>(
-                data,
-                expect,
-                &mut out,
-                &finding,
-                &mut inconsistent,
-            )
-            .map_err(corrupt)?;
+            inconsistent =
+                elf_checks::<elf::FileHeader32<Endianness>>(data, expect, &mut out, &finding)
+                    .map_err(corrupt)?;
         }
         object::FileKind::Pe64 => {
             let pe = object::read::pe::PeFile64::parse(data).map_err(corrupt)?;
@@ -187,13 +178,14 @@ pub fn inspect(path: &Path, shown: &str, expect: &Expect<'_>) -> Result<Inspecte
 
 type MakeFinding<'f> = dyn Fn(Code, Severity, String, &str) -> Finding + 'f;
 
+/// The ELF checks, into `out`; returns why the file contradicts itself, if it does
+/// (what the loader reads and what section-reading tools read differ).
 fn elf_checks<Elf: FileHeader<Endian = Endianness>>(
     data: &[u8],
     expect: &Expect<'_>,
     out: &mut Vec<Finding>,
     finding: &MakeFinding<'_>,
-    inconsistent: &mut Option<&'static str>,
-) -> object::Result<()> {
+) -> object::Result<Option<&'static str>> {
     let header = Elf::parse(data)?;
     let e = header.endian()?;
     let mut interp = false;
@@ -298,6 +290,7 @@ fn elf_checks<Elf: FileHeader<Endian = Endianness>>(
     let mut symtab = false;
     let mut debug = false;
     let mut dep_lists = 0;
+    let mut inconsistent = None;
     for s in sections.iter() {
         use object::read::elf::SectionHeader;
         let name = sections.section_name(e, s).unwrap_or_default();
@@ -311,7 +304,7 @@ fn elf_checks<Elf: FileHeader<Endian = Endianness>>(
         if kind == elf::SHT_DYNAMIC {
             let range: (u64, u64) = (s.sh_offset(e).into(), s.sh_size(e).into());
             if dynamic_range.is_some_and(|d| d != range) {
-                *inconsistent = Some(
+                inconsistent = Some(
                     "its dynamic section and its PT_DYNAMIC program header describe different tables",
                 );
             }
@@ -328,7 +321,7 @@ fn elf_checks<Elf: FileHeader<Endian = Endianness>>(
         ));
     }
     not_stripped(expect.strip, symtab, debug, out, finding);
-    Ok(())
+    Ok(inconsistent)
 }
 
 fn not_stripped(

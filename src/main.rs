@@ -13,18 +13,14 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             // `--help` into a full device is no success either.
-            return match e.print() {
-                Ok(()) => ExitCode::from(if e.use_stderr() { 2 } else { 0 }),
-                Err(io) if io.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(2),
-                Err(io) => {
-                    let stream = if e.use_stderr() { "stderr" } else { "stdout" };
-                    shell::to_stderr(&format!(
-                        "error: could not write to {stream}: {}\n",
-                        error::escape(&io.to_string())
-                    ));
-                    ExitCode::from(2)
-                }
-            };
+            if let Err(io) = e.print() {
+                let stream = match e.use_stderr() {
+                    true => shell::Stream::Stderr,
+                    false => shell::Stream::Stdout,
+                };
+                shell::record_failure(stream, io);
+            }
+            return exit(if e.use_stderr() { 2 } else { 0 });
         }
     };
     let shell = cli.global.shell();
@@ -54,8 +50,13 @@ fn main() -> ExitCode {
             code
         }
     };
-    // A result that could not be written is no success: exit 2, with one line naming
-    // the stream (none for a closed pipe, whose reader left on purpose).
+    exit(code)
+}
+
+/// The process's exit code: `code`, unless a result could not be written, which is
+/// no success: exit 2, with one line naming the stream (none for a closed pipe,
+/// whose reader left on purpose).
+fn exit(code: u8) -> ExitCode {
     match shell::write_failure() {
         None => ExitCode::from(code),
         Some((_, std::io::ErrorKind::BrokenPipe, _)) => ExitCode::from(2),

@@ -244,13 +244,13 @@ fn check_sbom_claim(
     };
     // The platform is part of the signed claim: one rustc does not know is a claim
     // that cannot hold, not a failure to run.
-    if crate::bom::graph::Platform::of(Some(triple)).is_err() {
+    let Ok(platform) = crate::bom::graph::Platform::of(Some(triple)) else {
         return Ok(Claim::Broken(format!(
             "line {line} names the platform `{}`, which rustc does not know: the SBOM claim cannot be recomputed",
             escape(triple)
         )));
-    }
-    let (actual, _) = crate::bom::release_digest(ws, package, epoch, Some(triple))?;
+    };
+    let (actual, _) = crate::bom::release_digest(ws, package, epoch, Some(platform))?;
     Ok(if actual == sbom.sha256 {
         Claim::Holds(format!(
             "Sbom-sha256 (line {line}) matches the SBOM of the tagged tree for {}",
@@ -355,7 +355,8 @@ fn judge(opts: &VerifyOptions, repo: &Repo) -> Result<Judge> {
         None => match at_tag {
             None => None,
             Some(at_tag) => {
-                let (trusted, root) = crate::sig::policy::default_root(repo, &opts.tag, at_tag)?;
+                let (trusted, root) =
+                    crate::sig::policy::default_root(repo, &opts.tag, at_tag, &judge.keys.revoked)?;
                 let tag = escape(&opts.tag);
                 judge.notes.push(match root {
                     Root::FirstUse => format!(
@@ -392,8 +393,10 @@ fn judge(opts: &VerifyOptions, repo: &Repo) -> Result<Judge> {
         },
     };
     if let Some(t) = trusted {
-        judge.keys.openpgp = t.openpgp.map(|(_, certs)| certs).unwrap_or_default();
-        judge.keys.ssh = t.ssh;
+        judge.keys = Keys {
+            fingerprints: std::mem::take(&mut judge.keys.fingerprints),
+            ..t.keys(&judge.keys.revoked)
+        };
         judge.from_policy = true;
         return Ok(judge);
     }

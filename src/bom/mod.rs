@@ -190,26 +190,31 @@ pub fn document_url(raw: &str) -> Option<String> {
 }
 
 /// The SHA-256 of the default CycloneDX SBOM of the released `package` for a
-/// platform (this machine's, or `host`), dated `epoch` (the tagged commit's time),
-/// and that platform: what a release tag claims, so `verify --audit` can recompute
-/// it anywhere.
+/// platform (this machine's, or `platform`, already described by rustc), dated
+/// `epoch` (the tagged commit's time), and that platform: what a release tag claims,
+/// so `verify --audit` can recompute it anywhere.
 pub fn release_digest(
     ws: &Workspace,
     package: &str,
     epoch: i64,
-    host: Option<&str>,
+    platform: Option<Platform>,
 ) -> Result<(String, String)> {
+    let triple = platform.as_ref().map(|p| p.triple.clone());
     let opts = SbomOptions {
         manifest: crate::options::ManifestOptions {
             packages: vec![package.to_string()],
             ..Default::default()
         },
-        target: host.map(str::to_string),
-        host: host.map(str::to_string),
+        target: triple.clone(),
+        host: triple,
         epoch: Some(epoch),
         ..Default::default()
     };
-    let (text, bom) = generate(ws, &opts)?;
+    let (text, bom) = match platform {
+        // Asked of rustc already: the same platform is the build's host and target.
+        Some(p) => generate_for(ws, &opts, p)?,
+        None => generate(ws, &opts)?,
+    };
     Ok((crate::digest::sha256_hex(text.as_bytes()), bom.target))
 }
 

@@ -318,13 +318,8 @@ fn signed_tag(repo: &Repo, ws: &Workspace, config: &Config, tag: &str) -> Result
         let policy = t.policy.files().join(", ");
         let ssh_file = t.policy.ssh.as_ref().map(|(file, _)| file.clone());
         let openpgp_file = t.policy.openpgp.as_ref().map(|(file, _)| file.clone());
-        let keys = Keys {
-            openpgp: t.openpgp.map(|(_, certs)| certs).unwrap_or_default(),
-            ssh: t.ssh,
-            // A key git's revocation file revokes signs no release SECURITY.md vouches for.
-            revoked: crate::sig::check::git_revocations(repo)?,
-            ..Default::default()
-        };
+        // A key git's revocation file revokes signs no release SECURITY.md vouches for.
+        let keys = t.keys(&crate::sig::check::git_revocations(repo)?);
         return Ok(match (good(&keys), ssh_file, openpgp_file) {
             (
                 Some(Signer::Ssh {

@@ -7,6 +7,7 @@ use crate::config::{Config, SignerPolicy};
 use crate::error::{escape, Failure};
 use crate::git::Repo;
 use crate::profile::effective::Source;
+use crate::sig::check::{check, Keys, Revoked, Verdict};
 use crate::sig::openpgp::{self, KeyUse};
 use crate::sig::ssh::allowed::AllowedSigners;
 use anyhow::Result;
@@ -65,7 +66,14 @@ pub enum Root {
 /// earlier release tag's (an ancestor of the tagged commit) when one carries a
 /// policy, carried forward through every later change that was signed by a key of
 /// the policy before it; the tag's own when no earlier release has one.
-pub fn default_root(repo: &Repo, tag: &str, at_tag: Trusted) -> Result<(Trusted, Root)> {
+/// `revoked` are the verifier's revocations: a change signed by a revoked key is
+/// unsigned.
+pub fn default_root(
+    repo: &Repo,
+    tag: &str,
+    at_tag: Trusted,
+    revoked: &[Revoked],
+) -> Result<(Trusted, Root)> {
     let Some(tagged) = repo.resolve_commit(&format!("refs/tags/{tag}")) else {
         return Ok((at_tag, Root::FirstUse));
     };
@@ -102,7 +110,7 @@ pub fn default_root(repo: &Repo, tag: &str, at_tag: Trusted) -> Result<(Trusted,
         if next.same_as(&current) {
             continue;
         }
-        match signed_by(repo, &commit, &current) {
+        match signed_by(repo, &commit, &current.keys(revoked)) {
             Ok(()) => {
                 current = next;
                 commits += 1;
@@ -124,27 +132,16 @@ pub fn default_root(repo: &Repo, tag: &str, at_tag: Trusted) -> Result<(Trusted,
     Ok((at_tag, Root::SignedChanges { root, commits }))
 }
 
-/// Is `commit` signed (git's `gpgsig`) by a key `policy` allows, for its committer?
-fn signed_by(repo: &Repo, commit: &str, policy: &Trusted) -> std::result::Result<(), String> {
-    use crate::sig::check::{check, Keys, Verdict};
+/// Is `commit` signed (git's `gpgsig`) by one of `keys`, for its committer?
+fn signed_by(repo: &Repo, commit: &str, keys: &Keys) -> std::result::Result<(), String> {
     let Some((signature, data)) = repo.commit_signature(commit) else {
         return Err("it is not signed".into());
-    };
-    let keys = Keys {
-        openpgp: policy
-            .openpgp
-            .as_ref()
-            .map(|(_, certs)| certs.clone())
-            .unwrap_or_default(),
-        ssh: policy.ssh.clone(),
-        revoked: crate::sig::check::git_revocations(repo).map_err(|e| e.to_string())?,
-        ..Default::default()
     };
     let committer = crate::release::object::committer_of(&data);
     let signer = committer
         .as_ref()
         .map(|(email, time)| (email.as_str(), *time));
-    match check(&keys, &data, &signature, signer) {
+    match check(keys, &data, &signature, signer) {
         Verdict::Good(_) => Ok(()),
         Verdict::Bad(why) => Err(why),
         Verdict::NoKeys(format) => Err(format!(
@@ -155,6 +152,20 @@ fn signed_by(repo: &Repo, commit: &str, policy: &Trusted) -> std::result::Result
 }
 
 impl Trusted {
+    /// The keys this policy allows, to judge a signature by, with `revoked` applied.
+    pub fn keys(&self, revoked: &[Revoked]) -> Keys {
+        Keys {
+            openpgp: self
+                .openpgp
+                .as_ref()
+                .map(|(_, certs)| certs.clone())
+                .unwrap_or_default(),
+            ssh: self.ssh.clone(),
+            revoked: revoked.to_vec(),
+            fingerprints: Vec::new(),
+        }
+    }
+
     /// Keys this policy allows that `earlier` does not (SSH key and OpenPGP
     /// certificate fingerprints), for messages.
     pub fn keys_added_since(&self, earlier: &Trusted) -> Vec<String> {
