@@ -7,7 +7,13 @@ use std::sync::OnceLock;
 use tempfile::TempDir;
 
 pub fn bin() -> Command {
-    let mut c = Command::cargo_bin("cargo-secure-release").expect("binary built");
+    Command::from_std(bin_std())
+}
+
+/// The binary as a plain `std::process::Command`, for a test that sets its streams
+/// itself (a full device, a closed pipe).
+pub fn bin_std() -> std::process::Command {
+    let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("cargo-secure-release"));
     c.env_remove("CARGO_TARGET_DIR")
         .env("NO_COLOR", "1")
         .env("CARGO_SECURE_RELEASE_CACHE_DIR", cache_dir())

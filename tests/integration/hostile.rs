@@ -2102,13 +2102,8 @@ fn failed_writes_to_stdout_or_stderr_are_exit_2_never_a_success() {
             .unwrap()
     };
     let command = |args: &[&str]| {
-        let mut c =
-            std::process::Command::new(assert_cmd::cargo::cargo_bin("cargo-secure-release"));
+        let mut c = bin_std();
         c.current_dir(&dir)
-            .env_remove("CARGO_TARGET_DIR")
-            .env("NO_COLOR", "1")
-            .env("CARGO_SECURE_RELEASE_CACHE_DIR", cache_dir())
-            .env("CARGO_SECURE_RELEASE_STATE_DIR", state_dir())
             .env("CARGO_SECURE_RELEASE_TODAY", "2026-11-22");
         for a in args {
             c.arg(expand(a, &dir, &aux));

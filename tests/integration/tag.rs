@@ -73,6 +73,11 @@ impl Repo {
 
     /// `git tag -s NAME -m MESSAGE` signed by GnuPG with the key `fpr`; must succeed.
     fn git_tag_s(&self, fpr: &str, name: &str, message: &str) {
+        self.git_tag_s_at(fpr, name, "HEAD", message)
+    }
+
+    /// As `git_tag_s`, on the commit `target`.
+    fn git_tag_s_at(&self, fpr: &str, name: &str, target: &str, message: &str) {
         let out = Std::new("git")
             .args([
                 "-c",
@@ -80,6 +85,7 @@ impl Repo {
                 "tag",
                 "-s",
                 name,
+                target,
                 "-m",
                 message,
             ])
@@ -571,26 +577,7 @@ fn a_tagged_tree_with_a_duplicate_entry_is_named() {
         .unwrap();
     let tree = String::from_utf8(tree.stdout).unwrap();
     let commit = git_ok(r.dir(), &["commit-tree", tree.trim(), "-m", "dup"]);
-    let out = Std::new("git")
-        .args([
-            "-c",
-            &format!("user.signingkey={fpr}"),
-            "tag",
-            "-s",
-            "dup",
-            commit.trim(),
-            "-m",
-            "dup",
-        ])
-        .current_dir(r.dir())
-        .env("GNUPGHOME", r.gnupg.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    r.git_tag_s_at(&fpr, "dup", commit.trim(), "dup");
     let mut c = r.verify("dup", &public);
     c.args(["--audit", "--offline", "--advisory-db"])
         .arg(advisory_db());
