@@ -222,7 +222,7 @@ impl SbomArgs {
             manifest: self.manifest.options(),
             format: self.format,
             spec_version: self.spec_version,
-            features: crate::bom::graph::Features {
+            features: crate::unify::Features {
                 features: self
                     .features
                     .iter()
@@ -235,7 +235,6 @@ impl SbomArgs {
             target: self.target.clone(),
             no_build_deps: self.no_build_deps,
             output: self.output.clone(),
-            host: None,
             epoch: None,
             vulnerabilities: self.with_vulnerabilities,
             advisory_db: self.advisory_db.clone(),

@@ -6,8 +6,9 @@
 //! feature) to say whether a vulnerable package ships by default, only with a
 //! feature, only on some targets, or only in dev builds.
 
-use cargo_metadata::{DependencyKind, Metadata, Package, PackageId};
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use crate::unify::{all_features, Activation, Index, Platforms, Requested, Resolver};
+use cargo_metadata::{Metadata, Package, PackageId};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reach {
@@ -41,64 +42,68 @@ impl Reach {
 }
 
 pub struct ReachIndex<'m> {
-    packages: HashMap<&'m PackageId, &'m Package>,
-    nodes: HashMap<&'m PackageId, &'m cargo_metadata::Node>,
-    roots: Vec<&'m PackageId>,
+    index: Index<'m>,
+    roots: Vec<&'m Package>,
 }
 
-#[derive(Clone, Copy)]
-struct Opts {
-    dev: bool,
-}
-
-/// For each reached package: the first target cfg on the best path (None = unconditional).
 type Reached<'m> = HashMap<&'m PackageId, Option<String>>;
 
-/// Unification's state: each package's requested features and how it is reached.
-/// Both only grow, so a wider build can start from a narrower build's fixpoint.
-#[derive(Clone, Default)]
-struct State<'m> {
-    features: HashMap<&'m PackageId, BTreeSet<String>>,
-    reached: Reached<'m>,
-}
-
 impl<'m> ReachIndex<'m> {
-    pub fn new(meta: &'m Metadata, roots: &[&'m Package]) -> Self {
-        let packages = meta.packages.iter().map(|p| (&p.id, p)).collect();
-        let nodes = meta
-            .resolve
-            .as_ref()
-            .map(|r| r.nodes.iter().map(|n| (&n.id, n)).collect())
-            .unwrap_or_default();
+    pub fn new(meta: &'m Metadata, roots: &[&'m Package], resolver: Resolver) -> Self {
         Self {
-            packages,
-            nodes,
-            roots: roots.iter().map(|p| &p.id).collect(),
+            index: Index::new(meta, resolver),
+            roots: roots.to_vec(),
         }
+    }
+
+    fn root_ids(&self) -> Vec<&'m PackageId> {
+        self.roots.iter().map(|p| &p.id).collect()
+    }
+
+    /// Resolver 1 unifies the roots' dev-dependency features into every build.
+    fn unified_dev(&self) -> HashSet<&'m PackageId> {
+        match self.index.resolver {
+            Resolver::V1 => self.root_ids().into_iter().collect(),
+            Resolver::V2 => HashSet::new(),
+        }
+    }
+
+    /// The packages a build with `act`'s features compiles (`dev`: its tests too).
+    fn reached(&self, act: &Activation<'m>, dev: bool) -> Reached<'m> {
+        let dev_of = match dev {
+            true => self.root_ids().into_iter().collect(),
+            false => HashSet::new(),
+        };
+        self.index
+            .units(act, &self.root_ids(), &dev_of, Platforms::Any)
+            .reached
     }
 
     /// Classifies every package in `targets` (name, version) in one go, resolving each
     /// build configuration at most once.
     pub fn classify(&self, targets: &[(&str, &str)]) -> Vec<Reach> {
-        let base = self.grow(
-            State::default(),
+        let unified = self.unified_dev();
+        let base = self.index.activate(
+            Activation::default(),
             &self.default_roots(None),
-            Opts { dev: false },
+            &unified,
+            Platforms::Any,
         );
-        let default = &base.reached;
+        let default = self.reached(&base, false);
         let mut per_feature: Option<Vec<(String, Reached<'m>)>> = None;
         let mut dev: Option<Reached<'m>> = None;
         targets
             .iter()
             .map(|(name, version)| {
                 let ids = self.ids_of(name, version);
-                if let Some(t) = best(default, &ids) {
+                if let Some(t) = best(&default, &ids) {
                     return match t {
                         None => Reach::Default,
                         Some(cfg) => Reach::DefaultOnTarget(cfg),
                     };
                 }
-                let features = per_feature.get_or_insert_with(|| self.resolve_each_feature(&base));
+                let features =
+                    per_feature.get_or_insert_with(|| self.resolve_each_feature(&base, &unified));
                 let hits: Vec<String> = features
                     .iter()
                     .filter(|(_, set)| ids.iter().any(|id| set.contains_key(id)))
@@ -109,8 +114,14 @@ impl<'m> ReachIndex<'m> {
                     return Reach::Features(hits);
                 }
                 let dev = dev.get_or_insert_with(|| {
-                    self.grow(base.clone(), &self.default_roots(None), Opts { dev: true })
-                        .reached
+                    let roots: HashSet<&PackageId> = self.root_ids().into_iter().collect();
+                    let act = self.index.activate(
+                        base.clone(),
+                        &self.default_roots(None),
+                        &roots,
+                        Platforms::Any,
+                    );
+                    self.reached(&act, true)
                 });
                 if ids.iter().any(|id| dev.contains_key(id)) {
                     return Reach::DevOnly;
@@ -121,136 +132,55 @@ impl<'m> ReachIndex<'m> {
     }
 
     fn ids_of(&self, name: &str, version: &str) -> Vec<&'m PackageId> {
-        self.packages
-            .values()
+        self.index
+            .packages()
             .filter(|p| p.name.as_str() == name && p.version.to_string() == version)
             .map(|p| &p.id)
             .collect()
     }
 
-    fn default_roots(
-        &self,
-        extra: Option<(&PackageId, &str)>,
-    ) -> Vec<(&'m PackageId, BTreeSet<String>)> {
+    fn default_roots(&self, extra: Option<(&PackageId, &str)>) -> Requested<'m> {
         self.roots
             .iter()
-            .map(|id| {
+            .map(|p| {
                 let mut f = BTreeSet::from(["default".to_string()]);
                 if let Some((eid, feat)) = extra {
-                    if eid == *id {
+                    if *eid == p.id {
                         f.insert(feat.to_string());
                     }
                 }
-                (*id, f)
+                (&p.id, f)
             })
             .collect()
     }
 
     /// The default build plus one feature of one member, for every such feature: each
     /// grown from the default build's fixpoint, so its cost is what the feature adds.
-    fn resolve_each_feature(&self, base: &State<'m>) -> Vec<(String, Reached<'m>)> {
+    fn resolve_each_feature(
+        &self,
+        base: &Activation<'m>,
+        unified: &HashSet<&'m PackageId>,
+    ) -> Vec<(String, Reached<'m>)> {
         let mut out = Vec::new();
         for root in &self.roots {
-            let pkg = self.packages[root];
-            for f in feature_names(pkg) {
-                let set = self.grow(
+            for f in feature_names(root) {
+                let act = self.index.activate(
                     base.clone(),
-                    &self.default_roots(Some((root, f))),
-                    Opts { dev: false },
+                    &self.default_roots(Some((&root.id, &f))),
+                    unified,
+                    Platforms::Any,
                 );
-                out.push((format!("{}/{}", pkg.name, f), set.reached));
+                out.push((format!("{}/{}", root.name, f), self.reached(&act, false)));
             }
         }
         out
-    }
-
-    /// Cargo's feature unification over the all-features resolve: `roots` added to
-    /// `state` (empty, or the fixpoint of a narrower build), unified to a fixpoint.
-    fn grow(
-        &self,
-        state: State<'m>,
-        roots: &[(&'m PackageId, BTreeSet<String>)],
-        opts: Opts,
-    ) -> State<'m> {
-        let State {
-            mut features,
-            mut reached,
-        } = state;
-        let mut queue: VecDeque<&'m PackageId> = VecDeque::new();
-        for (id, f) in roots {
-            features.entry(id).or_default().extend(f.iter().cloned());
-            reached.insert(id, None);
-            queue.push_back(id);
-        }
-        let root_set: HashSet<&PackageId> = roots.iter().map(|(id, _)| *id).collect();
-        while let Some(id) = queue.pop_front() {
-            let (Some(pkg), Some(node)) = (self.packages.get(id), self.nodes.get(id)) else {
-                continue;
-            };
-            let enabled = expand(pkg, &features[id]);
-            let my_target = reached[id].clone();
-            for d in &pkg.dependencies {
-                let dev_ok = opts.dev && root_set.contains(id);
-                if d.kind == DependencyKind::Development && !dev_ok {
-                    continue;
-                }
-                let key = dep_key(d);
-                if d.optional && !enabled.deps.contains(key) {
-                    continue;
-                }
-                let Some(dep_id) = node.deps.iter().find_map(|nd| {
-                    let p = self.packages.get(&nd.pkg)?;
-                    (p.name.as_str() == d.name && d.req.matches(&p.version)).then_some(&nd.pkg)
-                }) else {
-                    continue;
-                };
-                let mut want: BTreeSet<String> = d.features.iter().cloned().collect();
-                if d.uses_default_features {
-                    want.insert("default".into());
-                }
-                if let Some(extra) = enabled.dep_features.get(key) {
-                    want.extend(extra.iter().cloned());
-                }
-                let target = my_target
-                    .clone()
-                    .or_else(|| d.target.as_ref().map(|t| t.to_string()));
-                let entry = features.entry(dep_id).or_default();
-                let before = entry.len();
-                entry.extend(want);
-                let grew = entry.len() != before;
-                let better = match reached.get(dep_id) {
-                    None => true,
-                    Some(Some(_)) => target.is_none(),
-                    Some(None) => false,
-                };
-                if better {
-                    reached.insert(dep_id, target);
-                }
-                if grew || better {
-                    queue.push_back(dep_id);
-                }
-            }
-        }
-        State { features, reached }
     }
 }
 
 /// A member's features that a user can enable, besides `default`: its `[features]`
 /// and its optional dependencies (implicit features unless a `dep:` entry hides them).
-fn feature_names(pkg: &Package) -> BTreeSet<&str> {
-    let mut names: BTreeSet<&str> = pkg.features.keys().map(String::as_str).collect();
-    let hidden: HashSet<&str> = pkg
-        .features
-        .values()
-        .flatten()
-        .filter_map(|v| v.strip_prefix("dep:"))
-        .collect();
-    for d in &pkg.dependencies {
-        let key = dep_key(d);
-        if d.optional && !hidden.contains(key) {
-            names.insert(key);
-        }
-    }
+fn feature_names(pkg: &Package) -> BTreeSet<String> {
+    let mut names = all_features(pkg);
     names.remove("default");
     names
 }
@@ -267,63 +197,6 @@ fn best<'m>(reached: &Reached<'m>, ids: &[&'m PackageId]) -> Option<Option<Strin
     found
 }
 
-pub(crate) fn dep_key(d: &cargo_metadata::Dependency) -> &str {
-    d.rename.as_deref().unwrap_or(&d.name)
-}
-
-#[derive(Default)]
-pub(crate) struct Enabled {
-    pub deps: HashSet<String>,
-    pub dep_features: HashMap<String, BTreeSet<String>>,
-}
-
-/// Expands a package's enabled features through its `[features]` table.
-pub(crate) fn expand(pkg: &Package, requested: &BTreeSet<String>) -> Enabled {
-    let mut out = Enabled::default();
-    let mut weak: Vec<(String, String)> = Vec::new();
-    let mut seen: HashSet<&str> = HashSet::new();
-    let mut stack: Vec<&str> = requested.iter().map(String::as_str).collect();
-    let optional: HashSet<&str> = pkg
-        .dependencies
-        .iter()
-        .filter(|d| d.optional)
-        .map(dep_key)
-        .collect();
-    while let Some(f) = stack.pop() {
-        if !seen.insert(f) {
-            continue;
-        }
-        if let Some(values) = pkg.features.get(f) {
-            for v in values {
-                if let Some(dep) = v.strip_prefix("dep:") {
-                    out.deps.insert(dep.to_string());
-                } else if let Some((dep, feat)) = v.split_once('/') {
-                    if let Some(dep) = dep.strip_suffix('?') {
-                        weak.push((dep.to_string(), feat.to_string()));
-                    } else {
-                        out.deps.insert(dep.to_string());
-                        out.dep_features
-                            .entry(dep.to_string())
-                            .or_default()
-                            .insert(feat.to_string());
-                    }
-                } else {
-                    stack.push(v.as_str());
-                }
-            }
-        } else if optional.contains(f) {
-            // An optional dependency's implicit feature.
-            out.deps.insert(f.to_string());
-        }
-    }
-    for (dep, feat) in weak {
-        if out.deps.contains(&dep) || !optional.contains(dep.as_str()) {
-            out.dep_features.entry(dep).or_default().insert(feat);
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -333,16 +206,21 @@ mod tests {
         /// The implementation before incremental unification, kept as the oracle:
         /// every build configuration resolved from nothing.
         fn classify_from_scratch(&self, targets: &[(&str, &str)]) -> Vec<Reach> {
-            let scratch = |roots: &[(&'m PackageId, BTreeSet<String>)], dev: bool| {
-                self.grow(State::default(), roots, Opts { dev }).reached
+            let unified = self.unified_dev();
+            let roots: HashSet<&PackageId> = self.root_ids().into_iter().collect();
+            let scratch = |requested: &Requested<'m>, dev: bool| {
+                let dev_of = if dev { &roots } else { &unified };
+                let act =
+                    self.index
+                        .activate(Activation::default(), requested, dev_of, Platforms::Any);
+                self.reached(&act, dev)
             };
             let default = scratch(&self.default_roots(None), false);
             let mut per_feature = Vec::new();
             for root in &self.roots {
-                let pkg = self.packages[root];
-                for f in feature_names(pkg) {
-                    let set = scratch(&self.default_roots(Some((root, f))), false);
-                    per_feature.push((format!("{}/{}", pkg.name, f), set));
+                for f in feature_names(root) {
+                    let set = scratch(&self.default_roots(Some((&root.id, &f))), false);
+                    per_feature.push((format!("{}/{}", root.name, f), set));
                 }
             }
             let dev = scratch(&self.default_roots(None), true);
@@ -484,10 +362,11 @@ mod tests {
                 .iter()
                 .filter(|p| meta.workspace_members.contains(&p.id))
                 .collect();
-            let index = ReachIndex::new(&meta, &roots);
             let targets: Vec<(&str, String)> =
                 meta.packages.iter().map(|p| (p.name.as_str(), p.version.to_string())).collect();
             let targets: Vec<(&str, &str)> = targets.iter().map(|(n, v)| (*n, v.as_str())).collect();
+            for resolver in [Resolver::V1, Resolver::V2] {
+            let index = ReachIndex::new(&meta, &roots, resolver);
             let fast = index.classify(&targets);
             let oracle = index.classify_from_scratch(&targets);
             // The cfg shown for a target-only package is the first found; only its
@@ -499,6 +378,7 @@ mod tests {
             prop_assert_eq!(fast.iter().map(shape).collect::<Vec<_>>(), oracle.iter().map(shape).collect::<Vec<_>>());
             // The generator must make every kind of answer, or the test proves little.
             prop_assert!(fast.len() == targets.len());
+            }
         }
     }
 
@@ -518,7 +398,7 @@ mod tests {
                 .iter()
                 .filter(|p| meta.workspace_members.contains(&p.id))
                 .collect();
-            let index = ReachIndex::new(&meta, &roots);
+            let index = ReachIndex::new(&meta, &roots, Resolver::V2);
             let names: Vec<(String, String)> = meta
                 .packages
                 .iter()

@@ -14,7 +14,7 @@ pub fn run(opts: &SbomOptions, shell: &Shell) -> Result<SbomSummary> {
     progress.step(crate::workspace::READING);
     // rustc describes the target while cargo resolves: neither waits for the other.
     let wanted = opts.target.clone();
-    let platform = std::thread::spawn(move || bom::graph::Platform::of(wanted.as_deref()));
+    let platform = std::thread::spawn(move || crate::platform::Build::here(wanted.as_deref()));
     let manifest = crate::workspace::resolve_manifest_path(opts.manifest.manifest_path.as_deref())?;
     let ws = Workspace::load_cached(&opts.manifest, manifest, true)?;
     progress.relabel(ws.read_label());

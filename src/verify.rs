@@ -244,7 +244,7 @@ fn check_sbom_claim(
     };
     // The platform is part of the signed claim: one rustc does not know is a claim
     // that cannot hold, not a failure to run.
-    let Ok(platform) = crate::bom::graph::Platform::of(Some(triple)) else {
+    let Ok(platform) = crate::platform::Platform::of(Some(triple)) else {
         return Ok(Claim::Broken(format!(
             "line {line} names the platform `{}`, which rustc does not know: the SBOM claim cannot be recomputed",
             escape(triple)

@@ -264,6 +264,46 @@ impl Workspace {
         Ok(out)
     }
 
+    /// The packages `cargo build` builds: the `-p` specs, else cargo's default
+    /// members (the package of the manifest given; at the root, `default-members`,
+    /// else the root package, else every member of a virtual workspace).
+    pub fn build_members(&self, specs: &[String]) -> Result<Vec<&cargo_metadata::Package>> {
+        if !specs.is_empty() {
+            return self.selected_members(specs);
+        }
+        if self.metadata.workspace_default_members.is_available() {
+            return Ok(self.metadata.workspace_default_packages());
+        }
+        // cargo before 1.71 does not say: the rule above, without default-members.
+        Ok(match self.current_member() {
+            Some(p) => vec![p],
+            None => self.metadata.workspace_packages(),
+        })
+    }
+
+    /// The member whose manifest this command was given (cargo's "current" package,
+    /// whose features `--features` names under resolver 1); None at a virtual root.
+    pub fn current_member(&self) -> Option<&cargo_metadata::Package> {
+        let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        let given = canon(&self.manifest_path);
+        self.metadata
+            .workspace_packages()
+            .into_iter()
+            .find(|p| canon(p.manifest_path.as_std_path()) == given)
+    }
+
+    /// The workspace's feature resolver, from its root manifest.
+    pub fn resolver(&self) -> Result<crate::unify::Resolver> {
+        crate::unify::Resolver::of(
+            &self.metadata,
+            &self
+                .metadata
+                .workspace_root
+                .as_std_path()
+                .join("Cargo.toml"),
+        )
+    }
+
     /// Path relative to the workspace root, for display and report locations.
     pub fn relative(&self, path: &Path) -> String {
         path.strip_prefix(&self.root)

@@ -3,15 +3,15 @@
 //! gives the same bytes. Used by `sbom` and by `tag` and `verify`, which hash it.
 
 pub mod cyclonedx;
-pub mod graph;
 pub mod spdx;
 pub mod vulns;
 
 use crate::error::{escape, Failure};
 use crate::lockfile::Lockfile;
+use crate::platform::{Build, Platform};
+use crate::unify::{Features, Use};
 use crate::workspace::Workspace;
 use anyhow::Result;
-use graph::{Features, Platform, Use};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -80,9 +80,6 @@ pub struct SbomOptions {
     pub target: Option<String>,
     pub no_build_deps: bool,
     pub output: Option<PathBuf>,
-    /// The platform build scripts and proc-macros run on (default: this machine's),
-    /// so that an SBOM recorded on one machine can be recomputed on another.
-    pub host: Option<String>,
     /// The document's timestamp, over SOURCE_DATE_EPOCH and the HEAD commit's time.
     pub epoch: Option<i64>,
     /// CycloneDX `vulnerabilities` with VEX analysis from the project's ignores.
@@ -173,9 +170,10 @@ pub struct Bom {
     pub notes: Vec<String>,
 }
 
-/// The SBOM of `ws` as `opts` asks (also what `tag` hashes into its trailer).
+/// The SBOM of `ws` as `opts` asks (also what `tag` hashes into its trailer), for
+/// the platforms `cargo build` would build for here.
 pub fn generate(ws: &Workspace, opts: &SbomOptions) -> Result<(String, Bom)> {
-    generate_for(ws, opts, Platform::of(opts.target.as_deref())?)
+    generate_for(ws, opts, Build::here(opts.target.as_deref())?)
 }
 
 /// A URL a document may carry (a package's repository, homepage, documentation,
@@ -205,21 +203,26 @@ pub fn release_digest(
             packages: vec![package.to_string()],
             ..Default::default()
         },
-        target: triple.clone(),
-        host: triple,
+        target: triple,
         epoch: Some(epoch),
         ..Default::default()
     };
-    let (text, bom) = match platform {
-        // Asked of rustc already: the same platform is the build's host and target.
-        Some(p) => generate_for(ws, &opts, p)?,
-        None => generate(ws, &opts)?,
+    // The claim is recomputed on other machines: it describes the build for the
+    // platform alone (host and target the same, no rustflags from this machine).
+    let target = match platform {
+        Some(p) => p,
+        None => Platform::of(None)?,
     };
+    let build = Build {
+        host: target.clone(),
+        target,
+    };
+    let (text, bom) = generate_for(ws, &opts, build)?;
     Ok((crate::digest::sha256_hex(text.as_bytes()), bom.target))
 }
 
-/// As `generate`, with the target platform already asked of rustc.
-pub fn generate_for(ws: &Workspace, opts: &SbomOptions, target: Platform) -> Result<(String, Bom)> {
+/// As `generate`, with the platforms already asked of rustc.
+pub fn generate_for(ws: &Workspace, opts: &SbomOptions, build: Build) -> Result<(String, Bom)> {
     if opts.vulnerabilities && opts.format != Format::CycloneDx {
         return Err(Failure::new(
             "--with-vulnerabilities writes CycloneDX `vulnerabilities`; SPDX 2.3 has no place for them",
@@ -227,21 +230,22 @@ pub fn generate_for(ws: &Workspace, opts: &SbomOptions, target: Platform) -> Res
         .help("use --format cyclonedx, or --format openvex for the VEX statements alone")
         .into());
     }
-    let selected = ws.selected_members(&opts.manifest.packages)?;
-    // Without --target, the build runs on its target: ask rustc once.
-    let host = match (&opts.host, &opts.target) {
-        (Some(h), _) if *h == target.triple => target.clone(),
-        (Some(h), _) => Platform::of(Some(h))?,
-        (None, Some(_)) => Platform::of(None)?,
-        (None, None) => target.clone(),
-    };
-    let graph = graph::resolve(&ws.metadata, &selected, &opts.features, &target, &host)?;
+    let selected = ws.build_members(&opts.manifest.packages)?;
+    let index = crate::unify::Index::new(&ws.metadata, ws.resolver()?);
+    let graph = index.build(
+        &selected,
+        ws.current_member(),
+        &opts.features,
+        &build.target,
+        &build.host,
+    )?;
+    let target = build.target;
     let lock = Lockfile::read(&ws.lockfile_path())?;
     let stamp = match opts.epoch {
         Some(secs) => format_time(secs)?,
         None => timestamp(ws)?,
     };
-    let mut bom = build(&graph, &lock, opts.no_build_deps, stamp);
+    let mut bom = assemble(&graph, &lock, opts.no_build_deps, stamp);
     bom.target = target.triple.clone();
     if opts.vulnerabilities || opts.format == Format::OpenVex {
         (bom.vulnerabilities, bom.notes) = vulns::find(ws, &bom, opts)?;
@@ -254,7 +258,12 @@ pub fn generate_for(ws: &Workspace, opts: &SbomOptions, target: Platform) -> Res
     Ok((text, bom))
 }
 
-fn build(graph: &graph::Graph<'_>, lock: &Lockfile, no_build: bool, timestamp: String) -> Bom {
+fn assemble(
+    graph: &crate::unify::Graph<'_>,
+    lock: &Lockfile,
+    no_build: bool,
+    timestamp: String,
+) -> Bom {
     let mut refs: BTreeMap<&cargo_metadata::PackageId, String> = BTreeMap::new();
     let mut taken: BTreeMap<String, usize> = BTreeMap::new();
     let mut roots = Vec::new();

@@ -306,7 +306,7 @@ impl Step<'_> {
         ));
         self.progress
             .step("Classifying how vulnerable packages are reached");
-        annotate_reach(ws, selected, &mut found);
+        annotate_reach(ws, selected, &mut found)?;
         if let Some(k) = &key {
             crate::cache::store_findings(k, &found, &db.info);
         }
@@ -470,7 +470,11 @@ fn mark_deny_ignores(found: &mut Vec<Finding>, ignores: &[(String, String)], fil
 }
 
 /// Says, for each advisory finding about a package, how that package is built.
-fn annotate_reach(ws: &Workspace, roots: &[&cargo_metadata::Package], found: &mut [Finding]) {
+fn annotate_reach(
+    ws: &Workspace,
+    roots: &[&cargo_metadata::Package],
+    found: &mut [Finding],
+) -> Result<()> {
     let idx: Vec<usize> = found
         .iter()
         .enumerate()
@@ -478,9 +482,9 @@ fn annotate_reach(ws: &Workspace, roots: &[&cargo_metadata::Package], found: &mu
         .map(|(i, _)| i)
         .collect();
     if idx.is_empty() {
-        return;
+        return Ok(());
     }
-    let reach = ReachIndex::new(&ws.metadata, roots);
+    let reach = ReachIndex::new(&ws.metadata, roots, ws.resolver()?);
     let targets: Vec<(&str, &str)> = idx
         .iter()
         .map(|i| {
@@ -495,4 +499,5 @@ fn annotate_reach(ws: &Workspace, roots: &[&cargo_metadata::Package], found: &mu
     for (i, class) in idx.into_iter().zip(classes) {
         found[i].reach = Some(class.describe());
     }
+    Ok(())
 }

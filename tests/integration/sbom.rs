@@ -289,9 +289,24 @@ fn bad_sbom_input_is_a_clear_error() {
         2,
     );
     assert!(
-        err.starts_with("error: package `sbomme` has no feature `nope`"),
+        err.starts_with("error: the package `sbomme` does not contain this feature: nope"),
         "{err}"
     );
+    // What cargo refuses in `--features`, refused the same way.
+    for (given, first) in [
+        ("time/nope", "error: package `sbomme` depends on `time` with feature `nope`, but `time` does not have that feature"),
+        ("nodep/zz", "error: the package `sbomme` does not contain this feature: nodep/zz"),
+        ("dep:itoa", "error: feature `dep:itoa` is not allowed to use explicit `dep:` syntax"),
+        ("a/b/c", "error: multiple slashes in feature `a/b/c` is not allowed"),
+    ] {
+        let (_, err) = run(
+            bin()
+                .current_dir(p.f.path())
+                .args(["sbom", "--features", given]),
+            2,
+        );
+        assert!(err.starts_with(first), "{given}: {err}");
+    }
     let (_, err) = run(
         bin()
             .current_dir(p.f.path())

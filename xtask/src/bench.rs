@@ -53,6 +53,7 @@ enum Row {
     Cold,
     Deny,
     Sbom,
+    SbomCold,
 }
 
 impl Row {
@@ -63,6 +64,7 @@ impl Row {
             Row::Cold => "cargo secure-release audit (cold: empty cache)",
             Row::Deny => "cargo deny check",
             Row::Sbom => "cargo secure-release sbom (warm: inputs unchanged, no cargo)",
+            Row::SbomCold => "cargo secure-release sbom (cold: empty cache)",
         }
     }
 }
@@ -103,10 +105,27 @@ pub fn run() -> Result<(), String> {
     }
     if wants("large") {
         let ws = root.join("xtask/bench-workspace-large");
-        let rows = [Row::Metadata, Row::Warm, Row::Cold, Row::Deny];
+        let rows = [
+            Row::Metadata,
+            Row::Warm,
+            Row::Cold,
+            Row::Deny,
+            Row::Sbom,
+            Row::SbomCold,
+        ];
         let s = measure(&t, &ws, &rows, RUNS)?;
         print_table(&format!("large workspace: {}", describe(&ws)?), &rows, &s);
         print_ratios(&s, &rows, 0.15, 0.40, Some(1.25));
+        let at = |r: Row| &s[rows.iter().position(|x| *x == r).unwrap()];
+        let meta = ms(at(Row::Metadata).median);
+        println!(
+            "sbom warm: ours / cargo metadata = {:.2} (target <= 0.15)",
+            ms(at(Row::Sbom).median) / meta
+        );
+        println!(
+            "sbom cold: ours / cargo metadata = {:.2} (target <= 1.15)",
+            ms(at(Row::SbomCold).median) / meta
+        );
     }
     if wants("scale") {
         scale(&t)?;
@@ -228,7 +247,7 @@ impl Tools {
                     .arg(&self.deny_cfg)
                     .arg("check");
             }
-            Row::Sbom => {
+            Row::Sbom | Row::SbomCold => {
                 c.env("CARGO_SECURE_RELEASE_CACHE_DIR", cache)
                     .arg(&self.ours)
                     .args(["sbom", "-q", "--offline"]);
@@ -247,7 +266,7 @@ fn measure(t: &Tools, ws: &Path, rows: &[Row], runs: usize) -> Result<Vec<Stats>
     for round in 0..=runs {
         for (i, &row) in rows.iter().enumerate() {
             let cache = match row {
-                Row::Cold => {
+                Row::Cold | Row::SbomCold => {
                     // A new, empty cache directory every run.
                     cold += 1;
                     t.tmp.join(format!("cold-{cold}"))
