@@ -37,6 +37,8 @@ pub struct EmbeddedPackage {
     /// crates.io or another registry (not a path, git or local crate).
     pub from_registry: bool,
     pub build_only: bool,
+    /// The package the binary is built from.
+    pub root: bool,
 }
 
 /// Most a `.dep-v0` section may inflate to (auditable-info's own default is 8 MiB).
@@ -600,6 +602,7 @@ fn embedded_packages(data: &[u8], shown: &str) -> Result<Option<Vec<EmbeddedPack
                         auditable_serde::Source::CratesIo | auditable_serde::Source::Registry
                     ),
                     build_only: matches!(p.kind, auditable_serde::DependencyKind::Build),
+                    root: p.root,
                     name: p.name,
                     version: p.version.to_string(),
                 })

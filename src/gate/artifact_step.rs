@@ -4,7 +4,7 @@
 use crate::artifact::{self, Expect};
 use crate::config::ArtifactPolicy;
 use crate::deps::prefetch::Background;
-use crate::error::Failure;
+use crate::error::{escape, Failure};
 use crate::lockfile::Lockfile;
 use crate::options::{ArtifactOptions, AuditOptions};
 use crate::report::{self, AuditReport, Check, Code, Finding, Severity};
@@ -12,6 +12,7 @@ use crate::shell::Shell;
 use crate::workspace::Workspace;
 use anyhow::Result;
 use cargo_deny::advisories::DbSet;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// The advisory database: loaded, or still loading after a findings-cache hit.
@@ -50,6 +51,8 @@ pub struct Inputs<'a> {
     /// The workspace's Cargo.lock, when there is a workspace.
     pub lockfile: Option<&'a Lockfile>,
     pub deny_ignores: &'a [(String, String)],
+    /// The workspace, whose build an embedded list is compared with.
+    pub workspace: Option<&'a Workspace>,
 }
 
 /// The artifacts of this workspace: `--artifact` files and, with `--artifacts`, the
@@ -137,6 +140,7 @@ pub fn outside_a_workspace(opts: &AuditOptions, shell: &Shell) -> Result<AuditRe
         strip: "symbols",
         lockfile: None,
         deny_ignores: &deny_ignores,
+        workspace: None,
     };
     let leaks = registry_src().into_iter().collect();
     let (mut found, databases) = inspect_all(&files, &inputs, leaks, Db::Pending(pre.background))?;
@@ -181,6 +185,9 @@ fn inspect_all(
         match (&a.packages, &dbs) {
             (Some(packages), Some(dbs)) => {
                 out.extend(embedded(&a.shown, packages, dbs, inputs));
+                if let Some(ws) = inputs.workspace {
+                    out.extend(compare_with_build(ws, inputs, &a.shown, packages)?);
+                }
             }
             _ => {
                 let severity = if inputs.policy.require_audit_data {
@@ -260,6 +267,102 @@ fn embedded(
         }
     }
     out
+}
+
+/// The other way round from `embedded`: what this commit's build of the binary's
+/// root package compiles (its default features, this machine's build settings)
+/// against the list the binary carries. A list naming fewer packages hides what
+/// ships; one naming others was built from other sources or features. Either is a
+/// finding: a list that cannot be compared is one too, never silence.
+fn compare_with_build(
+    ws: &Workspace,
+    inputs: &Inputs<'_>,
+    shown: &str,
+    packages: &[artifact::EmbeddedPackage],
+) -> Result<Vec<Finding>> {
+    let finding = |msg: String, help: &str| {
+        Finding::new(Check::Artifact, Code::LockfileMismatch, Severity::Warning, msg)
+            .with_help(help)
+            .with_location(shown.to_string(), None)
+    };
+    let roots: Vec<&artifact::EmbeddedPackage> = packages.iter().filter(|p| p.root).collect();
+    let members = ws.metadata.workspace_packages();
+    let member = match roots.as_slice() {
+        [one] => members
+            .iter()
+            .find(|m| m.name.as_str() == one.name && m.version.to_string() == one.version),
+        _ => None,
+    };
+    let Some(member) = member else {
+        let named: Vec<String> = roots
+            .iter()
+            .map(|r| format!("{} {}", escape(&r.name), escape(&r.version)))
+            .collect();
+        return Ok(vec![finding(
+            format!(
+                "{shown}: its embedded dependency list's root ({}) is not one package of this workspace, so the list cannot be checked against this commit's build",
+                if named.is_empty() { "none".to_string() } else { named.join(", ") }
+            ),
+            "audit the binary from the workspace that built it",
+        )]);
+    };
+    let build = crate::platform::Build::here(inputs.opts.target.as_deref())?;
+    let index = crate::unify::Index::new(&ws.metadata, ws.resolver()?);
+    let graph = index.build(
+        &[*member],
+        Some(*member),
+        &crate::unify::Features::default(),
+        &build.target,
+        &build.host,
+    )?;
+    let ours: BTreeSet<(String, String)> = graph
+        .packages
+        .values()
+        .map(|(p, _)| (p.name.to_string(), p.version.to_string()))
+        .collect();
+    let theirs: BTreeSet<(String, String)> = packages
+        .iter()
+        .map(|p| (p.name.clone(), p.version.clone()))
+        .collect();
+    let list = |set: Vec<&(String, String)>| {
+        let mut names: Vec<String> = set
+            .iter()
+            .take(5)
+            .map(|(n, v)| format!("{} {}", escape(n), escape(v)))
+            .collect();
+        if set.len() > 5 {
+            names.push(format!("and {} more", set.len() - 5));
+        }
+        names.join(", ")
+    };
+    let mut out = Vec::new();
+    let missing: Vec<&(String, String)> = ours.difference(&theirs).collect();
+    if !missing.is_empty() {
+        out.push(finding(
+            format!(
+                "{shown} does not list {}, which this commit's release build of `{}` compiles: the embedded list names fewer packages than the build",
+                list(missing),
+                member.name
+            ),
+            "rebuild with `cargo auditable build --release` from this commit; a list that leaves packages out hides them from every scanner",
+        ));
+    }
+    // Registry packages Cargo.lock lacks are already their own finding (`embedded`).
+    let extra: Vec<&(String, String)> = theirs
+        .difference(&ours)
+        .filter(|(n, v)| inputs.lockfile.is_none_or(|l| l.line_of(n, v).is_some()))
+        .collect();
+    if !extra.is_empty() {
+        out.push(finding(
+            format!(
+                "{shown} lists {}, which this commit's release build of `{}` (default features) does not compile",
+                list(extra),
+                member.name
+            ),
+            "if the binary was built with other features or for another target, audit it with those; otherwise it was not built from this commit",
+        ));
+    }
+    Ok(out)
 }
 
 /// Findings whose code the policy accepts become notes that carry the reason.

@@ -199,6 +199,7 @@ impl Step<'_> {
                 strip: profile.strip,
                 lockfile: Some(&lockfile),
                 deny_ignores: &deny_ignores,
+                workspace: Some(self.ws),
             };
             found.extend(artifact_step::check(self.ws, &selected, &inputs, db)?);
         } else {

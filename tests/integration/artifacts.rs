@@ -380,6 +380,50 @@ fn embedded_dependencies_are_audited_like_cargo_audit_bin() {
                 && x["version"] == "0.1.44"),
         "{report}"
     );
+    // The binary's root is not this workspace's package (another name): its list
+    // cannot be compared with this build, which is said, not passed over.
+    let stranger = project("stranger", "[dependencies]\ntime = \"=0.1.43\"\n");
+    let strange = build(&stranger, "stranger", "", true, &[]);
+    let (out, _) = run(
+        f.audit()
+            .args(["--format", "json", "--artifact"])
+            .arg(&strange),
+        1,
+    );
+    let report = json(&out);
+    assert!(
+        findings(&report, "artifact").iter().any(|x| x["code"] == "lockfile-mismatch"
+            && x["severity"] == "warning"
+            && x["message"].as_str().unwrap().contains("root (stranger 0.1.0) is not one package of this workspace")),
+        "{report}"
+    );
+
+    // The other way round: a dependency added since the build is compiled by this
+    // commit's release build, and the binary's list leaves it out.
+    f.write(
+        "Cargo.toml",
+        &f.read("Cargo.toml")
+            .replace("time = \"=0.1.43\"", "time = \"=0.1.43\"\nitoa = \"=1.0.11\""),
+    );
+    f.relock();
+    let (out, _) = run(
+        f.audit().args(["--format", "json", "--artifact"]).arg(&bin),
+        1,
+    );
+    let report = json(&out);
+    let short: Vec<_> = findings(&report, "artifact")
+        .into_iter()
+        .filter(|x| x["code"] == "lockfile-mismatch")
+        .collect();
+    assert_eq!(short.len(), 1, "{report}");
+    assert_eq!(short[0]["severity"], "warning");
+    assert!(
+        short[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("does not list itoa 1.0.11, which this commit's release build of `aud` compiles"),
+        "{report}"
+    );
 }
 
 #[test]
