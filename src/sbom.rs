@@ -39,6 +39,12 @@ pub fn run(opts: &SbomOptions, shell: &Shell) -> Result<SbomSummary> {
             .map(|p| escape(&p.display().to_string())),
         count,
         noun,
-        notes: ws.lockfile_note().into_iter().chain(bom.notes).collect(),
+        // What cleaning the packages' metadata changed, then the advisories' source.
+        notes: ws
+            .lockfile_note()
+            .into_iter()
+            .chain(bom::clean::notes(&bom, opts.format))
+            .chain(bom.notes)
+            .collect(),
     })
 }

@@ -67,9 +67,10 @@ fn component(c: &Component, v: CdxVersion, root: bool) -> Value {
         o["hashes"] = json!([{ "alg": "SHA-256", "content": h }]);
     }
     match &c.license {
-        License::Expression(e) if ::spdx::license_id(e).is_some() => {
+        License::Expression(e) if listed_id(e) => {
             o["licenses"] = json!([{ "license": { "id": e } }]);
         }
+        // A LicenseRef-… is fine here: CycloneDX expressions need no text for it.
         License::Expression(e) => o["licenses"] = json!([{ "expression": e }]),
         License::File(f) => {
             o["licenses"] =
@@ -96,24 +97,34 @@ fn component(c: &Component, v: CdxVersion, root: bool) -> Value {
     if !c.authors.is_empty() {
         match v {
             // `authors` (objects) arrived in 1.6; 1.5 has one `author` string.
-            CdxVersion::V1_5 => o["author"] = json!(c.authors.join(", ")),
+            CdxVersion::V1_5 => {
+                let all: Vec<String> = c.authors.iter().map(|a| a.to_string()).collect();
+                o["author"] = json!(all.join(", "));
+            }
             _ => {
                 o["authors"] = json!(c
                     .authors
                     .iter()
-                    .map(|a| json!({ "name": a }))
+                    .map(|a| {
+                        let mut contact = json!({ "name": a.name });
+                        if let Some(e) = &a.email {
+                            contact["email"] = json!(e);
+                        }
+                        contact
+                    })
                     .collect::<Vec<_>>())
             }
         }
     }
     let mut refs = Vec::new();
+    // Each already a `document_url` (`bom::component`).
     for (kind, url) in [
         ("vcs", &c.repository),
         ("website", &c.homepage),
         ("documentation", &c.documentation),
         ("distribution", &c.download),
     ] {
-        if let Some(u) = url.as_deref().and_then(super::document_url) {
+        if let Some(u) = url {
             refs.push(json!({ "type": kind, "url": u }));
         }
     }
@@ -121,4 +132,35 @@ fn component(c: &Component, v: CdxVersion, root: bool) -> Value {
         o["externalReferences"] = json!(refs);
     }
     o
+}
+
+/// Whether `expr` is one license id CycloneDX's `license.id` takes: its schema's
+/// enum is a snapshot of the SPDX list, which lags the `spdx` crate's (new ids,
+/// deprecated ones, NOASSERTION); an OSI- or FSF-approved id that is not deprecated
+/// is in every snapshot. Any other is written as an `expression`, which takes all.
+fn listed_id(expr: &str) -> bool {
+    ::spdx::license_id(expr)
+        .is_some_and(|id| (id.is_osi_approved() || id.is_fsf_free_libre()) && !id.is_deprecated())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::listed_id;
+
+    #[test]
+    fn only_long_listed_ids_are_written_as_ids() {
+        for id in ["MIT", "Apache-2.0", "GPL-3.0-only", "CC0-1.0", "Unlicense"] {
+            assert!(listed_id(id), "{id}");
+        }
+        // Deprecated, not a license, newer than the schemas' snapshots, or not one id.
+        for other in [
+            "GPL-2.0",
+            "NOASSERTION",
+            "Bugroff",
+            "MIT OR Apache-2.0",
+            "LicenseRef-X",
+        ] {
+            assert!(!listed_id(other), "{other}");
+        }
+    }
 }

@@ -2,6 +2,7 @@
 //! what the release build compiles (see `graph`), reproducible: the same commit
 //! gives the same bytes. Used by `sbom` and by `tag` and `verify`, which hash it.
 
+pub mod clean;
 pub mod cyclonedx;
 pub mod spdx;
 pub mod vulns;
@@ -88,7 +89,8 @@ pub struct SbomOptions {
     pub advisory_db: Option<PathBuf>,
 }
 
-/// One package in the SBOM, in the terms both formats share.
+/// One package in the SBOM, in the terms both formats share. Every text is cleaned
+/// (`clean`): no control characters, capped; every URL a `document_url`.
 #[derive(Debug, Clone)]
 pub struct Component {
     pub bom_ref: String,
@@ -98,14 +100,19 @@ pub struct Component {
     /// SHA-256 of the `.crate` file, from Cargo.lock.
     pub sha256: Option<String>,
     pub license: License,
+    /// The text of the `LicenseRef-…` the license names, which SPDX must carry.
+    pub license_ref: clean::RefText,
     pub description: Option<String>,
-    pub authors: Vec<String>,
+    pub authors: Vec<clean::Author>,
     pub repository: Option<String>,
     pub homepage: Option<String>,
     pub documentation: Option<String>,
     /// crates.io's download URL for crates.io packages.
     pub download: Option<String>,
     pub build_time: bool,
+    /// What cleaning changed or left out of the package's metadata, each note
+    /// naming the package (`clean::notes` tells the user).
+    pub cleaned: Vec<String>,
 }
 
 /// Who supplies a component: its first author, else the owner of its repository
@@ -119,26 +126,17 @@ pub enum Supplier {
 impl Component {
     pub fn supplier(&self) -> Option<Supplier> {
         if let Some(a) = self.authors.first() {
-            let (name, email) = match a.split_once('<') {
-                Some((n, e)) => (n.trim(), Some(e.trim_end_matches('>').trim().to_string())),
-                None => (a.trim(), None),
-            };
-            let name: String = name
-                .chars()
-                .filter(|c| !matches!(c, '(' | ')' | '\n'))
-                .collect();
-            if !name.is_empty() {
-                return Some(Supplier::Person {
-                    name,
-                    email: email.filter(|e| !e.is_empty()),
-                });
-            }
+            // Cleaned: a name never empty, an email only when it is one.
+            return Some(Supplier::Person {
+                name: a.name.clone(),
+                email: a.email.clone(),
+            });
         }
         let repo = url::Url::parse(self.repository.as_deref()?).ok()?;
         let owner = repo.path_segments()?.find(|s| !s.is_empty())?.to_string();
         let host = repo.host_str()?;
         Some(Supplier::Organization {
-            url: format!("{}://{host}/{owner}", repo.scheme()),
+            url: document_url(&format!("{}://{host}/{owner}", repo.scheme()))?,
             name: owner,
         })
     }
@@ -177,14 +175,11 @@ pub fn generate(ws: &Workspace, opts: &SbomOptions) -> Result<(String, Bom)> {
 }
 
 /// A URL a document may carry (a package's repository, homepage, documentation,
-/// download): web and git schemes only (never `javascript:` or `data:`), written as
-/// the URL standard serialises it (a space or non-ASCII percent-encoded); None when
-/// it is not such a URL.
+/// download): web and git schemes only (never `javascript:` or `data:`), no
+/// credentials, written as the URL standard serialises it (a space or non-ASCII
+/// percent-encoded); None when it is not such a URL (`clean::url` says why).
 pub fn document_url(raw: &str) -> Option<String> {
-    let u = url::Url::parse(raw).ok()?;
-    matches!(u.scheme(), "https" | "http" | "git" | "ssh")
-        .then(|| u.to_string())
-        .filter(|s| !s.chars().any(char::is_control))
+    clean::url(raw).ok()
 }
 
 /// The SHA-256 of the default CycloneDX SBOM of the released `package` for a
@@ -310,9 +305,15 @@ fn assemble(
     }
 }
 
+/// The package as the documents write it: every field from its Cargo.toml cleaned
+/// (`clean`), what was changed or left out noted in `cleaned`.
 fn component(p: &cargo_metadata::Package, lock: &Lockfile, build_time: bool) -> Component {
-    let name = p.name.to_string();
-    let version = p.version.to_string();
+    let raw_name = p.name.to_string();
+    let raw_version = p.version.to_string();
+    let mut log = clean::Log::default();
+    // The purl and SPDX id are built from these: cleaned and capped first.
+    let name = log.text("name", &raw_name, clean::NAME_CAP, false);
+    let version = log.text("version", &raw_version, clean::VERSION_CAP, false);
     let source = p.source.as_ref().map(|s| s.repr.clone());
     let crates_io = source.as_deref().is_some_and(|s| {
         s == "registry+https://github.com/rust-lang/crates.io-index"
@@ -322,34 +323,64 @@ fn component(p: &cargo_metadata::Package, lock: &Lockfile, build_time: bool) -> 
     let sha256 = lock
         .packages
         .iter()
-        .find(|l| l.name == name && l.version == version && l.source == source)
+        .find(|l| l.name == raw_name && l.version == raw_version && l.source == source)
         .and_then(|l| l.checksum.clone());
+    let file_name = |log: &mut clean::Log, file: &cargo_metadata::camino::Utf8Path| {
+        let name = file.file_name().unwrap_or(file.as_str());
+        License::File(log.text("license-file name", name, clean::FILE_NAME_CAP, false))
+    };
     let license = match (&p.license, &p.license_file) {
-        (Some(expr), _) => match ::spdx::Expression::canonicalize(expr) {
-            Ok(Some(canon)) => License::Expression(canon),
-            Ok(None) => License::Expression(expr.clone()),
-            Err(_) => License::None,
+        (Some(expr), file) => match clean::license_expression(expr) {
+            Ok(canon) => License::Expression(canon),
+            Err(why) => {
+                log.note(format!(
+                    "its license `{}` {why}; left out",
+                    clean::shown(expr)
+                ));
+                match file {
+                    Some(f) => file_name(&mut log, f),
+                    None => License::None,
+                }
+            }
         },
-        (None, Some(file)) => License::File(
-            file.file_name()
-                .map_or_else(|| file.to_string(), str::to_string),
-        ),
+        (None, Some(file)) => file_name(&mut log, file),
         (None, None) => License::None,
     };
+    let license_ref = match &license {
+        License::Expression(e) => clean::ref_text(
+            e,
+            p.manifest_path.as_std_path(),
+            p.license_file.as_deref().map(|f| f.as_std_path()),
+        ),
+        _ => clean::RefText::None,
+    };
+    let description = p
+        .description
+        .as_deref()
+        .map(|d| log.text("description", d, clean::DESCRIPTION_CAP, true))
+        .filter(|d| !d.is_empty());
+    let authors = log.authors(&p.authors);
+    let repository = log.url("repository", p.repository.as_deref());
+    let homepage = log.url("homepage", p.homepage.as_deref());
+    let documentation = log.url("documentation", p.documentation.as_deref());
+    let download = crates_io
+        .then(|| format!("https://crates.io/api/v1/crates/{name}/{version}/download"))
+        .and_then(|u| log.url("download URL", Some(&u)));
     Component {
         bom_ref: purl.clone(),
-        download: crates_io
-            .then(|| format!("https://crates.io/api/v1/crates/{name}/{version}/download")),
+        cleaned: log.finish(&name, &version),
+        download,
         name,
         version,
         purl,
         sha256,
         license,
-        description: p.description.clone().map(|d| d.trim().to_string()),
-        authors: p.authors.clone(),
-        repository: p.repository.clone(),
-        homepage: p.homepage.clone(),
-        documentation: p.documentation.clone(),
+        license_ref,
+        description,
+        authors,
+        repository,
+        homepage,
+        documentation,
         build_time,
     }
 }

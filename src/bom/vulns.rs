@@ -157,10 +157,16 @@ pub fn cyclonedx(vulns: &[Vuln]) -> Value {
         vulns
             .iter()
             .map(|v| {
+                // The advisory's URL comes from a database directory the user names:
+                // written, like every URL, only as a `document_url`.
+                let source = match super::document_url(&v.url) {
+                    Some(u) => json!({ "name": "RustSec", "url": u }),
+                    None => json!({ "name": "RustSec" }),
+                };
                 let mut o = json!({
                     "bom-ref": format!("vulnerability:{}", v.id),
                     "id": v.id,
-                    "source": { "name": "RustSec", "url": v.url },
+                    "source": source.clone(),
                     "description": v.title,
                     "affects": v.affects.iter().map(|(r, _)| json!({ "ref": r })).collect::<Vec<_>>(),
                 });
@@ -184,7 +190,7 @@ pub fn cyclonedx(vulns: &[Vuln]) -> Value {
                         "CVSSv3"
                     };
                     o["ratings"] = json!([{
-                        "source": { "name": "RustSec", "url": v.url },
+                        "source": source,
                         "score": score,
                         "severity": severity,
                         "method": method,
@@ -229,7 +235,7 @@ pub fn openvex(bom: &Bom, vulns: &[Vuln]) -> Result<String> {
     let author = products
         .first()
         .map(|r| match r.authors.first() {
-            Some(a) => a.clone(),
+            Some(a) => a.to_string(),
             None => format!("the maintainers of {}", r.name),
         })
         .unwrap_or_else(|| "unknown".into());

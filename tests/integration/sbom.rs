@@ -454,3 +454,249 @@ fn vulnerabilities_and_vex_from_the_projects_ignores() {
         "{err}"
     );
 }
+
+/// Every string in a JSON document, keys included.
+fn strings(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
+        Value::Object(o) => {
+            for (k, x) in o {
+                out.push(k.clone());
+                strings(x, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Issue 25: whatever a Cargo.toml holds, every document is valid for the
+/// validators of others, and what had to go is a note naming the package. The
+/// packages here hold: SPDX ids that collide once normalised (`a_b`, `a-b` and
+/// `a-b` 1.0.0-2, where a counter once wrote `-2`), a LicenseRef with its text in
+/// the license-file and one without, an author whose email is not one, a
+/// repository with a space, a `javascript:` homepage, a documentation URL with a
+/// password, an IP-address homepage SPDX tools refuse, control and bidi characters,
+/// a description past its cap, build metadata in a version, a license that is not
+/// an SPDX expression.
+#[test]
+fn every_document_is_valid_whatever_the_metadata_holds() {
+    let f = Fixture::new(
+        "hostile",
+        &format!(
+            "authors = [\"Ann <not an email>\", \"Bob \\u001b[31mRed\\u0007 <bob@example.org>\"]\n\
+description = \"Hostile\\u0000 \\u001b[2J \\u202e reversed {}\"\n\
+repository = \"https://github.com/example/my repo\"\n\
+homepage = \"javascript:alert(1)\"\n\
+documentation = \"https://user:hunter2@docs.example.org/hostile\"\n\n\
+[dependencies]\n\
+ab_under = {{ package = \"a_b\", path = \"crates/a_under\" }}\n\
+ab_dash = {{ package = \"a-b\", path = \"crates/a_dash\" }}\n\
+ab_pre = {{ package = \"a-b\", path = \"crates/a_pre\" }}\n\
+lr = {{ path = \"crates/lr\" }}\n\
+gone = {{ path = \"crates/gone\" }}\n\
+badlic = {{ path = \"crates/badlic\" }}\n",
+            "x".repeat(5000)
+        ),
+    );
+    let dep = |dir: &str, keys: &str| {
+        f.write(
+            &format!("crates/{dir}/Cargo.toml"),
+            &format!("[package]\n{keys}\nedition = \"2021\"\n"),
+        );
+        f.write(&format!("crates/{dir}/src/lib.rs"), "");
+    };
+    dep(
+        "a_under",
+        "name = \"a_b\"\nversion = \"1.0.0\"\nlicense = \"MIT\"\nauthors = [\"Under <u@example.org>\"]",
+    );
+    dep(
+        "a_dash",
+        "name = \"a-b\"\nversion = \"1.0.0\"\nlicense = \"MIT\"\nauthors = [\"Dash <d@example.org>\"]",
+    );
+    dep(
+        "a_pre",
+        "name = \"a-b\"\nversion = \"1.0.0-2\"\nlicense = \"MIT\"\nauthors = [\"Pre <p@example.org>\"]",
+    );
+    dep(
+        "lr",
+        "name = \"lr\"\nversion = \"0.2.0+build.7\"\nlicense = \"LicenseRef-Custom OR MIT\"\n\
+license-file = \"LICENSE.custom\"\nauthors = [\"Carol (the dev) <carol@example.org>\"]\n\
+homepage = \"http://127.0.0.1/lr\"\ndescription = \"ok \\u2066isolate\"",
+    );
+    f.write(
+        "crates/lr/LICENSE.custom",
+        "Custom licence, version 1\r\n\u{c}Do what you like.\n",
+    );
+    dep(
+        "gone",
+        "name = \"gone\"\nversion = \"1.0.0\"\nlicense = \"LicenseRef-Gone\"\n\
+repository = \"https://github.com/example/gone\"",
+    );
+    dep(
+        "badlic",
+        "name = \"badlic\"\nversion = \"1.0.0\"\nlicense = \"MIT OR\"\nauthors = [\"B <b@example.org>\"]",
+    );
+    let f = f.lock();
+    let dir = tempfile::TempDir::new().unwrap();
+    let sbom = |args: &[&str]| {
+        let mut c = bin();
+        c.current_dir(f.path())
+            .env("SOURCE_DATE_EPOCH", "1767225600")
+            .arg("sbom")
+            .args(args);
+        run(&mut c, 0)
+    };
+    // No trace of what had to go, nor a character that could rewrite a terminal.
+    let clean = |what: &str, text: &str| {
+        for gone in [
+            "javascript:",
+            "not an email",
+            "hunter2",
+            "\\u001b",
+            "\\u0000",
+        ] {
+            assert!(!text.contains(gone), "{what} holds {gone}:\n{text}");
+        }
+        let mut all = Vec::new();
+        strings(&serde_json::from_str(text).unwrap(), &mut all);
+        for s in &all {
+            assert!(
+                !s.chars()
+                    .any(|c| (c.is_control() && !matches!(c, '\n' | '\t')) || c == '\u{202e}'),
+                "{what}: {s:?}"
+            );
+            assert!(s.len() <= 4096, "{what}: a string of {} bytes", s.len());
+        }
+        all
+    };
+
+    let mut stderr = String::new();
+    for v in ["1.5", "1.6", "1.7"] {
+        let (text, err) = sbom(&["--spec-version", v]);
+        assert_eq!(
+            text,
+            sbom(&["--spec-version", v]).0,
+            "CycloneDX {v} differs"
+        );
+        let file = dir.path().join(format!("hostile-{v}.cdx.json"));
+        std::fs::write(&file, &text).unwrap();
+        let out = validator("validate_cyclonedx.py", &file, &[v]);
+        assert!(
+            out.status.success(),
+            "CycloneDX {v}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let all = clean(v, &text);
+        assert!(all.contains(&"https://github.com/example/my%20repo".to_string()));
+        // CycloneDX takes the IP-address homepage SPDX tools refuse.
+        assert!(all.contains(&"http://127.0.0.1/lr".to_string()), "{v}");
+        let doc: Value = serde_json::from_str(&text).unwrap();
+        let lr = components(&doc)
+            .into_iter()
+            .find(|c| c["name"] == "lr")
+            .unwrap();
+        assert_eq!(lr["licenses"][0]["expression"], "LicenseRef-Custom OR MIT");
+        assert_eq!(lr["purl"], "pkg:cargo/lr@0.2.0%2Bbuild.7");
+        let root = &doc["metadata"]["component"];
+        assert!(root["description"].as_str().unwrap().ends_with('…'));
+        if v != "1.5" {
+            assert_eq!(root["authors"][0], serde_json::json!({ "name": "Ann" }));
+            assert_eq!(root["authors"][1]["email"], "bob@example.org");
+        }
+        stderr = err;
+    }
+
+    let (text, err) = sbom(&["--format", "spdx"]);
+    assert_eq!(text, sbom(&["--format", "spdx"]).0, "SPDX differs");
+    let spdx = dir.path().join("hostile.spdx.json");
+    std::fs::write(&spdx, &text).unwrap();
+    let out = Command::new(venv_bin("pyspdxtools"))
+        .arg("-i")
+        .arg(&spdx)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "pyspdxtools: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::new(venv_bin("ntia-checker"))
+        .args(["-c", "ntia"])
+        .arg(&spdx)
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && report.contains("Conformant: True"),
+        "{report}"
+    );
+    clean("SPDX", &text);
+    assert!(!text.contains("127.0.0.1"), "{text}");
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    let packages = doc["packages"].as_array().unwrap();
+    let ids: Vec<&str> = packages
+        .iter()
+        .map(|p| p["SPDXID"].as_str().unwrap())
+        .collect();
+    let unique: std::collections::BTreeSet<&&str> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "{ids:?}");
+    assert_eq!(ids.len(), 7, "{ids:?}");
+    let package = |name: &str, version: &str| {
+        packages
+            .iter()
+            .find(|p| p["name"] == name && p["versionInfo"] == version)
+            .unwrap_or_else(|| panic!("{name} {version}"))
+    };
+    assert_eq!(
+        package("lr", "0.2.0+build.7")["licenseDeclared"],
+        "LicenseRef-Custom OR MIT"
+    );
+    assert_eq!(
+        package("lr", "0.2.0+build.7")["supplier"],
+        "Person: Carol the dev (carol@example.org)"
+    );
+    assert_eq!(package("gone", "1.0.0")["licenseDeclared"], "NOASSERTION");
+    assert_eq!(package("badlic", "1.0.0")["licenseDeclared"], "NOASSERTION");
+    assert_eq!(package("hostile", "0.1.0")["supplier"], "Person: Ann");
+    let extracted = doc["hasExtractedLicensingInfos"].as_array().unwrap();
+    assert_eq!(extracted.len(), 1, "{extracted:?}");
+    assert_eq!(extracted[0]["licenseId"], "LicenseRef-Custom");
+    assert_eq!(
+        extracted[0]["extractedText"],
+        "Custom licence, version 1\n Do what you like."
+    );
+
+    // Each note names its package; none echoes the password.
+    for (notes, expected) in [
+        (
+            &stderr,
+            &[
+                "note: package `hostile 0.1.0`: the email `not an email` of its author `Ann` is not an email address; left out",
+                "note: package `hostile 0.1.0`: its homepage `javascript:alert(1)` is not a web or git URL",
+                "note: package `hostile 0.1.0`: its documentation `https://docs.example.org/hostile` carries credentials",
+                "note: package `hostile 0.1.0`: its description is longer than 4096 bytes and was cut",
+                "note: package `hostile 0.1.0`: control or bidirectional-override characters in its description",
+                "note: package `lr 0.2.0+build.7`: control or bidirectional-override characters in its description",
+                "note: package `badlic 1.0.0`: its license `MIT OR` is not an SPDX license expression; left out",
+            ][..],
+        ),
+        (
+            &err,
+            &[
+                "note: package `hostile 0.1.0`: the email `not an email`",
+                "note: package `gone 1.0.0`: the SPDX document declares its license `LicenseRef-Gone` as NOASSERTION: LicenseRef-Gone has no license-file",
+                "note: package `lr 0.2.0+build.7`: its homepage `http://127.0.0.1/lr` is left out of the SPDX document",
+            ][..],
+        ),
+    ] {
+        for e in expected {
+            assert!(notes.contains(e), "missing {e:?} in:\n{notes}");
+        }
+        assert!(!notes.contains("hunter2"), "{notes}");
+    }
+    // CycloneDX keeps what only SPDX refuses: no note about it there.
+    assert!(!stderr.contains("SPDX document"), "{stderr}");
+}
