@@ -251,9 +251,17 @@ impl<'m> Index<'m> {
         for (id, want) in roots {
             // A proc-macro member is built for the host, and for the target too
             // (its tests and binaries): Cargo activates both.
-            push(&mut act, self.key(id, Use::Runtime), want, &mut queue);
+            let mut keys = vec![self.key(id, Use::Runtime)];
             if self.proc_macro.contains(id) {
-                push(&mut act, self.key(id, Use::Build), want, &mut queue);
+                keys.push(self.key(id, Use::Build));
+            }
+            for key in keys {
+                push(&mut act, key, want, &mut queue);
+                // Walked even when its features did not grow: `act` may come from a
+                // build that left out the dev-dependencies this one takes.
+                if !queue.contains(&key) {
+                    queue.push_back(key);
+                }
             }
         }
         // Already-active keys grow only through their new features: a wider build
