@@ -109,6 +109,9 @@ pub struct Component {
     pub documentation: Option<String>,
     /// crates.io's download URL for crates.io packages.
     pub download: Option<String>,
+    /// From crates.io: the only packages RustSec's advisories are about (a path,
+    /// git or other registry crate that shares a name is another crate).
+    pub crates_io: bool,
     pub build_time: bool,
     /// What cleaning changed or left out of the package's metadata, each note
     /// naming the package (`clean::notes` tells the user).
@@ -370,6 +373,7 @@ fn component(p: &cargo_metadata::Package, lock: &Lockfile, build_time: bool) -> 
         bom_ref: purl.clone(),
         cleaned: log.finish(&name, &version),
         download,
+        crates_io,
         name,
         version,
         purl,

@@ -429,6 +429,7 @@ mod tests {
             homepage: None,
             documentation: None,
             download: None,
+            crates_io: true,
             build_time: false,
             cleaned: Vec::new(),
         }

@@ -57,7 +57,12 @@ pub fn find(ws: &Workspace, bom: &Bom, opts: &SbomOptions) -> Result<(Vec<Vuln>,
     let today = crate::report::today()?;
 
     let mut by_id: BTreeMap<String, Vuln> = BTreeMap::new();
-    for c in bom.roots.iter().chain(&bom.components) {
+    for c in bom
+        .roots
+        .iter()
+        .chain(&bom.components)
+        .filter(|c| c.crates_io)
+    {
         for f in deny::advisory_findings(
             Check::Advisories,
             &c.name,

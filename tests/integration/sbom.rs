@@ -700,3 +700,73 @@ repository = \"https://github.com/example/gone\"",
     // CycloneDX keeps what only SPDX refuses: no note about it there.
     assert!(!stderr.contains("SPDX document"), "{stderr}");
 }
+
+/// The issue's first two shapes, end to end: a version-less path dependency on a
+/// pre-release crate (whose `*` requirement no pre-release matches) and two renamed
+/// dependencies on one package name, a registry `smallvec` and a local one. Every
+/// package is in the SBOM, the advisory attaches to the registry crate only (a
+/// local crate that shares a name is another crate), and the audit says the
+/// vulnerable crate is in the default build.
+#[test]
+fn prerelease_and_renamed_dependencies_are_in_the_sbom_the_vex_and_the_reach_line() {
+    let f = Fixture::new(
+        "shapes",
+        "[dependencies]\npre = { path = \"pre\" }\nsv_reg = { package = \"smallvec\", version = \"=1.4.1\" }\nsv_local = { package = \"smallvec\", path = \"sv\" }\n",
+    );
+    f.write(
+        "pre/Cargo.toml",
+        "[package]\nname = \"pre\"\nversion = \"0.2.0-alpha.1\"\nedition = \"2021\"\nlicense = \"MIT\"\nauthors = [\"P <p@example.org>\"]\n\n[dependencies]\nitoa = \"=1.0.11\"\n",
+    );
+    f.write("pre/src/lib.rs", "");
+    f.write(
+        "sv/Cargo.toml",
+        "[package]\nname = \"smallvec\"\nversion = \"1.0.0\"\nedition = \"2021\"\nlicense = \"MIT\"\nauthors = [\"S <s@example.org>\"]\n",
+    );
+    f.write("sv/src/lib.rs", "");
+    let f = f.lock();
+    let mut c = bin();
+    c.current_dir(f.path())
+        .env("SOURCE_DATE_EPOCH", "1767225600")
+        .args([
+            "sbom",
+            "--offline",
+            "--with-vulnerabilities",
+            "--advisory-db",
+        ])
+        .arg(advisory_db());
+    let doc: Value = serde_json::from_str(&run(&mut c, 0).0).unwrap();
+    let mut listed: Vec<String> = components(&doc)
+        .iter()
+        .map(|c| c["purl"].as_str().unwrap().to_string())
+        .collect();
+    listed.sort();
+    assert_eq!(
+        listed,
+        [
+            "pkg:cargo/itoa@1.0.11",
+            "pkg:cargo/pre@0.2.0-alpha.1",
+            "pkg:cargo/smallvec@1.0.0",
+            "pkg:cargo/smallvec@1.4.1"
+        ]
+    );
+    let vulns = doc["vulnerabilities"].as_array().unwrap();
+    let v = vulns
+        .iter()
+        .find(|v| v["id"] == "RUSTSEC-2021-0003")
+        .expect("the registry smallvec 1.4.1 is affected");
+    let affects: Vec<&str> = v["affects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["ref"].as_str().unwrap())
+        .collect();
+    assert_eq!(affects, ["pkg:cargo/smallvec@1.4.1"], "{v}");
+
+    let (out, _) = run(f.audit().args(["--format", "json"]), 1);
+    let report = json(&out);
+    let sv = findings(&report, "advisories")
+        .into_iter()
+        .find(|x| x["id"] == "RUSTSEC-2021-0003")
+        .expect("the audit finds it");
+    assert_eq!(sv["reach"], "in the default build", "{sv}");
+}
