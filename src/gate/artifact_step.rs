@@ -281,9 +281,14 @@ fn compare_with_build(
     packages: &[artifact::EmbeddedPackage],
 ) -> Result<Vec<Finding>> {
     let finding = |msg: String, help: &str| {
-        Finding::new(Check::Artifact, Code::LockfileMismatch, Severity::Warning, msg)
-            .with_help(help)
-            .with_location(shown.to_string(), None)
+        Finding::new(
+            Check::Artifact,
+            Code::LockfileMismatch,
+            Severity::Warning,
+            msg,
+        )
+        .with_help(help)
+        .with_location(shown.to_string(), None)
     };
     let roots: Vec<&artifact::EmbeddedPackage> = packages.iter().filter(|p| p.root).collect();
     let members = ws.metadata.workspace_packages();

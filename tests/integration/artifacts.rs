@@ -392,9 +392,14 @@ fn embedded_dependencies_are_audited_like_cargo_audit_bin() {
     );
     let report = json(&out);
     assert!(
-        findings(&report, "artifact").iter().any(|x| x["code"] == "lockfile-mismatch"
-            && x["severity"] == "warning"
-            && x["message"].as_str().unwrap().contains("root (stranger 0.1.0) is not one package of this workspace")),
+        findings(&report, "artifact")
+            .iter()
+            .any(|x| x["code"] == "lockfile-mismatch"
+                && x["severity"] == "warning"
+                && x["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("root (stranger 0.1.0) is not one package of this workspace")),
         "{report}"
     );
 
@@ -402,8 +407,10 @@ fn embedded_dependencies_are_audited_like_cargo_audit_bin() {
     // commit's release build, and the binary's list leaves it out.
     f.write(
         "Cargo.toml",
-        &f.read("Cargo.toml")
-            .replace("time = \"=0.1.43\"", "time = \"=0.1.43\"\nitoa = \"=1.0.11\""),
+        &f.read("Cargo.toml").replace(
+            "time = \"=0.1.43\"",
+            "time = \"=0.1.43\"\nitoa = \"=1.0.11\"",
+        ),
     );
     f.relock();
     let (out, _) = run(
@@ -418,10 +425,9 @@ fn embedded_dependencies_are_audited_like_cargo_audit_bin() {
     assert_eq!(short.len(), 1, "{report}");
     assert_eq!(short[0]["severity"], "warning");
     assert!(
-        short[0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("does not list itoa 1.0.11, which this commit's release build of `aud` compiles"),
+        short[0]["message"].as_str().unwrap().contains(
+            "does not list itoa 1.0.11, which this commit's release build of `aud` compiles"
+        ),
         "{report}"
     );
 }
