@@ -198,6 +198,53 @@ pub struct TagOptions {
     pub dry_run: bool,
 }
 
+impl TagOptions {
+    /// The release key as the tag names it.
+    pub fn key_options(&self) -> KeyOptions {
+        KeyOptions {
+            format: self.format,
+            key: self.key.clone(),
+            signing_key: self.signing_key.clone(),
+            agent: self.agent,
+            passphrase_file: self.passphrase_file.clone(),
+            passphrase_env: self.passphrase_env.clone(),
+        }
+    }
+}
+
+/// The release key: which format, which file or selector, how it is unlocked.
+#[derive(Debug, Clone, Default)]
+pub struct KeyOptions {
+    /// None: the signer policy's format, else git's `gpg.format`.
+    pub format: Option<SignFormat>,
+    pub key: Option<PathBuf>,
+    pub signing_key: Option<String>,
+    pub agent: bool,
+    pub passphrase_file: Option<PathBuf>,
+    pub passphrase_env: Option<String>,
+}
+
+/// `attest`: the files of a release, the tag they are released from, the key.
+#[derive(Debug, Clone, Default)]
+pub struct AttestOptions {
+    pub files: Vec<PathBuf>,
+    /// None: the release tag at HEAD.
+    pub tag: Option<String>,
+    pub key: KeyOptions,
+    /// Where SHA256SUMS and its signature are written (default: the current directory).
+    pub output_dir: Option<PathBuf>,
+    pub force: bool,
+    pub dry_run: bool,
+    /// Judge the tag by the signer policy at this revision (as `verify --trust-root`).
+    pub trust_root: Option<String>,
+    /// The release build's target, profile and features (the provenance's
+    /// externalParameters; default: the host, `release`, none).
+    pub target: Option<String>,
+    pub profile: Option<String>,
+    pub features: Vec<String>,
+    pub repo: Option<PathBuf>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct VerifyOptions {
     pub tag: String,

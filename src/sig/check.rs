@@ -1,6 +1,6 @@
 //! One check of a signature over a payload against the keys a reader trusts, for
-//! every reader: `verify` (tags), `init` (the signed-tags fact in SECURITY.md) and,
-//! next, artifact attestations. The format is told by the signature itself; the
+//! every reader: `verify` (tags), `init` (the signed-tags fact in SECURITY.md) and
+//! `verify --artifact` (a release's `SHA256SUMS`, `check_file`). The format is told by the signature itself; the
 //! `Verdict` says who signed, or why the signature is not good.
 
 use super::openpgp;
@@ -90,34 +90,68 @@ pub fn check(
                 Err(why) => Verdict::Bad(why),
             }
         }
-        Format::OpenPgp => {
-            if keys.openpgp.is_empty() {
-                return Verdict::NoKeys(Format::OpenPgp);
-            }
-            let good = match openpgp::verify_detached(&keys.openpgp, payload, signature) {
-                Ok(good) => good,
-                Err(e) => return Verdict::Bad(e),
-            };
-            let allowed = keys.fingerprints.is_empty()
-                || keys.fingerprints.iter().any(|s| {
-                    let s = s.replace(' ', "").to_ascii_uppercase();
-                    s == good.cert_fingerprint || s == good.key_fingerprint
-                });
-            if !allowed {
-                let who = good.userid.as_deref().unwrap_or("(no user id)");
-                return Verdict::Bad(format!(
-                    "it is signed by {} {}, which is not one of the --signer fingerprints",
-                    crate::error::escape(who),
-                    good.cert_fingerprint
-                ));
-            }
-            Verdict::Good(Signer::OpenPgp {
-                userid: good.userid,
-                cert_fingerprint: good.cert_fingerprint,
-                key_fingerprint: good.key_fingerprint,
-            })
-        }
+        Format::OpenPgp => check_openpgp(keys, payload, signature),
     }
+}
+
+/// Judges a detached signature over a release file (`SHA256SUMS`) checked at
+/// `time`: SSH in the `file` namespace by a key listed for any principal with that
+/// namespace allowed (as `ssh-keygen -Y find-principals`, then `-Y verify -n file`);
+/// OpenPGP as for tags.
+pub fn check_file(keys: &Keys, payload: &[u8], signature: &[u8], time: i64) -> Verdict {
+    match Format::of(signature) {
+        Format::Ssh => {
+            let Some(signers) = &keys.ssh else {
+                return Verdict::NoKeys(Format::Ssh);
+            };
+            match allowed::verify_in(
+                signature,
+                payload,
+                signers,
+                &keys.revoked,
+                super::ssh::FILE_NAMESPACE,
+                None,
+                time,
+            ) {
+                Ok(good) => Verdict::Good(Signer::Ssh {
+                    principal: good.principal,
+                    algorithm: good.algorithm,
+                    fingerprint: good.fingerprint,
+                    allowed_by: (signers.origin.clone(), good.line),
+                }),
+                Err(why) => Verdict::Bad(why),
+            }
+        }
+        Format::OpenPgp => check_openpgp(keys, payload, signature),
+    }
+}
+
+fn check_openpgp(keys: &Keys, payload: &[u8], signature: &[u8]) -> Verdict {
+    if keys.openpgp.is_empty() {
+        return Verdict::NoKeys(Format::OpenPgp);
+    }
+    let good = match openpgp::verify_detached(&keys.openpgp, payload, signature) {
+        Ok(good) => good,
+        Err(e) => return Verdict::Bad(e),
+    };
+    let allowed = keys.fingerprints.is_empty()
+        || keys.fingerprints.iter().any(|s| {
+            let s = s.replace(' ', "").to_ascii_uppercase();
+            s == good.cert_fingerprint || s == good.key_fingerprint
+        });
+    if !allowed {
+        let who = good.userid.as_deref().unwrap_or("(no user id)");
+        return Verdict::Bad(format!(
+            "it is signed by {} {}, which is not one of the --signer fingerprints",
+            crate::error::escape(who),
+            good.cert_fingerprint
+        ));
+    }
+    Verdict::Good(Signer::OpenPgp {
+        userid: good.userid,
+        cert_fingerprint: good.cert_fingerprint,
+        key_fingerprint: good.key_fingerprint,
+    })
 }
 
 /// A revoked-keys file, with how messages name it.

@@ -4,7 +4,7 @@
 
 use crate::error::{escape, Failure};
 use crate::git::Repo;
-use crate::options::TagOptions;
+use crate::options::KeyOptions;
 use crate::sig::openpgp::{self, KeyUse, PassphraseSource};
 use crate::sig::policy::Trusted;
 use crate::sig::ssh::{KeySpec, SshSigningKey};
@@ -15,7 +15,7 @@ use sequoia_openpgp::Cert;
 use crate::release::object::Ident;
 
 /// `--format`, else git's `gpg.format` (unset or `openpgp` → OpenPGP).
-pub fn format(opts: &TagOptions, repo: &Repo) -> Result<SignFormat> {
+pub fn format(opts: &KeyOptions, repo: &Repo) -> Result<SignFormat> {
     if let Some(f) = opts.format {
         return Ok(f);
     }
@@ -47,7 +47,7 @@ pub struct Signed {
     pub verify_hint: Vec<String>,
 }
 
-pub fn load(opts: &TagOptions, repo: &Repo, format: SignFormat) -> Result<Key> {
+pub fn load(opts: &KeyOptions, repo: &Repo, format: SignFormat) -> Result<Key> {
     let config_key = || repo.config_string("user.signingkey");
     match format {
         SignFormat::OpenPgp => {
@@ -106,7 +106,7 @@ impl Key {
     /// the verification hints name its files, which `verify` reads by itself.
     pub fn sign(
         self,
-        opts: &TagOptions,
+        opts: &KeyOptions,
         payload: &[u8],
         tag: &str,
         policy: Option<&Trusted>,
@@ -115,11 +115,7 @@ impl Key {
             Some(_) => format!("cargo secure-release verify {tag}"),
             None => format!("cargo secure-release verify {tag} {flag}"),
         };
-        let pass = match (&opts.passphrase_file, &opts.passphrase_env) {
-            (Some(f), _) => Some(PassphraseSource::File(f)),
-            (None, Some(v)) => Some(PassphraseSource::Env(v)),
-            (None, None) => None,
-        };
+        let pass = passphrase(opts);
         match self {
             Key::OpenPgp { cert, selector } => {
                 let mut key = if opts.agent {
@@ -172,6 +168,116 @@ impl Key {
                     },
                 })
             }
+        }
+    }
+}
+
+/// Where the passphrase comes from, when the options name a source.
+fn passphrase(opts: &KeyOptions) -> Option<PassphraseSource<'_>> {
+    match (&opts.passphrase_file, &opts.passphrase_env) {
+        (Some(f), _) => Some(PassphraseSource::File(f)),
+        (None, Some(v)) => Some(PassphraseSource::Env(v)),
+        (None, None) => None,
+    }
+}
+
+/// A release key unlocked once (one passphrase prompt) for several signatures.
+pub enum Unlocked<'a> {
+    OpenPgp(Box<openpgp::SigningKey>),
+    Ssh(crate::sig::ssh::Unlocked<'a>),
+}
+
+impl Key {
+    /// The format the key signs in.
+    pub fn format(&self) -> SignFormat {
+        match self {
+            Key::OpenPgp { .. } => SignFormat::OpenPgp,
+            Key::Ssh(_) => SignFormat::Ssh,
+        }
+    }
+
+    /// Who the key is, for output lines: `ED25519 key SHA256:…`, or the OpenPGP
+    /// certificate's user id and fingerprint.
+    pub fn describe(&self) -> String {
+        match self {
+            Key::OpenPgp { cert, .. } => {
+                let uid = cert
+                    .userids()
+                    .next()
+                    .map(|u| String::from_utf8_lossy(u.userid().value()).into_owned());
+                format!(
+                    "OpenPGP key {}{}",
+                    cert.fingerprint().to_hex(),
+                    uid.map(|u| format!(" ({})", escape(&u)))
+                        .unwrap_or_default()
+                )
+            }
+            Key::Ssh(key) => format!("{} key {}", key.algorithm(), key.fingerprint),
+        }
+    }
+
+    /// Refuses a key the policy does not allow to sign release files: SSH keys need
+    /// a line admitting the `file` namespace (valid at `time`), for any principal;
+    /// OpenPGP certificates must be the policy's. The allowed SSH principal is
+    /// returned, for the `ssh-keygen -Y verify -I` hint.
+    pub fn check_file_policy(&self, trusted: &Trusted, time: i64) -> Result<Option<String>> {
+        let refused = match self {
+            Key::OpenPgp { cert, .. } => match trusted.openpgp_allows(&cert.fingerprint().to_hex())
+            {
+                Ok(()) => return Ok(None),
+                Err(why) => why,
+            },
+            Key::Ssh(key) => match &trusted.ssh {
+                None => trusted.not_listed_format("SSH"),
+                Some(allowed) => match allowed.authorize_in(
+                    key.public.key_data(),
+                    None,
+                    crate::sig::ssh::FILE_NAMESPACE,
+                    time,
+                ) {
+                    Ok(good) => return Ok(Some(good.principal)),
+                    Err(why) => why,
+                },
+            },
+        };
+        Err(Failure::new(format!(
+            "the signer policy does not allow this key to sign release files: {refused}; nothing was written"
+        ))
+        .help("sign with a key the policy lists with namespaces=\"file\" (or no namespaces= option), added in a reviewed commit")
+        .refusal()
+        .into())
+    }
+
+    /// Unlocks the key (the passphrase asked here, once; or the agent).
+    pub fn unlock<'a>(&'a self, opts: &'a KeyOptions) -> Result<Unlocked<'a>> {
+        let pass = passphrase(opts);
+        match self {
+            Key::OpenPgp { cert, selector } => {
+                let key = if opts.agent {
+                    agent_key(cert, selector.as_deref(), pass)?
+                } else {
+                    openpgp::signing_key(
+                        cert,
+                        selector.as_deref(),
+                        pass.unwrap_or(PassphraseSource::Prompt),
+                    )?
+                };
+                Ok(Unlocked::OpenPgp(Box::new(key)))
+            }
+            Key::Ssh(key) => Ok(Unlocked::Ssh(
+                key.unlock(pass.unwrap_or(PassphraseSource::Prompt))?,
+            )),
+        }
+    }
+}
+
+impl Unlocked<'_> {
+    /// A detached signature over a release file: SSHSIG in the `file` namespace
+    /// (`ssh-keygen -Y verify -n file`), or armored OpenPGP (`gpg --verify`).
+    pub fn sign_file(&mut self, data: &[u8]) -> Result<String> {
+        match self {
+            Unlocked::OpenPgp(key) => key.sign_detached_armored(data),
+            Unlocked::Ssh(key) => key.sshsig(data, crate::sig::ssh::FILE_NAMESPACE),
         }
     }
 }

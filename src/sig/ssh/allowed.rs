@@ -121,6 +121,19 @@ impl AllowedSigners {
         identity: &str,
         time: i64,
     ) -> std::result::Result<Allowed, String> {
+        self.authorize_in(key, Some(identity), NAMESPACE, time)
+    }
+
+    /// Is `key` allowed to sign in `namespace` at `time`, for `identity` or (None)
+    /// for any principal, as `ssh-keygen -Y find-principals` finds one? The allowed
+    /// principal is the first pattern of the line that admits it.
+    pub fn authorize_in(
+        &self,
+        key: &KeyData,
+        identity: Option<&str>,
+        namespace: &str,
+        time: i64,
+    ) -> std::result::Result<Allowed, String> {
         let fpr = key.fingerprint(HashAlg::Sha256).to_string();
         let same_key: Vec<&Entry> = self
             .entries
@@ -135,10 +148,14 @@ impl AllowedSigners {
             };
             return Err(format!("key {fpr} is not listed in {}{ca}", self.origin));
         }
+        let dated = match namespace {
+            NAMESPACE => "the tag is dated",
+            _ => "the signature is checked at",
+        };
         let mut why = Vec::new();
         for e in same_key {
             let at = format!("{}:{}", self.origin, e.line);
-            if !principal_matches(&e.principals, identity) {
+            if let Some(identity) = identity.filter(|i| !principal_matches(&e.principals, i)) {
                 why.push(format!(
                     "{at} lists key {fpr} for `{}`, not for the tagger `{}`",
                     escape(&e.principals),
@@ -147,26 +164,36 @@ impl AllowedSigners {
             } else if e
                 .namespaces
                 .as_ref()
-                .is_some_and(|ns| match_pattern_list(NAMESPACE, &ns.join(",")) != 1)
+                .is_some_and(|ns| match_pattern_list(namespace, &ns.join(",")) != 1)
             {
                 why.push(format!(
-                    "{at} does not allow key {fpr} to sign in the `git` namespace"
+                    "{at} does not allow key {fpr} to sign in the `{}` namespace",
+                    escape(namespace)
                 ));
             } else if e.valid_after.is_some_and(|t| time < t) {
                 why.push(format!(
-                    "{at}: key {fpr} is valid only after {}, and the tag is dated {}",
+                    "{at}: key {fpr} is valid only after {}, and {dated} {}",
                     show_time(e.valid_after.unwrap_or_default()),
                     show_time(time)
                 ));
             } else if e.valid_before.is_some_and(|t| time > t) {
                 why.push(format!(
-                    "{at}: key {fpr} was valid only before {}, and the tag is dated {}",
+                    "{at}: key {fpr} was valid only before {}, and {dated} {}",
                     show_time(e.valid_before.unwrap_or_default()),
                     show_time(time)
                 ));
             } else {
+                let principal = match identity {
+                    Some(i) => i.to_string(),
+                    None => e
+                        .principals
+                        .split(',')
+                        .find(|p| !p.starts_with('!'))
+                        .unwrap_or(&e.principals)
+                        .to_string(),
+                };
                 return Ok(Allowed {
-                    principal: identity.to_string(),
+                    principal,
                     fingerprint: fpr,
                     algorithm: algorithm_name(key),
                     line: e.line,
@@ -210,30 +237,61 @@ pub fn verify(
     identity: &str,
     time: i64,
 ) -> std::result::Result<Allowed, String> {
+    verify_in(
+        signature,
+        payload,
+        signers,
+        revoked,
+        NAMESPACE,
+        Some(identity),
+        time,
+    )
+}
+
+/// As `verify`, in `namespace`, for `identity` or (None) any principal the key is
+/// listed for, as `ssh-keygen -Y verify -n NAMESPACE` with the principal
+/// `ssh-keygen -Y find-principals` finds.
+pub fn verify_in(
+    signature: &[u8],
+    payload: &[u8],
+    signers: &AllowedSigners,
+    revoked: &[(String, Vec<(usize, KeyData)>)],
+    namespace: &str,
+    identity: Option<&str>,
+    time: i64,
+) -> std::result::Result<Allowed, String> {
     let text =
         std::str::from_utf8(signature).map_err(|_| "the SSH signature is not text".to_string())?;
     let sig = SshSig::from_pem(text.trim_end())
         .map_err(|e| format!("the signature is not a valid SSH signature ({e})"))?;
     let key = sig.public_key();
     let fpr = key.fingerprint(HashAlg::Sha256).to_string();
-    if sig.namespace() != NAMESPACE {
-        return Err(format!(
-            "the signature is for the `{}` namespace, not `git`: it was not made for a git object",
-            escape(sig.namespace())
-        ));
+    if sig.namespace() != namespace {
+        return Err(match namespace {
+            NAMESPACE => format!(
+                "the signature is for the `{}` namespace, not `git`: it was not made for a git object",
+                escape(sig.namespace())
+            ),
+            _ => format!(
+                "the signature is for the `{}` namespace, not `{}`",
+                escape(sig.namespace()),
+                escape(namespace)
+            ),
+        });
     }
     check_strength(key).map_err(|w| format!("signed with SSH key {fpr}, which is refused: {w}"))?;
     PublicKey::new(key.clone(), "")
-        .verify(NAMESPACE, payload, &sig)
-        .map_err(|_| {
-            format!("the SSH signature by key {fpr} does not match the tag's content: the tag was changed after signing")
+        .verify(namespace, payload, &sig)
+        .map_err(|_| match namespace {
+            NAMESPACE => format!("the SSH signature by key {fpr} does not match the tag's content: the tag was changed after signing"),
+            _ => format!("the SSH signature by key {fpr} does not match the signed file's content: the file was changed after signing"),
         })?;
     for (origin, keys) in revoked {
         if let Some((line, _)) = keys.iter().find(|(_, k)| k == key) {
             return Err(format!("key {fpr} is revoked ({origin}:{line})"));
         }
     }
-    signers.authorize(key, identity, time)
+    signers.authorize_in(key, identity, namespace, time)
 }
 
 fn is_key_type(word: &str) -> bool {
@@ -522,6 +580,31 @@ mod tests {
             AllowedSigners::parse("s", &format!("* namespaces=\"file\" {KEY}")).unwrap();
         let ns = file_only.authorize(&key(), "a@b", mid_2024).unwrap_err();
         assert!(ns.contains("`git` namespace"), "{ns}");
+    }
+
+    /// Release files are signed in the `file` namespace, for any principal the key
+    /// is listed for (what `ssh-keygen -Y find-principals` finds); a git-only line
+    /// does not admit them.
+    #[test]
+    fn file_signatures_need_the_file_namespace_and_name_a_principal() {
+        let mid_2024 = 1_719_792_000;
+        let file_only = AllowedSigners::parse(
+            "s",
+            &format!("!evil@x,release@example.org namespaces=\"file\" {KEY}"),
+        )
+        .unwrap();
+        let good = file_only
+            .authorize_in(&key(), None, "file", mid_2024)
+            .unwrap();
+        assert_eq!(good.principal, "release@example.org");
+        let git_only =
+            AllowedSigners::parse("s", &format!("a@b namespaces=\"git\" {KEY}")).unwrap();
+        let why = git_only
+            .authorize_in(&key(), None, "file", mid_2024)
+            .unwrap_err();
+        assert!(why.contains("to sign in the `file` namespace"), "{why}");
+        let any = AllowedSigners::parse("s", &format!("a@b {KEY}")).unwrap();
+        assert!(any.authorize_in(&key(), None, "file", mid_2024).is_ok());
     }
 
     #[test]

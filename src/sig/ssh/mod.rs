@@ -1,5 +1,6 @@
 //! SSH signatures for tags, in-process: SSHSIG with namespace `git` and SHA-512, as
-//! `ssh-keygen -Y sign -n git` makes them for `git tag -s` with `gpg.format = ssh`.
+//! `ssh-keygen -Y sign -n git` makes them for `git tag -s` with `gpg.format = ssh`
+//! (and namespace `file` for a release's `SHA256SUMS`; plain signatures for DSSE).
 //! Keys come from an OpenSSH private key file or, when only the public key is at
 //! hand, from the running ssh-agent (its protocol is spoken here, not through a
 //! binary). Verification follows `ssh-keygen -Y verify` with an allowed-signers file.
@@ -19,6 +20,10 @@ use zeroize::Zeroizing;
 /// git signs tags and commits in this namespace; a signature for another one
 /// (e.g. `file`) must not pass as a tag signature.
 pub const NAMESPACE: &str = "git";
+
+/// Release files (`SHA256SUMS`) are signed in this namespace, as `ssh-keygen -Y sign
+/// -n file` signs files: such a signature never passes as a tag's, nor a tag's as theirs.
+pub const FILE_NAMESPACE: &str = "file";
 
 /// Where the SSH key is named: a file (private or public), or a public key literal
 /// as `user.signingkey` may hold it (`key::ssh-ed25519 AAAA…`).
@@ -141,79 +146,104 @@ impl SshSigningKey {
         matches!(self.how, How::Agent)
     }
 
-    /// The armored SSHSIG over `data`, checked against the public key before it is
-    /// returned (an agent could answer with anything).
+    /// The armored SSHSIG over `data` in git's namespace (a tag), checked against
+    /// the public key before it is returned (an agent could answer with anything).
     pub fn sign(&self, data: &[u8], pass: PassphraseSource<'_>) -> Result<String> {
-        let sig = match &self.how {
-            How::File(key, text) => {
-                let decrypted;
-                let key: &PrivateKey = if key.is_encrypted() {
-                    let pw = crate::sig::passphrase::read(
-                        pass,
-                        &format!("SSH key {}", self.fingerprint),
-                    )?;
-                    decrypted = key
-                        .decrypt(pw.as_bytes())
-                        .ok()
-                        .or_else(|| openssh::load_padded(text, Some(pw.as_bytes())))
-                        .ok_or_else(|| {
-                            Failure::new(format!(
-                                "wrong passphrase for SSH key {}",
-                                self.fingerprint
-                            ))
+        self.unlock(pass)?.sshsig(data, NAMESPACE)
+    }
+
+    /// The key ready to sign: decrypted (the passphrase asked once, here), or the
+    /// agent that holds it. Several signatures can then be made with one prompt.
+    pub fn unlock(&self, pass: PassphraseSource<'_>) -> Result<Unlocked<'_>> {
+        let key = match &self.how {
+            How::Agent => None,
+            How::File(key, text) if key.is_encrypted() => {
+                let pw =
+                    crate::sig::passphrase::read(pass, &format!("SSH key {}", self.fingerprint))?;
+                let decrypted = key
+                    .decrypt(pw.as_bytes())
+                    .ok()
+                    .or_else(|| openssh::load_padded(text, Some(pw.as_bytes())))
+                    .ok_or_else(|| {
+                        Failure::new(format!("wrong passphrase for SSH key {}", self.fingerprint))
                             .help("check the passphrase source")
-                        })?;
-                    &decrypted
-                } else {
-                    key
-                };
-                let failed = |e: String| {
-                    Failure::new(format!(
-                        "signing with SSH key {} failed: {e}",
-                        self.fingerprint
-                    ))
-                };
-                match key.key_data().rsa() {
-                    Some(rsa) => {
-                        let signed = SshSig::signed_data(NAMESPACE, HashAlg::Sha512, data)?;
-                        let raw = rsa_sign(rsa, &signed).map_err(failed)?;
-                        SshSig::new(
-                            self.public.key_data().clone(),
-                            NAMESPACE,
-                            HashAlg::Sha512,
-                            raw,
-                        )?
-                    }
-                    None => SshSig::sign(key, NAMESPACE, HashAlg::Sha512, data)
-                        .map_err(|e| failed(e.to_string()))?,
-                }
+                    })?;
+                Some(std::borrow::Cow::Owned(decrypted))
             }
-            How::Agent => {
-                let signed = SshSig::signed_data(NAMESPACE, HashAlg::Sha512, data)?;
-                let raw = agent::sign(&self.public, &self.fingerprint, &signed)?;
-                SshSig::new(
-                    self.public.key_data().clone(),
-                    NAMESPACE,
-                    HashAlg::Sha512,
-                    raw,
-                )?
+            How::File(key, _) => Some(std::borrow::Cow::Borrowed(&**key)),
+        };
+        Ok(Unlocked { owner: self, key })
+    }
+}
+
+/// A signing key unlocked for this run: the private key in memory, or the agent.
+pub struct Unlocked<'a> {
+    owner: &'a SshSigningKey,
+    /// None: the agent signs.
+    key: Option<std::borrow::Cow<'a, PrivateKey>>,
+}
+
+impl Unlocked<'_> {
+    /// The armored SSHSIG over `data` in `namespace` (`git` for tags, `file` for
+    /// release files, as `ssh-keygen -Y sign -n` makes them), with SHA-512, checked
+    /// against the public key before it is returned.
+    pub fn sshsig(&self, data: &[u8], namespace: &str) -> Result<String> {
+        let fingerprint = &self.owner.fingerprint;
+        let public = &self.owner.public;
+        let failed =
+            |e: String| Failure::new(format!("signing with SSH key {fingerprint} failed: {e}"));
+        let sig = match &self.key {
+            Some(key) => match key.key_data().rsa() {
+                Some(rsa) => {
+                    let signed = SshSig::signed_data(namespace, HashAlg::Sha512, data)?;
+                    let raw = rsa_sign(rsa, &signed).map_err(failed)?;
+                    SshSig::new(public.key_data().clone(), namespace, HashAlg::Sha512, raw)?
+                }
+                None => SshSig::sign(&**key, namespace, HashAlg::Sha512, data)
+                    .map_err(|e| failed(e.to_string()))?,
+            },
+            None => {
+                let signed = SshSig::signed_data(namespace, HashAlg::Sha512, data)?;
+                let raw = agent::sign(public, fingerprint, &signed)?;
+                SshSig::new(public.key_data().clone(), namespace, HashAlg::Sha512, raw)?
             }
         };
-        self.public.verify(NAMESPACE, data, &sig).map_err(|_| {
-            Failure::new(format!(
-                "the signature made with SSH key {} does not verify",
-                self.fingerprint
-            ))
-            .help(
-                "the ssh-agent signed with a different key than the one named; check `ssh-add -l`",
-            )
-        })?;
+        public
+            .verify(namespace, data, &sig)
+            .map_err(|_| not_verified(fingerprint))?;
         let mut armored = sig.to_pem(LineEnding::LF)?;
         if !armored.ends_with('\n') {
             armored.push('\n');
         }
         Ok(armored)
     }
+
+    /// A plain signature over `data` as the key's algorithm makes it (Ed25519 over
+    /// the bytes; ECDSA over their SHA-256 for P-256), for formats that are not
+    /// SSHSIG (DSSE envelopes); checked against the public key.
+    pub fn raw(&self, data: &[u8]) -> Result<ssh_key::Signature> {
+        use rsa::signature::{Signer, Verifier};
+        let fingerprint = &self.owner.fingerprint;
+        let public = &self.owner.public;
+        let sig = match &self.key {
+            Some(key) => key.key_data().try_sign(data).map_err(|e| {
+                Failure::new(format!("signing with SSH key {fingerprint} failed: {e}"))
+            })?,
+            None => agent::sign(public, fingerprint, data)?,
+        };
+        public
+            .key_data()
+            .verify(data, &sig)
+            .map_err(|_| not_verified(fingerprint))?;
+        Ok(sig)
+    }
+}
+
+fn not_verified(fingerprint: &str) -> Failure {
+    Failure::new(format!(
+        "the signature made with SSH key {fingerprint} does not verify"
+    ))
+    .help("the ssh-agent signed with a different key than the one named; check `ssh-add -l`")
 }
 
 /// rsa-sha2-512 over `data`. ssh-key 0.6.7 builds the RSA key from p twice instead
