@@ -43,6 +43,7 @@ pub mod sig;
 pub mod tag;
 pub mod threads;
 pub mod tree_record;
+pub mod trust;
 pub mod unify;
 pub mod verify;
 pub mod workspace;
