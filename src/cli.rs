@@ -131,6 +131,31 @@ Cargo-lock-sha256 and version are checked against the tagged tree.
 Exit codes: 0 good signature from an allowed signer; 1 bad, unsigned, unknown signer
 or lightweight tag; 2 could not run.")]
     Verify(VerifyArgs),
+    /// Sign a release's files: SHA256SUMS and its signature, tied to the release tag, which must verify
+    #[command(after_help = "\
+Examples:
+  cargo secure-release attest dist/*.tar.gz --output-dir dist
+  cargo secure-release attest target/release/app --tag v1.2.3 --key ~/.ssh/id_ed25519
+  cargo secure-release attest dist/app.zip --output-dir dist --dry-run   # print SHA256SUMS, write nothing
+
+Writes into --output-dir (default: the current directory) SHA256SUMS (`HEX  NAME`,
+names relative to that directory, as `sha256sum -c` reads them) and its signature with
+the release key, in the signer policy's format: SHA256SUMS.sig (SSH, namespace `file`)
+or SHA256SUMS.asc (OpenPGP, detached, armored).
+
+Refuses (exit 1, nothing written) when the tag (default: the release tag at HEAD)
+does not verify under the signer policy, by `verify`'s rules, or the key is not allowed
+by that policy to sign files (SSH: a line with namespaces=\"file\" or none). Never
+replaces a file without --force.
+
+Check the files with:
+  cargo secure-release verify --artifact dist/app.tar.gz
+  sha256sum -c SHA256SUMS
+  ssh-keygen -Y verify -n file -f allowed_signers -I PRINCIPAL -s SHA256SUMS.sig < SHA256SUMS
+  gpg --verify SHA256SUMS.asc SHA256SUMS
+
+Exit codes: 0 written; 1 refused (the tag or the key); 2 could not run.")]
+    Attest(AttestArgs),
     /// Write SECURITY.md from templates, filled with facts read from the project
     #[command(after_help = "\
 Examples:
@@ -623,6 +648,75 @@ impl TagArgs {
             allow_dirty: self.allow_dirty,
             no_audit: self.no_audit,
             dry_run: self.dry_run,
+        }
+    }
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct AttestArgs {
+    /// The release's files: archives and binaries
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// The release tag (default: the annotated tag at HEAD)
+    #[arg(long, value_name = "TAG")]
+    pub tag: Option<String>,
+    /// Signature format (default: the signer policy's; with both, git's gpg.format)
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<TagFormat>,
+    /// Key file: an OpenPGP secret key, or an OpenSSH private key (a .pub file signs via ssh-agent)
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+    /// Which key to use, as git's user.signingkey (default: user.signingkey)
+    #[arg(long, value_name = "SELECTOR")]
+    pub signing_key: Option<String>,
+    /// Sign through the running gpg-agent (OpenPGP) or ssh-agent (SSH)
+    #[arg(long)]
+    pub agent: bool,
+    /// Read the key's passphrase from this file
+    #[arg(long, value_name = "FILE", conflicts_with = "passphrase_env")]
+    pub passphrase_file: Option<PathBuf>,
+    /// Read the key's passphrase from this environment variable
+    #[arg(long, value_name = "VAR")]
+    pub passphrase_env: Option<String>,
+    /// Where SHA256SUMS and its signature are written; names in SHA256SUMS are relative to it
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+    /// Replace attestation files that already exist
+    #[arg(long)]
+    pub force: bool,
+    /// Check the gates and print SHA256SUMS; write nothing (no key is loaded)
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Judge the tag by the signer policy of this commit, tag or branch (as `verify --trust-root`)
+    #[arg(long, value_name = "REF")]
+    pub trust_root: Option<String>,
+    /// The repository (default: discovered from the current directory)
+    #[arg(long, value_name = "DIR")]
+    pub repo: Option<PathBuf>,
+    /// Output format: for people, or one JSON document
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub report_format: ReportFormat,
+}
+
+impl AttestArgs {
+    pub fn options(&self) -> options::AttestOptions {
+        options::AttestOptions {
+            files: self.files.clone(),
+            tag: self.tag.clone(),
+            key: options::KeyOptions {
+                format: self.format,
+                key: self.key.clone(),
+                signing_key: self.signing_key.clone(),
+                agent: self.agent,
+                passphrase_file: self.passphrase_file.clone(),
+                passphrase_env: self.passphrase_env.clone(),
+            },
+            output_dir: self.output_dir.clone(),
+            force: self.force,
+            dry_run: self.dry_run,
+            trust_root: self.trust_root.clone(),
+            repo: self.repo.clone(),
+            ..Default::default()
         }
     }
 }

@@ -54,6 +54,44 @@ pub fn read_bounded(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// The SHA-256 of a regular file of any size, streamed (a release archive can be
+/// larger than anything read whole), as lowercase hex, with the file's length.
+pub fn sha256_file(path: &Path, what: &str) -> Result<(String, u64)> {
+    use sha2::Digest;
+    let shown = crate::error::escape(&path.display().to_string());
+    let cannot = |e: std::io::Error| Failure::new(format!("could not read {what} {shown}: {e}"));
+    let mut file = open_nonblocking(path).map_err(|e| match std::fs::metadata(path) {
+        Ok(m) if !m.is_file() => Failure::new(format!(
+            "{what} {shown} is {}, not a regular file",
+            describe(&m)
+        )),
+        _ => cannot(e),
+    })?;
+    let meta = file.metadata().map_err(cannot)?;
+    if !meta.is_file() {
+        return Err(Failure::new(format!(
+            "{what} {shown} is {}, not a regular file",
+            describe(&meta)
+        ))
+        .help(format!("pass the path of the {what} itself"))
+        .into());
+    }
+    let mut hasher = sha2::Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut len = 0u64;
+    loop {
+        let n = match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(cannot(e).into()),
+        };
+        hasher.update(&buf[..n]);
+        len += n as u64;
+    }
+    Ok((crate::digest::hex(&hasher.finalize()), len))
+}
+
 /// Opens for reading without blocking on a FIFO (whose open waits for a writer) or
 /// taking a terminal as the controlling one; on a regular file the flags change nothing.
 fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {

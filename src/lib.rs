@@ -11,6 +11,8 @@
 //! settings once. docs/ARCHITECTURE.md has the map.
 
 pub mod artifact;
+pub mod attest;
+pub mod attestation;
 pub mod audit;
 pub mod bom;
 pub mod cache;

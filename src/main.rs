@@ -1,9 +1,11 @@
 //! `cargo-secure-release`: parse the command line, call the library, render, exit.
 
-use cargo_secure_release::cli::{AuditArgs, Cli, Command, TagArgs, VerifyArgs};
+use cargo_secure_release::cli::{AttestArgs, AuditArgs, Cli, Command, TagArgs, VerifyArgs};
 use cargo_secure_release::options::ReportFormat;
 use cargo_secure_release::shell::{self, Shell};
-use cargo_secure_release::{audit, error, init, man, output, panic_guard, sbom, tag, verify};
+use cargo_secure_release::{
+    attest, audit, error, init, man, output, panic_guard, sbom, tag, verify,
+};
 use clap::Parser;
 use std::process::ExitCode;
 
@@ -28,6 +30,7 @@ fn main() -> ExitCode {
         Command::Audit(args) => run_audit(args, &shell),
         Command::Tag(args) => run_tag(args, &shell),
         Command::Verify(args) => run_verify(args, &shell),
+        Command::Attest(args) => run_attest(args, &shell),
         Command::Init(args) => init::run(&args.options()).map(|report| {
             output::init::render(&report, &shell);
             u8::from(!report.ok())
@@ -97,6 +100,16 @@ fn run_verify(args: &VerifyArgs, shell: &Shell) -> anyhow::Result<u8> {
     };
     emit(&report, render, shell)?;
     Ok(u8::from(!report.good()))
+}
+
+fn run_attest(args: &AttestArgs, shell: &Shell) -> anyhow::Result<u8> {
+    let report = attest::run(&args.options(), shell)?;
+    let render = match args.report_format {
+        ReportFormat::Human => output::attest::human,
+        ReportFormat::Json => output::attest::json,
+    };
+    emit(&report, render, shell)?;
+    Ok(0)
 }
 
 /// A report rendered whole, then written to stdout through the shell.

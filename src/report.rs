@@ -1,6 +1,7 @@
 //! The report model that every output format renders: findings, their codes, the
 //! databases an audit used. A leaf: it imports nothing of the commands.
 
+pub mod attest;
 pub mod init;
 pub mod sbom;
 pub mod tag;

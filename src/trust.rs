@@ -131,7 +131,7 @@ pub fn check_tag(repo: &Repo, opts: &VerifyOptions) -> Result<Checked> {
         }
         Verdict::NoKeys(Format::OpenPgp) => {
             return Err(no_keys_for(
-                &repo,
+                repo,
                 &tag,
                 "OpenPGP",
                 "--cert FILE or --keyring FILE",

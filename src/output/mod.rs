@@ -1,6 +1,7 @@
 //! Renderers: every format of a command reads the same report (`AuditReport`,
 //! `VerifyReport`, `TagReport`, `InitReport`, `SbomSummary`).
 
+pub mod attest;
 pub mod github;
 pub mod human;
 pub mod init;

@@ -184,7 +184,7 @@ fn passphrase(opts: &KeyOptions) -> Option<PassphraseSource<'_>> {
 /// A release key unlocked once (one passphrase prompt) for several signatures.
 pub enum Unlocked<'a> {
     OpenPgp(Box<openpgp::SigningKey>),
-    Ssh(crate::sig::ssh::Unlocked<'a>),
+    Ssh(Box<crate::sig::ssh::Unlocked<'a>>),
 }
 
 impl Key {
@@ -264,9 +264,9 @@ impl Key {
                 };
                 Ok(Unlocked::OpenPgp(Box::new(key)))
             }
-            Key::Ssh(key) => Ok(Unlocked::Ssh(
+            Key::Ssh(key) => Ok(Unlocked::Ssh(Box::new(
                 key.unlock(pass.unwrap_or(PassphraseSource::Prompt))?,
-            )),
+            ))),
         }
     }
 }

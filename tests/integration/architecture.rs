@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-const COMMANDS: [&str; 5] = ["audit", "tag", "verify", "init", "sbom"];
+const COMMANDS: [&str; 6] = ["audit", "tag", "verify", "init", "sbom", "attest"];
 
 /// The node a path belongs to: the top-level module, except the profile's value
 /// vocabulary (`profile::value`), a leaf the report model names its codes with.

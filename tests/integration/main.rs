@@ -4,6 +4,7 @@
 mod adoption;
 mod architecture;
 mod artifacts;
+mod attest;
 mod audit;
 mod audit_bad_input;
 mod cache;

@@ -1,0 +1,364 @@
+//! `cargo secure-release attest`: the files users download, tied to the signed tag
+//! they were built from. A plan: find the release tag (at HEAD, or `--tag`), hash
+//! the files, check every gate (the tag verifies by `verify`'s rules under the
+//! signer policy, the key is allowed by that policy to sign files, nothing would be
+//! overwritten), and only then unlock the key, sign and write every file at once.
+//! A refusal writes nothing.
+
+use crate::attestation::{self, sums};
+use crate::error::{escape, Failure};
+use crate::git::{Repo, Tag};
+use crate::options::{AttestOptions, SignFormat, VerifyOptions};
+use crate::report::attest::{AttestReport, AttestedFile};
+use crate::shell::Shell;
+use crate::sig::policy::Trusted;
+use crate::sig::sign;
+use anyhow::Result;
+use std::path::{Component, Path, PathBuf};
+
+pub fn run(opts: &AttestOptions, shell: &Shell) -> Result<AttestReport> {
+    if opts.files.is_empty() {
+        return Err(Failure::new("no files to attest")
+            .help("name the release's archives and binaries: `cargo secure-release attest dist/*.tar.gz`")
+            .into());
+    }
+    let start = opts.repo.clone().unwrap_or_else(|| ".".into());
+    let repo = Repo::discover(&start)?;
+    let tag = match &opts.tag {
+        Some(t) => t.clone(),
+        None => tag_at_head(&repo)?,
+    };
+    let shown_tag = escape(&tag);
+    let out_dir = opts.output_dir.clone().unwrap_or_else(|| ".".into());
+
+    // The files first: a missing one is a usage error before any verdict.
+    let progress = shell.progress();
+    progress.step("Hashing the release files");
+    let files = hash_files(&opts.files, &out_dir)?;
+    progress.finish();
+
+    // The tag verifies, by `verify`'s rules, under the signer policy.
+    let checked = crate::trust::check_tag(
+        &repo,
+        &VerifyOptions {
+            tag: tag.clone(),
+            trust_root: opts.trust_root.clone(),
+            ..Default::default()
+        },
+    )?;
+    if !checked.report.good() {
+        let why = match &checked.report.signature {
+            crate::report::verify::Signature::Bad { reason } => reason.clone(),
+            crate::report::verify::Signature::Good(_) => checked
+                .report
+                .claims
+                .iter()
+                .find(|c| !c.holds)
+                .map(|c| c.message.clone())
+                .unwrap_or_default(),
+        };
+        return Err(Failure::new(format!(
+            "tag `{shown_tag}` does not verify: {why}; nothing was written"
+        ))
+        .help(format!(
+            "see `cargo secure-release verify {shown_tag}`; only a release whose tag verifies is attested"
+        ))
+        .refusal()
+        .into());
+    }
+    let Some(trusted) = checked.trusted else {
+        return Err(Failure::new(format!(
+            "tag `{shown_tag}` verifies, but not by a signer policy: attest signs with a key the policy allows, and there is none"
+        ))
+        .help(format!(
+            "commit a signer policy ({}) and tag the release again",
+            crate::sig::policy::table_at(&repo, "HEAD")
+        ))
+        .into());
+    };
+    let commit = repo
+        .resolve_commit(&format!("refs/tags/{tag}"))
+        .ok_or_else(|| Failure::new(format!("tag `{shown_tag}` does not point at a commit")))?;
+    let mut notes: Vec<String> = vec![format!(
+        "tag {shown_tag} verifies ({})",
+        match &checked.report.signature {
+            crate::report::verify::Signature::Good(s) => format!(
+                "{} signature by {}",
+                s.format,
+                s.identity.as_deref().unwrap_or(&s.fingerprint)
+            ),
+            crate::report::verify::Signature::Bad { .. } => String::new(),
+        }
+    )];
+    notes.extend(checked.report.notes.iter().cloned());
+
+    let format = match opts.key.format {
+        Some(f) => f,
+        None => policy_format(&trusted, &opts.key, &repo)?,
+    };
+    let sig_name = match format {
+        SignFormat::Ssh => attestation::SUMS_SSH_SIG,
+        SignFormat::OpenPgp => attestation::SUMS_OPENPGP_SIG,
+    };
+    let entries: Vec<sums::Entry> = files.iter().map(|f| f.entry.clone()).collect();
+    let sums_text = sums::render(&entries);
+    let outputs = [attestation::SUMS, sig_name].map(|name| out_dir.join(name));
+    for (f, out) in files
+        .iter()
+        .flat_map(|f| outputs.iter().map(move |o| (f, o)))
+    {
+        if same_file(&f.path, out) {
+            return Err(Failure::new(format!(
+                "{} is one of the files attest writes; it cannot be attested",
+                escape(&f.path.display().to_string())
+            ))
+            .help("leave the previous attestation files out of the list")
+            .into());
+        }
+    }
+    if !opts.force {
+        if let Some(existing) = outputs
+            .iter()
+            .find(|p| std::fs::symlink_metadata(p).is_ok())
+        {
+            return Err(Failure::new(format!(
+                "{} exists; nothing was written",
+                escape(&existing.display().to_string())
+            ))
+            .help("pass --force to replace the release's attestation files, or --output-dir DIR")
+            .into());
+        }
+    }
+    let mut report = AttestReport {
+        tag: tag.clone(),
+        commit,
+        files: files
+            .iter()
+            .map(|f| AttestedFile {
+                name: f.entry.name.clone(),
+                sha256: f.entry.sha256.clone(),
+                size: f.size,
+            })
+            .collect(),
+        written: outputs.iter().map(|p| p.display().to_string()).collect(),
+        dry_run: opts.dry_run,
+        sums: sums_text.clone(),
+        signer: None,
+        notes,
+        check_with: Vec::new(),
+    };
+    if opts.dry_run {
+        return Ok(report);
+    }
+
+    let key = sign::load(&opts.key, &repo, format)?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let principal = key.check_file_policy(&trusted, now)?;
+    let mut unlocked = key.unlock(&opts.key)?;
+    let signature = unlocked.sign_file(sums_text.as_bytes())?;
+    crate::fsutil::write_all_or_none(&[
+        (outputs[0].clone(), sums_text),
+        (outputs[1].clone(), signature),
+    ])?;
+    report.signer = Some(key.describe());
+    report.check_with = check_hints(&report, &trusted, format, principal.as_deref());
+    Ok(report)
+}
+
+/// One file to attest: where it is, its line in `SHA256SUMS`, its size.
+struct Hashed {
+    path: PathBuf,
+    entry: sums::Entry,
+    size: u64,
+}
+
+/// Each file's digest and its name relative to the output directory; a name
+/// `SHA256SUMS` cannot hold, or two files under one name, is an error naming them.
+fn hash_files(paths: &[PathBuf], out_dir: &Path) -> Result<Vec<Hashed>> {
+    let base = absolute_dir(out_dir)?;
+    let mut out: Vec<Hashed> = Vec::new();
+    for path in paths {
+        let shown = escape(&path.display().to_string());
+        let (sha256, size) = crate::fsutil::sha256_file(path, "release file")?;
+        let full = std::fs::canonicalize(path)
+            .map_err(|e| Failure::new(format!("could not resolve {shown}: {e}")))?;
+        let name = relative(&full, &base).ok_or_else(|| {
+            Failure::new(format!(
+                "{shown} has no name relative to the output directory {}",
+                escape(&out_dir.display().to_string())
+            ))
+            .help("pass --output-dir on the same file system tree as the files")
+        })?;
+        if let Some(why) = sums::unlistable(&name) {
+            return Err(
+                Failure::new(format!("{shown} cannot be listed in SHA256SUMS: {why}"))
+                    .help("rename the file")
+                    .into(),
+            );
+        }
+        match out.iter().find(|h| h.entry.name == name) {
+            Some(h) if h.entry.sha256 == sha256 => continue,
+            Some(h) => {
+                return Err(Failure::new(format!(
+                    "{shown} and {} are both named `{}` in SHA256SUMS",
+                    escape(&h.path.display().to_string()),
+                    escape(&name)
+                ))
+                .into())
+            }
+            None => out.push(Hashed {
+                path: path.clone(),
+                entry: sums::Entry { name, sha256 },
+                size,
+            }),
+        }
+    }
+    Ok(out)
+}
+
+/// The directory as an absolute path with symbolic links resolved, for the part
+/// that exists (it is created when the files are written).
+fn absolute_dir(dir: &Path) -> Result<PathBuf> {
+    let abs = std::path::absolute(dir).map_err(|e| {
+        Failure::new(format!(
+            "could not resolve the output directory {}: {e}",
+            escape(&dir.display().to_string())
+        ))
+    })?;
+    let mut missing = Vec::new();
+    let mut existing = abs.as_path();
+    loop {
+        if let Ok(real) = std::fs::canonicalize(existing) {
+            let mut p = real;
+            for part in missing.iter().rev() {
+                p.push(part);
+            }
+            return Ok(p);
+        }
+        match (existing.file_name(), existing.parent()) {
+            (Some(name), Some(parent)) => {
+                missing.push(name.to_os_string());
+                existing = parent;
+            }
+            _ => return Ok(abs),
+        }
+    }
+}
+
+/// `path` relative to `base` (both absolute, resolved), `/`-separated, with `..`
+/// where `path` is outside `base`; None when a part is not UTF-8.
+fn relative(path: &Path, base: &Path) -> Option<String> {
+    let p: Vec<Component> = path.components().collect();
+    let b: Vec<Component> = base.components().collect();
+    let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    if common == 0 {
+        return None;
+    }
+    let mut parts: Vec<String> = vec!["..".to_string(); b.len() - common];
+    for c in &p[common..] {
+        parts.push(c.as_os_str().to_str()?.to_string());
+    }
+    Some(parts.join("/"))
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// The release tag at HEAD: the one annotated tag that points at HEAD's commit.
+fn tag_at_head(repo: &Repo) -> Result<String> {
+    let head = repo.head_commit()?;
+    let mut at_head: Vec<String> = repo
+        .tag_names()
+        .into_iter()
+        .filter(|n| repo.resolve_commit(&format!("refs/tags/{n}")).as_deref() == Some(&head.id))
+        .filter(|n| !matches!(repo.read_tag(n), Ok(Some(Tag::Lightweight)) | Ok(None)))
+        .collect();
+    at_head.sort();
+    match at_head.len() {
+        1 => Ok(at_head.remove(0)),
+        0 => Err(Failure::new(format!(
+            "HEAD ({}) has no release tag",
+            head.id.get(..12).unwrap_or(&head.id)
+        ))
+        .help("tag the release first (`cargo secure-release tag`), or name it with --tag TAG")
+        .into()),
+        _ => Err(Failure::new(format!(
+            "HEAD has {} annotated tags ({}): which release is this?",
+            at_head.len(),
+            at_head
+                .iter()
+                .map(|t| escape(t))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .help("name it with --tag TAG")
+        .into()),
+    }
+}
+
+/// The signature format of the signer policy: the one it lists keys for; with
+/// both, as for tags (`--format`, else git's `gpg.format`).
+fn policy_format(
+    trusted: &Trusted,
+    key: &crate::options::KeyOptions,
+    repo: &Repo,
+) -> Result<SignFormat> {
+    match (&trusted.ssh, &trusted.openpgp) {
+        (Some(_), None) => Ok(SignFormat::Ssh),
+        (None, Some(_)) => Ok(SignFormat::OpenPgp),
+        _ => sign::format(key, repo),
+    }
+}
+
+/// Our command and the stock tools' that check the files written.
+fn check_hints(
+    r: &AttestReport,
+    trusted: &Trusted,
+    format: SignFormat,
+    principal: Option<&str>,
+) -> Vec<String> {
+    let first = r.files.first().map(|f| f.name.as_str()).unwrap_or("FILE");
+    let mut hints = vec![
+        format!("cargo secure-release verify --artifact {first}"),
+        "sha256sum -c SHA256SUMS".to_string(),
+    ];
+    match format {
+        SignFormat::Ssh => {
+            let file = trusted
+                .policy
+                .ssh
+                .as_ref()
+                .map(|(f, _)| f.clone())
+                .unwrap_or_else(|| "<allowed signers>".into());
+            hints.push(format!(
+                "ssh-keygen -Y verify -n file -f {file} -I {} -s SHA256SUMS.sig < SHA256SUMS",
+                principal.unwrap_or("<principal>")
+            ));
+        }
+        SignFormat::OpenPgp => hints.push("gpg --verify SHA256SUMS.asc SHA256SUMS".to_string()),
+    }
+    hints
+}
+
+#[cfg(test)]
+mod tests {
+    use super::relative;
+    use std::path::Path;
+
+    #[test]
+    fn names_are_relative_to_the_output_directory() {
+        let r = |p: &str, b: &str| relative(Path::new(p), Path::new(b));
+        assert_eq!(
+            r("/r/dist/app.tar.gz", "/r/dist").as_deref(),
+            Some("app.tar.gz")
+        );
+        assert_eq!(r("/r/dist/x/app", "/r/dist").as_deref(), Some("x/app"));
+        assert_eq!(r("/r/bin/app", "/r/dist").as_deref(), Some("../bin/app"));
+    }
+}

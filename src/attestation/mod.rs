@@ -1,0 +1,12 @@
+//! The attestation formats of a release, written by `attest` and read by `verify
+//! --artifact`: `SHA256SUMS` (`sums`), DSSE envelopes (`dsse`), and the in-toto
+//! statements inside them with the SLSA provenance predicate (`provenance`). Pure:
+//! bytes in, bytes out; the files are read and written by the commands.
+
+pub mod sums;
+
+/// The files `attest` writes into the output directory.
+pub const SUMS: &str = "SHA256SUMS";
+/// `SHA256SUMS`'s signature: SSHSIG (namespace `file`) or armored OpenPGP.
+pub const SUMS_SSH_SIG: &str = "SHA256SUMS.sig";
+pub const SUMS_OPENPGP_SIG: &str = "SHA256SUMS.asc";

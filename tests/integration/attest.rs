@@ -1,0 +1,399 @@
+//! `attest` and `verify --artifact` on real git repositories with a signer policy,
+//! keys made by `ssh-keygen` and sequoia, and every file checked by the stock
+//! tools a user has: `sha256sum -c`, `shasum -a 256 -c`, `ssh-keygen -Y verify -n
+//! file` and `gpg --verify`.
+
+use crate::common::*;
+use std::path::{Path, PathBuf};
+use std::process::Command as Std;
+use tempfile::TempDir;
+
+const TAGGER: &str = "release@example.org";
+const POLICY: &str =
+    "[package.metadata.secure-release.signers]\nssh = \".github/allowed_signers\"\n";
+
+pub struct Release {
+    pub fx: Fixture,
+    pub keys: TempDir,
+}
+
+impl Release {
+    /// A crate in a git repository whose signer policy is committed with `policy`
+    /// (the Cargo.toml lines) and the allowed-signers text.
+    pub fn new(policy: &str) -> Release {
+        let fx = Fixture::new("rel", &format!("{HARDENED}\n{policy}")).lock();
+        // The release's files are built into dist/, which is not committed.
+        fx.write(".gitignore", "/dist/\n/target/\n");
+        let d = fx.path();
+        git_ok(d, &["init", "-q", "-b", "main"]);
+        git_ok(d, &["config", "user.name", "Release Manager"]);
+        git_ok(d, &["config", "user.email", TAGGER]);
+        Release {
+            fx,
+            keys: TempDir::new().unwrap(),
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.fx.path()
+    }
+
+    pub fn keygen(&self, name: &str, kind: &str) -> PathBuf {
+        let path = self.keys.path().join(name);
+        let mut c = Std::new("ssh-keygen");
+        c.args(["-q", "-t", kind, "-N", "", "-C", name, "-f"])
+            .arg(&path);
+        if kind == "ecdsa" {
+            c.args(["-b", "256"]);
+        }
+        let out = c.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        path
+    }
+
+    pub fn public(&self, key: &Path) -> String {
+        std::fs::read_to_string(format!("{}.pub", key.display()))
+            .unwrap()
+            .trim()
+            .to_string()
+    }
+
+    /// Commits the allowed-signers file with `lines` (options, key) for the tagger.
+    pub fn commit_policy(&self, lines: &[(&str, &Path)]) {
+        let text: String = lines
+            .iter()
+            .map(|(opts, key)| format!("{TAGGER} {opts} {}\n", self.public(key)))
+            .collect();
+        self.fx.write(".github/allowed_signers", &text);
+        git_ok(self.dir(), &["add", "-A"]);
+        git_ok(self.dir(), &["commit", "-qm", "release 0.1.0"]);
+    }
+
+    /// `tag --no-audit` with an SSH key: v0.1.0.
+    pub fn tag_ssh(&self, key: &Path) {
+        let mut c = bin();
+        c.current_dir(self.dir())
+            .args(["tag", "--no-audit", "--format", "ssh", "--key"])
+            .arg(key)
+            .env_remove("SSH_AUTH_SOCK");
+        run(&mut c, 0);
+    }
+
+    /// The release's files: a real .tar.gz (by tar) and a second file, in dist/.
+    pub fn dist(&self) -> Vec<PathBuf> {
+        let dist = self.dir().join("dist");
+        std::fs::create_dir_all(&dist).unwrap();
+        let out = Std::new("tar")
+            .args(["czf", "dist/rel-v0.1.0.tar.gz", "src", "Cargo.toml"])
+            .current_dir(self.dir())
+            .env("GZIP", "-n")
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        std::fs::write(dist.join("rel v0.1.0 notes.txt"), "notes for 0.1.0\n").unwrap();
+        vec![
+            dist.join("rel-v0.1.0.tar.gz"),
+            dist.join("rel v0.1.0 notes.txt"),
+        ]
+    }
+
+    pub fn attest(&self, files: &[PathBuf], extra: &[&str]) -> assert_cmd::Command {
+        let mut c = bin();
+        c.current_dir(self.dir())
+            .arg("attest")
+            .args(files)
+            .args(["--output-dir", "dist"])
+            .args(extra)
+            .env_remove("SSH_AUTH_SOCK");
+        c
+    }
+}
+
+/// Runs a stock tool in `dir`, with `stdin` from a file; its status and output.
+fn stock(dir: &Path, cmd: &[&str], stdin: Option<&Path>) -> (bool, String) {
+    let mut c = Std::new(cmd[0]);
+    c.args(&cmd[1..]).current_dir(dir);
+    if let Some(f) = stdin {
+        c.stdin(std::fs::File::open(f).unwrap());
+    }
+    let out = c.output().unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// SSH: SHA256SUMS lists every file by its name in the output directory, sorted;
+/// `sha256sum -c` and `shasum -a 256 -c` accept it, `ssh-keygen -Y verify -n file`
+/// accepts its signature with the committed allowed-signers file, and the same
+/// inputs give the same bytes. Nothing is replaced without --force.
+#[test]
+fn ssh_attestation_passes_the_stock_tools() {
+    for kind in ["ed25519", "ecdsa"] {
+        let r = Release::new(POLICY);
+        let alice = r.keygen("alice", kind);
+        r.commit_policy(&[("namespaces=\"git,file\"", &alice)]);
+        r.tag_ssh(&alice);
+        let files = r.dist();
+        let (out, _) = run(
+            &mut r.attest(&files, &["--key", alice.to_str().unwrap()]),
+            0,
+        );
+        assert!(
+            out.starts_with("Attested 2 files of v0.1.0 (commit "),
+            "{out}"
+        );
+        assert!(
+            out.contains(&format!(
+                "ssh-keygen -Y verify -n file -f .github/allowed_signers -I {TAGGER} -s SHA256SUMS.sig < SHA256SUMS"
+            )),
+            "{out}"
+        );
+        let dist = r.dir().join("dist");
+        let sums = std::fs::read_to_string(dist.join("SHA256SUMS")).unwrap();
+        let lines: Vec<&str> = sums.lines().collect();
+        assert_eq!(lines.len(), 2, "{sums}");
+        assert!(lines[0].ends_with("  rel v0.1.0 notes.txt"), "{sums}");
+        assert!(lines[1].ends_with("  rel-v0.1.0.tar.gz"), "{sums}");
+        assert_eq!(
+            &lines[1][..64],
+            sha256_hex(&std::fs::read(&files[0]).unwrap())
+        );
+
+        let (ok, said) = stock(&dist, &["sha256sum", "-c", "SHA256SUMS"], None);
+        assert!(ok && said.contains("rel-v0.1.0.tar.gz: OK"), "{said}");
+        let (ok, said) = stock(&dist, &["shasum", "-a", "256", "-c", "SHA256SUMS"], None);
+        assert!(ok && said.contains("rel v0.1.0 notes.txt: OK"), "{said}");
+        let allowed = r.dir().join(".github/allowed_signers");
+        let allowed = allowed.to_str().unwrap();
+        let verify = [
+            "ssh-keygen",
+            "-Y",
+            "verify",
+            "-n",
+            "file",
+            "-f",
+            allowed,
+            "-I",
+            TAGGER,
+            "-s",
+            "SHA256SUMS.sig",
+        ];
+        let (ok, said) = stock(&dist, &verify, Some(&dist.join("SHA256SUMS")));
+        assert!(ok, "ssh-keygen -Y verify: {said}");
+        assert!(
+            said.contains(&format!("Good \"file\" signature for {TAGGER}")),
+            "{said}"
+        );
+        // The signature is for files only: not in git's namespace.
+        let mut as_git = verify;
+        as_git[4] = "git";
+        let (ok, _) = stock(&dist, &as_git, Some(&dist.join("SHA256SUMS")));
+        assert!(!ok, "a file signature passed as a git one");
+
+        // Never replaced without --force; with it, the same bytes again (Ed25519 is
+        // deterministic; ECDSA signatures are randomised, SHA256SUMS is not).
+        let before = snapshot(&dist);
+        let (_, err) = run(
+            &mut r.attest(&files, &["--key", alice.to_str().unwrap()]),
+            2,
+        );
+        assert!(
+            err.starts_with("error: dist/SHA256SUMS exists; nothing was written"),
+            "{err}"
+        );
+        assert_eq!(snapshot(&dist), before);
+        run(
+            &mut r.attest(&files, &["--key", alice.to_str().unwrap(), "--force"]),
+            0,
+        );
+        let after = snapshot(&dist);
+        let sums_of = |s: &[(PathBuf, Vec<u8>)]| {
+            s.iter()
+                .filter(|(p, _)| kind == "ed25519" || !p.ends_with("SHA256SUMS.sig"))
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            sums_of(&after),
+            sums_of(&before),
+            "{kind}: not deterministic"
+        );
+    }
+}
+
+/// OpenPGP: the policy's format, `SHA256SUMS.asc`, which `gpg --verify` accepts
+/// with the release certificate imported.
+#[test]
+fn openpgp_attestation_passes_gpg_verify() {
+    use sequoia_openpgp::cert::prelude::*;
+    use sequoia_openpgp::serialize::SerializeInto;
+    let r =
+        Release::new("[package.metadata.secure-release.signers]\nopenpgp = \"release-keys.asc\"\n");
+    let (cert, _) = CertBuilder::general_purpose(Some(format!("Alice <{TAGGER}>")))
+        .generate()
+        .unwrap();
+    let secret = r.keys.path().join("alice.secret.asc");
+    std::fs::write(&secret, cert.as_tsk().armored().to_vec().unwrap()).unwrap();
+    r.fx.write(
+        "release-keys.asc",
+        &String::from_utf8(cert.armored().to_vec().unwrap()).unwrap(),
+    );
+    git_ok(r.dir(), &["add", "-A"]);
+    git_ok(r.dir(), &["commit", "-qm", "release 0.1.0"]);
+    let mut tag = bin();
+    tag.current_dir(r.dir())
+        .args(["tag", "--no-audit", "--format", "openpgp", "--key"])
+        .arg(&secret);
+    run(&mut tag, 0);
+    let files = r.dist();
+    let (out, _) = run(
+        &mut r.attest(&files, &["--key", secret.to_str().unwrap()]),
+        0,
+    );
+    assert!(
+        out.contains("gpg --verify SHA256SUMS.asc SHA256SUMS"),
+        "{out}"
+    );
+    let dist = r.dir().join("dist");
+    assert!(!dist.join("SHA256SUMS.sig").exists());
+
+    let gnupg = TempDir::new().unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(gnupg.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    let gpg = |args: &[&str]| {
+        let out = Std::new("gpg")
+            .arg("--batch")
+            .args(args)
+            .current_dir(&dist)
+            .env("GNUPGHOME", gnupg.path())
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, said) = gpg(&[
+        "--import",
+        r.dir().join("release-keys.asc").to_str().unwrap(),
+    ]);
+    assert!(ok, "{said}");
+    let (ok, said) = gpg(&["--verify", "SHA256SUMS.asc", "SHA256SUMS"]);
+    assert!(
+        ok && said.contains(&format!("Good signature from \"Alice <{TAGGER}>\"")),
+        "{said}"
+    );
+    // A changed SHA256SUMS no longer verifies.
+    let sums = dist.join("SHA256SUMS");
+    let mut text = std::fs::read_to_string(&sums).unwrap();
+    text.push_str(&format!("{}  evil.tar.gz\n", "0".repeat(64)));
+    std::fs::write(&sums, text).unwrap();
+    let (ok, _) = gpg(&["--verify", "SHA256SUMS.asc", "SHA256SUMS"]);
+    assert!(!ok);
+    let _ = Std::new("gpgconf")
+        .args(["--kill", "gpg-agent"])
+        .env("GNUPGHOME", gnupg.path())
+        .output();
+}
+
+/// Refusals write nothing: a tag that does not verify (signed by a key outside the
+/// policy, with stock git), a key the policy does not allow to sign files, no tag
+/// at HEAD, a file that is one of the outputs.
+#[test]
+fn refusals_write_nothing() {
+    let r = Release::new(POLICY);
+    let alice = r.keygen("alice", "ed25519");
+    let mallory = r.keygen("mallory", "ed25519");
+    let git_only = r.keygen("gitonly", "ed25519");
+    r.commit_policy(&[
+        ("namespaces=\"git,file\"", &alice),
+        ("namespaces=\"git\"", &git_only),
+    ]);
+    let files = r.dist();
+    let dist = r.dir().join("dist");
+    let before = snapshot(&dist);
+
+    // No tag at HEAD.
+    let (_, err) = run(
+        &mut r.attest(&files, &["--key", alice.to_str().unwrap()]),
+        2,
+    );
+    assert!(
+        err.starts_with("error: HEAD (") && err.contains("has no release tag"),
+        "{err}"
+    );
+
+    // Mallory tags with stock git: the tag exists and is signed, but not by the policy.
+    git_ok(
+        r.dir(),
+        &[
+            "-c",
+            "gpg.format=ssh",
+            "-c",
+            &format!("user.signingkey={}", mallory.display()),
+            "tag",
+            "-s",
+            "v0.1.0",
+            "-m",
+            "Release rel 0.1.0",
+        ],
+    );
+    let (_, err) = run(
+        &mut r.attest(&files, &["--key", alice.to_str().unwrap()]),
+        1,
+    );
+    assert!(
+        err.starts_with("error: tag `v0.1.0` does not verify: tag `v0.1.0`: key SHA256:")
+            && err.contains("is not listed in v0.1.0:.github/allowed_signers; nothing was written"),
+        "{err}"
+    );
+    assert_eq!(snapshot(&dist), before);
+    git_ok(r.dir(), &["tag", "-d", "v0.1.0"]);
+
+    // A good tag, but the key may sign git objects only, or is not listed at all.
+    r.tag_ssh(&alice);
+    let (_, err) = run(
+        &mut r.attest(&files, &["--key", git_only.to_str().unwrap()]),
+        1,
+    );
+    assert!(
+        err.starts_with("error: the signer policy does not allow this key to sign release files: ")
+            && err.contains("to sign in the `file` namespace; nothing was written"),
+        "{err}"
+    );
+    let (_, err) = run(
+        &mut r.attest(&files, &["--key", mallory.to_str().unwrap()]),
+        1,
+    );
+    assert!(err.contains("is not listed in"), "{err}");
+    assert_eq!(snapshot(&dist), before);
+
+    // The previous SHA256SUMS as an input.
+    std::fs::write(dist.join("SHA256SUMS"), "old\n").unwrap();
+    let mut with_old = files.clone();
+    with_old.push(dist.join("SHA256SUMS"));
+    let (_, err) = run(
+        &mut r.attest(&with_old, &["--key", alice.to_str().unwrap(), "--force"]),
+        2,
+    );
+    assert!(err.contains("is one of the files attest writes"), "{err}");
+    std::fs::remove_file(dist.join("SHA256SUMS")).unwrap();
+
+    // --dry-run: the gates and SHA256SUMS, no key, nothing written.
+    let (out, _) = run(&mut r.attest(&files, &["--dry-run"]), 0);
+    assert!(out.starts_with("Would attest 2 files of v0.1.0"), "{out}");
+    assert!(out.contains("  rel-v0.1.0.tar.gz\n"), "{out}");
+    assert_eq!(snapshot(&dist), before);
+}
