@@ -102,7 +102,34 @@ pub fn run(opts: &AttestOptions, shell: &Shell) -> Result<AttestReport> {
     };
     let entries: Vec<sums::Entry> = files.iter().map(|f| f.entry.clone()).collect();
     let sums_text = sums::render(&entries);
-    let outputs = [attestation::SUMS, sig_name].map(|name| out_dir.join(name));
+    // The key is loaded and judged before anything is written; it is unlocked last.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let key = match opts.dry_run {
+        true => None,
+        false => Some(sign::load(&opts.key, &repo, format)?),
+    };
+    let principal = match &key {
+        Some(k) => k.check_file_policy(&trusted, now)?,
+        None => None,
+    };
+    // DSSE needs an Ed25519 or ECDSA P-256 key (a dry run, with no key, assumes SSH can).
+    let provenance = match &key {
+        Some(k) => k.signs_plain(),
+        None => format == SignFormat::Ssh,
+    };
+    if !provenance {
+        notes.push(format!(
+            "no {}: DSSE envelopes are signed with an Ed25519 or ECDSA P-256 SSH key, and the release key is not one",
+            attestation::PROVENANCE
+        ));
+    }
+    let mut names = vec![attestation::SUMS, sig_name];
+    if provenance {
+        names.push(attestation::PROVENANCE);
+    }
+    let outputs: Vec<PathBuf> = names.iter().map(|name| out_dir.join(name)).collect();
     for (f, out) in files
         .iter()
         .flat_map(|f| outputs.iter().map(move |o| (f, o)))
@@ -129,6 +156,16 @@ pub fn run(opts: &AttestOptions, shell: &Shell) -> Result<AttestReport> {
             .into());
         }
     }
+    let statement = provenance.then(|| {
+        attestation::provenance::statement(&build(
+            opts,
+            &repo,
+            &tag,
+            &commit,
+            &checked.claims,
+            entries.clone(),
+        ))
+    });
     let mut report = AttestReport {
         tag: tag.clone(),
         commit,
@@ -147,24 +184,90 @@ pub fn run(opts: &AttestOptions, shell: &Shell) -> Result<AttestReport> {
         notes,
         check_with: Vec::new(),
     };
-    if opts.dry_run {
+    let Some(key) = key else {
         return Ok(report);
-    }
+    };
 
-    let key = sign::load(&opts.key, &repo, format)?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    let principal = key.check_file_policy(&trusted, now)?;
     let mut unlocked = key.unlock(&opts.key)?;
     let signature = unlocked.sign_file(sums_text.as_bytes())?;
-    crate::fsutil::write_all_or_none(&[
+    let mut writes = vec![
         (outputs[0].clone(), sums_text),
         (outputs[1].clone(), signature),
-    ])?;
+    ];
+    if let (Some(statement), Some(path)) = (statement, outputs.get(2)) {
+        use attestation::dsse;
+        let payload = serde_json::to_vec(&statement)?;
+        let Some((keyid, sig)) = unlocked.sign_plain(&dsse::pae(dsse::IN_TOTO, &payload))? else {
+            return Err(anyhow::anyhow!(
+                "the key that signs DSSE made no plain signature"
+            ));
+        };
+        let line = dsse::Envelope::new(dsse::IN_TOTO, &payload, &keyid, &sig).to_line();
+        writes.push((path.clone(), format!("{line}\n")));
+    }
+    crate::fsutil::write_all_or_none(&writes)?;
     report.signer = Some(key.describe());
     report.check_with = check_hints(&report, &trusted, format, principal.as_deref());
     Ok(report)
+}
+
+/// What the provenance says about the build: the options, the toolchain on this
+/// machine, the environment the release workflow runs in.
+fn build(
+    opts: &AttestOptions,
+    repo: &Repo,
+    tag: &str,
+    commit: &str,
+    claims: &Option<crate::release::claims::Claims>,
+    subjects: Vec<sums::Entry>,
+) -> attestation::provenance::Build {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let rustc = crate::fingerprint::rustc_version_verbose();
+    let host = rustc.as_deref().and_then(|v| {
+        v.lines()
+            .find_map(|l| l.strip_prefix("host: "))
+            .map(str::to_string)
+    });
+    let rustflags = env("CARGO_ENCODED_RUSTFLAGS")
+        .map(|f| f.split('\u{1f}').collect::<Vec<_>>().join(" "))
+        .or_else(|| env("RUSTFLAGS"));
+    let on_github = env("GITHUB_ACTIONS").as_deref() == Some("true");
+    let server = env("GITHUB_SERVER_URL").unwrap_or_else(|| "https://github.com".into());
+    let builder_id = match (on_github, env("GITHUB_WORKFLOW_REF")) {
+        (true, Some(workflow)) => format!("{server}/{workflow}"),
+        _ => attestation::provenance::local_builder(),
+    };
+    let invocation_id = match (on_github, env("GITHUB_REPOSITORY"), env("GITHUB_RUN_ID")) {
+        (true, Some(r), Some(id)) => Some(format!(
+            "{server}/{r}/actions/runs/{id}/attempts/{}",
+            env("GITHUB_RUN_ATTEMPT").unwrap_or_else(|| "1".into())
+        )),
+        _ => None,
+    };
+    attestation::provenance::Build {
+        subjects,
+        repository: repo.config_string("remote.origin.url"),
+        tag: tag.to_string(),
+        commit: commit.to_string(),
+        package: claims
+            .as_ref()
+            .and_then(|c| c.package.as_ref())
+            .map(|p| (p.name.clone(), p.version.clone())),
+        target: opts.target.clone().or(host).unwrap_or_default(),
+        profile: opts.profile.clone().unwrap_or_else(|| "release".into()),
+        features: opts.features.clone(),
+        rustc,
+        cargo: crate::fingerprint::cargo_version().map(|v| format!("cargo {v}")),
+        rustflags,
+        source_date_epoch: env("SOURCE_DATE_EPOCH").and_then(|e| e.parse().ok()),
+        cargo_lock: repo
+            .file_at_tag(tag, "Cargo.lock")
+            .ok()
+            .flatten()
+            .map(|l| crate::digest::sha256_hex(&l)),
+        builder_id,
+        invocation_id,
+    }
 }
 
 /// One file to attest: where it is, its line in `SHA256SUMS`, its size.

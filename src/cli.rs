@@ -141,7 +141,10 @@ Examples:
 Writes into --output-dir (default: the current directory) SHA256SUMS (`HEX  NAME`,
 names relative to that directory, as `sha256sum -c` reads them) and its signature with
 the release key, in the signer policy's format: SHA256SUMS.sig (SSH, namespace `file`)
-or SHA256SUMS.asc (OpenPGP, detached, armored).
+or SHA256SUMS.asc (OpenPGP, detached, armored). With an Ed25519 or ECDSA P-256 SSH
+key, also provenance.intoto.jsonl: a DSSE envelope of an in-toto statement with SLSA
+provenance v1 (every file a subject, the tagged commit and Cargo.lock resolved);
+byte-identical for the same inputs and SOURCE_DATE_EPOCH.
 
 Refuses (exit 1, nothing written) when the tag (default: the release tag at HEAD)
 does not verify under the signer policy, by `verify`'s rules, or the key is not allowed
@@ -690,6 +693,15 @@ pub struct AttestArgs {
     /// Judge the tag by the signer policy of this commit, tag or branch (as `verify --trust-root`)
     #[arg(long, value_name = "REF")]
     pub trust_root: Option<String>,
+    /// The release build's target triple, as the provenance records it (default: the host)
+    #[arg(long, value_name = "TRIPLE")]
+    pub target: Option<String>,
+    /// The release build's profile, as the provenance records it
+    #[arg(long, value_name = "NAME", default_value = "release")]
+    pub profile: String,
+    /// The release build's features, as the provenance records them (comma-separated)
+    #[arg(short = 'F', long, value_name = "FEATURES", value_delimiter = ',')]
+    pub features: Vec<String>,
     /// The repository (default: discovered from the current directory)
     #[arg(long, value_name = "DIR")]
     pub repo: Option<PathBuf>,
@@ -715,8 +727,10 @@ impl AttestArgs {
             force: self.force,
             dry_run: self.dry_run,
             trust_root: self.trust_root.clone(),
+            target: self.target.clone(),
+            profile: Some(self.profile.clone()),
+            features: self.features.clone(),
             repo: self.repo.clone(),
-            ..Default::default()
         }
     }
 }

@@ -317,6 +317,20 @@ pub fn cargo_version() -> Option<String> {
     Some(v.to_string())
 }
 
+/// `rustc -vV` (`$RUSTC`, else rustc on PATH), from the record when the toolchain
+/// is unchanged: the compiler a release's provenance names.
+pub fn rustc_version_verbose() -> Option<String> {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let out = toolchain_answer(Tool::Rustc, &["-vV"], || {
+        std::process::Command::new(&rustc).arg("-vV").output()
+    })
+    .ok()?;
+    match out.status.success() {
+        true => String::from_utf8(out.stdout).ok(),
+        false => None,
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 struct ToolRecord {
     format: u32,

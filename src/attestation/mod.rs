@@ -3,6 +3,8 @@
 //! statements inside them with the SLSA provenance predicate (`provenance`). Pure:
 //! bytes in, bytes out; the files are read and written by the commands.
 
+pub mod dsse;
+pub mod provenance;
 pub mod sums;
 
 /// The files `attest` writes into the output directory.
@@ -10,3 +12,5 @@ pub const SUMS: &str = "SHA256SUMS";
 /// `SHA256SUMS`'s signature: SSHSIG (namespace `file`) or armored OpenPGP.
 pub const SUMS_SSH_SIG: &str = "SHA256SUMS.sig";
 pub const SUMS_OPENPGP_SIG: &str = "SHA256SUMS.asc";
+/// The DSSE envelopes of in-toto statements: the SLSA provenance.
+pub const PROVENANCE: &str = "provenance.intoto.jsonl";

@@ -196,6 +196,14 @@ impl Key {
         }
     }
 
+    /// Can the key sign DSSE envelopes (an Ed25519 or ECDSA P-256 SSH key)?
+    pub fn signs_plain(&self) -> bool {
+        match self {
+            Key::Ssh(key) => crate::sig::ssh::signs_plain(key.public.key_data()),
+            Key::OpenPgp { .. } => false,
+        }
+    }
+
     /// Who the key is, for output lines: `ED25519 key SHA256:…`, or the OpenPGP
     /// certificate's user id and fingerprint.
     pub fn describe(&self) -> String {
@@ -272,6 +280,20 @@ impl Key {
 }
 
 impl Unlocked<'_> {
+    /// A plain signature over `data` for a DSSE envelope (Ed25519, or ECDSA P-256
+    /// as DER), with the key's SHA256 fingerprint as its keyid; None when the key
+    /// cannot make one (OpenPGP, RSA, other curves).
+    pub fn sign_plain(&self, data: &[u8]) -> Result<Option<(String, Vec<u8>)>> {
+        let Unlocked::Ssh(key) = self else {
+            return Ok(None);
+        };
+        if !crate::sig::ssh::signs_plain(key.public().key_data()) {
+            return Ok(None);
+        }
+        let sig = key.raw(data)?;
+        Ok(crate::sig::ssh::plain_bytes(&sig).map(|b| (key.fingerprint().to_string(), b)))
+    }
+
     /// A detached signature over a release file: SSHSIG in the `file` namespace
     /// (`ssh-keygen -Y verify -n file`), or armored OpenPGP (`gpg --verify`).
     pub fn sign_file(&mut self, data: &[u8]) -> Result<String> {

@@ -397,3 +397,172 @@ fn refusals_write_nothing() {
     assert!(out.contains("  rel-v0.1.0.tar.gz\n"), "{out}");
     assert_eq!(snapshot(&dist), before);
 }
+
+/// The Python of the validators' venv (`cargo xtask test` makes it; CSR_VENV overrides).
+fn venv_python() -> PathBuf {
+    std::env::var_os("CSR_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(&std::env::var_os("HOME").expect("HOME"))
+                .join(".cache/cargo-secure-release/venv")
+        })
+        .join("bin/python")
+}
+
+/// `tests/validators/validate_dsse.py` on an envelopes file with a public key.
+fn validate_dsse(jsonl: &Path, public: &Path) -> (bool, String) {
+    let out = Std::new(venv_python())
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/validators/validate_dsse.py"))
+        .arg(jsonl)
+        .arg(public)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// provenance.intoto.jsonl: a DSSE envelope (signature over PAE) of an in-toto
+/// Statement v1 with SLSA Provenance v1, which securesystemslib and in-toto verify
+/// with the public key (Ed25519 and ECDSA P-256) and in-toto-attestation's bindings
+/// validate; its subjects are SHA256SUMS's lines, its gitCommit the tagged commit,
+/// its Cargo.lock digest the tagged one; the same inputs and SOURCE_DATE_EPOCH give
+/// the same bytes; a changed payload or another key fails.
+#[test]
+fn provenance_verifies_with_in_toto_and_securesystemslib() {
+    for kind in ["ed25519", "ecdsa"] {
+        let r = Release::new(POLICY);
+        let alice = r.keygen("alice", kind);
+        let other = r.keygen("other", kind);
+        r.commit_policy(&[("namespaces=\"git,file\"", &alice)]);
+        r.tag_ssh(&alice);
+        let files = r.dist();
+        let attest = |extra: &[&str]| {
+            let mut c = r.attest(&files, &["--key", alice.to_str().unwrap()]);
+            c.args(extra)
+                .env("SOURCE_DATE_EPOCH", "1700000000")
+                .env_remove("GITHUB_ACTIONS");
+            c
+        };
+        let (out, _) = run(&mut attest(&[]), 0);
+        assert!(out.contains("dist/provenance.intoto.jsonl"), "{out}");
+        let jsonl = r.dir().join("dist/provenance.intoto.jsonl");
+        let public = PathBuf::from(format!("{}.pub", alice.display()));
+        let (ok, said) = validate_dsse(&jsonl, &public);
+        assert!(ok, "{kind}: {said}");
+        assert!(
+            said.contains("\"predicateType\": \"https://slsa.dev/provenance/v1\""),
+            "{said}"
+        );
+
+        let text = std::fs::read_to_string(&jsonl).unwrap();
+        assert_eq!(text.lines().count(), 1);
+        let env: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+        assert_eq!(env["payloadType"], "application/vnd.in-toto+json");
+        let fpr = Std::new("ssh-keygen")
+            .args(["-l", "-E", "sha256", "-f"])
+            .arg(&public)
+            .output()
+            .unwrap();
+        let fpr = String::from_utf8_lossy(&fpr.stdout)
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .to_string();
+        assert_eq!(env["signatures"][0]["keyid"], fpr.as_str());
+        use base64ct::{Base64, Encoding};
+        let payload = Base64::decode_vec(env["payload"].as_str().unwrap()).unwrap();
+        let st: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+        assert_eq!(st["_type"], "https://in-toto.io/Statement/v1");
+        let sums = std::fs::read_to_string(r.dir().join("dist/SHA256SUMS")).unwrap();
+        for line in sums.lines() {
+            let (hex, name) = line.split_once("  ").unwrap();
+            assert!(
+                st["subject"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|s| s["name"] == name && s["digest"]["sha256"] == hex),
+                "{name} not a subject: {st:#}"
+            );
+        }
+        let def = &st["predicate"]["buildDefinition"];
+        assert_eq!(
+            def["buildType"],
+            "https://github.com/cargo-secure-release/cargo-secure-release/blob/main/docs/attest.md#build-type-v1"
+        );
+        let head = git_ok(r.dir(), &["rev-parse", "v0.1.0^{commit}"]);
+        assert_eq!(
+            def["resolvedDependencies"][0]["digest"]["gitCommit"],
+            head.trim()
+        );
+        assert_eq!(
+            def["resolvedDependencies"][1]["digest"]["sha256"],
+            sha256_hex(&std::fs::read(r.dir().join("Cargo.lock")).unwrap()).as_str()
+        );
+        assert_eq!(def["externalParameters"]["tag"], "v0.1.0");
+        assert_eq!(def["externalParameters"]["package"]["name"], "rel");
+        assert_eq!(def["internalParameters"]["sourceDateEpoch"], 1700000000);
+        assert!(def["internalParameters"]["rustc"]
+            .as_str()
+            .unwrap()
+            .contains("host: "));
+        assert_eq!(
+            st["predicate"]["runDetails"]["builder"]["id"],
+            "https://github.com/cargo-secure-release/cargo-secure-release/blob/main/docs/attest.md#local-builder"
+        );
+
+        // Deterministic: the statement always; the envelope too with Ed25519.
+        run(&mut attest(&["--force"]), 0);
+        let again = std::fs::read_to_string(&jsonl).unwrap();
+        let env2: serde_json::Value = serde_json::from_str(again.trim()).unwrap();
+        assert_eq!(env2["payload"], env["payload"]);
+        if kind == "ed25519" {
+            assert_eq!(again, text);
+        }
+        // On GitHub Actions the builder is the workflow.
+        let mut gh = attest(&["--force"]);
+        gh.env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_SERVER_URL", "https://github.com")
+            .env(
+                "GITHUB_WORKFLOW_REF",
+                "o/r/.github/workflows/release.yml@refs/tags/v0.1.0",
+            )
+            .env("GITHUB_REPOSITORY", "o/r")
+            .env("GITHUB_RUN_ID", "42");
+        run(&mut gh, 0);
+        let env3: serde_json::Value =
+            serde_json::from_str(std::fs::read_to_string(&jsonl).unwrap().trim()).unwrap();
+        let st3: serde_json::Value =
+            serde_json::from_slice(&Base64::decode_vec(env3["payload"].as_str().unwrap()).unwrap())
+                .unwrap();
+        assert_eq!(
+            st3["predicate"]["runDetails"]["builder"]["id"],
+            "https://github.com/o/r/.github/workflows/release.yml@refs/tags/v0.1.0"
+        );
+        assert_eq!(
+            st3["predicate"]["runDetails"]["metadata"]["invocationId"],
+            "https://github.com/o/r/actions/runs/42/attempts/1"
+        );
+        let (ok, said) = validate_dsse(&jsonl, &public);
+        assert!(ok, "{said}");
+
+        // Another key, or a changed payload: the validators refuse.
+        let (ok, _) = validate_dsse(&jsonl, &PathBuf::from(format!("{}.pub", other.display())));
+        assert!(!ok, "{kind}: verified with another key");
+        let mut bad = env.clone();
+        let mut st_bad = st.clone();
+        st_bad["subject"][0]["digest"]["sha256"] = serde_json::json!("0".repeat(64));
+        bad["payload"] =
+            serde_json::json!(Base64::encode_string(&serde_json::to_vec(&st_bad).unwrap()));
+        let tampered = r.keys.path().join("tampered.jsonl");
+        std::fs::write(&tampered, format!("{bad}\n")).unwrap();
+        let (ok, said) = validate_dsse(&tampered, &public);
+        assert!(!ok && said.contains("does not verify"), "{said}");
+    }
+}

@@ -59,6 +59,9 @@ fn every_emitted_link_names_a_docs_page_and_anchor_that_exist() {
         .map(|c| c.help_url())
         .collect();
     links.push(cargo_secure_release::docs::configuration());
+    // The provenance's build type and local builder id are documented anchors.
+    links.push(cargo_secure_release::attestation::provenance::build_type());
+    links.push(cargo_secure_release::attestation::provenance::local_builder());
     // One per code of ours, and the configuration page.
     assert!(links.len() > 20, "{links:?}");
     let mut bad = Vec::new();

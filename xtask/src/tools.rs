@@ -22,6 +22,10 @@ const SYSTEM: &[(&str, &str)] = &[
     ("checksec", "checksec"),
     // The SBOM validators are Python packages, in a venv of their own.
     ("python3", "python3"),
+    // attest's SHA256SUMS, checked as users check it.
+    ("sha256sum", "coreutils"),
+    ("shasum", "perl"),
+    ("tar", "tar"),
 ];
 
 /// PyPI packages the SBOM tests run, and a command each provides.
@@ -31,6 +35,10 @@ const PYTHON_TOOLS: &[(&str, &str)] = &[
     ("jsonschema", "python"),
     ("spdx-tools", "pyspdxtools"),
     ("ntia-conformance-checker", "ntia-checker"),
+    // tests/validators/validate_dsse.py: attest's DSSE envelopes and statements.
+    ("in-toto==3.1.0", "in-toto-run"),
+    ("securesystemslib[crypto]", "python"),
+    ("in-toto-attestation==0.9.3", "python"),
 ];
 
 /// The bin directory of the validators' venv (made by `ensure`).
@@ -44,7 +52,10 @@ fn python_tools(installed: &mut Vec<String>) -> Result<PathBuf, String> {
     let bin = venv.join("bin");
     let validator_ok = || {
         Command::new(bin.join("python"))
-            .args(["-c", "import cyclonedx.validation.json, jsonschema"])
+            .args([
+                "-c",
+                "import cyclonedx.validation.json, jsonschema, in_toto, securesystemslib.dsse, in_toto_attestation, cryptography",
+            ])
             .output()
             .is_ok_and(|o| o.status.success())
     };

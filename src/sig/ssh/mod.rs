@@ -184,6 +184,15 @@ pub struct Unlocked<'a> {
 }
 
 impl Unlocked<'_> {
+    pub fn public(&self) -> &PublicKey {
+        &self.owner.public
+    }
+
+    /// `SHA256:…`.
+    pub fn fingerprint(&self) -> &str {
+        &self.owner.fingerprint
+    }
+
     /// The armored SSHSIG over `data` in `namespace` (`git` for tags, `file` for
     /// release files, as `ssh-keygen -Y sign -n` makes them), with SHA-512, checked
     /// against the public key before it is returned.
@@ -244,6 +253,119 @@ fn not_verified(fingerprint: &str) -> Failure {
         "the signature made with SSH key {fingerprint} does not verify"
     ))
     .help("the ssh-agent signed with a different key than the one named; check `ssh-add -l`")
+}
+
+/// Can the key sign DSSE envelopes that in-toto and Sigstore tooling verify with
+/// the public key? Ed25519 and ECDSA P-256 (`ecdsa-sha2-nistp256`).
+pub fn signs_plain(key: &KeyData) -> bool {
+    use ssh_key::{Algorithm, EcdsaCurve};
+    matches!(
+        key.algorithm(),
+        Algorithm::Ed25519
+            | Algorithm::Ecdsa {
+                curve: EcdsaCurve::NistP256
+            }
+    )
+}
+
+/// An SSH signature as other formats carry it: Ed25519's 64 bytes; ECDSA's (r, s)
+/// as a DER SEQUENCE of two INTEGERs (SSH's mpints are DER's minimal two's
+/// complement already: only the framing differs). None for other algorithms.
+pub fn plain_bytes(sig: &ssh_key::Signature) -> Option<Vec<u8>> {
+    use ssh_key::Algorithm;
+    match sig.algorithm() {
+        Algorithm::Ed25519 => Some(sig.as_bytes().to_vec()),
+        Algorithm::Ecdsa { .. } => {
+            let mut r = sig.as_bytes();
+            let mut take = || -> Option<Vec<u8>> {
+                let len = u32::from_be_bytes(r.get(..4)?.try_into().ok()?) as usize;
+                let v = r.get(4..4 + len)?.to_vec();
+                r = &r[4 + len..];
+                Some(v)
+            };
+            let (a, b) = (take()?, take()?);
+            let mut body = Vec::new();
+            for int in [a, b] {
+                body.push(0x02);
+                body.extend(der_len(int.len()));
+                body.extend(int);
+            }
+            let mut der = vec![0x30];
+            der.extend(der_len(body.len()));
+            der.extend(body);
+            Some(der)
+        }
+        _ => None,
+    }
+}
+
+fn der_len(n: usize) -> Vec<u8> {
+    match n {
+        0..=127 => vec![n as u8],
+        _ => vec![0x81, n as u8],
+    }
+}
+
+/// Checks a plain signature (as `plain_bytes` writes it) over `data` with `key`.
+pub fn verify_plain(key: &KeyData, data: &[u8], bytes: &[u8]) -> bool {
+    use rsa::signature::Verifier;
+    use ssh_key::{Algorithm, EcdsaCurve};
+    let sig = match key.algorithm() {
+        Algorithm::Ed25519 => ssh_key::Signature::new(Algorithm::Ed25519, bytes.to_vec()),
+        Algorithm::Ecdsa {
+            curve: EcdsaCurve::NistP256,
+        } => {
+            let Some(blob) = der_to_mpints(bytes) else {
+                return false;
+            };
+            ssh_key::Signature::new(
+                Algorithm::Ecdsa {
+                    curve: EcdsaCurve::NistP256,
+                },
+                blob,
+            )
+        }
+        _ => return false,
+    };
+    sig.is_ok_and(|sig| key.verify(data, &sig).is_ok())
+}
+
+/// DER `SEQUENCE { INTEGER r, INTEGER s }` back to SSH's `mpint r, mpint s`.
+fn der_to_mpints(der: &[u8]) -> Option<Vec<u8>> {
+    let mut p = der;
+    let mut read = |tag: u8| -> Option<&[u8]> {
+        if *p.first()? != tag {
+            return None;
+        }
+        let (len, skip) = match *p.get(1)? {
+            n @ 0..=127 => (n as usize, 2),
+            0x81 => (*p.get(2)? as usize, 3),
+            _ => return None,
+        };
+        let v = p.get(skip..skip + len)?;
+        p = &p[skip + len..];
+        Some(v)
+    };
+    let seq = read(0x30)?;
+    if !p.is_empty() {
+        return None;
+    }
+    let mut q = seq;
+    let mut out = Vec::new();
+    for _ in 0..2 {
+        if *q.first()? != 0x02 {
+            return None;
+        }
+        let len = *q.get(1)? as usize;
+        if len > 127 {
+            return None;
+        }
+        let v = q.get(2..2 + len)?;
+        out.extend_from_slice(&(len as u32).to_be_bytes());
+        out.extend_from_slice(v);
+        q = &q[2 + len..];
+    }
+    q.is_empty().then_some(out)
 }
 
 /// rsa-sha2-512 over `data`. ssh-key 0.6.7 builds the RSA key from p twice instead
