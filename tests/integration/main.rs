@@ -20,5 +20,6 @@ mod profile;
 mod profile_props;
 mod reports;
 mod sbom;
+mod sbom_oracle;
 mod ssh;
 mod tag;
