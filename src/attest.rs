@@ -14,7 +14,7 @@ use crate::shell::Shell;
 use crate::sig::policy::Trusted;
 use crate::sig::sign;
 use anyhow::Result;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 pub fn run(opts: &AttestOptions, shell: &Shell) -> Result<AttestReport> {
     if opts.files.is_empty() {
@@ -280,14 +280,14 @@ struct Hashed {
 /// Each file's digest and its name relative to the output directory; a name
 /// `SHA256SUMS` cannot hold, or two files under one name, is an error naming them.
 fn hash_files(paths: &[PathBuf], out_dir: &Path) -> Result<Vec<Hashed>> {
-    let base = absolute_dir(out_dir)?;
+    let base = crate::fsutil::resolved_dir(out_dir)?;
     let mut out: Vec<Hashed> = Vec::new();
     for path in paths {
         let shown = escape(&path.display().to_string());
         let (sha256, size) = crate::fsutil::sha256_file(path, "release file")?;
         let full = std::fs::canonicalize(path)
             .map_err(|e| Failure::new(format!("could not resolve {shown}: {e}")))?;
-        let name = relative(&full, &base).ok_or_else(|| {
+        let name = crate::fsutil::relative_path(&full, &base).ok_or_else(|| {
             Failure::new(format!(
                 "{shown} has no name relative to the output directory {}",
                 escape(&out_dir.display().to_string())
@@ -319,51 +319,6 @@ fn hash_files(paths: &[PathBuf], out_dir: &Path) -> Result<Vec<Hashed>> {
         }
     }
     Ok(out)
-}
-
-/// The directory as an absolute path with symbolic links resolved, for the part
-/// that exists (it is created when the files are written).
-fn absolute_dir(dir: &Path) -> Result<PathBuf> {
-    let abs = std::path::absolute(dir).map_err(|e| {
-        Failure::new(format!(
-            "could not resolve the output directory {}: {e}",
-            escape(&dir.display().to_string())
-        ))
-    })?;
-    let mut missing = Vec::new();
-    let mut existing = abs.as_path();
-    loop {
-        if let Ok(real) = std::fs::canonicalize(existing) {
-            let mut p = real;
-            for part in missing.iter().rev() {
-                p.push(part);
-            }
-            return Ok(p);
-        }
-        match (existing.file_name(), existing.parent()) {
-            (Some(name), Some(parent)) => {
-                missing.push(name.to_os_string());
-                existing = parent;
-            }
-            _ => return Ok(abs),
-        }
-    }
-}
-
-/// `path` relative to `base` (both absolute, resolved), `/`-separated, with `..`
-/// where `path` is outside `base`; None when a part is not UTF-8.
-fn relative(path: &Path, base: &Path) -> Option<String> {
-    let p: Vec<Component> = path.components().collect();
-    let b: Vec<Component> = base.components().collect();
-    let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();
-    if common == 0 {
-        return None;
-    }
-    let mut parts: Vec<String> = vec!["..".to_string(); b.len() - common];
-    for c in &p[common..] {
-        parts.push(c.as_os_str().to_str()?.to_string());
-    }
-    Some(parts.join("/"))
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {
@@ -447,21 +402,4 @@ fn check_hints(
         SignFormat::OpenPgp => hints.push("gpg --verify SHA256SUMS.asc SHA256SUMS".to_string()),
     }
     hints
-}
-
-#[cfg(test)]
-mod tests {
-    use super::relative;
-    use std::path::Path;
-
-    #[test]
-    fn names_are_relative_to_the_output_directory() {
-        let r = |p: &str, b: &str| relative(Path::new(p), Path::new(b));
-        assert_eq!(
-            r("/r/dist/app.tar.gz", "/r/dist").as_deref(),
-            Some("app.tar.gz")
-        );
-        assert_eq!(r("/r/dist/x/app", "/r/dist").as_deref(), Some("x/app"));
-        assert_eq!(r("/r/bin/app", "/r/dist").as_deref(), Some("../bin/app"));
-    }
 }

@@ -119,6 +119,7 @@ Examples:
   cargo secure-release verify v1.2.3 --trust-root v1.2.2  # the policy as of v1.2.2
   cargo secure-release verify v1.2.3 --audit              # and audit the tagged tree today
   cargo secure-release verify v1.2.3 --format json        # one JSON document for CI
+  cargo secure-release verify --artifact dist/app.tar.gz  # a release file, by its attestations
 
 Without --cert, --keyring or --allowed-signers, the signer policy
 ([workspace.metadata.secure-release.signers]) decides, with its authority from the
@@ -127,6 +128,11 @@ by a key of the policy before them, else that release's policy judges. With no s
 release, the tag's own policy is trusted on first use (the output says so);
 --trust-root REF names the commit to trust instead. Then the tag's
 Cargo-lock-sha256 and version are checked against the tagged tree.
+
+With --artifact FILE (offline, in a clone holding the tag): FILE's SHA-256 is in
+SHA256SUMS, whose signature (.sig or .asc beside it) is by a key the same keys allow
+to sign files; FILE is a subject of provenance.intoto.jsonl, signed by such a key,
+whose commit is the one of the tag it names; and that tag verifies as above.
 
 Exit codes: 0 good signature from an allowed signer; 1 bad, unsigned, unknown signer
 or lightweight tag; 2 could not run.")]
@@ -737,9 +743,18 @@ impl AttestArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct VerifyArgs {
-    /// The tag to verify
-    #[arg(value_name = "TAG")]
-    pub tag: String,
+    /// The tag to verify (with --artifact: default the tag the provenance names)
+    #[arg(value_name = "TAG", required_unless_present = "artifact")]
+    pub tag: Option<String>,
+    /// Check a release file against SHA256SUMS, its signature and the provenance, offline (repeatable)
+    #[arg(long, value_name = "FILE")]
+    pub artifact: Vec<PathBuf>,
+    /// With --artifact: the SHA256SUMS file (default: beside the first artifact); its signature is beside it (.sig or .asc)
+    #[arg(long, value_name = "FILE", requires = "artifact")]
+    pub sums: Option<PathBuf>,
+    /// With --artifact: the provenance's DSSE envelopes (default: provenance.intoto.jsonl beside SHA256SUMS)
+    #[arg(long, value_name = "FILE", requires = "artifact")]
+    pub attestation: Option<PathBuf>,
     /// Public certificate file(s) of the signers you trust (`gpg --export --armor KEYID`)
     #[arg(long, value_name = "FILE")]
     pub cert: Vec<PathBuf>,
@@ -778,7 +793,10 @@ pub struct VerifyArgs {
 impl VerifyArgs {
     pub fn options(&self) -> options::VerifyOptions {
         options::VerifyOptions {
-            tag: self.tag.clone(),
+            tag: self.tag.clone().unwrap_or_default(),
+            artifacts: self.artifact.clone(),
+            sums: self.sums.clone(),
+            attestation: self.attestation.clone(),
             certs: self.cert.clone(),
             keyring: self.keyring.clone(),
             signers: self.signer.clone(),

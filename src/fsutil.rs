@@ -92,6 +92,51 @@ pub fn sha256_file(path: &Path, what: &str) -> Result<(String, u64)> {
     Ok((crate::digest::hex(&hasher.finalize()), len))
 }
 
+/// The directory as an absolute path with symbolic links resolved, for the part
+/// that exists (it is created when the files are written).
+pub fn resolved_dir(dir: &Path) -> Result<PathBuf> {
+    let abs = std::path::absolute(dir).map_err(|e| {
+        Failure::new(format!(
+            "could not resolve the output directory {}: {e}",
+            crate::error::escape(&dir.display().to_string())
+        ))
+    })?;
+    let mut missing = Vec::new();
+    let mut existing = abs.as_path();
+    loop {
+        if let Ok(real) = std::fs::canonicalize(existing) {
+            let mut p = real;
+            for part in missing.iter().rev() {
+                p.push(part);
+            }
+            return Ok(p);
+        }
+        match (existing.file_name(), existing.parent()) {
+            (Some(name), Some(parent)) => {
+                missing.push(name.to_os_string());
+                existing = parent;
+            }
+            _ => return Ok(abs),
+        }
+    }
+}
+
+/// `path` relative to `base` (both absolute, resolved), `/`-separated, with `..`
+/// where `path` is outside `base`; None when a part is not UTF-8.
+pub fn relative_path(path: &Path, base: &Path) -> Option<String> {
+    let p: Vec<std::path::Component> = path.components().collect();
+    let b: Vec<std::path::Component> = base.components().collect();
+    let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    if common == 0 {
+        return None;
+    }
+    let mut parts: Vec<String> = vec!["..".to_string(); b.len() - common];
+    for c in &p[common..] {
+        parts.push(c.as_os_str().to_str()?.to_string());
+    }
+    Some(parts.join("/"))
+}
+
 /// Opens for reading without blocking on a FIFO (whose open waits for a writer) or
 /// taking a terminal as the controlling one; on a regular file the flags change nothing.
 fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
@@ -483,6 +528,17 @@ pub fn mtime_ns(m: &std::fs::Metadata) -> u128 {
 
 #[cfg(all(test, unix))]
 mod tests {
+    #[test]
+    fn relative_paths_name_files_from_a_directory() {
+        let r = |p: &str, b: &str| relative_path(Path::new(p), Path::new(b));
+        assert_eq!(
+            r("/r/dist/app.tar.gz", "/r/dist").as_deref(),
+            Some("app.tar.gz")
+        );
+        assert_eq!(r("/r/dist/x/app", "/r/dist").as_deref(), Some("x/app"));
+        assert_eq!(r("/r/bin/app", "/r/dist").as_deref(), Some("../bin/app"));
+    }
+
     use super::*;
 
     fn first_line(r: Result<Vec<u8>>) -> String {

@@ -93,7 +93,11 @@ fn run_tag(args: &TagArgs, shell: &Shell) -> anyhow::Result<u8> {
 }
 
 fn run_verify(args: &VerifyArgs, shell: &Shell) -> anyhow::Result<u8> {
-    let report = verify::run(&args.options(), shell)?;
+    let opts = args.options();
+    let report = match opts.artifacts.is_empty() {
+        true => verify::run(&opts, shell)?,
+        false => verify::run_artifacts(&opts, shell)?,
+    };
     let render = match args.format {
         ReportFormat::Human => output::verify::human,
         ReportFormat::Json => output::verify::json,

@@ -260,6 +260,12 @@ pub struct VerifyOptions {
     pub advisory_db: Option<PathBuf>,
     pub offline: bool,
     pub repo: Option<PathBuf>,
+    /// `--artifact`: release files to check against their attestations.
+    pub artifacts: Vec<PathBuf>,
+    /// `SHA256SUMS` (default: beside the first artifact).
+    pub sums: Option<PathBuf>,
+    /// The DSSE envelopes (default: `provenance.intoto.jsonl` beside `SHA256SUMS`).
+    pub attestation: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default)]

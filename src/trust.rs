@@ -57,6 +57,7 @@ pub fn check_tag(repo: &Repo, opts: &VerifyOptions) -> Result<Checked> {
         notes: judge.notes.clone(),
         claims: Vec::new(),
         audit: None,
+        artifacts: Vec::new(),
     };
     let mut checked = Checked {
         report,

@@ -124,3 +124,310 @@ fn check_sbom_claim(
         ))
     })
 }
+
+/// `verify --artifact FILE…`: each file against `SHA256SUMS` and its signature, and
+/// against the provenance's subjects; the provenance's commit against the tag it
+/// names; that tag by the rules of `verify`. Offline: git objects and local files.
+pub fn run_artifacts(opts: &VerifyOptions, _shell: &Shell) -> Result<VerifyReport> {
+    use crate::attestation::{self, dsse, provenance, sums};
+    use crate::error::Failure;
+    use crate::report::verify::{ArtifactCheck, Signature};
+    let start = opts.repo.clone().unwrap_or_else(|| ".".into());
+    let repo = Repo::discover(&start)?;
+    let shown = |p: &std::path::Path| escape(&p.display().to_string());
+    let first = &opts.artifacts[0];
+    let sums_path = match &opts.sums {
+        Some(p) => p.clone(),
+        None => first
+            .parent()
+            .unwrap_or(std::path::Path::new("."))
+            .join(attestation::SUMS),
+    };
+    let sums_dir = sums_path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."))
+        .to_path_buf();
+    let sums_text = crate::fsutil::read_text(&sums_path, crate::fsutil::TEXT_LIMIT, "SHA256SUMS")?;
+    let env_path = opts
+        .attestation
+        .clone()
+        .unwrap_or_else(|| sums_dir.join(attestation::PROVENANCE));
+    let env_text =
+        crate::fsutil::read_text(&env_path, crate::fsutil::TEXT_LIMIT, "provenance file")?;
+
+    let mut checks: Vec<ArtifactCheck> = Vec::new();
+    let bad_report = |tag: &str, checks: Vec<ArtifactCheck>| VerifyReport {
+        tag: tag.to_string(),
+        signature: Signature::Bad {
+            reason: String::new(),
+        },
+        notes: Vec::new(),
+        claims: Vec::new(),
+        audit: None,
+        artifacts: checks,
+    };
+    let check =
+        |claim: &'static str, file: &std::path::Path, holds: bool, message: String| ArtifactCheck {
+            claim,
+            file: file.display().to_string(),
+            holds,
+            message,
+        };
+    // The provenance: one envelope of our SLSA statement (its signature is judged
+    // once the keys are known, from the tag it names).
+    let statement = env_text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(dsse::Envelope::parse)
+        .find_map(|e| {
+            let e = e.ok()?;
+            let payload = e.payload_bytes().ok()?;
+            let read = provenance::read(&payload).ok()?;
+            Some((e, payload, read))
+        });
+    let Some((envelope, payload, read)) = statement else {
+        let tag = opts.tag.clone();
+        checks.push(check(
+            "provenance",
+            &env_path,
+            false,
+            format!(
+                "{} holds no DSSE envelope of this tool's SLSA provenance statement",
+                shown(&env_path)
+            ),
+        ));
+        let mut r = bad_report(&tag, checks);
+        r.signature = Signature::Bad {
+            reason: format!(
+                "the release files' provenance ({}) cannot be read",
+                shown(&env_path)
+            ),
+        };
+        return Ok(r);
+    };
+    if !opts.tag.is_empty() && opts.tag != read.tag {
+        return Err(Failure::new(format!(
+            "{} is the provenance of `{}`, not of `{}`",
+            shown(&env_path),
+            escape(&read.tag),
+            escape(&opts.tag)
+        ))
+        .help("name the release's own provenance with --attestation, or leave TAG out")
+        .refusal()
+        .into());
+    }
+    let mut tag_opts = opts.clone();
+    tag_opts.tag = read.tag.clone();
+    let checked = crate::trust::check_tag(&repo, &tag_opts)?;
+    let mut report = checked.report;
+    if !report.good() {
+        return Ok(report);
+    }
+    let push = |report: &mut VerifyReport, c: ArtifactCheck| -> bool {
+        let holds = c.holds;
+        report.artifacts.push(c);
+        holds
+    };
+
+    // The provenance's commit is the tag's.
+    let tagged = repo
+        .resolve_commit(&format!("refs/tags/{}", read.tag))
+        .unwrap_or_default();
+    let same = tagged == read.commit;
+    let msg = match same {
+        true => format!(
+            "{} names commit {} of tag `{}`",
+            shown(&env_path),
+            escape(&read.commit),
+            escape(&read.tag)
+        ),
+        false => format!(
+            "{} names commit {} as the source of `{}`, but the tag is on commit {tagged}",
+            shown(&env_path),
+            escape(&read.commit),
+            escape(&read.tag)
+        ),
+    };
+    if !push(&mut report, check("commit", &env_path, same, msg)) {
+        return Ok(report);
+    }
+
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    // SHA256SUMS's signature, by the keys that judged the tag, in the file namespace.
+    let (sig_path, sig) = [attestation::SUMS_SSH_SIG, attestation::SUMS_OPENPGP_SIG]
+        .iter()
+        .map(|n| sums_dir.join(n))
+        .find(|p| p.exists())
+        .map(|p| {
+            let bytes = crate::fsutil::read_bounded(&p, crate::fsutil::KEY_LIMIT, "signature");
+            (p, bytes)
+        })
+        .unwrap_or_else(|| (sums_dir.join(attestation::SUMS_SSH_SIG), Ok(Vec::new())));
+    let sig = sig?;
+    let verdict = match sig.is_empty() {
+        true => Err(format!(
+            "{} has no signature beside it ({} or {})",
+            shown(&sums_path),
+            attestation::SUMS_SSH_SIG,
+            attestation::SUMS_OPENPGP_SIG
+        )),
+        false => {
+            match crate::sig::check::check_file(&checked.keys, sums_text.as_bytes(), &sig, now) {
+                crate::sig::check::Verdict::Good(signer) => Ok(format!(
+                    "{} is signed by {} ({})",
+                    shown(&sums_path),
+                    signer.fingerprint(),
+                    shown(&sig_path)
+                )),
+                crate::sig::check::Verdict::Bad(why) => Err(format!("{}: {why}", shown(&sig_path))),
+                crate::sig::check::Verdict::NoKeys(format) => Err(format!(
+                    "{} is signed with {}, and the keys that judge `{}` hold no such key",
+                    shown(&sig_path),
+                    format.name(),
+                    escape(&read.tag)
+                )),
+            }
+        }
+    };
+    let (holds, msg) = match verdict {
+        Ok(m) => (true, m),
+        Err(m) => (false, m),
+    };
+    if !push(&mut report, check("sums-signature", &sig_path, holds, msg)) {
+        return Ok(report);
+    }
+
+    // The provenance's signature: by a key those keys allow to sign files.
+    let pae = dsse::pae(&envelope.payload_type, &payload);
+    let signer = checked.keys.ssh.as_ref().and_then(|allowed| {
+        allowed.entries.iter().find(|e| {
+            allowed
+                .authorize_in(&e.key, None, crate::sig::ssh::FILE_NAMESPACE, now)
+                .is_ok()
+                && !checked
+                    .keys
+                    .revoked
+                    .iter()
+                    .any(|(_, keys)| keys.iter().any(|(_, k)| *k == e.key))
+                && envelope
+                    .signature_bytes()
+                    .iter()
+                    .any(|s| crate::sig::ssh::verify_plain(&e.key, &pae, s))
+        })
+    });
+    let (holds, msg) = match (envelope.payload_type == dsse::IN_TOTO, signer) {
+        (false, _) => (
+            false,
+            format!(
+                "{}: the envelope's payload type is `{}`, not in-toto's",
+                shown(&env_path),
+                escape(&envelope.payload_type)
+            ),
+        ),
+        (true, Some(e)) => (
+            true,
+            format!(
+                "{} is signed by {} ({}:{})",
+                shown(&env_path),
+                e.key.fingerprint(ssh_key::HashAlg::Sha256),
+                escape(&checked.keys.ssh.as_ref().map(|a| a.origin.clone()).unwrap_or_default()),
+                e.line
+            ),
+        ),
+        (true, None) => (
+            false,
+            format!(
+                "{}: no key that may sign files for `{}` made its signature: the provenance was changed or signed by another key",
+                shown(&env_path),
+                escape(&read.tag)
+            ),
+        ),
+    };
+    if !push(&mut report, check("provenance", &env_path, holds, msg)) {
+        return Ok(report);
+    }
+
+    // Each file: in SHA256SUMS and in the provenance's subjects, by name and digest.
+    let listed = match sums::parse(&sums_text) {
+        Ok(l) => l,
+        Err(why) => {
+            push(
+                &mut report,
+                check(
+                    "sums",
+                    &sums_path,
+                    false,
+                    format!("{}: {why}", shown(&sums_path)),
+                ),
+            );
+            return Ok(report);
+        }
+    };
+    let base = crate::fsutil::resolved_dir(&sums_dir)?;
+    for file in &opts.artifacts {
+        let (sha256, _) = crate::fsutil::sha256_file(file, "release file")?;
+        let full = std::fs::canonicalize(file)
+            .map_err(|e| Failure::new(format!("could not resolve {}: {e}", shown(file))))?;
+        let name = crate::fsutil::relative_path(&full, &base).unwrap_or_default();
+        let (holds, msg) = match listed.iter().find(|l| l.entry.name == name) {
+            None => (
+                false,
+                format!(
+                    "{} is not listed in {} (as `{}`)",
+                    shown(file),
+                    shown(&sums_path),
+                    escape(&name)
+                ),
+            ),
+            Some(l) if l.entry.sha256 != sha256 => (
+                false,
+                format!(
+                    "{}: its SHA-256 is {sha256}, but line {} of {} says {}: the file is not the one released",
+                    shown(file),
+                    l.line,
+                    shown(&sums_path),
+                    l.entry.sha256
+                ),
+            ),
+            Some(l) => (
+                true,
+                format!(
+                    "{} matches line {} of {} ({sha256})",
+                    shown(file),
+                    l.line,
+                    shown(&sums_path)
+                ),
+            ),
+        };
+        if !push(&mut report, check("sums", file, holds, msg)) {
+            return Ok(report);
+        }
+        let subject = read.subjects.iter().find(|s| s.name == name);
+        let (holds, msg) = match subject {
+            Some(s) if s.sha256 == sha256 => (
+                true,
+                format!("{} is a subject of {}", shown(file), shown(&env_path)),
+            ),
+            Some(s) => (
+                false,
+                format!(
+                    "{}: the provenance's subject `{}` has SHA-256 {}, not {sha256}",
+                    shown(file),
+                    escape(&name),
+                    escape(&s.sha256)
+                ),
+            ),
+            None => (
+                false,
+                format!("{} is not a subject of {}", shown(file), shown(&env_path)),
+            ),
+        };
+        if !push(&mut report, check("subject", file, holds, msg)) {
+            return Ok(report);
+        }
+    }
+    Ok(report)
+}

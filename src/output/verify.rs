@@ -43,6 +43,12 @@ pub fn human(r: &VerifyReport, out: &mut Vec<u8>) -> Result<()> {
     for c in &r.claims {
         claim(out, &tag, c)?;
     }
+    for a in &r.artifacts {
+        match a.holds {
+            true => writeln!(out, "  {}", a.message)?,
+            false => writeln!(out, "BAD: {}", a.message)?,
+        }
+    }
     if let Some(a) = &r.audit {
         super::human::render(&a.report, out, false, 0)?;
         if let Some(c) = &a.sbom {
@@ -84,6 +90,7 @@ pub fn to_value(r: &VerifyReport) -> serde_json::Value {
             "sbom": a.sbom,
             "report": super::json::to_value(&a.report),
         })),
+        "artifacts": r.artifacts,
     })
 }
 

@@ -17,6 +17,22 @@ pub struct VerifyReport {
     pub claims: Vec<ClaimCheck>,
     /// `verify --audit`: the tagged tree audited with today's database.
     pub audit: Option<TaggedAudit>,
+    /// `verify --artifact`: the release files' checks, in order; checking stops at
+    /// the first that does not hold.
+    pub artifacts: Vec<ArtifactCheck>,
+}
+
+/// One check of `verify --artifact`.
+#[derive(Serialize)]
+pub struct ArtifactCheck {
+    /// `sums-signature` (SHA256SUMS's signature), `provenance` (its envelope and
+    /// statement), `commit` (the provenance's commit against the tag's), `sums`
+    /// (the file's digest in SHA256SUMS), `subject` (in the provenance).
+    pub claim: &'static str,
+    /// The file the check is about (as given on the command line or found).
+    pub file: String,
+    pub holds: bool,
+    pub message: String,
 }
 
 #[derive(Serialize)]
@@ -78,5 +94,6 @@ impl VerifyReport {
         matches!(self.signature, Signature::Good(_))
             && self.claims.iter().all(|c| c.holds)
             && self.audit.as_ref().is_none_or(TaggedAudit::clean)
+            && self.artifacts.iter().all(|a| a.holds)
     }
 }

@@ -121,6 +121,7 @@ fn man_pages_render() {
         "cargo-secure-release-audit.1",
         "cargo-secure-release-tag.1",
         "cargo-secure-release-verify.1",
+        "cargo-secure-release-attest.1",
         "cargo-secure-release-init.1",
         "cargo-secure-release-completions.1",
         "cargo-secure-release-man.1",
@@ -162,7 +163,7 @@ fn the_man_command_writes_the_pages_with_values_in_the_synopsis() {
     let dir = tempfile::TempDir::new().unwrap();
     let out_dir = dir.path().join("man1");
     let (_, err) = run(bin_cmd().args(["man", "--output"]).arg(&out_dir), 0);
-    assert!(err.starts_with("wrote 8 man pages to "), "{err}");
+    assert!(err.starts_with("wrote 9 man pages to "), "{err}");
     let page = out_dir.join("cargo-secure-release-audit.1");
     let out = std::process::Command::new("man")
         .arg("-l")

@@ -566,3 +566,125 @@ fn provenance_verifies_with_in_toto_and_securesystemslib() {
         assert!(!ok && said.contains("does not verify"), "{said}");
     }
 }
+
+/// `verify --artifact`: offline, from the files beside the artifact, a good release
+/// verifies (human and JSON, which follows schema/verify.schema.json); a tampered
+/// archive, a swapped SHA256SUMS, a signature by a key outside the policy and a
+/// provenance whose commit is not the tag's are each BAD (exit 1), naming the file.
+#[test]
+fn verify_artifact_holds_files_to_their_attestations() {
+    let r = Release::new(POLICY);
+    let alice = r.keygen("alice", "ed25519");
+    let mallory = r.keygen("mallory", "ed25519");
+    r.commit_policy(&[("namespaces=\"git,file\"", &alice)]);
+    r.tag_ssh(&alice);
+    let files = r.dist();
+    run(
+        &mut r.attest(&files, &["--key", alice.to_str().unwrap()]),
+        0,
+    );
+    let dist = r.dir().join("dist");
+    let verify = |extra: &[&str]| {
+        let mut c = bin();
+        c.current_dir(r.dir())
+            .args(["verify", "--artifact", "dist/rel-v0.1.0.tar.gz"])
+            .args(extra);
+        c
+    };
+    let (out, _) = run(&mut verify(&[]), 0);
+    assert!(
+        out.starts_with("Good \"git\" signature on tag `v0.1.0` for release@example.org"),
+        "{out}"
+    );
+    for want in [
+        "dist/provenance.intoto.jsonl names commit ",
+        "dist/SHA256SUMS is signed by SHA256:",
+        "dist/provenance.intoto.jsonl is signed by SHA256:",
+        "dist/rel-v0.1.0.tar.gz matches line 2 of dist/SHA256SUMS",
+        "dist/rel-v0.1.0.tar.gz is a subject of dist/provenance.intoto.jsonl",
+    ] {
+        assert!(out.contains(want), "{want}\n{out}");
+    }
+    let (out, _) = run(&mut verify(&["--format", "json", "v0.1.0"]), 0);
+    let v = json(&out);
+    assert_eq!(v["good"], true);
+    assert_eq!(v["artifacts"].as_array().unwrap().len(), 5, "{v:#}");
+    // From elsewhere, with the files named.
+    let mut c = bin();
+    c.current_dir(&dist)
+        .args(["verify", "--repo"])
+        .arg(r.dir())
+        .args(["--artifact", "rel v0.1.0 notes.txt", "--sums", "SHA256SUMS"]);
+    run(&mut c, 0);
+
+    let keep = |name: &str| std::fs::read(dist.join(name)).unwrap();
+    let (archive, sums, sig) = (
+        keep("rel-v0.1.0.tar.gz"),
+        keep("SHA256SUMS"),
+        keep("SHA256SUMS.sig"),
+    );
+    // A tampered archive.
+    let mut evil = archive.clone();
+    evil.extend_from_slice(b"\0");
+    std::fs::write(dist.join("rel-v0.1.0.tar.gz"), &evil).unwrap();
+    let (out, _) = run(&mut verify(&[]), 1);
+    assert!(
+        out.contains("BAD: dist/rel-v0.1.0.tar.gz: its SHA-256 is ")
+            && out.contains("but line 2 of dist/SHA256SUMS says"),
+        "{out}"
+    );
+    std::fs::write(dist.join("rel-v0.1.0.tar.gz"), &archive).unwrap();
+
+    // A swapped SHA256SUMS, listing the tampered archive.
+    let swapped = String::from_utf8(sums.clone())
+        .unwrap()
+        .replace(&sha256_hex(&archive), &sha256_hex(&evil));
+    std::fs::write(dist.join("SHA256SUMS"), swapped).unwrap();
+    std::fs::write(dist.join("rel-v0.1.0.tar.gz"), &evil).unwrap();
+    let (out, _) = run(&mut verify(&[]), 1);
+    assert!(
+        out.contains("BAD: dist/SHA256SUMS.sig: the SSH signature by key SHA256:")
+            && out.contains("does not match the signed file's content"),
+        "{out}"
+    );
+    // Re-signed by Mallory with ssh-keygen: a key outside the policy.
+    std::fs::remove_file(dist.join("SHA256SUMS.sig")).unwrap();
+    let (ok, said) = stock(
+        &dist,
+        &[
+            "ssh-keygen",
+            "-Y",
+            "sign",
+            "-n",
+            "file",
+            "-f",
+            mallory.to_str().unwrap(),
+            "SHA256SUMS",
+        ],
+        None,
+    );
+    assert!(ok, "{said}");
+    let (out, _) = run(&mut verify(&[]), 1);
+    assert!(
+        out.contains("BAD: dist/SHA256SUMS.sig: key SHA256:")
+            && out.contains("is not listed in v0.1.0:.github/allowed_signers"),
+        "{out}"
+    );
+    std::fs::write(dist.join("rel-v0.1.0.tar.gz"), &archive).unwrap();
+    std::fs::write(dist.join("SHA256SUMS"), &sums).unwrap();
+    std::fs::write(dist.join("SHA256SUMS.sig"), &sig).unwrap();
+    run(&mut verify(&[]), 0);
+
+    // The tag moved to another commit (signed by Alice): the provenance names the
+    // commit the files were built from, not the tag's.
+    r.fx.write("src/main.rs", "fn main() { println!(\"other\"); }\n");
+    git_ok(r.dir(), &["commit", "-qam", "other"]);
+    git_ok(r.dir(), &["tag", "-d", "v0.1.0"]);
+    r.tag_ssh(&alice);
+    let (out, _) = run(&mut verify(&[]), 1);
+    assert!(
+        out.contains("BAD: dist/provenance.intoto.jsonl names commit ")
+            && out.contains("as the source of `v0.1.0`, but the tag is on commit"),
+        "{out}"
+    );
+}
