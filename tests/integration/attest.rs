@@ -395,6 +395,15 @@ fn refusals_write_nothing() {
     let (out, _) = run(&mut r.attest(&files, &["--dry-run"]), 0);
     assert!(out.starts_with("Would attest 2 files of v0.1.0"), "{out}");
     assert!(out.contains("  rel-v0.1.0.tar.gz\n"), "{out}");
+    let (out, _) = run(
+        &mut r.attest(&files, &["--dry-run", "--report-format", "json"]),
+        0,
+    );
+    // Not one of the schema'd reports that `common::json` checks: parsed as it is.
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["dry_run"], true);
+    assert_eq!(v["tag"], "v0.1.0");
+    assert_eq!(v["files"].as_array().unwrap().len(), 2);
     assert_eq!(snapshot(&dist), before);
 }
 
