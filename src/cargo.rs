@@ -97,7 +97,30 @@ fn generate_lockfile(manifest_path: &Path, offline: bool) -> Result<()> {
 }
 
 /// One `cargo metadata` run: its JSON, or its stderr.
+/// `cargo metadata` with `--features` beyond `--all-features`: a dependency's feature
+/// named on the command line (`dep/feat`) can pull in packages that no member's
+/// feature does, which the all-features resolve leaves out. The lockfile exists by
+/// now (the first `metadata` made it) and is never rewritten.
+pub fn metadata_with_features(
+    manifest_path: &Path,
+    offline: bool,
+    frozen: bool,
+    features: &[String],
+) -> Result<Vec<u8>> {
+    run_metadata_with(manifest_path, offline, frozen, features)
+        .map_err(|stderr| metadata_failure(manifest_path, &stderr).into())
+}
+
 fn run_metadata(manifest_path: &Path, offline: bool, frozen: bool) -> Result<Vec<u8>, String> {
+    run_metadata_with(manifest_path, offline, frozen, &[])
+}
+
+fn run_metadata_with(
+    manifest_path: &Path,
+    offline: bool,
+    frozen: bool,
+    features: &[String],
+) -> Result<Vec<u8>, String> {
     let mut cmd = cargo();
     cmd.args([
         "metadata",
@@ -108,6 +131,9 @@ fn run_metadata(manifest_path: &Path, offline: bool, frozen: bool) -> Result<Vec
     ])
     .arg("--manifest-path")
     .arg(manifest_path);
+    if !features.is_empty() {
+        cmd.arg("--features").arg(features.join(","));
+    }
     if offline {
         cmd.arg("--offline");
     }

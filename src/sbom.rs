@@ -18,6 +18,17 @@ pub fn run(opts: &SbomOptions, shell: &Shell) -> Result<SbomSummary> {
     let manifest = crate::workspace::resolve_manifest_path(opts.manifest.manifest_path.as_deref())?;
     let ws = Workspace::load_cached(&opts.manifest, manifest, true)?;
     progress.relabel(ws.read_label());
+    // `--features dep/feat` on a dependency outside the workspace can pull in what
+    // the all-features resolve does not hold: cargo resolves again with it, once
+    // cargo's refusals have been said in our words.
+    let wider = crate::unify::beyond_all_features(&ws.metadata, &opts.features)?;
+    let ws = match wider.is_empty() {
+        true => ws,
+        false => {
+            bom::check_features(&ws, opts)?;
+            Workspace::load_with_features(&opts.manifest, ws.manifest_path.clone(), &wider)?
+        }
+    };
     let platform = platform
         .join()
         .map_err(|_| Failure::new("asking rustc for the target's cfg failed unexpectedly"))??;

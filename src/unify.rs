@@ -111,6 +111,8 @@ pub struct Index<'m> {
     packages: HashMap<&'m PackageId, &'m Package>,
     edges: HashMap<&'m PackageId, Vec<Edge<'m>>>,
     proc_macro: HashSet<&'m PackageId>,
+    /// Packages with a build script: only they build their build-dependencies.
+    build_script: HashSet<&'m PackageId>,
     members: Vec<&'m Package>,
     pub resolver: Resolver,
 }
@@ -180,10 +182,23 @@ impl<'m> Index<'m> {
             })
             .map(|p| &p.id)
             .collect();
+        let build_script = meta
+            .packages
+            .iter()
+            .filter(|p| {
+                p.targets.iter().any(|t| {
+                    t.kind
+                        .iter()
+                        .any(|k| matches!(k, cargo_metadata::TargetKind::CustomBuild))
+                })
+            })
+            .map(|p| &p.id)
+            .collect();
         Index {
             packages,
             edges,
             proc_macro,
+            build_script,
             members: meta.workspace_packages(),
             resolver,
         }
@@ -338,6 +353,11 @@ impl<'m> Index<'m> {
                 if !self.active(e, used, platforms) {
                     continue;
                 }
+                // A build-dependency is compiled for the build script; without one,
+                // cargo builds none (its features were still unified above).
+                if d.kind == DependencyKind::Build && !self.build_script.contains(id) {
+                    continue;
+                }
                 if d.optional && !on.deps.contains(dep_key(d)) {
                     continue;
                 }
@@ -426,7 +446,15 @@ impl<'m> Index<'m> {
                 }
             }
             for v in &cwd {
-                if matching_feature(current, v).is_none() {
+                // Here `current/feat` is not the package's own feature: cargo looks
+                // for a dependency named `current`, and refuses.
+                let own = v.split_once('/').is_some_and(|(d, _)| {
+                    !current
+                        .dependencies
+                        .iter()
+                        .any(|x| dep_key(x) == d.trim_end_matches('?'))
+                });
+                if own || matching_feature(current, v).is_none() {
                     return Err(unknown_features(&[current], &[v.as_str()]));
                 }
             }
@@ -577,6 +605,24 @@ fn resolved<'m>(
     narrow(&mut cands, &|nd, _| nd.name == extern_name);
     narrow(&mut cands, &|_, p| d.req.matches(&p.version));
     cands.first().map(|(nd, _)| &nd.pkg)
+}
+
+/// The command-line values that name a feature of a dependency that is not a
+/// workspace member (`dep/feat`): they can enable packages the all-features resolve
+/// does not hold, so the resolve is asked for again with them.
+pub fn beyond_all_features(meta: &Metadata, features: &Features) -> Result<Vec<String>> {
+    let members: HashSet<&str> = meta
+        .workspace_packages()
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect();
+    Ok(split_features(&features.features)?
+        .into_iter()
+        .filter(|v| {
+            v.split_once('/')
+                .is_some_and(|(dep, _)| !members.contains(dep.trim_end_matches('?')))
+        })
+        .collect())
 }
 
 /// Cargo's `CliFeatures::from_command_line`: comma- or space-separated, no `dep:`,

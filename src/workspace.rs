@@ -79,6 +79,22 @@ impl Workspace {
         Self::load_recording(args, manifest_path, cache, |_| {})
     }
 
+    /// As `load_resolved`, with `--features` beyond `--all-features` (see
+    /// `cargo::metadata_with_features`); never from or into the record.
+    pub fn load_with_features(
+        args: &ManifestOptions,
+        manifest_path: PathBuf,
+        features: &[String],
+    ) -> Result<Self> {
+        let json = crate::cargo::metadata_with_features(
+            &manifest_path,
+            args.offline(),
+            args.frozen,
+            features,
+        )?;
+        Self::from_json(json.into(), manifest_path, Hash::After)
+    }
+
     /// What the "Reading the workspace" step turned out to be, for `-vv` and the bar.
     pub fn read_label(&self) -> &'static str {
         match self.cargo_spared {

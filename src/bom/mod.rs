@@ -219,6 +219,14 @@ pub fn release_digest(
     Ok((crate::digest::sha256_hex(text.as_bytes()), bom.target))
 }
 
+/// Refuses the `--features` cargo would refuse, before anything else is asked.
+pub fn check_features(ws: &Workspace, opts: &SbomOptions) -> Result<()> {
+    let selected = ws.build_members(&opts.manifest.packages)?;
+    crate::unify::Index::new(&ws.metadata, ws.resolver()?)
+        .requested(&selected, ws.current_member(), &opts.features)
+        .map(|_| ())
+}
+
 /// As `generate`, with the platforms already asked of rustc.
 pub fn generate_for(ws: &Workspace, opts: &SbomOptions, build: Build) -> Result<(String, Bom)> {
     if opts.vulnerabilities && opts.format != Format::CycloneDx {

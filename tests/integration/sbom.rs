@@ -60,6 +60,8 @@ fn project() -> Project {
         ),
     );
     // Fixture::new puts `rest` right under [package], so the first two lines are its keys.
+    // A build script: cargo builds build-dependencies only for one.
+    f.write("build.rs", "fn main() {}\n");
     Project {
         f: f.lock(),
         commit,
