@@ -170,30 +170,16 @@ impl<'m> Index<'m> {
                 .collect();
             edges.insert(&node.id, list);
         }
-        let proc_macro = meta
-            .packages
-            .iter()
-            .filter(|p| {
-                p.targets.iter().any(|t| {
-                    t.kind
-                        .iter()
-                        .any(|k| matches!(k, cargo_metadata::TargetKind::ProcMacro))
-                })
-            })
-            .map(|p| &p.id)
-            .collect();
-        let build_script = meta
-            .packages
-            .iter()
-            .filter(|p| {
-                p.targets.iter().any(|t| {
-                    t.kind
-                        .iter()
-                        .any(|k| matches!(k, cargo_metadata::TargetKind::CustomBuild))
-                })
-            })
-            .map(|p| &p.id)
-            .collect();
+        // Packages with a target of `kind`.
+        let with = |kind: cargo_metadata::TargetKind| -> HashSet<&'m PackageId> {
+            meta.packages
+                .iter()
+                .filter(|p| p.targets.iter().any(|t| t.kind.contains(&kind)))
+                .map(|p| &p.id)
+                .collect()
+        };
+        let proc_macro = with(cargo_metadata::TargetKind::ProcMacro);
+        let build_script = with(cargo_metadata::TargetKind::CustomBuild);
         Index {
             packages,
             edges,
