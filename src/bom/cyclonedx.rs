@@ -1,7 +1,93 @@
 //! CycloneDX JSON, spec 1.5, 1.6 or 1.7.
 
 use super::{Bom, CdxVersion, Component, License, Supplier};
+use serde::Serialize;
 use serde_json::{json, Value};
+
+// The document is written from these structs, each field in the order a sorted
+// map would put its key (the bytes are those of a `serde_json::Value` document),
+// without building a tree of values first: a 1,000-package SBOM renders in a few
+// milliseconds instead of tens.
+
+#[derive(Serialize)]
+struct Doc<'a> {
+    #[serde(rename = "$schema")]
+    schema: String,
+    #[serde(rename = "bomFormat")]
+    bom_format: &'static str,
+    components: Vec<Cdx<'a>>,
+    dependencies: Vec<Dep<'a>>,
+    metadata: Metadata<'a>,
+    #[serde(rename = "serialNumber", skip_serializing_if = "Option::is_none")]
+    serial_number: Option<String>,
+    #[serde(rename = "specVersion")]
+    spec_version: &'static str,
+    version: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vulnerabilities: Option<Value>,
+}
+
+#[derive(Serialize)]
+struct Metadata<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    component: Option<Cdx<'a>>,
+    timestamp: &'a str,
+    tools: Value,
+}
+
+#[derive(Serialize)]
+struct Dep<'a> {
+    #[serde(rename = "dependsOn")]
+    depends_on: &'a [String],
+    #[serde(rename = "ref")]
+    reference: &'a str,
+}
+
+#[derive(Serialize)]
+struct Cdx<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    author: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    authors: Option<Vec<Value>>,
+    #[serde(rename = "bom-ref")]
+    bom_ref: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a str>,
+    #[serde(rename = "externalReferences", skip_serializing_if = "Vec::is_empty")]
+    external_references: Vec<ExtRef<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hashes: Option<[Hash<'a>; 1]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    licenses: Option<Value>,
+    name: &'a str,
+    properties: [Prop; 1],
+    purl: &'a str,
+    scope: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    supplier: Option<Value>,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    version: &'a str,
+}
+
+#[derive(Serialize)]
+struct ExtRef<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    url: &'a str,
+}
+
+#[derive(Serialize)]
+struct Hash<'a> {
+    alg: &'static str,
+    content: &'a str,
+}
+
+#[derive(Serialize)]
+struct Prop {
+    name: &'static str,
+    value: &'static str,
+}
 
 pub fn render(bom: &Bom, v: CdxVersion) -> String {
     let tool = json!({
@@ -10,100 +96,78 @@ pub fn render(bom: &Bom, v: CdxVersion) -> String {
         "version": env!("CARGO_PKG_VERSION"),
         "purl": format!("pkg:cargo/{}@{}", env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION")),
     });
-    let mut metadata = json!({
-        "timestamp": bom.timestamp,
-        "tools": { "components": [tool] },
-    });
     let (first, others) = match bom.roots.split_first() {
         Some((f, rest)) => (Some(f), rest),
         None => (None, &[][..]),
     };
-    if let Some(root) = first {
-        metadata["component"] = component(root, v, true);
-    }
-    let components: Vec<Value> = others
+    let components: Vec<Cdx> = others
         .iter()
         .map(|c| component(c, v, true))
         .chain(bom.components.iter().map(|c| component(c, v, false)))
         .collect();
-    let dependencies: Vec<Value> = bom
+    let dependencies: Vec<Dep> = bom
         .dependencies
         .iter()
-        .map(|(r, deps)| json!({ "ref": r, "dependsOn": deps }))
+        .map(|(r, deps)| Dep {
+            depends_on: deps,
+            reference: r,
+        })
         .collect();
-    let mut doc = json!({
-        "$schema": format!("http://cyclonedx.org/schema/bom-{}.schema.json", v.as_str()),
-        "bomFormat": "CycloneDX",
-        "specVersion": v.as_str(),
-        "version": 1,
-        "metadata": metadata,
-        "components": components,
-        "dependencies": dependencies,
-    });
-    if !bom.vulnerabilities.is_empty() {
-        doc["vulnerabilities"] = super::vulns::cyclonedx(&bom.vulnerabilities);
-    }
+    let mut doc = Doc {
+        schema: format!("http://cyclonedx.org/schema/bom-{}.schema.json", v.as_str()),
+        bom_format: "CycloneDX",
+        components,
+        dependencies,
+        metadata: Metadata {
+            component: first.map(|root| component(root, v, true)),
+            timestamp: &bom.timestamp,
+            tools: json!({ "components": [tool] }),
+        },
+        serial_number: None,
+        spec_version: v.as_str(),
+        version: 1,
+        vulnerabilities: (!bom.vulnerabilities.is_empty())
+            .then(|| super::vulns::cyclonedx(&bom.vulnerabilities)),
+    };
     let content = serde_json::to_string(&doc).unwrap_or_default();
-    doc["serialNumber"] = json!(format!("urn:uuid:{}", super::content_uuid(&content)));
+    doc.serial_number = Some(format!("urn:uuid:{}", super::content_uuid(&content)));
     let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
     text.push('\n');
     text
 }
 
-fn component(c: &Component, v: CdxVersion, root: bool) -> Value {
-    let mut o = json!({
-        "type": if root { "application" } else { "library" },
-        "bom-ref": c.bom_ref,
-        "name": c.name,
-        "version": c.version,
-        "purl": c.purl,
-        "scope": if c.build_time { "excluded" } else { "required" },
-        "properties": [{
-            "name": "cargo:dependency-kind",
-            "value": if c.build_time { "build" } else { "runtime" },
-        }],
-    });
-    if let Some(h) = &c.sha256 {
-        o["hashes"] = json!([{ "alg": "SHA-256", "content": h }]);
-    }
-    match &c.license {
-        License::Expression(e) if listed_id(e) => {
-            o["licenses"] = json!([{ "license": { "id": e } }]);
-        }
+fn component(c: &Component, v: CdxVersion, root: bool) -> Cdx<'_> {
+    let licenses = match &c.license {
+        License::Expression(e) if listed_id(e) => Some(json!([{ "license": { "id": e } }])),
         // A LicenseRef-… is fine here: CycloneDX expressions need no text for it.
-        License::Expression(e) => o["licenses"] = json!([{ "expression": e }]),
+        License::Expression(e) => Some(json!([{ "expression": e }])),
         License::File(f) => {
-            o["licenses"] =
-                json!([{ "license": { "name": format!("see the file {f} in the package") } }]);
+            Some(json!([{ "license": { "name": format!("see the file {f} in the package") } }]))
         }
-        License::None => {}
-    }
-    if let Some(d) = c.description.as_ref().filter(|d| !d.is_empty()) {
-        o["description"] = json!(d);
-    }
-    match c.supplier() {
-        Some(Supplier::Organization { name, url }) => {
-            o["supplier"] = json!({ "name": name, "url": [url] });
-        }
+        License::None => None,
+    };
+    let supplier = match c.supplier() {
+        Some(Supplier::Organization { name, url }) => Some(json!({ "name": name, "url": [url] })),
         Some(Supplier::Person { name, email }) => {
             let mut contact = json!({ "name": name });
             if let Some(e) = email {
                 contact["email"] = json!(e);
             }
-            o["supplier"] = json!({ "name": name, "contact": [contact] });
+            Some(json!({ "name": name, "contact": [contact] }))
         }
-        None => {}
-    }
-    if !c.authors.is_empty() {
-        match v {
-            // `authors` (objects) arrived in 1.6; 1.5 has one `author` string.
-            CdxVersion::V1_5 => {
-                let all: Vec<String> = c.authors.iter().map(|a| a.to_string()).collect();
-                o["author"] = json!(all.join(", "));
-            }
-            _ => {
-                o["authors"] = json!(c
-                    .authors
+        None => None,
+    };
+    let (author, authors) = match (c.authors.is_empty(), v) {
+        (true, _) => (None, None),
+        // `authors` (objects) arrived in 1.6; 1.5 has one `author` string.
+        (false, CdxVersion::V1_5) => {
+            let all: Vec<String> = c.authors.iter().map(|a| a.to_string()).collect();
+            (Some(all.join(", ")), None)
+        }
+        (false, _) => (
+            None,
+            Some(
+                c.authors
                     .iter()
                     .map(|a| {
                         let mut contact = json!({ "name": a.name });
@@ -112,26 +176,44 @@ fn component(c: &Component, v: CdxVersion, root: bool) -> Value {
                         }
                         contact
                     })
-                    .collect::<Vec<_>>())
-            }
-        }
-    }
-    let mut refs = Vec::new();
+                    .collect(),
+            ),
+        ),
+    };
     // Each already a `document_url` (`bom::component`).
-    for (kind, url) in [
+    let external_references = [
         ("vcs", &c.repository),
         ("website", &c.homepage),
         ("documentation", &c.documentation),
         ("distribution", &c.download),
-    ] {
-        if let Some(u) = url {
-            refs.push(json!({ "type": kind, "url": u }));
-        }
+    ]
+    .into_iter()
+    .filter_map(|(kind, url)| url.as_deref().map(|url| ExtRef { kind, url }))
+    .collect();
+    Cdx {
+        author,
+        authors,
+        bom_ref: &c.bom_ref,
+        description: c.description.as_deref().filter(|d| !d.is_empty()),
+        external_references,
+        hashes: c.sha256.as_deref().map(|h| {
+            [Hash {
+                alg: "SHA-256",
+                content: h,
+            }]
+        }),
+        licenses,
+        name: &c.name,
+        properties: [Prop {
+            name: "cargo:dependency-kind",
+            value: if c.build_time { "build" } else { "runtime" },
+        }],
+        purl: &c.purl,
+        scope: if c.build_time { "excluded" } else { "required" },
+        supplier,
+        kind: if root { "application" } else { "library" },
+        version: &c.version,
     }
-    if !refs.is_empty() {
-        o["externalReferences"] = json!(refs);
-    }
-    o
 }
 
 /// Whether `expr` is one license id CycloneDX's `license.id` takes: its schema's
