@@ -257,12 +257,8 @@ impl SbomArgs {
             format: self.format,
             spec_version: self.spec_version,
             features: crate::unify::Features {
-                features: self
-                    .features
-                    .iter()
-                    .flat_map(|f| f.split_whitespace())
-                    .map(str::to_string)
-                    .collect(),
+                // Split on commas and spaces by `unify`, as cargo does.
+                features: self.features.clone(),
                 all: self.all_features,
                 no_default: self.no_default_features,
             },
@@ -648,12 +644,14 @@ impl TagArgs {
             name: self.name.clone(),
             tag_prefix: self.tag_prefix.clone(),
             message: self.message.clone(),
-            format: self.format,
-            key: self.key.clone(),
-            signing_key: self.signing_key.clone(),
-            agent: self.agent,
-            passphrase_file: self.passphrase_file.clone(),
-            passphrase_env: self.passphrase_env.clone(),
+            key: options::KeyOptions {
+                format: self.format,
+                key: self.key.clone(),
+                signing_key: self.signing_key.clone(),
+                agent: self.agent,
+                passphrase_file: self.passphrase_file.clone(),
+                passphrase_env: self.passphrase_env.clone(),
+            },
             allow_dirty: self.allow_dirty,
             no_audit: self.no_audit,
             dry_run: self.dry_run,

@@ -186,30 +186,11 @@ pub struct TagOptions {
     /// Overrides the tag-name pattern with PREFIX{version}.
     pub tag_prefix: Option<String>,
     pub message: Option<String>,
-    /// None: git's `gpg.format` decides.
-    pub format: Option<SignFormat>,
-    pub key: Option<PathBuf>,
-    pub signing_key: Option<String>,
-    pub agent: bool,
-    pub passphrase_file: Option<PathBuf>,
-    pub passphrase_env: Option<String>,
+    /// The release key that signs the tag.
+    pub key: KeyOptions,
     pub allow_dirty: bool,
     pub no_audit: bool,
     pub dry_run: bool,
-}
-
-impl TagOptions {
-    /// The release key as the tag names it.
-    pub fn key_options(&self) -> KeyOptions {
-        KeyOptions {
-            format: self.format,
-            key: self.key.clone(),
-            signing_key: self.signing_key.clone(),
-            agent: self.agent,
-            passphrase_file: self.passphrase_file.clone(),
-            passphrase_env: self.passphrase_env.clone(),
-        }
-    }
 }
 
 /// The release key: which format, which file or selector, how it is unlocked.

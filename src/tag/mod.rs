@@ -62,8 +62,8 @@ pub fn run(opts: &TagOptions, shell: &Shell) -> Result<TagReport> {
     if !opts.allow_dirty {
         require_clean(&repo)?;
     }
-    let key_opts = opts.key_options();
-    let format = sign::format(&key_opts, &repo)?;
+    let key_opts = &opts.key;
+    let format = sign::format(key_opts, &repo)?;
     let head = repo.head_commit()?;
     let tagger = tagger(&repo)?;
     // The policy as committed in the commit being tagged: what `verify` will read.
@@ -74,7 +74,7 @@ pub fn run(opts: &TagOptions, shell: &Shell) -> Result<TagReport> {
     let key = match opts.dry_run {
         true => None,
         false => {
-            let key = sign::load(&key_opts, &repo, format)?;
+            let key = sign::load(key_opts, &repo, format)?;
             if let Some(trusted) = &policy {
                 key.check_policy(trusted, &tagger)?;
             }
@@ -144,7 +144,7 @@ pub fn run(opts: &TagOptions, shell: &Shell) -> Result<TagReport> {
             "no key was loaded for a tag that is not a dry run"
         ));
     };
-    let signed = key.sign(&key_opts, report.payload.as_bytes(), &name, policy.as_ref())?;
+    let signed = key.sign(key_opts, report.payload.as_bytes(), &name, policy.as_ref())?;
     let oid = repo.create_tag(
         &name,
         format!("{}{}", report.payload, signed.armored).as_bytes(),
