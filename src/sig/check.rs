@@ -80,15 +80,10 @@ pub fn check(
                     "it has no readable tagger line to check the signer against".into(),
                 );
             };
-            match allowed::verify(signature, payload, signers, &keys.revoked, email, time) {
-                Ok(good) => Verdict::Good(Signer::Ssh {
-                    principal: good.principal,
-                    algorithm: good.algorithm,
-                    fingerprint: good.fingerprint,
-                    allowed_by: (signers.origin.clone(), good.line),
-                }),
-                Err(why) => Verdict::Bad(why),
-            }
+            ssh_verdict(
+                allowed::verify(signature, payload, signers, &keys.revoked, email, time),
+                signers,
+            )
         }
         Format::OpenPgp => check_openpgp(keys, payload, signature),
     }
@@ -104,7 +99,7 @@ pub fn check_file(keys: &Keys, payload: &[u8], signature: &[u8], time: i64) -> V
             let Some(signers) = &keys.ssh else {
                 return Verdict::NoKeys(Format::Ssh);
             };
-            match allowed::verify_in(
+            let judged = allowed::verify_in(
                 signature,
                 payload,
                 signers,
@@ -112,17 +107,23 @@ pub fn check_file(keys: &Keys, payload: &[u8], signature: &[u8], time: i64) -> V
                 super::ssh::FILE_NAMESPACE,
                 None,
                 time,
-            ) {
-                Ok(good) => Verdict::Good(Signer::Ssh {
-                    principal: good.principal,
-                    algorithm: good.algorithm,
-                    fingerprint: good.fingerprint,
-                    allowed_by: (signers.origin.clone(), good.line),
-                }),
-                Err(why) => Verdict::Bad(why),
-            }
+            );
+            ssh_verdict(judged, signers)
         }
         Format::OpenPgp => check_openpgp(keys, payload, signature),
+    }
+}
+
+/// An SSH signature's judgement as a verdict, naming the allowed-signers line.
+fn ssh_verdict(judged: Result<allowed::Allowed, String>, signers: &AllowedSigners) -> Verdict {
+    match judged {
+        Ok(good) => Verdict::Good(Signer::Ssh {
+            principal: good.principal,
+            algorithm: good.algorithm,
+            fingerprint: good.fingerprint,
+            allowed_by: (signers.origin.clone(), good.line),
+        }),
+        Err(why) => Verdict::Bad(why),
     }
 }
 
