@@ -180,13 +180,17 @@ fn inspect_all(
         (None, Vec::new())
     };
     let mut out = Vec::new();
+    // The workspace's build, asked of rustc and resolved once for every artifact.
+    let mut view = None;
     for a in inspected {
         out.extend(a.findings);
         match (&a.packages, &dbs) {
             (Some(packages), Some(dbs)) => {
                 out.extend(embedded(&a.shown, packages, dbs, inputs));
                 if let Some(ws) = inputs.workspace {
-                    out.extend(compare_with_build(ws, inputs, &a.shown, packages)?);
+                    out.extend(compare_with_build(
+                        ws, inputs, &mut view, &a.shown, packages,
+                    )?);
                 }
             }
             _ => {
@@ -274,9 +278,10 @@ fn embedded(
 /// against the list the binary carries. A list naming fewer packages hides what
 /// ships; one naming others was built from other sources or features. Either is a
 /// finding: a list that cannot be compared is one too, never silence.
-fn compare_with_build(
-    ws: &Workspace,
+fn compare_with_build<'w>(
+    ws: &'w Workspace,
     inputs: &Inputs<'_>,
+    view: &mut Option<(crate::platform::Build, crate::unify::Index<'w>)>,
     shown: &str,
     packages: &[artifact::EmbeddedPackage],
 ) -> Result<Vec<Finding>> {
@@ -311,8 +316,13 @@ fn compare_with_build(
             "audit the binary from the workspace that built it",
         )]);
     };
-    let build = crate::platform::Build::here(inputs.opts.target.as_deref())?;
-    let index = crate::unify::Index::new(&ws.metadata, ws.resolver()?);
+    let (build, index) = match view {
+        Some(v) => &*v,
+        None => &*view.insert((
+            crate::platform::Build::here(inputs.opts.target.as_deref())?,
+            crate::unify::Index::new(&ws.metadata, ws.resolver()?),
+        )),
+    };
     let graph = index.build(
         &[*member],
         Some(*member),
