@@ -29,6 +29,7 @@ use crate::digest::{hex, sha256_hex};
 use crate::fsutil::Stamp;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// Bumped when the record's meaning changes.
@@ -41,7 +42,7 @@ enum State {
     Missing,
     File {
         stamp: Stamp,
-        /// Empty: judged by the stamp alone (binaries).
+        /// Empty: judged by the stamp alone (`Watch::Stamp`).
         sha256: String,
         /// Changed within the clock's resolution before it was recorded: an equal
         /// stamp does not prove an equal file; only the content does.
@@ -55,17 +56,40 @@ enum State {
         stamp: Stamp,
         fresh: bool,
         links: bool,
+        /// Empty: judged by the stamp alone (`Watch::Stamp`).
         listing: String,
     },
 }
 
+impl State {
+    /// Content read after the stamp was taken (a hash or a listing): a change between
+    /// the two would pair an old stamp with new content.
+    fn has_content(&self) -> bool {
+        match self {
+            State::Missing => false,
+            State::File { sha256, .. } => !sha256.is_empty(),
+            State::Dir { listing, .. } => !listing.is_empty(),
+        }
+    }
+
+    fn stamp(&self) -> Option<&Stamp> {
+        match self {
+            State::Missing => None,
+            State::File { stamp, .. } | State::Dir { stamp, .. } => Some(stamp),
+        }
+    }
+}
+
 /// How an input is watched.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 enum Watch {
     /// Content (by stamp, then hash); a directory by its listing.
     Content,
-    /// Stamp alone: tens of megabytes not worth hashing on every miss.
-    Binary,
+    /// The stamp alone, the content only while the stamp cannot prove it (fresh): a
+    /// moved stamp is a miss, never saved by an equal content. For the cargo binary
+    /// (tens of megabytes) and the files of packages from a source (a thousand
+    /// manifests and listings nobody edits on a large workspace).
+    Stamp,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -138,6 +162,62 @@ pub struct Before {
     env: Vec<(String, String)>,
     inputs: Vec<(PathBuf, State)>,
     started_ns: u128,
+    predicted: Option<std::thread::JoinHandle<Predicted>>,
+}
+
+/// What cargo's answer will most likely name, looked at while cargo runs on the
+/// other core: the packages Cargo.lock pins from a registry, unpacked under
+/// `$CARGO_HOME` (a thousand directories on a large workspace, most of what a
+/// record holds). They are judged by their stamps alone, so when a state was taken
+/// does not matter: `record` holds each stamp against the time cargo started, as
+/// for every stamp-only input. A guess that is not in the answer is never used.
+#[derive(Default)]
+struct Predicted {
+    /// Each package directory's target inputs (`target_inputs`), as listed then.
+    targets: HashMap<PathBuf, Vec<(PathBuf, Watch)>>,
+    /// The state of each of those inputs and the manifests, and whether it is a link.
+    states: HashMap<(PathBuf, Watch), (State, bool)>,
+}
+
+fn predict(manifest_path: &Path) -> Predicted {
+    let mut out = Predicted::default();
+    let lock = manifest_path
+        .ancestors()
+        .skip(1)
+        .map(|d| d.join("Cargo.lock"))
+        .find(|p| p.is_file());
+    let Some(lock) = lock.and_then(|l| crate::lockfile::Lockfile::read(&l).ok()) else {
+        return out;
+    };
+    let Some(home) = crate::cargo::home() else {
+        return out;
+    };
+    // One directory per registry (its name ends in a hash of the URL cargo computes):
+    // each is tried; a package not unpacked there is a few missing paths.
+    let indexes: Vec<PathBuf> = std::fs::read_dir(home.join("registry/src"))
+        .map(|rd| rd.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    let now = crate::fsutil::now_ns();
+    for p in &lock.packages {
+        let from_registry = p
+            .source
+            .as_deref()
+            .is_some_and(|s| s.starts_with("registry+") || s.starts_with("sparse+"));
+        if !from_registry {
+            continue;
+        }
+        for index in &indexes {
+            let dir = index.join(format!("{}-{}", p.name, p.version));
+            let targets = target_inputs(&dir, Watch::Stamp);
+            let manifest = (dir.join("Cargo.toml"), Watch::Stamp);
+            for (path, watch) in targets.iter().cloned().chain([manifest]) {
+                let st = state(&path, watch, now);
+                out.states.insert((path, watch), st);
+            }
+            out.targets.insert(dir, targets);
+        }
+    }
+    out
 }
 
 /// File times come from a coarse clock that lags the fine one by up to a tick.
@@ -148,10 +228,20 @@ pub fn before(manifest_path: &Path) -> Option<Before> {
     let store = crate::cache::store()?;
     let env = env(store);
     let inputs = states(static_inputs(manifest_path));
+    let started_ns = crate::fsutil::now_ns();
+    let manifest = manifest_path.to_path_buf();
+    // Wanted only when cargo's answer comes: it yields to everything else.
+    let predicted = std::thread::Builder::new()
+        .spawn(move || {
+            crate::threads::lower_priority();
+            predict(&manifest)
+        })
+        .ok();
     Some(Before {
         env,
         inputs,
-        started_ns: crate::fsutil::now_ns(),
+        started_ns,
+        predicted,
     })
 }
 
@@ -162,44 +252,56 @@ pub fn record(manifest_path: &Path, offline: bool, frozen: bool, before: Before,
         return;
     };
     let mut inputs = before.inputs;
+    let mut predicted = before
+        .predicted
+        .and_then(|p| p.join().ok())
+        .unwrap_or_default();
     let known: std::collections::HashSet<PathBuf> = inputs.iter().map(|(p, _)| p.clone()).collect();
     // None: more inputs than a record should hold; cargo runs every time.
-    let Some(more) = answer_inputs(&answer.root, answer.path_manifests, answer.source_manifests)
-    else {
+    let Some(more) = answer_inputs(
+        &answer.root,
+        answer.path_manifests,
+        answer.source_manifests,
+        &mut predicted.targets,
+    ) else {
         return;
     };
-    let more: Vec<(PathBuf, Watch)> = more
+    let now = crate::fsutil::now_ns();
+    let more_states: Vec<(PathBuf, State, bool)> = more
         .into_iter()
         .filter(|(p, _)| !known.contains(p))
-        .collect();
-    let more_states = states(more);
-    // One of these changed since cargo started: whether cargo saw the old or the new
-    // state cannot be told, so nothing is recorded. Checked after their state was
-    // taken, so a change up to that moment is caught by its time: an edit moves a
-    // file's ctime, an entry added or removed its directory's, a rename the moved
-    // inode's. What leaves no time on the path itself is a file removed (absent now)
-    // or a link retargeted: for those, the directory holding it.
-    let moved_since = |p: &Path| {
-        std::fs::metadata(p).is_ok_and(|m| {
-            let st = Stamp::of(&m);
-            st.mtime_ns.max(st.ctime_ns) + TICK_NS > before.started_ns
+        .map(|key| {
+            let taken = predicted.states.remove(&key);
+            let (path, watch) = key;
+            let (st, link) = taken.unwrap_or_else(|| state(&path, watch, now));
+            (path, st, link)
         })
+        .collect();
+    // One of these changed since cargo started: whether cargo saw the old or the new
+    // state cannot be told, so nothing is recorded. An edit moves a file's ctime, an
+    // entry added or removed its directory's, a rename the moved inode's. What was
+    // judged by its stamp alone is judged by the stamp recorded: a change after it
+    // was taken moves it, so the next run misses. Content (a hash, a listing) is read
+    // after the stamp, so there the path is looked at again: a change up to that
+    // moment is caught by its time. What leaves no time on the path itself is a file
+    // removed (absent now) or a link retargeted: for those, the directory holding it.
+    let moved = |st: &Stamp| st.mtime_ns.max(st.ctime_ns) + TICK_NS > before.started_ns;
+    let moved_since = |p: &Path| std::fs::metadata(p).is_ok_and(|m| moved(&Stamp::of(&m)));
+    let raced_at = |(p, s, _): &(PathBuf, State, bool)| match s.has_content() {
+        true => moved_since(p),
+        false => s.stamp().is_some_and(moved),
     };
     // A thousand registry packages share one parent: each directory once.
     let parents: std::collections::BTreeSet<&Path> = more_states
         .iter()
-        .filter(|(p, s)| {
-            matches!(s, State::Missing)
-                || std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink())
-        })
-        .filter_map(|(p, _)| p.parent())
+        .filter(|(_, s, link)| *link || matches!(s, State::Missing))
+        .filter_map(|(p, _, _)| p.parent())
         .collect();
-    let raced =
-        more_states.iter().any(|(p, _)| moved_since(p)) || parents.into_iter().any(moved_since);
+    let raced = more_states.iter().any(raced_at) || parents.into_iter().any(moved_since);
     if raced {
         return;
     }
-    inputs.extend(more_states);
+    inputs.extend(more_states.into_iter().map(|(p, s, _)| (p, s)));
     inputs.sort_by(|a, b| a.0.cmp(&b.0));
     let record = Record {
         format: FORMAT,
@@ -220,7 +322,7 @@ fn states(inputs: Vec<(PathBuf, Watch)>) -> Vec<(PathBuf, State)> {
     inputs
         .into_iter()
         .map(|(p, w)| {
-            let s = state(&p, w, now);
+            let s = state(&p, w, now).0;
             (p, s)
         })
         .collect()
@@ -370,7 +472,7 @@ fn tool_lookup(store: &Store, slot: &str) -> Option<Vec<u8>> {
 fn tool_inputs(tool: Tool) -> Vec<(PathBuf, Watch)> {
     let mut v = Vec::new();
     if let Some(b) = tool.binary() {
-        v.push((b, Watch::Binary));
+        v.push((b, Watch::Stamp));
     }
     if let Ok(cwd) = std::env::current_dir() {
         for d in cwd.ancestors() {
@@ -507,24 +609,29 @@ fn static_inputs(manifest_path: &Path) -> Vec<(PathBuf, Watch)> {
 /// What cargo read that only its answer names: each path package's manifest, the
 /// manifests above it, its auto-discovered targets; the root manifest's globbed
 /// directories and `[patch]`/`[replace]` paths; Cargo.lock.
+/// `listed`: package directories whose target inputs were listed already (`predict`).
 fn answer_inputs(
     root: &Path,
     path_manifests: Vec<PathBuf>,
     source_manifests: Vec<PathBuf>,
+    listed: &mut HashMap<PathBuf, Vec<(PathBuf, Watch)>>,
 ) -> Option<Vec<(PathBuf, Watch)>> {
     let mut v = Vec::new();
     for m in path_manifests.iter().chain([&root.join("Cargo.toml")]) {
         v.push((m.clone(), Watch::Content));
         let Some(dir) = m.parent() else { continue };
         v.extend(ancestor_manifests(dir));
-        v.extend(target_inputs(dir));
+        v.extend(target_inputs(dir, Watch::Content));
     }
     // Packages from a source: no workspace is searched for above them, but their
     // targets are discovered like any package's.
     for m in &source_manifests {
-        v.push((m.clone(), Watch::Content));
+        v.push((m.clone(), Watch::Stamp));
         if let Some(dir) = m.parent() {
-            v.extend(target_inputs(dir));
+            match listed.remove(dir) {
+                Some(targets) => v.extend(targets),
+                None => v.extend(target_inputs(dir, Watch::Stamp)),
+            }
         }
     }
     v.push((root.join("Cargo.lock"), Watch::Content));
@@ -543,25 +650,22 @@ fn ancestor_manifests(dir: &Path) -> impl Iterator<Item = (PathBuf, Watch)> + '_
 }
 
 /// What cargo's target auto-discovery looks at in a package directory.
-fn target_inputs(dir: &Path) -> Vec<(PathBuf, Watch)> {
+fn target_inputs(dir: &Path, watch: Watch) -> Vec<(PathBuf, Watch)> {
     // The package directory's and `src`'s listings (names and kinds) say whether
     // `build.rs`, a README (cargo fills an unset `readme` with the one it finds),
     // `src/main.rs`, `src/lib.rs` and the target directories below exist: two stats
     // on a warm run where naming each would be ten.
-    let mut v = vec![
-        (dir.to_path_buf(), Watch::Content),
-        (dir.join("src"), Watch::Content),
-    ];
+    let mut v = vec![(dir.to_path_buf(), watch), (dir.join("src"), watch)];
     for sub in ["src/bin", "examples", "tests", "benches"] {
         let d = dir.join(sub);
         // Each `name/main.rs` is a target too: the subdirectories' listings.
         if let Ok(rd) = std::fs::read_dir(&d) {
             for e in rd.flatten() {
                 if std::fs::metadata(e.path()).is_ok_and(|m| m.is_dir()) {
-                    v.push((e.path(), Watch::Content));
+                    v.push((e.path(), watch));
                 }
             }
-            v.push((d, Watch::Content));
+            v.push((d, watch));
         }
     }
     v
@@ -752,29 +856,44 @@ fn cargo_on_path() -> Option<PathBuf> {
     }
 }
 
-fn state(path: &Path, watch: Watch, now: u128) -> State {
-    let Ok(meta) = std::fs::metadata(path) else {
-        return State::Missing;
+/// The state of `path` and whether it is a symbolic link (its target's state).
+fn state(path: &Path, watch: Watch, now: u128) -> (State, bool) {
+    // One call for what is not a link, the common case; a link needs its target's.
+    let (meta, link) = match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => (std::fs::metadata(path), true),
+        other => (other, false),
+    };
+    let Ok(meta) = meta else {
+        return (State::Missing, link);
     };
     let stamp = Stamp::of(&meta);
     let fresh = stamp.fresh(now);
+    // Without ctime (not unix) a stamp can be put back: the content decides.
+    let by_stamp = watch == Watch::Stamp && !fresh && cfg!(unix);
     if meta.is_dir() {
         let (listing, links) = listing(path);
-        return State::Dir {
+        let listing = match by_stamp && !links {
+            true => String::new(),
+            false => listing,
+        };
+        let state = State::Dir {
             stamp,
             fresh,
             links,
             listing,
         };
+        return (state, link);
     }
-    State::File {
+    let sha256 = match by_stamp {
+        true => String::new(),
+        false => file_hash(path).unwrap_or_default(),
+    };
+    let state = State::File {
         stamp,
         fresh,
-        sha256: match watch {
-            Watch::Binary if !fresh => String::new(),
-            _ => file_hash(path).unwrap_or_default(),
-        },
-    }
+        sha256,
+    };
+    (state, link)
 }
 
 /// Whether every input is as recorded. A large workspace's record holds ten

@@ -1319,6 +1319,25 @@ fn catalogue() -> Vec<Case> {
                 "[source.crates-io]\nreplace-with = \"vendored\"\n\n[source.vendored]\ndirectory = \"vendor\"\n",
             );
         }),
+        // Files of packages from a source are judged by their stamps alone: the
+        // change time still says that this one changed.
+        case("a vendored crate's manifest changes its license in place, same size, mtime kept", 8, true, |c| {
+            let m = std::fs::read_dir(c.p("ws/vendor"))
+                .unwrap()
+                .flatten()
+                .map(|e| e.path())
+                .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("smallvec")))
+                .unwrap()
+                .join("Cargo.toml");
+            edit_keep_mtime(&m, "license = \"MIT/Apache-2.0\"", "license =  \"AGPL-3.0-only\"");
+        })
+        .setup(|c| {
+            cargo(&c.cwd, &["vendor", "--offline", "vendor"], &c.env);
+            c.write(
+                "ws/.cargo/config.toml",
+                "[source.crates-io]\nreplace-with = \"vendored\"\n\n[source.vendored]\ndirectory = \"vendor\"\n",
+            );
+        }),
         case("project .cargo/config.toml [patch] brings time 0.1.43 (cargo update -p smallvec)", 8, true, |c| {
             let patch = config_patch(c);
             c.write("ws/.cargo/config.toml", &patch);
