@@ -34,7 +34,7 @@ pub fn run(opts: &AttestOptions, shell: &Shell) -> Result<AttestReport> {
     // The files first: a missing one is a usage error before any verdict.
     let progress = shell.progress();
     progress.step("Hashing the release files");
-    let files = hash_files(&opts.files, &out_dir)?;
+    let files = hash_files(&opts.files, &out_dir, opts.minisign)?;
     progress.finish();
 
     // The tag verifies, by `verify`'s rules, under the signer policy.
@@ -125,9 +125,34 @@ pub fn run(opts: &AttestOptions, shell: &Shell) -> Result<AttestReport> {
             attestation::PROVENANCE
         ));
     }
-    let mut names = vec![attestation::SUMS, sig_name];
+    // minisign signs with Ed25519 alone (a dry run, with no key, assumes it can).
+    let minisign_key = match (&key, opts.minisign) {
+        (_, false) => None,
+        (None, true) => Some(None),
+        (Some(k), true) => match k.ed25519_public() {
+            Some(pk) => Some(Some(pk)),
+            None => {
+                return Err(Failure::new(format!(
+                    "--minisign signs with an Ed25519 key, and the release key is {}; nothing was written",
+                    k.describe()
+                ))
+                .help("sign with an Ed25519 SSH key the signer policy allows, or leave out --minisign")
+                .refusal()
+                .into())
+            }
+        },
+    };
+    let mut names = vec![attestation::SUMS.to_string(), sig_name.to_string()];
     if provenance {
-        names.push(attestation::PROVENANCE);
+        names.push(attestation::PROVENANCE.to_string());
+        names.push(attestation::SIGSTORE_BUNDLE.to_string());
+    }
+    if minisign_key.is_some() {
+        names.extend(
+            files
+                .iter()
+                .map(|f| format!("{}{}", f.entry.name, attestation::minisign::SUFFIX)),
+        );
     }
     let outputs: Vec<PathBuf> = names.iter().map(|name| out_dir.join(name)).collect();
     for (f, out) in files
@@ -183,6 +208,9 @@ pub fn run(opts: &AttestOptions, shell: &Shell) -> Result<AttestReport> {
         signer: None,
         notes,
         check_with: Vec::new(),
+        minisign_public_key: minisign_key
+            .flatten()
+            .map(|pk| attestation::minisign::public_key(&pk)),
     };
     let Some(key) = key else {
         return Ok(report);
@@ -190,20 +218,34 @@ pub fn run(opts: &AttestOptions, shell: &Shell) -> Result<AttestReport> {
 
     let mut unlocked = key.unlock(&opts.key)?;
     let signature = unlocked.sign_file(sums_text.as_bytes())?;
-    let mut writes = vec![
-        (outputs[0].clone(), sums_text),
-        (outputs[1].clone(), signature),
-    ];
-    if let (Some(statement), Some(path)) = (statement, outputs.get(2)) {
+    let mut outputs = outputs.into_iter();
+    let mut next_output = || outputs.next().expect("one path per file written");
+    let mut writes = vec![(next_output(), sums_text), (next_output(), signature)];
+    if let Some(statement) = statement {
         use attestation::dsse;
         let payload = serde_json::to_vec(&statement)?;
-        let Some((keyid, sig)) = unlocked.sign_plain(&dsse::pae(dsse::IN_TOTO, &payload))? else {
-            return Err(anyhow::anyhow!(
-                "the key that signs DSSE made no plain signature"
-            ));
-        };
-        let line = dsse::Envelope::new(dsse::IN_TOTO, &payload, &keyid, &sig).to_line();
-        writes.push((path.clone(), format!("{line}\n")));
+        let (keyid, sig) = sign_plain(&unlocked, &dsse::pae(dsse::IN_TOTO, &payload))?;
+        let envelope = dsse::Envelope::new(dsse::IN_TOTO, &payload, &keyid, &sig);
+        writes.push((next_output(), format!("{}\n", envelope.to_line())));
+        let bundle = attestation::bundle::render(&envelope, &keyid);
+        writes.push((next_output(), bundle));
+    }
+    if let Some(Some(pk)) = minisign_key {
+        use attestation::minisign;
+        // The signing time: SOURCE_DATE_EPOCH when set, so a rebuild signs the same.
+        let timestamp = std::env::var("SOURCE_DATE_EPOCH")
+            .ok()
+            .and_then(|e| e.parse().ok())
+            .unwrap_or(now);
+        for f in &files {
+            let prehash = f.prehash.as_deref().unwrap_or_default();
+            let comment = minisign::trusted_comment(&f.entry.name, timestamp);
+            let sig = ed25519(sign_plain(&unlocked, prehash)?.1)?;
+            let global =
+                ed25519(sign_plain(&unlocked, &minisign::global_message(&sig, &comment))?.1)?;
+            let text = minisign::render(&pk, &sig, &comment, &global);
+            writes.push((next_output(), text));
+        }
     }
     crate::fsutil::write_all_or_none(&writes)?;
     report.signer = Some(key.describe());
@@ -270,21 +312,44 @@ fn build(
     }
 }
 
-/// One file to attest: where it is, its line in `SHA256SUMS`, its size.
+/// A plain signature (DSSE's, minisign's) by the unlocked key, with its keyid.
+fn sign_plain(key: &sign::Unlocked<'_>, data: &[u8]) -> Result<(String, Vec<u8>)> {
+    key.sign_plain(data)?
+        .ok_or_else(|| anyhow::anyhow!("the release key made no plain signature"))
+}
+
+fn ed25519(sig: Vec<u8>) -> Result<[u8; 64]> {
+    sig.try_into()
+        .map_err(|_| anyhow::anyhow!("the release key's signature is not an Ed25519 one"))
+}
+
+/// One file to attest: where it is, its line in `SHA256SUMS`, its size, and with
+/// `--minisign` its BLAKE2b-512 (what minisign signs), taken in the same read.
 struct Hashed {
     path: PathBuf,
     entry: sums::Entry,
     size: u64,
+    prehash: Option<Vec<u8>>,
 }
 
 /// Each file's digest and its name relative to the output directory; a name
 /// `SHA256SUMS` cannot hold, or two files under one name, is an error naming them.
-fn hash_files(paths: &[PathBuf], out_dir: &Path) -> Result<Vec<Hashed>> {
+fn hash_files(paths: &[PathBuf], out_dir: &Path, minisign: bool) -> Result<Vec<Hashed>> {
+    use sha2::Digest;
     let base = crate::fsutil::resolved_dir(out_dir)?;
     let mut out: Vec<Hashed> = Vec::new();
     for path in paths {
         let shown = escape(&path.display().to_string());
-        let (sha256, size) = crate::fsutil::sha256_file(path, "release file")?;
+        let mut sha = sha2::Sha256::new();
+        let mut blake = minisign.then(attestation::minisign::Prehash::new);
+        let size = crate::fsutil::read_in_pieces(path, "release file", |piece| {
+            sha.update(piece);
+            if let Some(b) = blake.as_mut() {
+                b.update(piece);
+            }
+        })?;
+        let sha256 = crate::digest::hex(&sha.finalize());
+        let prehash = blake.map(attestation::minisign::Prehash::finish);
         let full = std::fs::canonicalize(path)
             .map_err(|e| Failure::new(format!("could not resolve {shown}: {e}")))?;
         let name = crate::fsutil::relative_path(&full, &base).ok_or_else(|| {
@@ -315,6 +380,7 @@ fn hash_files(paths: &[PathBuf], out_dir: &Path) -> Result<Vec<Hashed>> {
                 path: path.clone(),
                 entry: sums::Entry { name, sha256 },
                 size,
+                prehash,
             }),
         }
     }
@@ -400,6 +466,12 @@ fn check_hints(
             ));
         }
         SignFormat::OpenPgp => hints.push("gpg --verify SHA256SUMS.asc SHA256SUMS".to_string()),
+    }
+    if let Some(pk) = &r.minisign_public_key {
+        hints.push(format!(
+            "minisign -V -P {pk} -m {first} -x {first}{}",
+            attestation::minisign::SUFFIX
+        ));
     }
     hints
 }

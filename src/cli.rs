@@ -688,6 +688,9 @@ pub struct AttestArgs {
     /// Where SHA256SUMS and its signature are written; names in SHA256SUMS are relative to it
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
+    /// Also sign each file with minisign's format (FILE.sig beside it; Ed25519 SSH keys), as cargo-binstall checks
+    #[arg(long)]
+    pub minisign: bool,
     /// Replace attestation files that already exist
     #[arg(long)]
     pub force: bool,
@@ -735,6 +738,7 @@ impl AttestArgs {
             profile: Some(self.profile.clone()),
             features: self.features.clone(),
             repo: self.repo.clone(),
+            minisign: self.minisign,
         }
     }
 }

@@ -58,6 +58,14 @@ pub fn read_bounded(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>> {
 /// larger than anything read whole), as lowercase hex, with the file's length.
 pub fn sha256_file(path: &Path, what: &str) -> Result<(String, u64)> {
     use sha2::Digest;
+    let mut hasher = sha2::Sha256::new();
+    let len = read_in_pieces(path, what, |piece| hasher.update(piece))?;
+    Ok((crate::digest::hex(&hasher.finalize()), len))
+}
+
+/// Reads a regular file (of any size: a release archive) a megabyte at a time,
+/// each piece given to `each`; returns its length.
+pub fn read_in_pieces(path: &Path, what: &str, mut each: impl FnMut(&[u8])) -> Result<u64> {
     let shown = crate::error::escape(&path.display().to_string());
     let cannot = |e: std::io::Error| Failure::new(format!("could not read {what} {shown}: {e}"));
     let mut file = open_nonblocking(path).map_err(|e| match std::fs::metadata(path) {
@@ -76,7 +84,6 @@ pub fn sha256_file(path: &Path, what: &str) -> Result<(String, u64)> {
         .help(format!("pass the path of the {what} itself"))
         .into());
     }
-    let mut hasher = sha2::Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut len = 0u64;
     loop {
@@ -86,10 +93,10 @@ pub fn sha256_file(path: &Path, what: &str) -> Result<(String, u64)> {
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(cannot(e).into()),
         };
-        hasher.update(&buf[..n]);
+        each(&buf[..n]);
         len += n as u64;
     }
-    Ok((crate::digest::hex(&hasher.finalize()), len))
+    Ok(len)
 }
 
 /// The directory as an absolute path with symbolic links resolved, for the part

@@ -224,6 +224,8 @@ pub struct AttestOptions {
     pub profile: Option<String>,
     pub features: Vec<String>,
     pub repo: Option<PathBuf>,
+    /// Also a minisign signature beside each file (`FILE.sig`), with the Ed25519 key.
+    pub minisign: bool,
 }
 
 #[derive(Debug, Clone, Default)]

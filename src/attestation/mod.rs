@@ -1,9 +1,12 @@
 //! The attestation formats of a release, written by `attest` and read by `verify
 //! --artifact`: `SHA256SUMS` (`sums`), DSSE envelopes (`dsse`), and the in-toto
-//! statements inside them with the SLSA provenance predicate (`provenance`). Pure:
+//! statements inside them with the SLSA provenance predicate (`provenance`), the
+//! same envelope as a Sigstore bundle (`bundle`), minisign signatures (`minisign`). Pure:
 //! bytes in, bytes out; the files are read and written by the commands.
 
+pub mod bundle;
 pub mod dsse;
+pub mod minisign;
 pub mod provenance;
 pub mod sums;
 
@@ -14,3 +17,5 @@ pub const SUMS_SSH_SIG: &str = "SHA256SUMS.sig";
 pub const SUMS_OPENPGP_SIG: &str = "SHA256SUMS.asc";
 /// The DSSE envelopes of in-toto statements: the SLSA provenance.
 pub const PROVENANCE: &str = "provenance.intoto.jsonl";
+/// The provenance's envelope as a Sigstore bundle, for Sigstore tooling with a key.
+pub const SIGSTORE_BUNDLE: &str = "provenance.sigstore.json";

@@ -50,6 +50,16 @@ pub fn human(r: &AttestReport, out: &mut Vec<u8>) -> Result<()> {
     for more in hints {
         writeln!(out, "          or: {}", escape(more))?;
     }
+    if let Some(pk) = &r.minisign_public_key {
+        // What cargo-binstall needs to check the .sig files: the lines for Cargo.toml.
+        writeln!(
+            out,
+            "  cargo-binstall checks the .sig files with, in Cargo.toml:"
+        )?;
+        for line in crate::attestation::minisign::binstall_lines(pk).lines() {
+            writeln!(out, "    {}", escape(line))?;
+        }
+    }
     Ok(())
 }
 
@@ -66,6 +76,7 @@ pub fn json(r: &AttestReport, out: &mut Vec<u8>) -> Result<()> {
         "signer": r.signer,
         "notes": r.notes,
         "check_with": r.check_with,
+        "minisign_public_key": r.minisign_public_key,
     });
     serde_json::to_writer_pretty(&mut *out, &v)?;
     writeln!(out)?;

@@ -22,6 +22,9 @@ pub struct AttestReport {
     pub notes: Vec<String>,
     /// Commands that check the files, ours and stock tools'.
     pub check_with: Vec<String>,
+    /// With `--minisign`: the public key as minisign prints it (`RW…`), for
+    /// `minisign -P` and cargo-binstall's `[package.metadata.binstall.signing]`.
+    pub minisign_public_key: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -204,6 +204,14 @@ impl Key {
         }
     }
 
+    /// The Ed25519 public key, when the release key is one: what minisign signs with.
+    pub fn ed25519_public(&self) -> Option<[u8; 32]> {
+        match self {
+            Key::Ssh(key) => key.public.key_data().ed25519().map(|k| k.0),
+            Key::OpenPgp { .. } => None,
+        }
+    }
+
     /// Who the key is, for output lines: `ED25519 key SHA256:…`, or the OpenPGP
     /// certificate's user id and fingerprint.
     pub fn describe(&self) -> String {

@@ -697,3 +697,168 @@ fn verify_artifact_holds_files_to_their_attestations() {
         "{out}"
     );
 }
+
+/// sigstore-js's modules (`@sigstore/verify` and its `@sigstore/bundle`), installed
+/// by `cargo xtask test` (SIGSTORE_JS overrides the directory holding node_modules).
+fn sigstore_js() -> PathBuf {
+    let dir = std::env::var_os("SIGSTORE_JS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(&std::env::var_os("HOME").expect("HOME"))
+                .join(".cache/cargo-secure-release/sigstore-js")
+        });
+    let modules = dir.join("node_modules");
+    assert!(
+        modules.join("@sigstore/verify/package.json").exists(),
+        "@sigstore/verify not found in {}: run `cargo xtask test`, which installs it, or set SIGSTORE_JS",
+        modules.display()
+    );
+    modules
+}
+
+/// `--minisign`: a `FILE.sig` beside each file that Debian's `minisign -V` accepts
+/// with the public key attest prints (the one cargo-binstall's lines name), which
+/// fails for a changed file or a changed trusted comment; and provenance.sigstore.json,
+/// the provenance's envelope as a Sigstore bundle v0.3, which sigstore-js's own
+/// verifier accepts with the release key and refuses with another key or a changed
+/// payload. An ECDSA key cannot sign minisign's format: refused, nothing written.
+#[test]
+fn minisign_signatures_and_the_sigstore_bundle_pass_their_own_verifiers() {
+    let r = Release::new(POLICY);
+    let alice = r.keygen("alice", "ed25519");
+    let carol = r.keygen("carol", "ecdsa");
+    r.commit_policy(&[
+        ("namespaces=\"git,file\"", &alice),
+        ("namespaces=\"git,file\"", &carol),
+    ]);
+    r.tag_ssh(&alice);
+    let files = r.dist();
+    let dist = r.dir().join("dist");
+
+    // ECDSA: refused before anything is written.
+    let before = snapshot(&dist);
+    let (_, err) = run(
+        &mut r.attest(&files, &["--minisign", "--key", carol.to_str().unwrap()]),
+        1,
+    );
+    assert!(
+        err.starts_with(
+            "error: --minisign signs with an Ed25519 key, and the release key is ECDSA"
+        ),
+        "{err}"
+    );
+    assert_eq!(snapshot(&dist), before);
+
+    let (out, _) = run(
+        &mut r.attest(&files, &["--minisign", "--key", alice.to_str().unwrap()]),
+        0,
+    );
+    let pk = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("pubkey = \""))
+        .and_then(|l| l.strip_suffix('"'))
+        .unwrap_or_else(|| panic!("no binstall pubkey line:\n{out}"))
+        .to_string();
+    assert!(out.contains("[package.metadata.binstall.signing]"), "{out}");
+    assert!(out.contains("algorithm = \"minisign\""), "{out}");
+    assert!(
+        out.contains(&format!(
+            "minisign -V -P {pk} -m rel-v0.1.0.tar.gz -x rel-v0.1.0.tar.gz.sig"
+        )),
+        "{out}"
+    );
+    for name in ["rel-v0.1.0.tar.gz", "rel v0.1.0 notes.txt"] {
+        let sig = format!("{name}.sig");
+        let minisign = ["minisign", "-V", "-P", &pk, "-m", name, "-x", &sig];
+        let (ok, said) = stock(&dist, &minisign, None);
+        assert!(ok, "minisign -V {name}: {said}");
+        assert!(
+            said.contains("Signature and comment signature verified")
+                && said.contains(&format!("file:{name}\thashed")),
+            "{said}"
+        );
+        // A changed trusted comment breaks the global signature.
+        let text = std::fs::read_to_string(dist.join(&sig)).unwrap();
+        std::fs::write(dist.join(&sig), text.replace("timestamp:", "timestamp:1")).unwrap();
+        let (ok, said) = stock(&dist, &minisign, None);
+        assert!(!ok, "a changed trusted comment passed: {said}");
+        std::fs::write(dist.join(&sig), text).unwrap();
+    }
+    // A changed archive fails.
+    let archive = dist.join("rel-v0.1.0.tar.gz");
+    let original = std::fs::read(&archive).unwrap();
+    let mut changed = original.clone();
+    changed.push(0);
+    std::fs::write(&archive, &changed).unwrap();
+    let minisign = [
+        "minisign",
+        "-V",
+        "-P",
+        &pk,
+        "-m",
+        "rel-v0.1.0.tar.gz",
+        "-x",
+        "rel-v0.1.0.tar.gz.sig",
+    ];
+    let (ok, said) = stock(&dist, &minisign, None);
+    assert!(!ok, "a changed archive passed minisign: {said}");
+    std::fs::write(&archive, &original).unwrap();
+
+    // The Sigstore bundle, by sigstore-js with the release key.
+    let bundle = dist.join("provenance.sigstore.json");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&bundle).unwrap()).unwrap();
+    let hint = v["verificationMaterial"]["publicKey"]["hint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let envelope = std::fs::read_to_string(dist.join("provenance.intoto.jsonl")).unwrap();
+    let envelope: serde_json::Value = serde_json::from_str(envelope.trim()).unwrap();
+    assert_eq!(
+        v["dsseEnvelope"], envelope,
+        "the bundle holds another envelope"
+    );
+    let sigstore = |bundle: &Path, public: &str| -> (bool, String) {
+        let out = Std::new("node")
+            .arg(
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("tests/validators/verify_sigstore_bundle.js"),
+            )
+            .arg(bundle)
+            .arg(public)
+            .arg(&hint)
+            .env("NODE_PATH", sigstore_js())
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+    let (ok, said) = sigstore(&bundle, &r.public(&alice));
+    assert!(ok && said.trim() == "verified", "sigstore-js: {said}");
+    let bob = r.keygen("bob", "ed25519");
+    let (ok, said) = sigstore(&bundle, &r.public(&bob));
+    assert!(!ok, "another key verified the bundle: {said}");
+    // A changed payload (one subject's digest) fails.
+    let mut tampered = v.clone();
+    let payload = tampered["dsseEnvelope"]["payload"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let swapped = match payload.chars().nth(40) {
+        Some('A') => 'B',
+        _ => 'A',
+    };
+    let mut p: Vec<char> = payload.chars().collect();
+    p[40] = swapped;
+    tampered["dsseEnvelope"]["payload"] = serde_json::Value::String(p.into_iter().collect());
+    let tampered_path = r.keys.path().join("tampered.sigstore.json");
+    std::fs::write(&tampered_path, tampered.to_string()).unwrap();
+    let (ok, said) = sigstore(&tampered_path, &r.public(&alice));
+    assert!(!ok, "a changed payload verified: {said}");
+}

@@ -26,6 +26,8 @@ const SYSTEM: &[(&str, &str)] = &[
     ("sha256sum", "coreutils"),
     ("shasum", "perl"),
     ("tar", "tar"),
+    // attest --minisign's signatures, checked as cargo-binstall's users check them.
+    ("minisign", "minisign"),
 ];
 
 /// PyPI packages the SBOM tests run, and a command each provides.
@@ -299,6 +301,34 @@ fn sarif_multitool(installed: &mut Vec<String>) -> Result<PathBuf, String> {
     runs(bin, "--version")
 }
 
+/// sigstore-js's verifier (`@sigstore/verify`, which brings `@sigstore/bundle`), for
+/// tests/validators/verify_sigstore_bundle.js; returns the directory holding
+/// node_modules.
+fn sigstore_js(installed: &mut Vec<String>) -> Result<PathBuf, String> {
+    const PACKAGE: &str = "@sigstore/verify@4.1.3";
+    let dir = cache_root()?.join("sigstore-js");
+    let marker = dir.join("node_modules/@sigstore/verify/package.json");
+    if !marker.exists() {
+        announce(
+            installed,
+            PACKAGE,
+            &format!("npm, from the npm registry, into {}", dir.display()),
+        );
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        run(Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&dir)
+            .arg(PACKAGE))?;
+    }
+    match marker.exists() {
+        true => Ok(dir),
+        false => Err(format!(
+            "npm installed {PACKAGE} but {} is missing",
+            marker.display()
+        )),
+    }
+}
+
 /// Everything the tests need; returns the environment the test run gets. What it
 /// installs is added to `installed`.
 pub fn ensure(installed: &mut Vec<String>) -> Result<Vec<(String, PathBuf)>, String> {
@@ -307,9 +337,11 @@ pub fn ensure(installed: &mut Vec<String>) -> Result<Vec<(String, PathBuf)>, Str
     let sarif = sarif_multitool(installed)?;
     let validator = action_validator(installed)?;
     let venv = python_tools(installed)?;
+    let sigstore = sigstore_js(installed)?;
     Ok(vec![
         ("SARIF_MULTITOOL".into(), sarif),
         ("ACTION_VALIDATOR".into(), validator),
         ("CSR_VENV".into(), venv),
+        ("SIGSTORE_JS".into(), sigstore),
     ])
 }
