@@ -120,6 +120,8 @@ Examples:
   cargo secure-release verify v1.2.3 --audit              # and audit the tagged tree today
   cargo secure-release verify v1.2.3 --format json        # one JSON document for CI
   cargo secure-release verify --artifact dist/app.tar.gz  # a release file, by its attestations
+  cargo secure-release verify --artifact app.tar.gz --bundle app.sigstore.json --repo OWNER/REPO
+  cargo secure-release verify --artifact blob --bundle blob.sigstore.json --key cosign.pub
 
 Without --cert, --keyring or --allowed-signers, the signer policy
 ([workspace.metadata.secure-release.signers]) decides, with its authority from the
@@ -133,6 +135,17 @@ With --artifact FILE (offline, in a clone holding the tag): FILE's SHA-256 is in
 SHA256SUMS, whose signature (.sig or .asc beside it) is by a key the same keys allow
 to sign files; FILE is a subject of provenance.intoto.jsonl, signed by such a key,
 whose commit is the one of the tag it names; and that tag verifies as above.
+
+With --bundle BUNDLE (offline, no repository needed): a Sigstore bundle (v0.1-v0.3;
+cosign's, GitHub's artifact attestations, npm provenance) over the one --artifact
+(or `sha256:HEX`). Keyless: the Fulcio certificate chains to the trusted root at
+the signing time (from the transparency log or an RFC 3161 timestamp), its SCT
+verifies, and it names --identity and --issuer, or a workflow of --repo OWNER/REPO
+(--workflow, --ref narrow it); with --key, the bundle is signed by that key. The
+log entry's inclusion proof and checkpoint (or its signed entry timestamp) verify;
+a DSSE statement must list the artifact's digest as a subject. Roots: --trusted-root
+FILE (JSON, or JSON Lines as `gh attestation trusted-root` prints), else the
+public-good root built in (-v says from when).
 
 Exit codes: 0 good signature from an allowed signer; 1 bad, unsigned, unknown signer
 or lightweight tag; 2 could not run.")]
@@ -784,15 +797,60 @@ pub struct VerifyArgs {
     /// Read the signer policy from this commit, tag or branch you already trust, not from the tagged commit
     #[arg(long, value_name = "REF", conflicts_with_all = ["cert", "keyring", "allowed_signers"])]
     pub trust_root: Option<String>,
-    /// The repository (default: discovered from the current directory)
-    #[arg(long, value_name = "DIR")]
+    /// The repository (default: discovered from the current directory); with --bundle, the GitHub OWNER/REPO whose workflow must have signed
+    #[arg(long, value_name = "DIR|OWNER/REPO")]
     pub repo: Option<PathBuf>,
+    /// A Sigstore bundle (cosign, GitHub artifact attestations) over the one --artifact, verified offline instead of a tag
+    #[arg(long, value_name = "BUNDLE", requires = "artifact", conflicts_with_all = ["tag", "sums", "attestation", "cert", "keyring", "signer", "allowed_signers", "revoked", "audit", "trust_root"])]
+    pub bundle: Option<PathBuf>,
+    /// With --bundle: Sigstore's trusted_root.json, or the JSON Lines of `gh attestation trusted-root` (default: the public-good root built in)
+    #[arg(long, value_name = "FILE", requires = "bundle")]
+    pub trusted_root: Option<PathBuf>,
+    /// With --bundle: the signing certificate's identity (SAN), exactly
+    #[arg(long, value_name = "SAN", requires_all = ["bundle", "issuer"], conflicts_with = "repo")]
+    pub identity: Option<String>,
+    /// With --identity: the certificate's OIDC issuer, exactly
+    #[arg(long, value_name = "URL", requires = "identity")]
+    pub issuer: Option<String>,
+    /// With --bundle --repo: the workflow file that must have signed (release.yml)
+    #[arg(long, value_name = "PATH", requires_all = ["bundle", "repo"])]
+    pub workflow: Option<String>,
+    /// With --bundle --repo: the ref the workflow ran on (refs/tags/v1.2.3, or a tag or branch name)
+    #[arg(long = "ref", value_name = "REF", requires_all = ["bundle", "repo"])]
+    pub git_ref: Option<String>,
+    /// With --bundle: the PEM public key the bundle must be signed with (as cosign's --key)
+    #[arg(long, value_name = "PUBKEY.pem", requires = "bundle", conflicts_with_all = ["identity", "repo"])]
+    pub key: Option<PathBuf>,
     /// Output format: for people, or one JSON document (schema/verify.schema.json)
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
     pub format: ReportFormat,
 }
 
 impl VerifyArgs {
+    fn bundle_options(&self) -> Option<options::BundleOptions> {
+        use options::BundleSigner;
+        let bundle = self.bundle.clone()?;
+        let signer = match (&self.key, &self.identity, &self.repo) {
+            (Some(key), _, _) => Some(BundleSigner::Key(key.clone())),
+            (None, Some(san), _) => Some(BundleSigner::Identity {
+                san: san.clone(),
+                issuer: self.issuer.clone().unwrap_or_default(),
+            }),
+            (None, None, Some(repo)) => Some(BundleSigner::Github {
+                repo: repo.to_string_lossy().into_owned(),
+                workflow: self.workflow.clone(),
+                git_ref: self.git_ref.clone(),
+            }),
+            (None, None, None) => None,
+        };
+        Some(options::BundleOptions {
+            bundle,
+            artifact: self.artifact.first().cloned().unwrap_or_default(),
+            trusted_root: self.trusted_root.clone(),
+            signer,
+        })
+    }
+
     pub fn options(&self) -> options::VerifyOptions {
         options::VerifyOptions {
             tag: self.tag.clone().unwrap_or_default(),
@@ -809,6 +867,7 @@ impl VerifyArgs {
             advisory_db: self.advisory_db.clone(),
             offline: self.offline,
             repo: self.repo.clone(),
+            bundle: self.bundle_options(),
         }
     }
 }

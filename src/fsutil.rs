@@ -157,6 +157,20 @@ fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
     o.open(path)
 }
 
+/// Opens a regular file for a streamed read (an artifact of any size, read in
+/// constant memory); anything else is an error that says what it is.
+pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+    let file = open_nonblocking(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other(format!(
+            "it is {}, not a regular file",
+            describe(&meta)
+        )));
+    }
+    Ok(file)
+}
+
 /// As `read_bounded`, for UTF-8 text.
 pub fn read_text(path: &Path, limit: u64, what: &str) -> Result<String> {
     let bytes = read_bounded(path, limit, what)?;

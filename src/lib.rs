@@ -42,6 +42,7 @@ pub mod report;
 pub mod sbom;
 pub mod shell;
 pub mod sig;
+pub mod sigstore;
 pub mod tag;
 pub mod threads;
 pub mod tree_record;

@@ -94,9 +94,10 @@ fn run_tag(args: &TagArgs, shell: &Shell) -> anyhow::Result<u8> {
 
 fn run_verify(args: &VerifyArgs, shell: &Shell) -> anyhow::Result<u8> {
     let opts = args.options();
-    let report = match opts.artifacts.is_empty() {
-        true => verify::run(&opts, shell)?,
-        false => verify::run_artifacts(&opts, shell)?,
+    let report = match (&opts.bundle, opts.artifacts.is_empty()) {
+        (Some(bundle), _) => verify::run_bundle(bundle, shell)?,
+        (None, true) => verify::run(&opts, shell)?,
+        (None, false) => verify::run_artifacts(&opts, shell)?,
     };
     let render = match args.format {
         ReportFormat::Human => output::verify::human,

@@ -249,6 +249,37 @@ pub struct VerifyOptions {
     pub sums: Option<PathBuf>,
     /// The DSSE envelopes (default: `provenance.intoto.jsonl` beside `SHA256SUMS`).
     pub attestation: Option<PathBuf>,
+    /// `--bundle`: a Sigstore bundle over the one artifact, instead of a tag.
+    pub bundle: Option<BundleOptions>,
+}
+
+/// `verify --artifact FILE --bundle BUNDLE`: a Sigstore bundle, judged offline.
+#[derive(Debug, Clone)]
+pub struct BundleOptions {
+    pub bundle: PathBuf,
+    /// The artifact's path, or `sha256:HEX` when no such file exists (as the
+    /// Sigstore conformance protocol passes a digest).
+    pub artifact: PathBuf,
+    /// `trusted_root.json`, or JSON Lines of several roots (default: the embedded
+    /// public-good root).
+    pub trusted_root: Option<PathBuf>,
+    /// None: the command line named nobody (refused by the command).
+    pub signer: Option<BundleSigner>,
+}
+
+/// Who must have signed the bundle.
+#[derive(Debug, Clone)]
+pub enum BundleSigner {
+    /// `--identity SAN --issuer URL`.
+    Identity { san: String, issuer: String },
+    /// `--repo OWNER/REPO [--workflow PATH] [--ref REF]`: GitHub Actions.
+    Github {
+        repo: String,
+        workflow: Option<String>,
+        git_ref: Option<String>,
+    },
+    /// `--key PUBKEY.pem`.
+    Key(PathBuf),
 }
 
 #[derive(Debug, Clone, Default)]

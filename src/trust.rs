@@ -10,11 +10,8 @@ use crate::error::{escape, Failure};
 use crate::git::{Repo, Tag};
 use crate::options::VerifyOptions;
 use crate::release::claims::{Claims, Key};
-use crate::report::{
-    self,
-    verify::{ClaimCheck, Signature, VerifyReport},
-};
-use crate::sig::check::{check, Format, Keys, Signer, Verdict};
+use crate::report::verify::{ClaimCheck, Signature, VerifyReport};
+use crate::sig::check::{check, Format, Keys, Verdict};
 use crate::sig::openpgp::{self, KeyUse};
 use crate::sig::policy::Root;
 use crate::sig::policy::Trusted;
@@ -58,6 +55,7 @@ pub fn check_tag(repo: &Repo, opts: &VerifyOptions) -> Result<Checked> {
         claims: Vec::new(),
         audit: None,
         artifacts: Vec::new(),
+        bundle: None,
     };
     let mut checked = Checked {
         report,
@@ -88,31 +86,7 @@ pub fn check_tag(repo: &Repo, opts: &VerifyOptions) -> Result<Checked> {
     let tagger = crate::release::object::tagger_of(&payload);
     let signer = tagger.as_ref().map(|(email, time)| (email.as_str(), *time));
     checked.report.signature = match check(&judge.keys, &payload, &signature, signer) {
-        Verdict::Good(Signer::Ssh {
-            principal,
-            algorithm,
-            fingerprint,
-            allowed_by: (file, line),
-        }) => Signature::Good(report::verify::Signer {
-            format: Format::Ssh.as_str(),
-            identity: Some(principal),
-            fingerprint,
-            signing_key: None,
-            algorithm: Some(algorithm),
-            allowed_by: Some(format!("{}:{line}", escape(&file))),
-        }),
-        Verdict::Good(Signer::OpenPgp {
-            userid,
-            cert_fingerprint,
-            key_fingerprint,
-        }) => Signature::Good(report::verify::Signer {
-            format: Format::OpenPgp.as_str(),
-            identity: userid,
-            signing_key: (key_fingerprint != cert_fingerprint).then_some(key_fingerprint),
-            fingerprint: cert_fingerprint,
-            algorithm: None,
-            allowed_by: None,
-        }),
+        Verdict::Good(signer) => Signature::Good(signer.reported()),
         Verdict::Bad(why) => return bad(checked, format!("tag `{tag}`: {why}")),
         Verdict::NoKeys(format) if judge.from_policy => {
             let other = match format {

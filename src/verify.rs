@@ -166,6 +166,7 @@ pub fn run_artifacts(opts: &VerifyOptions, _shell: &Shell) -> Result<VerifyRepor
         claims: Vec::new(),
         audit: None,
         artifacts: checks,
+        bundle: None,
     };
     let check =
         |claim: &'static str, file: &std::path::Path, holds: bool, message: String| ArtifactCheck {
@@ -430,4 +431,139 @@ pub fn run_artifacts(opts: &VerifyOptions, _shell: &Shell) -> Result<VerifyRepor
         }
     }
     Ok(report)
+}
+
+/// `verify --artifact FILE --bundle BUNDLE`: a Sigstore bundle over FILE, judged by
+/// `sigstore` against the trusted roots named (or the embedded public-good root)
+/// and the signer the command line requires. Offline: local files only.
+pub fn run_bundle(opts: &crate::options::BundleOptions, shell: &Shell) -> Result<VerifyReport> {
+    use crate::error::Failure;
+    use crate::fsutil::{read_text, TEXT_LIMIT};
+    use crate::report::verify::Signature;
+    use crate::sigstore::{self, Artifact, Names};
+    let shown = |p: &std::path::Path| escape(&p.display().to_string());
+    let bundle_name = opts.bundle.display().to_string();
+    let text = read_text(&opts.bundle, TEXT_LIMIT, "Sigstore bundle")?;
+    let bundle = sigstore::parse_bundle(&text).map_err(|why| {
+        Failure::new(format!("{}: {why}", shown(&opts.bundle)))
+            .help("pass the bundle itself (`*.sigstore.json`, or `gh attestation download`'s JSON)")
+    })?;
+    let roots = match &opts.trusted_root {
+        Some(path) => {
+            let text = read_text(path, TEXT_LIMIT, "trusted root")?;
+            sigstore::root::parse(&text, &path.display().to_string()).map_err(|why| {
+                Failure::new(format!("{}: {why}", shown(path))).help(
+                    "pass Sigstore's trusted_root.json, or the output of `gh attestation trusted-root`",
+                )
+            })?
+        }
+        None => vec![sigstore::root::embedded().map_err(Failure::new)?],
+    };
+    if shell.verbose > 0 {
+        for root in &roots {
+            shell.status(&format!("trusted root: {}", escape(&root.origin)));
+        }
+    }
+    let expected = expected_signer(opts)?;
+    let digest = opts
+        .artifact
+        .to_str()
+        .filter(|_| !opts.artifact.exists())
+        .and_then(|s| s.strip_prefix("sha256:"))
+        .and_then(crate::digest::from_hex);
+    let path = opts.artifact.clone();
+    let open = move || -> std::io::Result<Box<dyn std::io::Read>> {
+        Ok(Box::new(crate::fsutil::open_regular(&path)?))
+    };
+    let artifact = match digest {
+        Some(d) => Artifact::Sha256(d),
+        None => Artifact::Open(&open),
+    };
+    let artifact_name = opts.artifact.display().to_string();
+    let names = Names {
+        bundle: &bundle_name,
+        artifact: &artifact_name,
+    };
+    let judged = sigstore::verify(&bundle, &artifact, &roots, &expected, &names).map_err(|e| {
+        Failure::new(format!(
+            "could not read the artifact {}: {}",
+            shown(&opts.artifact),
+            escape(&e)
+        ))
+    })?;
+    Ok(VerifyReport {
+        tag: String::new(),
+        signature: match judged.verdict {
+            crate::sig::check::Verdict::Good(signer) => Signature::Good(signer.reported()),
+            crate::sig::check::Verdict::Bad(reason) => Signature::Bad { reason },
+            crate::sig::check::Verdict::NoKeys(_) => Signature::Bad {
+                reason: format!("{}: no key to judge it", shown(&opts.bundle)),
+            },
+        },
+        notes: judged.notes,
+        claims: Vec::new(),
+        audit: None,
+        artifacts: judged.checks,
+        bundle: Some(bundle_name),
+    })
+}
+
+/// Who must have signed, from the command line: refused (exit 2) when it names
+/// nobody, a repository not as `OWNER/REPO`, or a key that is not a PEM public key.
+fn expected_signer(opts: &crate::options::BundleOptions) -> Result<crate::sigstore::Expected> {
+    use crate::error::Failure;
+    use crate::options::BundleSigner;
+    use crate::sigstore::Expected;
+    let who = "name who must have signed: --identity SAN --issuer URL, --repo OWNER/REPO, or --key PUBKEY.pem";
+    Ok(match &opts.signer {
+        None => {
+            return Err(
+                Failure::new("verify --bundle needs the signer it must find")
+                    .help(who)
+                    .into(),
+            )
+        }
+        Some(BundleSigner::Identity { san, issuer }) => Expected::Identity {
+            san: san.clone(),
+            issuer: issuer.clone(),
+        },
+        Some(BundleSigner::Github {
+            repo,
+            workflow,
+            git_ref,
+        }) => {
+            let name_ok = |s: &str| {
+                !s.is_empty()
+                    && s.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            };
+            match repo.split_once('/') {
+                Some((owner, name)) if name_ok(owner) && name_ok(name) => {}
+                _ => {
+                    return Err(Failure::new(format!(
+                        "--repo `{}`: with --bundle, name the GitHub repository as OWNER/REPO",
+                        escape(repo)
+                    ))
+                    .help("e.g. --repo rust-lang/cargo")
+                    .into())
+                }
+            }
+            Expected::Github {
+                repo: repo.clone(),
+                workflow: workflow.clone(),
+                git_ref: git_ref.clone(),
+            }
+        }
+        Some(BundleSigner::Key(path)) => {
+            let pem = crate::fsutil::read_text(path, crate::fsutil::KEY_LIMIT, "public key")?;
+            let key = crate::sigstore::parse_key(&pem).map_err(|why| {
+                Failure::new(format!("{}: {why}", escape(&path.display().to_string())))
+                    .help("pass the public key in PEM (`-----BEGIN PUBLIC KEY-----`), as `cosign generate-key-pair` writes it")
+            })?;
+            Expected::Key {
+                key,
+                origin: path.display().to_string(),
+            }
+        }
+    })
 }

@@ -8,6 +8,9 @@ use serde_json::json;
 use std::io::Write;
 
 pub fn human(r: &VerifyReport, out: &mut Vec<u8>) -> Result<()> {
+    if let Some(bundle) = &r.bundle {
+        return human_bundle(r, bundle, out);
+    }
     let tag = escape(&r.tag);
     let s = match &r.signature {
         Signature::Bad { reason } => {
@@ -68,6 +71,36 @@ pub fn human(r: &VerifyReport, out: &mut Vec<u8>) -> Result<()> {
     Ok(())
 }
 
+/// A Sigstore bundle's verdict: the signer, then each check, the failed one as BAD.
+fn human_bundle(r: &VerifyReport, bundle: &str, out: &mut Vec<u8>) -> Result<()> {
+    let bundle = escape(bundle);
+    match &r.signature {
+        Signature::Good(s) => {
+            let who = match (&s.identity, &s.issuer, &s.allowed_by) {
+                (Some(id), Some(issuer), _) => {
+                    format!("{} (issuer {})", escape(id), escape(issuer))
+                }
+                (_, _, Some(key)) => format!("the key {} (SHA-256 {})", escape(key), s.fingerprint),
+                _ => "(no identity)".to_string(),
+            };
+            writeln!(out, "Good Sigstore signature in {bundle} by {who}")?;
+            if s.allowed_by.is_none() {
+                writeln!(out, "  certificate SHA-256 {}", s.fingerprint)?;
+            }
+        }
+        Signature::Bad { reason } => writeln!(out, "BAD: {reason}")?,
+    }
+    for note in &r.notes {
+        writeln!(out, "  {}", escape(note))?;
+    }
+    if matches!(r.signature, Signature::Good(_)) {
+        for a in &r.artifacts {
+            writeln!(out, "  {}: {}", a.claim, a.message)?;
+        }
+    }
+    Ok(())
+}
+
 fn claim(out: &mut impl Write, tag: &str, c: &ClaimCheck) -> Result<()> {
     match c.holds {
         true => writeln!(out, "  {}", c.message)?,
@@ -91,6 +124,7 @@ pub fn to_value(r: &VerifyReport) -> serde_json::Value {
             "report": super::json::to_value(&a.report),
         })),
         "artifacts": r.artifacts,
+        "bundle": r.bundle,
     })
 }
 

@@ -20,6 +20,8 @@ pub struct VerifyReport {
     /// `verify --artifact`: the release files' checks, in order; checking stops at
     /// the first that does not hold.
     pub artifacts: Vec<ArtifactCheck>,
+    /// `verify --bundle`: the Sigstore bundle judged (the tag is then empty).
+    pub bundle: Option<String>,
 }
 
 /// One check of `verify --artifact`.
@@ -27,7 +29,9 @@ pub struct VerifyReport {
 pub struct ArtifactCheck {
     /// `sums-signature` (SHA256SUMS's signature), `provenance` (its envelope and
     /// statement), `commit` (the provenance's commit against the tag's), `sums`
-    /// (the file's digest in SHA256SUMS), `subject` (in the provenance).
+    /// (the file's digest in SHA256SUMS), `subject` (in the provenance); for a
+    /// Sigstore bundle: `bundle`, `artifact`, `signature`, `certificate`, `sct`,
+    /// `identity`, `timestamp`, `tlog`, `trusted-root`.
     pub claim: &'static str,
     /// The file the check is about (as given on the command line or found).
     pub file: String,
@@ -47,9 +51,10 @@ pub enum Signature {
 
 #[derive(Serialize)]
 pub struct Signer {
-    /// `openpgp` or `ssh`.
+    /// `openpgp`, `ssh` or `sigstore`.
     pub format: &'static str,
-    /// The OpenPGP user id, or the SSH principal that allowed the key.
+    /// The OpenPGP user id, the SSH principal that allowed the key, or the Sigstore
+    /// certificate's identity (SAN).
     pub identity: Option<String>,
     /// The OpenPGP certificate's, or the SSH key's, fingerprint.
     pub fingerprint: String,
@@ -57,8 +62,11 @@ pub struct Signer {
     pub signing_key: Option<String>,
     /// SSH: the key's algorithm.
     pub algorithm: Option<String>,
-    /// SSH: the allowed-signers file and line that admitted the key.
+    /// SSH: the allowed-signers file and line that admitted the key; Sigstore
+    /// with `--key`: the key's file.
     pub allowed_by: Option<String>,
+    /// Sigstore: the certificate's OIDC issuer.
+    pub issuer: Option<String>,
 }
 
 #[derive(Serialize)]

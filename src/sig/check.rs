@@ -38,6 +38,15 @@ pub enum Signer {
         cert_fingerprint: String,
         key_fingerprint: String,
     },
+    /// A Sigstore bundle's signer (`sigstore`): a Fulcio certificate's identity
+    /// (SAN) and OIDC issuer, or a managed key named by its file.
+    Sigstore {
+        identity: Option<String>,
+        issuer: Option<String>,
+        /// The SHA-256 of the signing certificate, or of the key's SubjectPublicKeyInfo.
+        fingerprint: String,
+        key: Option<String>,
+    },
 }
 
 impl Signer {
@@ -48,6 +57,55 @@ impl Signer {
             Signer::OpenPgp {
                 cert_fingerprint, ..
             } => cert_fingerprint,
+            Signer::Sigstore { fingerprint, .. } => fingerprint,
+        }
+    }
+
+    /// As the report shows a good signature's signer, for every reader.
+    pub fn reported(self) -> crate::report::verify::Signer {
+        use crate::report::verify::Signer as Shown;
+        match self {
+            Signer::Ssh {
+                principal,
+                algorithm,
+                fingerprint,
+                allowed_by: (file, line),
+            } => Shown {
+                format: Format::Ssh.as_str(),
+                identity: Some(principal),
+                fingerprint,
+                signing_key: None,
+                algorithm: Some(algorithm),
+                allowed_by: Some(format!("{}:{line}", crate::error::escape(&file))),
+                issuer: None,
+            },
+            Signer::OpenPgp {
+                userid,
+                cert_fingerprint,
+                key_fingerprint,
+            } => Shown {
+                format: Format::OpenPgp.as_str(),
+                identity: userid,
+                signing_key: (key_fingerprint != cert_fingerprint).then_some(key_fingerprint),
+                fingerprint: cert_fingerprint,
+                algorithm: None,
+                allowed_by: None,
+                issuer: None,
+            },
+            Signer::Sigstore {
+                identity,
+                issuer,
+                fingerprint,
+                key,
+            } => Shown {
+                format: "sigstore",
+                identity,
+                fingerprint,
+                signing_key: None,
+                algorithm: None,
+                allowed_by: key,
+                issuer,
+            },
         }
     }
 }

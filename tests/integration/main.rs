@@ -21,5 +21,6 @@ mod profile_props;
 mod reports;
 mod sbom;
 mod sbom_oracle;
+mod sigstore;
 mod ssh;
 mod tag;

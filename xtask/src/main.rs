@@ -5,13 +5,15 @@ use std::process::{Command, ExitCode};
 mod bench;
 mod bench_artifact;
 mod bench_tag;
+mod bench_verify;
 mod ci;
 mod scale;
+mod sigstore_root;
 mod snapshot;
 mod tools;
 
 const USAGE: &str =
-    "usage: cargo xtask <ci|fmt|lint|test|man|bench|bench-tag|bench-artifact|advisory-snapshot>
+    "usage: cargo xtask <ci|fmt|lint|test|man|bench|bench-tag|bench-artifact|bench-verify|advisory-snapshot|sigstore-root>
   ci         everything CI runs (.ci/run and ci.yml call it): fmt check, clippy
              -D warnings, `cargo xtask test`, clippy with gpg-agent, then dogfood: this
              project's release binary audited with --artifacts, its SBOMs validated,
@@ -26,10 +28,16 @@ const USAGE: &str =
              path crates (all three when none is named)
   bench-tag  median time to create a signed tag: ours vs `git tag -s` with gpg
   bench-artifact  median time to inspect this project's release binary (audit --artifact)
+  bench-verify  median time of `verify --bundle` on the Sigstore conformance suite's
+             happy paths (target 50 ms), beside sigstore-python's when installed
   man        one man page per command into $CARGO_TARGET_DIR/man (default target/man)
   advisory-snapshot [DIR]
              refresh the advisory database the binary embeds (assets/) from a RustSec
-             checkout (default ../shared/advisory-db)";
+             checkout (default ../shared/advisory-db)
+  sigstore-root [FILE]
+             refresh the Sigstore public-good trusted root the binary embeds
+             (assets/sigstore/) from the sigstore wheel on PyPI (pip), or from FILE:
+             a sigstore wheel or a trusted_root.json";
 
 fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();
@@ -52,10 +60,12 @@ fn main() -> ExitCode {
         "bench" => Some(bench::run),
         "bench-tag" => Some(bench_tag::run),
         "bench-artifact" => Some(bench_artifact::run),
+        "bench-verify" => Some(bench_verify::run),
         "test" => Some(test),
         "ci" => Some(ci::run_all),
         "man" => Some(man),
         "advisory-snapshot" => Some(snapshot::run),
+        "sigstore-root" => Some(sigstore_root::run),
         _ => None,
     };
     if let Some(bench) = bench {

@@ -1,0 +1,622 @@
+//! `verify --bundle` against the Sigstore conformance suite (`../shared/sigstore-
+//! conformance`, the Sigstore project's own cases, read in place and never written):
+//! every case of `test/assets/bundle-verify/` run through the binary as the suite's
+//! CLI protocol runs a client (`docs/cli_protocol.md`: the artifact as a file, then
+//! as `sha256:HEX`), a case whose name ends in `_fail` rejected (nonzero), every
+//! other accepted (0). Then tampered copies of each accepted case, a real project's
+//! GitHub Actions provenance, and bad input.
+
+use crate::common::{assert_valid, bin, json, shared_dir, verify_schema};
+use base64ct::{Base64, Encoding};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// Cases whose outcome differs from the suite's, each with the exact reason. The
+/// goal is none; `conformance_suite` fails on any other mismatch and on an entry
+/// here that has started to pass.
+const EXCEPTIONS: &[(&str, &str)] = &[];
+
+/// The defaults of the suite's harness (`test/client.py`, its README).
+const DEFAULT_IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
+const DEFAULT_ISSUER: &str = "https://token.actions.githubusercontent.com";
+
+fn cases_dir() -> PathBuf {
+    shared_dir().join("sigstore-conformance/test/assets/bundle-verify")
+}
+
+struct Case {
+    name: String,
+    dir: PathBuf,
+    artifact: PathBuf,
+    identity: String,
+    issuer: String,
+    key: Option<PathBuf>,
+    trusted_root: Option<PathBuf>,
+}
+
+impl Case {
+    fn expect_pass(&self) -> bool {
+        !self.name.ends_with("_fail")
+    }
+
+    /// The family a score is counted in: the name's first word (two for rekor2).
+    fn family(&self) -> String {
+        let words: Vec<&str> = self.name.trim_end_matches("_fail").split('-').collect();
+        match words.as_slice() {
+            ["rekor2", second, ..] => format!("rekor2-{second}"),
+            ["happy", "path", ..] => "happy-path".into(),
+            ["managed", "key", ..] => "managed-key".into(),
+            ["trust", "root", ..] => "trust-root".into(),
+            [first, ..] => first.to_string(),
+            [] => String::new(),
+        }
+    }
+
+    fn bundle(&self) -> PathBuf {
+        self.dir.join("bundle.sigstore.json")
+    }
+
+    /// `verify` in the protocol's terms: `--artifact` is FILE_OR_DIGEST.
+    fn args(&self, bundle: &Path, artifact: &str) -> Vec<String> {
+        let mut a = vec![
+            "verify".to_string(),
+            "--artifact".into(),
+            artifact.into(),
+            "--bundle".into(),
+            bundle.display().to_string(),
+        ];
+        if let Some(root) = &self.trusted_root {
+            a.extend(["--trusted-root".into(), root.display().to_string()]);
+        }
+        match &self.key {
+            Some(key) => a.extend(["--key".into(), key.display().to_string()]),
+            None => a.extend([
+                "--identity".into(),
+                self.identity.clone(),
+                "--issuer".into(),
+                self.issuer.clone(),
+            ]),
+        }
+        a
+    }
+}
+
+fn cases() -> Vec<Case> {
+    let base = cases_dir();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&base)
+        .unwrap_or_else(|e| panic!("the conformance suite at {}: {e}", base.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    dirs.into_iter()
+        .map(|dir| {
+            let read = |f: &str| std::fs::read_to_string(dir.join(f)).ok();
+            let artifact = match dir.join("artifact").exists() {
+                true => dir.join("artifact"),
+                false => base.join("a.txt"),
+            };
+            Case {
+                name: dir.file_name().unwrap().to_string_lossy().into_owned(),
+                artifact,
+                identity: read("identity").map_or(DEFAULT_IDENTITY.into(), |s| s.trim().into()),
+                issuer: read("issuer").map_or(DEFAULT_ISSUER.into(), |s| s.trim().into()),
+                key: Some(dir.join("key.pub")).filter(|p| p.exists()),
+                trusted_root: Some(dir.join("trusted_root.json")).filter(|p| p.exists()),
+                dir,
+            }
+        })
+        .collect()
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(args: &[String]) -> Run {
+    let out = bin()
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn sha256_arg(path: &Path) -> String {
+    format!(
+        "sha256:{}",
+        crate::common::sha256_hex(&std::fs::read(path).unwrap())
+    )
+}
+
+/// A run's outcome is well-formed: 0 with a good report, 1 with a bad one (both
+/// valid JSON by the schema), or 2 with one `error:` line naming what is wrong.
+fn check_shape(case: &str, r: &Run) {
+    match r.code {
+        0 | 1 => {
+            let v = json(&r.stdout);
+            assert_valid(verify_schema(), &v);
+            assert_eq!(v["good"], r.code == 0, "{case}: {}", r.stdout);
+            assert!(v["bundle"].is_string(), "{case}");
+        }
+        2 => assert!(
+            r.stderr.starts_with("error: ") && r.stderr.contains("bundle.sigstore.json")
+                || r.stderr.contains("trusted_root.json")
+                || r.stderr.contains("key.pub"),
+            "{case}: exit 2 without a first line naming the file: {}",
+            r.stderr
+        ),
+        other => panic!("{case}: exit {other}: {}", r.stderr),
+    }
+}
+
+#[test]
+fn conformance_suite() {
+    use std::collections::BTreeMap;
+    let cases = cases();
+    assert!(cases.len() >= 70, "only {} cases found", cases.len());
+    let mut score: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let mut mismatches = Vec::new();
+    for case in &cases {
+        let by_file = run(&case.args(&case.bundle(), &case.artifact.display().to_string()));
+        let by_digest = run(&case.args(&case.bundle(), &sha256_arg(&case.artifact)));
+        let mut ok = true;
+        for (how, r) in [("file", &by_file), ("digest", &by_digest)] {
+            check_shape(&case.name, r);
+            if (r.code == 0) != case.expect_pass() {
+                ok = false;
+                let why = r
+                    .stdout
+                    .lines()
+                    .chain(r.stderr.lines())
+                    .take(3)
+                    .collect::<Vec<_>>();
+                mismatches.push(format!(
+                    "{} (by {how}): exit {}: {}",
+                    case.name,
+                    r.code,
+                    why.join(" | ")
+                ));
+            }
+        }
+        let entry = score.entry(case.family()).or_default();
+        entry.1 += 1;
+        if ok {
+            entry.0 += 1;
+        }
+    }
+    let (passed, total) = score.values().fold((0, 0), |(p, t), (a, b)| (p + a, t + b));
+    eprintln!("Sigstore conformance, bundle-verify (by file and by digest):");
+    for (family, (p, t)) in &score {
+        eprintln!("  {family:<18} {p}/{t}");
+    }
+    eprintln!("  {:<18} {passed}/{total}", "all");
+    let unexpected: Vec<&String> = mismatches
+        .iter()
+        .filter(|m| {
+            !EXCEPTIONS
+                .iter()
+                .any(|(name, _)| m.starts_with(&format!("{name} ")))
+        })
+        .collect();
+    assert!(
+        unexpected.is_empty(),
+        "cases that do not match the suite:\n{}",
+        unexpected
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    for (name, _) in EXCEPTIONS {
+        assert!(
+            mismatches
+                .iter()
+                .any(|m| m.starts_with(&format!("{name} "))),
+            "{name} passes now: remove it from EXCEPTIONS"
+        );
+    }
+}
+
+/// What a tamper changes: one byte, in the place named.
+#[derive(Clone, Copy, Debug)]
+enum Tamper {
+    Artifact,
+    Signature,
+    Certificate,
+    LogEntry,
+}
+
+fn flip_b64(v: &mut Value, at: fn(usize) -> usize) -> bool {
+    let Some(s) = v.as_str() else { return false };
+    let Ok(mut bytes) = Base64::decode_vec(s) else {
+        return false;
+    };
+    if bytes.is_empty() {
+        return false;
+    }
+    let i = at(bytes.len());
+    bytes[i] ^= 0x01;
+    *v = Value::String(Base64::encode_string(&bytes));
+    true
+}
+
+/// The bundle (and artifact) with one byte changed; None when the case has no
+/// such part (a managed-key bundle has no certificate).
+fn tampered(case: &Case, what: Tamper, dir: &Path) -> Option<(PathBuf, PathBuf)> {
+    let mut bundle: Value = serde_json::from_slice(&std::fs::read(case.bundle()).unwrap()).unwrap();
+    let mut artifact = std::fs::read(&case.artifact).unwrap();
+    let changed = match what {
+        Tamper::Artifact => {
+            let last = artifact.len() - 1;
+            artifact[last] ^= 0x01;
+            true
+        }
+        Tamper::Signature => {
+            let sig = match bundle.get_mut("messageSignature") {
+                Some(m) => &mut m["signature"],
+                None => &mut bundle["dsseEnvelope"]["signatures"][0]["sig"],
+            };
+            // A byte of the signature value itself (DER's tail), not its framing.
+            flip_b64(sig, |n| n - 2)
+        }
+        Tamper::Certificate => {
+            let cert = [
+                "/verificationMaterial/certificate/rawBytes",
+                "/verificationMaterial/x509CertificateChain/certificates/0/rawBytes",
+            ]
+            .iter()
+            .find(|p| bundle.pointer(p).is_some())?;
+            // Inside the CA's signature over the certificate.
+            flip_b64(bundle.pointer_mut(cert)?, |n| n - 3)
+        }
+        Tamper::LogEntry => {
+            let body =
+                bundle.pointer_mut("/verificationMaterial/tlogEntries/0/canonicalizedBody")?;
+            // A hex or base64 character of a digest the body records, changed to another.
+            let Some(text) = body.as_str().and_then(|s| Base64::decode_vec(s).ok()) else {
+                return None;
+            };
+            let mut text = String::from_utf8(text).unwrap();
+            let at = ["\"value\":\"", "\"digest\":\""]
+                .iter()
+                .find_map(|k| text.find(k).map(|i| i + k.len()))?;
+            let c = text.as_bytes()[at];
+            let other = if c == b'a' { "b" } else { "a" };
+            text.replace_range(at..at + 1, other);
+            *body = Value::String(Base64::encode_string(text.as_bytes()));
+            true
+        }
+    };
+    if !changed {
+        return None;
+    }
+    let b = dir.join("bundle.sigstore.json");
+    let a = dir.join("artifact");
+    std::fs::write(&b, serde_json::to_vec(&bundle).unwrap()).unwrap();
+    std::fs::write(&a, artifact).unwrap();
+    Some((b, a))
+}
+
+#[test]
+fn one_changed_byte_of_any_part_is_rejected() {
+    let mut tried = 0;
+    for case in cases().iter().filter(|c| c.expect_pass()) {
+        for what in [
+            Tamper::Artifact,
+            Tamper::Signature,
+            Tamper::Certificate,
+            Tamper::LogEntry,
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let Some((bundle, artifact)) = tampered(case, what, dir.path()) else {
+                continue;
+            };
+            let r = run(&case.args(&bundle, &artifact.display().to_string()));
+            assert_eq!(
+                r.code, 1,
+                "{} with one byte of its {what:?} changed: exit {}\n{}{}",
+                case.name, r.code, r.stdout, r.stderr
+            );
+            let v = json(&r.stdout);
+            assert_valid(verify_schema(), &v);
+            assert_eq!(v["signature"]["verdict"], "bad", "{}: {what:?}", case.name);
+            tried += 1;
+        }
+    }
+    // Every accepted case has an artifact and a signature; most a certificate and a log entry.
+    assert!(tried >= 80, "only {tried} tampered copies were judged");
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/sigstore")
+        .join(name)
+}
+
+/// A real release: sigstore-js's npm package 2.0.0 and the provenance GitHub
+/// Actions signed for it, checked by the repository's workflow identity, offline,
+/// with the public-good root built into the binary.
+#[test]
+fn a_github_actions_provenance_verifies_by_repository_workflow_and_ref() {
+    let artifact = fixture("sigstore-2.0.0.tgz");
+    let bundle = fixture("sigstore-2.0.0.tgz.sigstore.json");
+    let verify = |extra: &[&str]| {
+        let mut args: Vec<String> = vec![
+            "verify".into(),
+            "--artifact".into(),
+            artifact.display().to_string(),
+            "--bundle".into(),
+            bundle.display().to_string(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        run(&args)
+    };
+    let good = verify(&[
+        "--repo",
+        "sigstore/sigstore-js",
+        "--workflow",
+        "release.yml",
+        "--ref",
+        "main",
+    ]);
+    assert_eq!(good.code, 0, "{}{}", good.stdout, good.stderr);
+    let v = json(&good.stdout);
+    assert_valid(verify_schema(), &v);
+    assert_eq!(v["signature"]["format"], "sigstore");
+    assert_eq!(
+        v["signature"]["identity"],
+        "https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main"
+    );
+    assert_eq!(v["signature"]["issuer"], DEFAULT_ISSUER);
+    let claims: Vec<&str> = v["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["claim"].as_str().unwrap())
+        .collect();
+    for claim in [
+        "bundle",
+        "artifact",
+        "signature",
+        "certificate",
+        "sct",
+        "identity",
+        "timestamp",
+        "tlog",
+    ] {
+        assert!(claims.contains(&claim), "{claim} not reported: {claims:?}");
+    }
+    assert!(
+        v["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("embedded Sigstore public-good root"),
+        "{v}"
+    );
+    // The same, by the full identity.
+    let exact = verify(&[
+        "--identity",
+        v["signature"]["identity"].as_str().unwrap(),
+        "--issuer",
+        DEFAULT_ISSUER,
+    ]);
+    assert_eq!(exact.code, 0, "{}", exact.stdout);
+    // Another repository, workflow or ref is refused, naming what the certificate says.
+    for (flags, says) in [
+        (
+            &["--repo", "sigstore/sigstore-python"][..],
+            "not a workflow of sigstore/sigstore-python",
+        ),
+        (
+            &["--repo", "sigstore/sigstore-js", "--workflow", "ci.yml"][..],
+            "not `ci.yml`",
+        ),
+        (
+            &["--repo", "sigstore/sigstore-js", "--ref", "v2.0.0"][..],
+            "not `v2.0.0`",
+        ),
+    ] {
+        let r = verify(flags);
+        assert_eq!(r.code, 1, "{flags:?}: {}", r.stdout);
+        let v = json(&r.stdout);
+        let reason = v["signature"]["reason"].as_str().unwrap();
+        assert!(reason.contains(says), "{flags:?}: {reason}");
+        assert_eq!(v["artifacts"][0]["claim"], "identity");
+    }
+    // Human output: the signer, then what was checked.
+    let out = bin()
+        .args(["verify", "--artifact"])
+        .arg(&artifact)
+        .arg("--bundle")
+        .arg(&bundle)
+        .args(["--repo", "sigstore/sigstore-js"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.starts_with("Good Sigstore signature in "), "{text}");
+    assert!(text.contains("  tlog: entry "), "{text}");
+}
+
+/// `gh attestation trusted-root` prints JSON Lines of several roots: a bundle is
+/// good under any of them, and under none of them it is refused.
+#[test]
+fn json_lines_of_trusted_roots_are_each_trusted() {
+    let base = cases_dir();
+    let custom =
+        std::fs::read_to_string(base.join("intoto-with-custom-trust-root/trusted_root.json"))
+            .unwrap();
+    let line =
+        |text: &str| serde_json::to_string(&serde_json::from_str::<Value>(text).unwrap()).unwrap();
+    let public = {
+        // The public-good root: the one the binary embeds, as a line of its own.
+        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/sigstore/trusted_root.json");
+        std::fs::read_to_string(p).unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let both = dir.path().join("roots.jsonl");
+    std::fs::write(&both, format!("{}\n{}\n", line(&custom), line(&public))).unwrap();
+    let only_custom = dir.path().join("custom.jsonl");
+    std::fs::write(
+        &only_custom,
+        format!("{}\n{}\n", line(&custom), line(&custom)),
+    )
+    .unwrap();
+    let case = cases()
+        .into_iter()
+        .find(|c| c.name == "happy-path-v0.3")
+        .unwrap();
+    let with_root = |root: &Path| {
+        let mut c = Case {
+            trusted_root: Some(root.to_path_buf()),
+            ..case_clone(&case)
+        };
+        c.name = case.name.clone();
+        run(&c.args(&case.bundle(), &case.artifact.display().to_string()))
+    };
+    let good = with_root(&both);
+    assert_eq!(good.code, 0, "{}{}", good.stdout, good.stderr);
+    assert!(json(&good.stdout)["notes"][0]
+        .as_str()
+        .unwrap()
+        .contains("roots.jsonl line 2"));
+    let bad = with_root(&only_custom);
+    assert_eq!(bad.code, 1, "{}{}", bad.stdout, bad.stderr);
+    let v = json(&bad.stdout);
+    assert!(
+        v["notes"]
+            .to_string()
+            .contains("none of the 2 trusted roots"),
+        "{v}"
+    );
+}
+
+fn case_clone(c: &Case) -> Case {
+    Case {
+        name: c.name.clone(),
+        dir: c.dir.clone(),
+        artifact: c.artifact.clone(),
+        identity: c.identity.clone(),
+        issuer: c.issuer.clone(),
+        key: c.key.clone(),
+        trusted_root: c.trusted_root.clone(),
+    }
+}
+
+/// Input that cannot be judged: exit 2, a first line naming the file and what is wrong.
+#[test]
+fn unreadable_input_names_the_file() {
+    let base = cases_dir();
+    let happy = base.join("happy-path-v0.3/bundle.sigstore.json");
+    let a = base.join("a.txt");
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = dir.path().join("garbage.sigstore.json");
+    std::fs::write(&garbage, "{\"mediaType\": 3}").unwrap();
+    let root_garbage = dir.path().join("root.json");
+    std::fs::write(&root_garbage, "not json\n").unwrap();
+    let key_garbage = dir.path().join("key.pem");
+    std::fs::write(
+        &key_garbage,
+        "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
+    )
+    .unwrap();
+    let id = ["--identity", DEFAULT_IDENTITY, "--issuer", DEFAULT_ISSUER];
+    let s = |p: &Path| p.display().to_string();
+    for (args, first) in [
+        (
+            vec!["--bundle".to_string(), s(&garbage)]
+                .into_iter()
+                .chain(id.iter().map(|x| x.to_string()))
+                .collect::<Vec<_>>(),
+            format!("error: {}: not a Sigstore bundle", s(&garbage)),
+        ),
+        (
+            vec![
+                "--bundle".into(),
+                s(&happy),
+                "--trusted-root".into(),
+                s(&root_garbage),
+            ]
+            .into_iter()
+            .chain(id.iter().map(|x| x.to_string()))
+            .collect(),
+            format!("error: {}: not a Sigstore trusted root", s(&root_garbage)),
+        ),
+        (
+            vec![
+                "--bundle".into(),
+                s(&happy),
+                "--key".into(),
+                s(&key_garbage),
+            ],
+            format!(
+                "error: {}: not a public key this tool can use",
+                s(&key_garbage)
+            ),
+        ),
+        (
+            vec!["--bundle".into(), s(&happy)],
+            "error: verify --bundle needs the signer it must find".to_string(),
+        ),
+        (
+            vec![
+                "--bundle".into(),
+                s(&happy),
+                "--repo".into(),
+                "not-a-repo".into(),
+            ],
+            "error: --repo `not-a-repo`: with --bundle, name the GitHub repository as OWNER/REPO"
+                .to_string(),
+        ),
+        (
+            vec!["--bundle".into(), s(&dir.path().join("missing.json"))]
+                .into_iter()
+                .chain(id.iter().map(|x| x.to_string()))
+                .collect(),
+            format!(
+                "error: could not read Sigstore bundle {}",
+                s(&dir.path().join("missing.json"))
+            ),
+        ),
+    ] {
+        let out = bin()
+            .args(["verify", "--artifact"])
+            .arg(&a)
+            .args(&args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.starts_with(&first),
+            "{args:?}: expected `{first}`, got: {err}"
+        );
+        assert!(!err.contains("panicked") && !err.contains("{ "), "{err}");
+    }
+    // A missing artifact is named too.
+    let missing = dir.path().join("nothing-here");
+    let out = bin()
+        .args(["verify", "--artifact"])
+        .arg(&missing)
+        .arg("--bundle")
+        .arg(&happy)
+        .args(id)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "error: could not read the artifact {}",
+            s(&missing)
+        )),
+        "{err}"
+    );
+}
