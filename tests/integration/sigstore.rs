@@ -24,6 +24,7 @@ fn cases_dir() -> PathBuf {
     shared_dir().join("sigstore-conformance/test/assets/bundle-verify")
 }
 
+#[derive(Clone)]
 struct Case {
     name: String,
     dir: PathBuf,
@@ -280,9 +281,7 @@ fn tampered(case: &Case, what: Tamper, dir: &Path) -> Option<(PathBuf, PathBuf)>
             let body =
                 bundle.pointer_mut("/verificationMaterial/tlogEntries/0/canonicalizedBody")?;
             // A hex or base64 character of a digest the body records, changed to another.
-            let Some(text) = body.as_str().and_then(|s| Base64::decode_vec(s).ok()) else {
-                return None;
-            };
+            let text = body.as_str().and_then(|s| Base64::decode_vec(s).ok())?;
             let mut text = String::from_utf8(text).unwrap();
             let at = ["\"value\":\"", "\"digest\":\""]
                 .iter()
@@ -474,11 +473,10 @@ fn json_lines_of_trusted_roots_are_each_trusted() {
         .find(|c| c.name == "happy-path-v0.3")
         .unwrap();
     let with_root = |root: &Path| {
-        let mut c = Case {
+        let c = Case {
             trusted_root: Some(root.to_path_buf()),
-            ..case_clone(&case)
+            ..case.clone()
         };
-        c.name = case.name.clone();
         run(&c.args(&case.bundle(), &case.artifact.display().to_string()))
     };
     let good = with_root(&both);
@@ -496,18 +494,6 @@ fn json_lines_of_trusted_roots_are_each_trusted() {
             .contains("none of the 2 trusted roots"),
         "{v}"
     );
-}
-
-fn case_clone(c: &Case) -> Case {
-    Case {
-        name: c.name.clone(),
-        dir: c.dir.clone(),
-        artifact: c.artifact.clone(),
-        identity: c.identity.clone(),
-        issuer: c.issuer.clone(),
-        key: c.key.clone(),
-        trusted_root: c.trusted_root.clone(),
-    }
 }
 
 /// Input that cannot be judged: exit 2, a first line naming the file and what is wrong.
