@@ -444,9 +444,9 @@ pub fn run_bundle(opts: &crate::options::BundleOptions, shell: &Shell) -> Result
     let shown = |p: &std::path::Path| escape(&p.display().to_string());
     let bundle_name = opts.bundle.display().to_string();
     let text = read_text(&opts.bundle, TEXT_LIMIT, "Sigstore bundle")?;
-    let bundle = sigstore::parse_bundle(&text).map_err(|why| {
+    let bundles = sigstore::parse_bundles(&text).map_err(|why| {
         Failure::new(format!("{}: {why}", shown(&opts.bundle)))
-            .help("pass the bundle itself (`*.sigstore.json`, or `gh attestation download`'s JSON)")
+            .help("pass the bundle itself (`*.sigstore.json`, or the JSON Lines `gh attestation download` writes)")
     })?;
     let roots = match &opts.trusted_root {
         Some(path) => {
@@ -484,7 +484,7 @@ pub fn run_bundle(opts: &crate::options::BundleOptions, shell: &Shell) -> Result
         bundle: &bundle_name,
         artifact: &artifact_name,
     };
-    let judged = sigstore::verify(&bundle, &artifact, &roots, &expected, &names).map_err(|e| {
+    let judged = sigstore::verify(&bundles, &artifact, &roots, &expected, &names).map_err(|e| {
         Failure::new(format!(
             "could not read the artifact {}: {}",
             shown(&opts.artifact),

@@ -73,6 +73,32 @@ pub fn parse_bundle(text: &str) -> Result<Bundle, String> {
     })
 }
 
+/// Parses a bundle file: one bundle, or JSON Lines of several (as `gh attestation
+/// download` writes a release file's attestations). `Err` names the line at fault.
+pub fn parse_bundles(text: &str) -> Result<Vec<Bundle>, String> {
+    let first = match parse_bundle(text) {
+        Ok(one) => return Ok(vec![one]),
+        Err(e) => e,
+    };
+    let lines: Vec<(usize, &str)> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| (i + 1, l))
+        .collect();
+    let one_per_line = lines.len() > 1
+        && lines
+            .iter()
+            .all(|(_, l)| l.trim_start().starts_with('{') && l.trim_end().ends_with('}'));
+    if !one_per_line {
+        return Err(first);
+    }
+    lines
+        .into_iter()
+        .map(|(n, l)| parse_bundle(l).map_err(|e| format!("line {n}: {e}")))
+        .collect()
+}
+
 /// Parses a PEM public key (`-----BEGIN PUBLIC KEY-----`, as cosign writes).
 pub fn parse_key(pem: &str) -> Result<DerPublicKey, String> {
     let key = DerPublicKey::from_pem(pem).map_err(|e| format!("not a PEM public key: {e}"))?;
@@ -83,11 +109,11 @@ pub fn parse_key(pem: &str) -> Result<DerPublicKey, String> {
     Ok(key)
 }
 
-/// Judges `bundle` over `artifact` by each root in turn (a file of several roots
-/// trusts each): good under the first that verifies it. `Err` is an artifact that
-/// could not be read (could not run).
+/// Judges the bundles over `artifact` by each root in turn (a file of several
+/// roots trusts each): good for the first bundle a root verifies. `Err` is an
+/// artifact that could not be read (could not run).
 pub fn verify(
-    bundle: &Bundle,
+    bundles: &[Bundle],
     artifact: &Artifact,
     roots: &[Root],
     expected: &Expected,
@@ -95,10 +121,12 @@ pub fn verify(
 ) -> Result<Judgement, String> {
     crypto::install();
     let mut failures: Vec<(usize, ArtifactCheck)> = Vec::new();
-    for (i, root) in roots.iter().enumerate() {
-        match verify_with(bundle, artifact, root, expected, names)? {
-            Ok(judgement) => return Ok(judgement),
-            Err(check) => failures.push((i, check)),
+    for bundle in bundles {
+        for (i, root) in roots.iter().enumerate() {
+            match verify_with(bundle, artifact, root, expected, names)? {
+                Ok(judgement) => return Ok(judgement),
+                Err(check) => failures.push((i, check)),
+            }
         }
     }
     // Several roots: the failure that got furthest is the one to tell (a wrong
@@ -113,6 +141,13 @@ pub fn verify(
         notes.push(format!(
             "none of the {} trusted roots verifies the bundle",
             roots.len()
+        ));
+    }
+    if bundles.len() > 1 {
+        notes.push(format!(
+            "none of the {} bundles in {} verifies",
+            bundles.len(),
+            escape(names.bundle)
         ));
     }
     Ok(Judgement {
@@ -131,6 +166,13 @@ fn verify_with(
     expected: &Expected,
     names: &Names,
 ) -> Result<Attempt, String> {
+    if let Err(why) = no_root_in_chain(bundle) {
+        return Ok(Err(failed(
+            "bundle",
+            names.bundle,
+            format!("{}: {why}", escape(names.bundle)),
+        )));
+    }
     let verifier = match Verifier::new(&root.trusted) {
         Ok(v) => v,
         Err(e) => {
@@ -195,6 +237,35 @@ fn verify_with(
         checks: checks(bundle, &result, root, expected, names),
         notes,
     }))
+}
+
+/// A v0.1/v0.2 bundle's chain holds the signing certificate and intermediates, never
+/// a root: trust comes from the trusted root alone (the Sigstore client spec, and the
+/// conformance suite's `bundle-with-root-cert_fail`). sigstore-verify ignores extra
+/// chain members, so this is checked here.
+fn no_root_in_chain(bundle: &Bundle) -> Result<(), String> {
+    use sigstore_verify::types::bundle::VerificationMaterialContent;
+    use x509_cert::der::Decode;
+    let VerificationMaterialContent::X509CertificateChain { certificates } =
+        &bundle.verification_material.content
+    else {
+        return Ok(());
+    };
+    for (i, c) in certificates.iter().enumerate() {
+        let Ok(cert) = x509_cert::Certificate::from_der(c.raw_bytes.as_bytes()) else {
+            // Unreadable certificates are the verifier's to refuse, with its reason.
+            continue;
+        };
+        let tbs = &cert.tbs_certificate;
+        if tbs.issuer == tbs.subject {
+            return Err(format!(
+                "the certificate chain holds a self-signed root (certificate {} of {}): a bundle carries the signing certificate and intermediates, the trusted root the roots",
+                i + 1,
+                certificates.len()
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn relaxed(policy: VerificationPolicy, root: &Root) -> VerificationPolicy {
@@ -283,7 +354,7 @@ fn rejection(e: &Error, names: &Names) -> ArtifactCheck {
     failed(
         claim,
         file,
-        format!("{}: {what}: {}", escape(names.bundle), escape(&plain(e))),
+        format!("{}: {what}: {}", escape(file), escape(&plain(e))),
     )
 }
 

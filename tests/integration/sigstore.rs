@@ -606,3 +606,151 @@ fn unreadable_input_names_the_file() {
         "{err}"
     );
 }
+
+/// `gh attestation download` writes a file's attestations as JSON Lines of bundles:
+/// good when one of them verifies.
+#[test]
+fn json_lines_of_bundles_are_good_when_one_verifies() {
+    let base = cases_dir();
+    let line = |case: &str| {
+        let text = std::fs::read_to_string(base.join(case).join("bundle.sigstore.json")).unwrap();
+        serde_json::to_string(&serde_json::from_str::<Value>(&text).unwrap()).unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let one_good = dir.path().join("one-good.jsonl");
+    std::fs::write(
+        &one_good,
+        format!(
+            "{}\n{}\n",
+            line("signature-mismatch_fail"),
+            line("happy-path-v0.3")
+        ),
+    )
+    .unwrap();
+    let none_good = dir.path().join("none-good.jsonl");
+    std::fs::write(
+        &none_good,
+        format!(
+            "{}\n{}\n",
+            line("signature-mismatch_fail"),
+            line("wrong-hashedrekord-entry_fail")
+        ),
+    )
+    .unwrap();
+    let case = cases()
+        .into_iter()
+        .find(|c| c.name == "happy-path-v0.3")
+        .unwrap();
+    let good = run(&case.args(&one_good, &case.artifact.display().to_string()));
+    assert_eq!(good.code, 0, "{}{}", good.stdout, good.stderr);
+    let bad = run(&case.args(&none_good, &case.artifact.display().to_string()));
+    assert_eq!(bad.code, 1, "{}{}", bad.stdout, bad.stderr);
+    assert!(
+        json(&bad.stdout)["notes"]
+            .to_string()
+            .contains("none of the 2 bundles"),
+        "{}",
+        bad.stdout
+    );
+}
+
+/// A managed-key bundle judged by a real key that did not sign it (the suite's own
+/// wrong-key case holds an unreadable key): rejected, exit 1. The key is made by
+/// ssh-keygen and exported as PEM, as users export one.
+#[test]
+fn a_managed_key_bundle_is_rejected_under_another_key() {
+    let case = cases()
+        .into_iter()
+        .find(|c| c.name == "managed-key-happy-path")
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("other");
+    let made = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ecdsa", "-b", "256", "-N", "", "-f"])
+        .arg(&key)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let pem = std::process::Command::new("ssh-keygen")
+        .args(["-e", "-m", "PKCS8", "-f"])
+        .arg(key.with_extension("pub"))
+        .output()
+        .unwrap();
+    assert!(pem.status.success());
+    let pem_path = dir.path().join("other.pem");
+    std::fs::write(&pem_path, &pem.stdout).unwrap();
+    let other = Case {
+        key: Some(pem_path),
+        ..case.clone()
+    };
+    let r = run(&other.args(&case.bundle(), &case.artifact.display().to_string()));
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let v = json(&r.stdout);
+    assert_eq!(v["artifacts"][0]["holds"], false);
+    // The right key, for contrast.
+    let r = run(&case.args(&case.bundle(), &case.artifact.display().to_string()));
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        json(&r.stdout)["signature"]["allowed_by"],
+        case.key.as_ref().unwrap().display().to_string()
+    );
+}
+
+/// A bundle's certificate chain carries intermediates, never a root: the suite's
+/// `bundle-with-root-cert_fail` is rejected for another reason as well (no
+/// checkpoint), so the rule is held here on an otherwise good bundle.
+#[test]
+fn a_chain_that_carries_its_root_is_rejected_and_one_with_its_intermediate_is_not() {
+    let case = cases()
+        .into_iter()
+        .find(|c| c.name == "happy-path-v0.2")
+        .unwrap();
+    let root: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/sigstore/trusted_root.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    // The current Fulcio CA: intermediate, then root.
+    let ca = root["certificateAuthorities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["validFor"].get("end").is_none())
+        .unwrap()["certChain"]["certificates"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(ca.len(), 2);
+    let dir = tempfile::tempdir().unwrap();
+    for (extra, code) in [(&ca[..1], 0), (&ca[..], 1)] {
+        let mut bundle: Value =
+            serde_json::from_slice(&std::fs::read(case.bundle()).unwrap()).unwrap();
+        let chain = bundle
+            .pointer_mut("/verificationMaterial/x509CertificateChain/certificates")
+            .unwrap();
+        chain.as_array_mut().unwrap().extend(extra.iter().cloned());
+        let path = dir.path().join(format!("chain-{}.json", extra.len()));
+        std::fs::write(&path, serde_json::to_vec(&bundle).unwrap()).unwrap();
+        let r = run(&case.args(&path, &case.artifact.display().to_string()));
+        assert_eq!(
+            r.code,
+            code,
+            "{} extra certificates: {}{}",
+            extra.len(),
+            r.stdout,
+            r.stderr
+        );
+        if code == 1 {
+            let reason = json(&r.stdout)["signature"]["reason"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            assert!(
+                reason.contains("self-signed root (certificate 3 of 3)"),
+                "{reason}"
+            );
+        }
+    }
+}
