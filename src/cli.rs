@@ -845,7 +845,7 @@ impl VerifyArgs {
         };
         Some(options::BundleOptions {
             bundle,
-            artifact: self.artifact.first().cloned().unwrap_or_default(),
+            artifacts: self.artifact.clone(),
             trusted_root: self.trusted_root.clone(),
             signer,
         })

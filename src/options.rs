@@ -258,8 +258,8 @@ pub struct VerifyOptions {
 pub struct BundleOptions {
     pub bundle: PathBuf,
     /// The artifact's path, or `sha256:HEX` when no such file exists (as the
-    /// Sigstore conformance protocol passes a digest).
-    pub artifact: PathBuf,
+    /// Sigstore conformance protocol passes a digest); the command takes one.
+    pub artifacts: Vec<PathBuf>,
     /// `trusted_root.json`, or JSON Lines of several roots (default: the embedded
     /// public-good root).
     pub trusted_root: Option<PathBuf>,

@@ -465,13 +465,20 @@ pub fn run_bundle(opts: &crate::options::BundleOptions, shell: &Shell) -> Result
         }
     }
     let expected = expected_signer(opts)?;
-    let digest = opts
-        .artifact
+    let [artifact_path] = opts.artifacts.as_slice() else {
+        return Err(Failure::new(format!(
+            "verify --bundle judges one artifact, and {} were given",
+            opts.artifacts.len()
+        ))
+        .help("run it once per file, each with its own bundle")
+        .into());
+    };
+    let digest = artifact_path
         .to_str()
-        .filter(|_| !opts.artifact.exists())
+        .filter(|_| !artifact_path.exists())
         .and_then(|s| s.strip_prefix("sha256:"))
         .and_then(crate::digest::from_hex);
-    let path = opts.artifact.clone();
+    let path = artifact_path.clone();
     let open = move || -> std::io::Result<Box<dyn std::io::Read>> {
         Ok(Box::new(crate::fsutil::open_regular(&path)?))
     };
@@ -479,7 +486,7 @@ pub fn run_bundle(opts: &crate::options::BundleOptions, shell: &Shell) -> Result
         Some(d) => Artifact::Sha256(d),
         None => Artifact::Open(&open),
     };
-    let artifact_name = opts.artifact.display().to_string();
+    let artifact_name = artifact_path.display().to_string();
     let names = Names {
         bundle: &bundle_name,
         artifact: &artifact_name,
@@ -487,7 +494,7 @@ pub fn run_bundle(opts: &crate::options::BundleOptions, shell: &Shell) -> Result
     let judged = sigstore::verify(&bundles, &artifact, &roots, &expected, &names).map_err(|e| {
         Failure::new(format!(
             "could not read the artifact {}: {}",
-            shown(&opts.artifact),
+            shown(artifact_path),
             escape(&e)
         ))
     })?;

@@ -754,3 +754,82 @@ fn a_chain_that_carries_its_root_is_rejected_and_one_with_its_intermediate_is_no
         }
     }
 }
+
+/// Paths that are not files and values that try to forge lines: named, not followed.
+#[test]
+fn hostile_paths_and_values_are_named_not_followed() {
+    let case = cases()
+        .into_iter()
+        .find(|c| c.name == "happy-path-v0.3")
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("bundle.fifo");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let a = case.artifact.display().to_string();
+    for (bundle, artifact, says) in [
+        (
+            case.bundle(),
+            dir.path().display().to_string(),
+            "it is a directory, not a regular file",
+        ),
+        (
+            case.bundle(),
+            "/dev/zero".to_string(),
+            "it is a device, not a regular file",
+        ),
+        (fifo.clone(), a.clone(), "is a FIFO, not a regular file"),
+        (
+            dir.path().to_path_buf(),
+            a.clone(),
+            "is a directory, not a regular file",
+        ),
+    ] {
+        let r = run(&case.args(&bundle, &artifact));
+        assert_eq!(r.code, 2, "{artifact}: {}{}", r.stdout, r.stderr);
+        assert!(
+            r.stderr.starts_with("error: ") && r.stderr.contains(says),
+            "{artifact}: {}",
+            r.stderr
+        );
+    }
+    let forged = Case {
+        identity: "x\nerror: forged".into(),
+        ..case.clone()
+    };
+    let out = bin()
+        .args(forged.args(&case.bundle(), &a))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.starts_with("BAD: ") && text.contains("x\\nerror: forged"),
+        "{text}"
+    );
+    assert!(
+        !text.lines().any(|l| l.starts_with("error: forged")),
+        "{text}"
+    );
+}
+
+#[test]
+fn one_bundle_judges_one_artifact() {
+    let case = cases()
+        .into_iter()
+        .find(|c| c.name == "happy-path-v0.3")
+        .unwrap();
+    let mut args = case.args(&case.bundle(), &case.artifact.display().to_string());
+    args.extend(["--artifact".into(), case.artifact.display().to_string()]);
+    let r = run(&args);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(
+        r.stderr
+            .starts_with("error: verify --bundle judges one artifact, and 2 were given"),
+        "{}",
+        r.stderr
+    );
+}
