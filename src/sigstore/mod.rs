@@ -135,6 +135,14 @@ pub fn verify(
         .iter()
         .position(|(_, c)| !matches!(c.claim, "certificate" | "timestamp" | "trusted-root"))
         .unwrap_or(0);
+    if failures.is_empty() {
+        // The parsers return at least one bundle and one root; said, not assumed.
+        return Ok(Judgement {
+            verdict: Verdict::Bad(format!("{}: nothing to judge", escape(names.bundle))),
+            checks: Vec::new(),
+            notes: Vec::new(),
+        });
+    }
     let (i, check) = failures.swap_remove(best);
     let mut notes = vec![format!("trusted root: {}", escape(&roots[i].origin))];
     if roots.len() > 1 {
