@@ -807,9 +807,9 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE", requires = "bundle")]
     pub trusted_root: Option<PathBuf>,
     /// With --bundle: the signing certificate's identity (SAN), exactly
-    #[arg(long, value_name = "SAN", requires_all = ["bundle", "issuer"], conflicts_with = "repo")]
+    #[arg(long, value_name = "SAN", requires = "bundle", conflicts_with = "repo")]
     pub identity: Option<String>,
-    /// With --identity: the certificate's OIDC issuer, exactly
+    /// With --identity: the certificate's OIDC issuer, exactly (left out: the certificate must name none, as GitHub's release attestations)
     #[arg(long, value_name = "URL", requires = "identity")]
     pub issuer: Option<String>,
     /// With --bundle --repo: the workflow file that must have signed (release.yml)
@@ -834,7 +834,7 @@ impl VerifyArgs {
             (Some(key), _, _) => Some(BundleSigner::Key(key.clone())),
             (None, Some(san), _) => Some(BundleSigner::Identity {
                 san: san.clone(),
-                issuer: self.issuer.clone().unwrap_or_default(),
+                issuer: self.issuer.clone(),
             }),
             (None, None, Some(repo)) => Some(BundleSigner::Github {
                 repo: repo.to_string_lossy().into_owned(),

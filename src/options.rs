@@ -270,8 +270,9 @@ pub struct BundleOptions {
 /// Who must have signed the bundle.
 #[derive(Debug, Clone)]
 pub enum BundleSigner {
-    /// `--identity SAN --issuer URL`.
-    Identity { san: String, issuer: String },
+    /// `--identity SAN --issuer URL`; without `--issuer`, a certificate that
+    /// names no OIDC issuer.
+    Identity { san: String, issuer: Option<String> },
     /// `--repo OWNER/REPO [--workflow PATH] [--ref REF]`: GitHub Actions.
     Github {
         repo: String,

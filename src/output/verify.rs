@@ -80,8 +80,11 @@ fn human_bundle(r: &VerifyReport, bundle: &str, out: &mut Vec<u8>) -> Result<()>
                 (Some(id), Some(issuer), _) => {
                     format!("{} (issuer {})", escape(id), escape(issuer))
                 }
-                (_, _, Some(key)) => format!("the key {} (SHA-256 {})", escape(key), s.fingerprint),
-                _ => "(no identity)".to_string(),
+                (Some(id), None, _) => format!("{} (no OIDC issuer)", escape(id)),
+                (None, _, Some(key)) => {
+                    format!("the key {} (SHA-256 {})", escape(key), s.fingerprint)
+                }
+                (None, _, None) => "(no identity)".to_string(),
             };
             writeln!(out, "Good Sigstore signature in {bundle} by {who}")?;
             if s.allowed_by.is_none() {

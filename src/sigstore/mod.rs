@@ -29,8 +29,9 @@ pub const BYTES_LIMIT: u64 = 1 << 30;
 
 /// Who must have signed.
 pub enum Expected {
-    /// The certificate's SAN and OIDC issuer, exactly.
-    Identity { san: String, issuer: String },
+    /// The certificate's SAN and OIDC issuer, exactly; None: a certificate that
+    /// names no issuer (GitHub's release attestations, signed by GitHub itself).
+    Identity { san: String, issuer: Option<String> },
     /// A workflow of this GitHub repository (`OWNER/REPO`); with `workflow`, that
     /// file of `.github/workflows/`; with `git_ref`, that ref (`refs/…`, or a tag or
     /// branch name).
@@ -214,7 +215,10 @@ fn verify_with(
             run(&verifier, artifact, bundle, &policy)?
         }
         Expected::Identity { san, issuer } => {
-            let policy = VerificationPolicy::new(san.as_str(), issuer.as_str());
+            let policy = match issuer {
+                Some(issuer) => VerificationPolicy::new(san.as_str(), issuer.as_str()),
+                None => VerificationPolicy::any_identity().require_identity(san.as_str()),
+            };
             run(&verifier, artifact, bundle, &relaxed(policy, root))?
         }
         Expected::Github { .. } => {
@@ -226,6 +230,14 @@ fn verify_with(
         Ok(r) => r,
         Err(e) => return Ok(Err(rejection(&e, names))),
     };
+    if let (Expected::Identity { issuer: None, .. }, Some(named)) = (expected, result.issuer()) {
+        let why = format!(
+            "{}: the signer is not the one required: the certificate names the OIDC issuer {}: pass it with --issuer",
+            escape(names.bundle),
+            escape(named)
+        );
+        return Ok(Err(failed("identity", names.bundle, why)));
+    }
     if let Expected::Github {
         repo,
         workflow,
@@ -566,15 +578,21 @@ fn checks(
             Expected::Github { repo, .. } => {
                 format!("a workflow of {} as --repo requires", escape(repo))
             }
+            Expected::Identity { issuer: None, .. } => "as --identity requires".to_string(),
             _ => "as --identity and --issuer require".to_string(),
         };
         out.push(holds(
             "identity",
             names.bundle,
             format!(
-                "signed by {} (OIDC issuer {}): {how}",
+                "signed by {} ({}): {how}",
                 escape(result.identity().map_or("", |s| s.as_str())),
-                escape(result.issuer().unwrap_or("")),
+                result
+                    .issuer()
+                    .map_or("no OIDC issuer".to_string(), |i| format!(
+                        "OIDC issuer {}",
+                        escape(i)
+                    )),
             ),
         ));
     }

@@ -833,3 +833,99 @@ fn one_bundle_judges_one_artifact() {
         r.stderr
     );
 }
+
+/// GitHub's release attestation for a Rust project's binaries (jdx/communique
+/// v0.1.9), signed by GitHub's own instance: no transparency log, no CT log, a
+/// timestamp from GitHub's TSA, a certificate with no OIDC issuer. Judged under the
+/// JSON Lines `gh attestation trusted-root` prints (public-good, then GitHub's).
+#[test]
+fn a_github_release_attestation_verifies_under_github_s_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = |p: &Path| {
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+        serde_json::to_string(&v).unwrap()
+    };
+    let roots = dir.path().join("gh-trusted-root.jsonl");
+    let public = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/sigstore/trusted_root.json");
+    std::fs::write(
+        &roots,
+        format!(
+            "{}\n{}\n",
+            line(&public),
+            line(&fixture("trusted_root_github.json"))
+        ),
+    )
+    .unwrap();
+    let linux = "sha256:b958c6046bab52febf958c94974e1ffcc450bff78c28d7233e179bfd73828912";
+    let verify = |artifact: &str, root: Option<&Path>, extra: &[&str]| {
+        let mut args: Vec<String> = vec![
+            "verify".into(),
+            "--artifact".into(),
+            artifact.into(),
+            "--bundle".into(),
+            fixture("communique-v0.1.9.sigstore.json")
+                .display()
+                .to_string(),
+        ];
+        if let Some(r) = root {
+            args.extend(["--trusted-root".into(), r.display().to_string()]);
+        }
+        args.extend(extra.iter().map(|s| s.to_string()));
+        run(&args)
+    };
+    let identity = ["--identity", "https://dotcom.releases.github.com"];
+    let good = verify(linux, Some(&roots), &identity);
+    assert_eq!(good.code, 0, "{}{}", good.stdout, good.stderr);
+    let v = json(&good.stdout);
+    assert_valid(verify_schema(), &v);
+    assert_eq!(v["signature"]["issuer"], Value::Null);
+    let notes = v["notes"].to_string();
+    assert!(
+        notes.contains("gh-trusted-root.jsonl line 2") && notes.contains("no transparency log"),
+        "{notes}"
+    );
+    let claims: Vec<&str> = v["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["claim"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        claims,
+        [
+            "bundle",
+            "artifact",
+            "signature",
+            "certificate",
+            "identity",
+            "timestamp"
+        ]
+    );
+    // Another archive of the same release is a subject too; a digest that is none is not.
+    let windows = "sha256:bac58b65996cf76b17dd731462efb71729abcd925a5f4aebf72bb186a0767430";
+    assert_eq!(verify(windows, Some(&roots), &identity).code, 0);
+    let other = format!("sha256:{}", "0".repeat(64));
+    let r = verify(&other, Some(&roots), &identity);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    // Only the public-good root, which has a transparency log: a bundle without a
+    // log entry is refused.
+    let r = verify(linux, None, &identity);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let reason = json(&r.stdout)["signature"]["reason"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(reason.contains("inclusion proof"), "{reason}");
+    // An issuer demanded of a certificate that names none: refused.
+    let r = verify(
+        linux,
+        Some(&roots),
+        &[
+            "--identity",
+            "https://dotcom.releases.github.com",
+            "--issuer",
+            DEFAULT_ISSUER,
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stdout);
+}
