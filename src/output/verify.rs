@@ -93,8 +93,9 @@ fn human_bundle(r: &VerifyReport, bundle: &str, out: &mut Vec<u8>) -> Result<()>
         }
         Signature::Bad { reason } => writeln!(out, "BAD: {reason}")?,
     }
+    // Notes and check messages are sentences whose values were escaped when made.
     for note in &r.notes {
-        writeln!(out, "  {}", escape(note))?;
+        writeln!(out, "  {note}")?;
     }
     if matches!(r.signature, Signature::Good(_)) {
         for a in &r.artifacts {

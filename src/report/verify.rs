@@ -56,7 +56,8 @@ pub struct Signer {
     /// The OpenPGP user id, the SSH principal that allowed the key, or the Sigstore
     /// certificate's identity (SAN).
     pub identity: Option<String>,
-    /// The OpenPGP certificate's, or the SSH key's, fingerprint.
+    /// The OpenPGP certificate's, or the SSH key's, fingerprint; Sigstore: the
+    /// SHA-256 of the signing certificate, or of the `--key`'s SubjectPublicKeyInfo.
     pub fingerprint: String,
     /// OpenPGP: the signing (sub)key, when it is not the certificate's primary key.
     pub signing_key: Option<String>,
