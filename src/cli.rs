@@ -821,6 +821,9 @@ pub struct VerifyArgs {
     /// With --bundle: the PEM public key the bundle must be signed with (as cosign's --key)
     #[arg(long, value_name = "PUBKEY.pem", requires = "bundle", conflicts_with_all = ["identity", "repo"])]
     pub key: Option<PathBuf>,
+    /// With --bundle --key: require no transparency-log entry or timestamp, so the signing time is not attested (cosign's flag; attest's provenance.sigstore.json has neither)
+    #[arg(long, requires = "key")]
+    pub insecure_ignore_tlog: bool,
     /// Output format: for people, or one JSON document (schema/verify.schema.json)
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
     pub format: ReportFormat,
@@ -831,7 +834,10 @@ impl VerifyArgs {
         use options::BundleSigner;
         let bundle = self.bundle.clone()?;
         let signer = match (&self.key, &self.identity, &self.repo) {
-            (Some(key), _, _) => Some(BundleSigner::Key(key.clone())),
+            (Some(key), _, _) => Some(BundleSigner::Key {
+                path: key.clone(),
+                ignore_tlog: self.insecure_ignore_tlog,
+            }),
             (None, Some(san), _) => Some(BundleSigner::Identity {
                 san: san.clone(),
                 issuer: self.issuer.clone(),

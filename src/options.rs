@@ -279,8 +279,9 @@ pub enum BundleSigner {
         workflow: Option<String>,
         git_ref: Option<String>,
     },
-    /// `--key PUBKEY.pem`.
-    Key(PathBuf),
+    /// `--key PUBKEY.pem`; with `ignore_tlog` (`--insecure-ignore-tlog`), no
+    /// transparency-log entry or timestamp is required.
+    Key { path: PathBuf, ignore_tlog: bool },
 }
 
 #[derive(Debug, Clone, Default)]

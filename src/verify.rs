@@ -561,7 +561,7 @@ fn expected_signer(opts: &crate::options::BundleOptions) -> Result<crate::sigsto
                 git_ref: git_ref.clone(),
             }
         }
-        Some(BundleSigner::Key(path)) => {
+        Some(BundleSigner::Key { path, ignore_tlog }) => {
             let pem = crate::fsutil::read_text(path, crate::fsutil::KEY_LIMIT, "public key")?;
             let key = crate::sigstore::parse_key(&pem).map_err(|why| {
                 Failure::new(format!("{}: {why}", escape(&path.display().to_string())))
@@ -570,6 +570,7 @@ fn expected_signer(opts: &crate::options::BundleOptions) -> Result<crate::sigsto
             Expected::Key {
                 key,
                 origin: path.display().to_string(),
+                ignore_tlog: *ignore_tlog,
             }
         }
     })

@@ -40,8 +40,14 @@ pub enum Expected {
         workflow: Option<String>,
         git_ref: Option<String>,
     },
-    /// A managed key, as cosign's `--key`; `origin` names its file.
-    Key { key: DerPublicKey, origin: String },
+    /// A managed key, as cosign's `--key`; `origin` names its file. With
+    /// `ignore_tlog`, no log entry or timestamp is required (cosign's
+    /// `--insecure-ignore-tlog`): the signature alone, its time unattested.
+    Key {
+        key: DerPublicKey,
+        origin: String,
+        ignore_tlog: bool,
+    },
 }
 
 /// The artifact: opened (and read again for each trusted root tried), or its
@@ -196,6 +202,22 @@ fn verify_with(
             )))
         }
     };
+    if let Expected::Key {
+        key,
+        origin,
+        ignore_tlog: true,
+    } = expected
+    {
+        let material = &bundle.verification_material;
+        if material.tlog_entries.is_empty()
+            && material
+                .timestamp_verification_data
+                .rfc3161_timestamps
+                .is_empty()
+        {
+            return without_log(bundle, artifact, key, origin, names);
+        }
+    }
     let mut notes = vec![format!("trusted root: {}", escape(&root.origin))];
     // GitHub's own instance (private repositories) has no transparency log and no
     // CT logs: its timestamp authority alone dates the signature, as `gh` checks it.
@@ -206,9 +228,17 @@ fn verify_with(
         ));
     }
     let result = match expected {
-        Expected::Key { key, .. } => {
+        Expected::Key {
+            key, ignore_tlog, ..
+        } => {
             let policy = PublicKeyVerificationPolicy::new(key.clone());
-            let policy = match root.has_tlog() {
+            if *ignore_tlog {
+                notes.push(
+                    "--insecure-ignore-tlog: no transparency-log entry or timestamp was required, so the signing time is not attested: the key's holder is trusted for any time"
+                        .to_string(),
+                );
+            }
+            let policy = match root.has_tlog() && !ignore_tlog {
                 true => policy,
                 false => policy.skip_tlog_unsafe(),
             };
@@ -286,6 +316,97 @@ fn no_root_in_chain(bundle: &Bundle) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// `--key --insecure-ignore-tlog` on a bundle with neither a log entry nor a
+/// timestamp (attest's provenance.sigstore.json): sigstore-verify refuses such a
+/// bundle as malformed whatever the policy, so its DSSE envelope is judged here, as
+/// a verifier with a key and no time source does (sigstore-js with thresholds 0,
+/// cosign with `--insecure-ignore-tlog`): the signature over DSSE's PAE by the key,
+/// then the artifact's SHA-256 among the statement's subjects. No trusted root is
+/// involved: the key is the whole of the trust.
+fn without_log(
+    bundle: &Bundle,
+    artifact: &Artifact,
+    key: &DerPublicKey,
+    origin: &str,
+    names: &Names,
+) -> Result<Attempt, String> {
+    let (b, a) = (escape(names.bundle), escape(names.artifact));
+    let SignatureContent::DsseEnvelope(envelope) = &bundle.content else {
+        let why = format!(
+            "{b} holds a message signature with no log entry or timestamp: only a DSSE envelope is verified that way"
+        );
+        return Ok(Err(failed("bundle", names.bundle, why)));
+    };
+    let pae = crate::attestation::dsse::pae(&envelope.payload_type, envelope.payload.as_bytes());
+    let verified = sigstore_verify::crypto::VerificationKey::from_spki(key)
+        .and_then(|k| k.verify(&pae, &envelope.signature.sig));
+    if verified.is_err() {
+        let why = format!(
+            "{b}: the envelope's signature does not verify with the key {}",
+            escape(origin)
+        );
+        return Ok(Err(failed("signature", names.bundle, why)));
+    }
+    let digest = match artifact {
+        Artifact::Sha256(d) => crate::digest::hex(d),
+        Artifact::Open(open) => {
+            use sha2::Digest;
+            let mut reader = open().map_err(|e| e.to_string())?;
+            let mut h = sha2::Sha256::new();
+            std::io::copy(&mut reader, &mut h).map_err(|e| e.to_string())?;
+            crate::digest::hex(&h.finalize())
+        }
+    };
+    let statement: serde_json::Value =
+        serde_json::from_slice(envelope.payload.as_bytes()).unwrap_or_default();
+    let subjects = statement["subject"].as_array().cloned().unwrap_or_default();
+    let listed = subjects
+        .iter()
+        .any(|s| s["digest"]["sha256"].as_str() == Some(digest.as_str()));
+    if !listed {
+        let why = format!(
+            "{a} is not a subject of the statement in {b}: its SHA-256 {digest} is not among the {} listed",
+            subjects.len()
+        );
+        return Ok(Err(failed("artifact", names.artifact, why)));
+    }
+    let holds = |claim: &'static str, file: &str, message: String| ArtifactCheck {
+        claim,
+        file: file.to_string(),
+        holds: true,
+        message,
+    };
+    Ok(Ok(Judgement {
+        verdict: Verdict::Good(Signer::Sigstore {
+            identity: None,
+            issuer: None,
+            fingerprint: crate::digest::sha256_hex(key.as_bytes()),
+            key: Some(origin.to_string()),
+        }),
+        checks: vec![
+            holds(
+                "bundle",
+                names.bundle,
+                format!("{b} is a Sigstore bundle: a DSSE envelope, with no log entry or timestamp"),
+            ),
+            holds(
+                "signature",
+                names.bundle,
+                format!("the envelope's signature verifies with the key {}", escape(origin)),
+            ),
+            holds(
+                "artifact",
+                names.artifact,
+                format!("{a} is a subject of the statement (by its digest)"),
+            ),
+        ],
+        notes: vec![
+            "--insecure-ignore-tlog: the bundle has no transparency-log entry or timestamp, so the signing time is not attested: the key's holder is trusted for any time"
+                .to_string(),
+        ],
+    }))
 }
 
 fn relaxed(policy: VerificationPolicy, root: &Root) -> VerificationPolicy {
@@ -477,7 +598,7 @@ fn github_identity(
 fn signer(bundle: &Bundle, result: &VerificationResult, expected: &Expected) -> Signer {
     use crate::digest::sha256_hex;
     match expected {
-        Expected::Key { key, origin } => Signer::Sigstore {
+        Expected::Key { key, origin, .. } => Signer::Sigstore {
             identity: None,
             issuer: None,
             fingerprint: sha256_hex(key.as_bytes()),

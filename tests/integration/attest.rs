@@ -861,4 +861,56 @@ fn minisign_signatures_and_the_sigstore_bundle_pass_their_own_verifiers() {
     std::fs::write(&tampered_path, tampered.to_string()).unwrap();
     let (ok, said) = sigstore(&tampered_path, &r.public(&alice));
     assert!(!ok, "a changed payload verified: {said}");
+
+    // Our own `verify --bundle --key` (sigstore-verify), with an ECDSA P-256 release
+    // key (ssh-keygen writes its PEM; not Ed25519's): the bundle has no log entry or
+    // timestamp, so it is refused unless --insecure-ignore-tlog says to do without.
+    run(
+        &mut r.attest(&files, &["--force", "--key", carol.to_str().unwrap()]),
+        0,
+    );
+    let pem = Std::new("ssh-keygen")
+        .args(["-e", "-m", "PKCS8", "-f"])
+        .arg(format!("{}.pub", carol.display()))
+        .output()
+        .unwrap();
+    assert!(pem.status.success());
+    let carol_pem = r.keys.path().join("carol.pem");
+    std::fs::write(&carol_pem, &pem.stdout).unwrap();
+    let verify = |extra: &[&str], artifact: &Path| {
+        let mut c = bin();
+        c.current_dir(r.dir())
+            .args(["verify", "--artifact"])
+            .arg(artifact)
+            .args(["--bundle", "dist/provenance.sigstore.json", "--key"])
+            .arg(&carol_pem)
+            .args(extra);
+        c
+    };
+    let (out, _) = run(&mut verify(&[], &archive), 1);
+    assert!(
+        out.contains("inclusion proof") || out.contains("log"),
+        "{out}"
+    );
+    let (out, _) = run(&mut verify(&["--insecure-ignore-tlog"], &archive), 0);
+    assert!(out.contains("signing time is not attested"), "{out}");
+    // The archive must be a subject of the statement: another file is refused.
+    let (out, _) = run(
+        &mut verify(&["--insecure-ignore-tlog"], &dist.join("SHA256SUMS")),
+        1,
+    );
+    assert!(out.contains("SHA256SUMS"), "{out}");
+    // A changed payload: the signature no longer verifies.
+    let mut tampered: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&bundle).unwrap()).unwrap();
+    let payload = tampered["dsseEnvelope"]["payload"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut p: Vec<char> = payload.chars().collect();
+    p[40] = if p[40] == 'A' { 'B' } else { 'A' };
+    tampered["dsseEnvelope"]["payload"] = serde_json::Value::String(p.into_iter().collect());
+    std::fs::write(&bundle, tampered.to_string()).unwrap();
+    let (out, _) = run(&mut verify(&["--insecure-ignore-tlog"], &archive), 1);
+    assert!(out.contains("signature does not verify"), "{out}");
 }
