@@ -424,8 +424,19 @@ pub fn store_findings(key: &str, findings: &[Finding], databases: &[DbInfo]) {
     }
 }
 
-/// The crates.io index cache file cargo keeps for `name` (cargo's directory layout).
-pub fn index_cache_paths(cargo_home: &Path, name: &str) -> Vec<PathBuf> {
+/// The registry index directories under `$CARGO_HOME` (one per registry), sorted.
+pub fn index_dirs(cargo_home: &Path) -> Vec<PathBuf> {
+    let Ok(rd) = std::fs::read_dir(cargo_home.join("registry/index")) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
+    out.sort();
+    out
+}
+
+/// The index cache file cargo keeps for `name` in the index directory `dir`
+/// (cargo's directory layout).
+pub fn index_cache_path(dir: &Path, name: &str) -> PathBuf {
     let n = name.to_ascii_lowercase();
     let rel = match n.len() {
         1 => format!("1/{n}"),
@@ -433,15 +444,7 @@ pub fn index_cache_paths(cargo_home: &Path, name: &str) -> Vec<PathBuf> {
         3 => format!("3/{}/{n}", &n[..1]),
         _ => format!("{}/{}/{n}", &n[..2], &n[2..4]),
     };
-    let Ok(rd) = std::fs::read_dir(cargo_home.join("registry/index")) else {
-        return Vec::new();
-    };
-    let mut out: Vec<PathBuf> = rd
-        .flatten()
-        .map(|e| e.path().join(".cache").join(&rel))
-        .collect();
-    out.sort();
-    out
+    dir.join(".cache").join(rel)
 }
 
 #[cfg(test)]
@@ -467,8 +470,10 @@ mod tests {
     fn index_cache_layout() {
         let d = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(d.path().join("registry/index/index.crates.io-x")).unwrap();
+        let dirs = index_dirs(d.path());
+        assert_eq!(dirs.len(), 1);
         let p = |n| {
-            index_cache_paths(d.path(), n)[0]
+            index_cache_path(&dirs[0], n)
                 .strip_prefix(d.path())
                 .unwrap()
                 .to_path_buf()

@@ -437,13 +437,15 @@ fn cache_key(
     if !cfg.advisories.disable_yank_checking {
         let home = crate::cargo::home()?;
         k.part("cargo home", home.as_os_str().as_encoded_bytes());
+        // Listed once: a thousand packages share the few index directories.
+        let indexes = crate::cache::index_dirs(&home);
         for p in lockfile.packages.iter().filter(|p| {
             p.source
                 .as_deref()
                 .is_some_and(|s| s.starts_with("registry+") || s.starts_with("sparse+"))
         }) {
-            for path in crate::cache::index_cache_paths(&home, &p.name) {
-                k.stat("index", &path);
+            for dir in &indexes {
+                k.stat("index", &crate::cache::index_cache_path(dir, &p.name));
             }
         }
     }
