@@ -537,6 +537,12 @@ pub struct CheckArgs {
     /// Neither read nor write the findings cache (~/.cache/cargo-secure-release)
     #[arg(long)]
     pub no_cache: bool,
+    /// Check the GitHub Actions workflows under DIR (DIR/.github/workflows, DIR/action.yml) instead of the repository's
+    #[arg(long, value_name = "DIR")]
+    pub workflows: Option<PathBuf>,
+    /// Skip the workflow check
+    #[arg(long, conflicts_with = "workflows")]
+    pub no_workflows: bool,
 }
 
 impl CheckArgs {
@@ -549,6 +555,11 @@ impl CheckArgs {
             cache: match self.no_cache {
                 true => crate::options::CacheUse::Off,
                 false => crate::options::CacheUse::ReadWrite,
+            },
+            workflows: match (&self.workflows, self.no_workflows) {
+                (_, true) => crate::options::WorkflowSource::Off,
+                (Some(d), false) => crate::options::WorkflowSource::Dir(d.clone()),
+                (None, false) => crate::options::WorkflowSource::Repository,
             },
         }
     }
@@ -564,7 +575,7 @@ pub struct AuditArgs {
     /// Write the report to FILE instead of stdout (the human report then goes to stderr)
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Set the failing release-profile keys in the workspace root Cargo.toml
+    /// Set the failing release-profile keys in the workspace root Cargo.toml, and make the certain workflow fixes (top-level permissions, persist-credentials: false, cargo install --locked)
     #[arg(long)]
     pub fix: bool,
     /// With --fix: print the change as a unified diff and write nothing

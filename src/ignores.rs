@@ -84,7 +84,13 @@ pub fn apply(findings: &mut Vec<Finding>, ignores: &[Ignore], today: jiff::civil
             continue;
         }
         let key = f.ignore_key();
-        let Some((i, ig)) = ignores.iter().enumerate().find(|(_, ig)| ig.id == key) else {
+        // A workflow finding can also be ignored in one file: `workflows/CODE:FILE`.
+        let in_file = f.location.as_ref().map(|l| format!("{key}:{}", l.file));
+        let Some((i, ig)) = ignores
+            .iter()
+            .enumerate()
+            .find(|(_, ig)| ig.id == key || Some(&ig.id) == in_file.as_ref())
+        else {
             continue;
         };
         used[i] = true;

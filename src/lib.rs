@@ -49,4 +49,5 @@ pub mod tree_record;
 pub mod trust;
 pub mod unify;
 pub mod verify;
+pub mod workflows;
 pub mod workspace;

@@ -118,6 +118,20 @@ pub struct CheckOptions {
     /// The profile being released (default: the policy's `name`, else `release`).
     pub profile: Option<String>,
     pub cache: CacheUse,
+    /// Which GitHub Actions workflows the audit reads.
+    pub workflows: WorkflowSource,
+}
+
+/// Where the audit's workflow check looks.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum WorkflowSource {
+    /// The workspace's repository: `.github/workflows/` and `action.yml` at its top.
+    #[default]
+    Repository,
+    /// `--workflows DIR`: the same layout under DIR.
+    Dir(PathBuf),
+    /// `--no-workflows`.
+    Off,
 }
 
 /// How a command uses the findings cache and the warm path's records.

@@ -9,6 +9,7 @@ pub mod verify;
 
 use crate::error::Failure;
 use crate::profile::value::Key as ProfileKey;
+use crate::workflows::rule::Rule as WorkflowRule;
 use cargo_deny::diag::DiagnosticCode;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
@@ -23,16 +24,18 @@ pub enum Check {
     Sources,
     Profile,
     Artifact,
+    Workflows,
 }
 
 impl Check {
-    pub const ALL: [Check; 6] = [
+    pub const ALL: [Check; 7] = [
         Check::Advisories,
         Check::Licenses,
         Check::Bans,
         Check::Sources,
         Check::Profile,
         Check::Artifact,
+        Check::Workflows,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -43,6 +46,7 @@ impl Check {
             Check::Sources => "sources",
             Check::Profile => "profile",
             Check::Artifact => "artifact",
+            Check::Workflows => "workflows",
         }
     }
 }
@@ -79,6 +83,9 @@ pub struct Location {
     pub file: String,
     /// 1-based line number.
     pub line: Option<usize>,
+    /// 1-based column (in characters), where the finding knows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -152,6 +159,16 @@ impl Finding {
         self.location = Some(Location {
             file: file.into(),
             line,
+            column: None,
+        });
+        self
+    }
+
+    pub fn with_position(mut self, file: impl Into<String>, line: usize, column: usize) -> Self {
+        self.location = Some(Location {
+            file: file.into(),
+            line: Some(line),
+            column: Some(column),
         });
         self
     }
@@ -210,6 +227,8 @@ pub enum Code {
     AmbiguousAuditData,
     LockfileMismatch,
     NoArtifact,
+    /// A workflow rule (`audit`'s workflow check).
+    Workflow(WorkflowRule),
 }
 
 impl Code {
@@ -247,6 +266,7 @@ impl Code {
             .into_iter()
             .chain(ProfileKey::ALL.map(Code::Profile))
             .chain(Code::ARTIFACT)
+            .chain(WorkflowRule::ALL.map(Code::Workflow))
     }
 
     pub fn advisory(c: cargo_deny::advisories::Code) -> Code {
@@ -277,6 +297,7 @@ impl Code {
             Code::AmbiguousAuditData => "ambiguous-audit-data",
             Code::LockfileMismatch => "lockfile-mismatch",
             Code::NoArtifact => "no-artifact",
+            Code::Workflow(r) => r.name(),
         }
     }
 
@@ -311,6 +332,7 @@ impl Code {
                 "The artifact embeds a package version that Cargo.lock does not have"
             }
             Code::NoArtifact => "A bin target has no built file to check",
+            Code::Workflow(r) => r.description(),
         }
     }
 
@@ -437,8 +459,8 @@ pub fn sort(findings: &mut [Finding]) {
             .then(
                 a.location
                     .as_ref()
-                    .map(|l| (&l.file, l.line))
-                    .cmp(&b.location.as_ref().map(|l| (&l.file, l.line))),
+                    .map(|l| (&l.file, l.line, l.column))
+                    .cmp(&b.location.as_ref().map(|l| (&l.file, l.line, l.column))),
             )
     });
 }

@@ -59,6 +59,8 @@ fn audit_tagged(
         advisory_db: opts.advisory_db.clone(),
         // The tree lives in a fresh directory each time: nothing to reuse.
         cache: crate::options::CacheUse::Off,
+        // The tagged tree's own workflows, not those of wherever it was extracted.
+        workflows: crate::options::WorkflowSource::Dir(tmp.path().to_path_buf()),
         ..Default::default()
     };
     let progress = shell.progress();

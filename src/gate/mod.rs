@@ -6,6 +6,7 @@
 
 mod artifact_step;
 mod profile_step;
+mod workflows_step;
 
 use crate::config::Config;
 use crate::deps::{advisory_db, deny, pending, prefetch, snapshot};
@@ -132,6 +133,41 @@ struct Step<'a> {
 }
 
 impl Step<'_> {
+    /// `--fix`'s one way to change a file: with --dry-run its diff (on stdout for the
+    /// human report, else stderr), otherwise the atomic write and a status line that
+    /// says what it wrote. True when the file was written.
+    fn fix_file(
+        &self,
+        fix: Fix,
+        path: &std::path::Path,
+        shown: &str,
+        old: &str,
+        new: &str,
+        what: &str,
+    ) -> Result<bool> {
+        match fix {
+            Fix::No => Ok(false),
+            _ if new == old => Ok(false),
+            Fix::DryRun { diff_to_stdout } => {
+                let d = crate::profile::fix::diff(old, new, shown);
+                if diff_to_stdout {
+                    self.shell.out(&d);
+                } else {
+                    self.shell.err(&d);
+                }
+                Ok(false)
+            }
+            Fix::Write => {
+                crate::fsutil::write_atomic(path, new)?;
+                self.shell.status(&format!(
+                    "fixed {}: {what}",
+                    crate::error::escape(&path.display().to_string())
+                ));
+                Ok(true)
+            }
+        }
+    }
+
     fn audit(
         &self,
         config: Config,
@@ -171,6 +207,9 @@ impl Step<'_> {
             None => config,
         };
 
+        self.progress.step("Checking the workflows");
+        let workflow_findings = workflows_step::run(self, fix)?;
+
         // cargo-deny's warnings about deny.toml (deprecated keys…), with its labels.
         if let (Some(w), false) = (&pre.cfg.warnings, self.shell.quiet) {
             self.shell.err(w);
@@ -206,6 +245,7 @@ impl Step<'_> {
             db.release();
         }
         found.extend(profile.findings);
+        found.extend(workflow_findings);
         if !has_config {
             found.push(no_config());
         }

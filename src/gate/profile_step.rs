@@ -46,26 +46,14 @@ pub fn run(
         let changes = fixable(&eff, policy);
         let old = &sources.manifest.text;
         let new = profile::fix::apply(old, &root_manifest.display().to_string(), &name, &changes)?;
-        if let Fix::DryRun { diff_to_stdout } = fix {
-            let d = profile::fix::diff(old, &new, "Cargo.toml");
-            if diff_to_stdout {
-                step.shell.out(&d);
-            } else {
-                step.shell.err(&d);
-            }
-        } else if new != *old {
-            crate::fsutil::write_atomic(&root_manifest, &new)?;
-            // Every write says what it wrote: the file, the table and the keys.
-            let keys: Vec<String> = changes
-                .iter()
-                .map(|(k, v)| format!("{} = {v}", k.name()))
-                .collect();
-            step.shell.status(&format!(
-                "fixed {}: [profile.{}] {}",
-                crate::error::escape(&root_manifest.display().to_string()),
-                name,
-                keys.join(", ")
-            ));
+        // Every write says what it wrote: the file, the table and the keys.
+        let keys: Vec<String> = changes
+            .iter()
+            .map(|(k, v)| format!("{} = {v}", k.name()))
+            .collect();
+        let what = format!("[profile.{}] {}", name, keys.join(", "));
+        let path = root_manifest.clone();
+        if step.fix_file(fix, &path, "Cargo.toml", old, &new, &what)? {
             let src = Source::parse(&root_manifest, new, true)?;
             sources = profile::gather_sources(src.clone())?;
             eff = sources.resolve(&name)?;

@@ -29,6 +29,9 @@ pub fn render(report: &AuditReport, out: &mut impl Write) -> std::io::Result<()>
             if let Some(l) = loc.line {
                 props.push(format!("line={l}"));
             }
+            if let Some(c) = loc.column {
+                props.push(format!("col={c}"));
+            }
         }
         let title =
             f.id.clone()

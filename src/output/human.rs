@@ -123,9 +123,10 @@ fn write_finding(st: &Style, out: &mut impl Write, f: &Finding) -> Result<()> {
         e(&f.message)
     )?;
     if let Some(loc) = &f.location {
-        match loc.line {
-            Some(l) => writeln!(out, "      --> {}:{l}", e(&loc.file))?,
-            None => writeln!(out, "      --> {}", e(&loc.file))?,
+        match (loc.line, loc.column) {
+            (Some(l), Some(c)) => writeln!(out, "      --> {}:{l}:{c}", e(&loc.file))?,
+            (Some(l), None) => writeln!(out, "      --> {}:{l}", e(&loc.file))?,
+            (None, _) => writeln!(out, "      --> {}", e(&loc.file))?,
         }
     }
     if let Some(r) = &f.reach {

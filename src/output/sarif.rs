@@ -109,7 +109,12 @@ pub fn to_value(report: &AuditReport) -> Value {
             let loc = f.location.clone().unwrap_or(crate::report::Location {
                 file: "Cargo.toml".into(),
                 line: Some(1),
+                column: None,
             });
+            let mut region = json!({ "startLine": loc.line.unwrap_or(1) });
+            if let Some(c) = loc.column {
+                region["startColumn"] = json!(c);
+            }
             let mut result = json!({
                 "ruleId": id,
                 "ruleIndex": index[&id],
@@ -118,7 +123,7 @@ pub fn to_value(report: &AuditReport) -> Value {
                 "locations": [{
                     "physicalLocation": {
                         "artifactLocation": artifact_location(&root_url, &loc.file),
-                        "region": { "startLine": loc.line.unwrap_or(1) }
+                        "region": region
                     }
                 }],
                 "partialFingerprints": { "cargoSecureRelease/v1": fingerprint(f) },

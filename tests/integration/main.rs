@@ -24,3 +24,4 @@ mod sbom_oracle;
 mod sigstore;
 mod ssh;
 mod tag;
+mod workflows;
