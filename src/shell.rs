@@ -187,8 +187,8 @@ impl Progress {
             if self.timings {
                 self.bar.suspend(|| {
                     to_stderr(&format!(
-                        "timing: {msg}: {} ms\n",
-                        start.elapsed().as_millis()
+                        "timing: {msg}: {:.1} ms\n",
+                        start.elapsed().as_secs_f64() * 1e3
                     ))
                 });
             }

@@ -209,6 +209,7 @@ impl Step<'_> {
 
         self.progress.step("Checking the workflows");
         let workflow_findings = workflows_step::run(self, fix)?;
+        self.progress.step("Reading Cargo.lock");
 
         // cargo-deny's warnings about deny.toml (deprecated keys…), with its labels.
         if let (Some(w), false) = (&pre.cfg.warnings, self.shell.quiet) {

@@ -734,6 +734,8 @@ fn cache_poisoning(cx: &mut Ctx<'_>, step: &Node) {
         "actions/cache" | "actions/cache/restore" => true,
         "Swatinem/rust-cache" => input("lookup-only") != Some("true"),
         "mozilla-actions/sccache-action" => true,
+        // setup-go caches unless told not to (since v4).
+        "actions/setup-go" => input("cache") != Some("false"),
         p if p.starts_with("actions/setup-") => {
             input("cache").is_some_and(|c| !c.is_empty() && c != "false")
         }

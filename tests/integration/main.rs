@@ -25,3 +25,4 @@ mod sigstore;
 mod ssh;
 mod tag;
 mod workflows;
+mod workflows_zizmor;

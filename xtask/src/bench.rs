@@ -82,8 +82,10 @@ struct Stats {
 pub fn run() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(2).collect();
     for a in &args {
-        if !["bench", "large", "scale"].contains(&a.as_str()) {
-            return Err(format!("unknown part `{a}` (bench, large, scale)"));
+        if !["bench", "large", "scale", "workflows"].contains(&a.as_str()) {
+            return Err(format!(
+                "unknown part `{a}` (bench, large, scale, workflows)"
+            ));
         }
     }
     let wants = |part: &str| args.is_empty() || args.iter().any(|a| a == part);
@@ -91,6 +93,12 @@ pub fn run() -> Result<(), String> {
         .parent()
         .unwrap()
         .to_path_buf();
+    if wants("workflows") {
+        crate::bench_workflows::run(&root)?;
+        if args.iter().all(|a| a == "workflows") && !args.is_empty() {
+            return Ok(());
+        }
+    }
     let t = Tools::setup(&root)?;
     let all = [Row::Metadata, Row::Warm, Row::Cold, Row::Deny, Row::Sbom];
     if wants("bench") {

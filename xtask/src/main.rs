@@ -6,6 +6,7 @@ mod bench;
 mod bench_artifact;
 mod bench_tag;
 mod bench_verify;
+mod bench_workflows;
 mod ci;
 mod scale;
 mod sigstore_root;
@@ -22,10 +23,11 @@ const USAGE: &str =
   lint       cargo clippy --workspace --all-targets -- -D warnings
   test       install what the tests need (outside the clone, only when missing), then
              cargo test --workspace and the gpg-agent feature's tag tests
-  bench [bench] [large] [scale]
+  bench [bench] [large] [scale] [workflows]
              audit speed vs cargo metadata and cargo deny check: on xtask/bench-workspace,
              on xtask/bench-workspace-large, and on generated workspaces of 500-3,000
-             path crates (all three when none is named)
+             path crates; the workflow check on 50 workflow files vs zizmor --offline
+             (all four when none is named)
   bench-tag  median time to create a signed tag: ours vs `git tag -s` with gpg
   bench-artifact  median time to inspect this project's release binary (audit --artifact)
   bench-verify  median time of `verify --bundle` on the Sigstore conformance suite's

@@ -41,6 +41,8 @@ const PYTHON_TOOLS: &[(&str, &str)] = &[
     ("in-toto==3.1.0", "in-toto-run"),
     ("securesystemslib[crypto]", "python"),
     ("in-toto-attestation==0.9.3", "python"),
+    // tests/integration/workflows_zizmor.rs: the workflow check against zizmor (--offline).
+    ("zizmor==1.32.0", "zizmor"),
 ];
 
 /// The bin directory of the validators' venv (made by `ensure`).
