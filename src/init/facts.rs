@@ -276,12 +276,37 @@ fn practices(
         }),
     };
     let sbom = (!sbom.is_empty()).then(|| sbom.join(", "));
+    let workflows = hardened_workflows(ws);
     let ci = (!ci.is_empty()).then(|| ci.join(", "));
-    let any =
-        deny.is_some() || lockfile || profile.is_some() || signed_tags.is_some() || ci.is_some();
+    let any = deny.is_some()
+        || lockfile
+        || profile.is_some()
+        || signed_tags.is_some()
+        || ci.is_some()
+        || workflows.is_some();
     Ok(
-        context! { any => any, deny => deny, lockfile => lockfile, profile => profile, signed_tags => signed_tags, ci => ci, artifacts => artifacts, sbom => sbom },
+        context! { any => any, deny => deny, lockfile => lockfile, profile => profile, signed_tags => signed_tags, ci => ci, artifacts => artifacts, sbom => sbom, workflows => workflows },
     )
+}
+
+/// The workflow practice: claimed only when the repository has a release workflow
+/// (run on tags or releases) and the audit's workflow check finds nothing in any of
+/// its workflow files; a file it cannot read claims nothing. The names of the
+/// workflows, for the sentence.
+fn hardened_workflows(ws: &Workspace) -> Option<String> {
+    use crate::workflows;
+    let root = workflows::repository_root(&ws.root);
+    let sources = workflows::read(workflows::files_of(&root).ok()?).ok()?;
+    let mut releases = Vec::new();
+    for src in &sources {
+        if !workflows::check(src).ok()?.is_empty() {
+            return None;
+        }
+        if src.kind == workflows::rules::FileKind::Workflow && workflows::is_release_text(&src.text) {
+            releases.push(src.name.trim_start_matches(".github/workflows/").to_string());
+        }
+    }
+    (!releases.is_empty()).then(|| releases.join(", "))
 }
 
 /// The workflows (of `names`) with a line that `runs` says runs the practice.

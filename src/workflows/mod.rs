@@ -126,6 +126,13 @@ pub fn check_text(text: &str, name: &str, kind: FileKind) -> Result<Vec<Hit>> {
     Ok(rules::check(text, &root, kind))
 }
 
+/// Whether a workflow's text is run by a release (a tag push or a release event);
+/// false for text that does not parse.
+pub fn is_release_text(text: &str) -> bool {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    matches!(yaml::parse(text), Ok(Some(root)) if rules::is_release(root.get("on")))
+}
+
 /// The nearest directory at or above `dir` that is a repository's top (holds
 /// `.git`), else `dir` itself.
 pub fn repository_root(dir: &Path) -> PathBuf {

@@ -103,7 +103,7 @@ fn triggers(on: Option<&Node>) -> Vec<&str> {
 }
 
 /// A workflow run by a release: a tag push or a release event.
-fn is_release(on: Option<&Node>) -> bool {
+pub fn is_release(on: Option<&Node>) -> bool {
     let t = triggers(on);
     t.contains(&"release")
         || on

@@ -606,3 +606,41 @@ fn the_deny_toml_init_writes_passes_the_projects_own_crates() {
         .unwrap()
         .contains("set `license`"));
 }
+
+/// The workflow practice is stated only while the workflow check passes on a
+/// release workflow, and `--check` fails once it stops being true.
+#[test]
+fn the_workflow_practice_follows_the_workflow_check() {
+    let f = Fixture::new(
+        "wf-init",
+        "[package.metadata.secure-release.policy]\ncontact = \"sec@wf.example\"\n",
+    )
+    .lock();
+    let release = "name: release\non:\n  push:\n    tags: [\"v*\"]\npermissions:\n  contents: read\njobs:\n  release:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2\n        with:\n          persist-credentials: false\n      - run: |\n          cargo install --locked --path .\n          cargo secure-release verify \"$GITHUB_REF_NAME\"\n          cargo secure-release audit --locked\n          cargo build --release --locked\n          cargo secure-release attest target/release/wf-init\n";
+    f.write(".github/workflows/release.yml", release);
+    let (out, _) = run(init(&f).args(["--dry-run"]), 0);
+    assert!(
+        out.contains("**Hardened release workflows.** Release workflows pin actions by commit, grant least-privilege\n  tokens and run the release gates (release.yml)"),
+        "{out}"
+    );
+    run(&mut init(&f), 0);
+    run(init(&f).arg("--check"), 0);
+    // An unpinned action: the practice is no longer true, and --check says so.
+    f.write(
+        ".github/workflows/release.yml",
+        &release.replace(
+            "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2",
+            "actions/checkout@v4",
+        ),
+    );
+    let (out, _) = run(init(&f).args(["--dry-run"]), 0);
+    assert!(!out.contains("Hardened release workflows"), "{out}");
+    run(init(&f).arg("--check"), 1);
+    // A release workflow that skips a gate claims nothing either.
+    f.write(
+        ".github/workflows/release.yml",
+        &release.replace("          cargo secure-release attest target/release/wf-init\n", ""),
+    );
+    let (out, _) = run(init(&f).args(["--dry-run"]), 0);
+    assert!(!out.contains("Hardened release workflows"), "{out}");
+}
