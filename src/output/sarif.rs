@@ -24,9 +24,11 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
-/// Identifies a result across runs even when its line moves.
+/// Identifies a result across runs even when its line moves. A workflow finding has
+/// no package: its file and message (which names the action or context) tell two
+/// apart.
 fn fingerprint(f: &Finding) -> String {
-    let key = format!(
+    let mut key = format!(
         "{}|{}|{}|{}|{}",
         f.check,
         f.code,
@@ -34,6 +36,10 @@ fn fingerprint(f: &Finding) -> String {
         f.package.as_deref().unwrap_or(""),
         f.version.as_deref().unwrap_or("")
     );
+    if f.check == crate::report::Check::Workflows {
+        let file = f.location.as_ref().map_or("", |l| l.file.as_str());
+        key.push_str(&format!("|{file}|{}", f.message));
+    }
     crate::digest::hex(&sha2::Sha256::digest(key.as_bytes())[..16])
 }
 

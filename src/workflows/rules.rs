@@ -204,7 +204,6 @@ fn workflow(cx: &mut Ctx<'_>, root: &Node) {
                     }
                 }
             }
-            let _ = persist;
         }
         if release {
             for step in steps {
@@ -320,12 +319,6 @@ fn check_uses(cx: &mut Ctx<'_>, uses: &Node) {
             },
         );
     }
-    if repo == "dtolnay/rust-toolchain" && is_full_sha(reference) {
-        // The action reads its toolchain from the ref it was called by (@stable,
-        // @1.85.0); pinned by SHA that ref is a commit and the input is required.
-        let parent_has_toolchain = false;
-        let _ = parent_has_toolchain;
-    }
 }
 
 fn check_step(
@@ -339,6 +332,8 @@ fn check_step(
         check_uses(cx, uses);
         let u = uses.as_str().unwrap_or("");
         let (path, reference) = u.split_once('@').unwrap_or((u, ""));
+        // The action reads its toolchain from the ref it was called by (@stable,
+        // @1.88.0); pinned by SHA that ref is a commit and the input is required.
         if path == "dtolnay/rust-toolchain"
             && is_full_sha(reference)
             && step.get("with").and_then(|w| w.get("toolchain")).is_none()
@@ -751,8 +746,6 @@ fn cache_poisoning(cx: &mut Ctx<'_>, step: &Node) {
     }
 }
 
-const WRITE_SCOPES_SEVERE: &[&str] = &["write-all"];
-
 fn top_level_grants(cx: &mut Ctx<'_>, perms: &Node) {
     if let Some(v) = perms.as_str() {
         if v == "write-all" || v == "read-all" {
@@ -778,7 +771,6 @@ fn top_level_grants(cx: &mut Ctx<'_>, perms: &Node) {
             );
         }
     }
-    let _ = WRITE_SCOPES_SEVERE;
 }
 
 /// Actions known to need no write scope of the job's token.
