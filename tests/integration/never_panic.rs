@@ -160,3 +160,46 @@ fn inline_package_overrides_are_seen() {
         assert_eq!(eff.package_overrides[0].key.name(), "codegen-units");
     }
 }
+
+/// Workflow-ish YAML: the keys, values and shell text the workflow rules look at,
+/// with indentation, quotes, anchors and non-ASCII mixed in.
+fn workflowish() -> impl Strategy<Value = String> {
+    let token = prop_oneof![
+        Just("on:\n  push:\n    tags: [\"v*\"]\n".to_string()),
+        Just("on: pull_request_target\n".to_string()),
+        Just("permissions:\n  contents: write\n".to_string()),
+        Just("permissions: write-all\n".to_string()),
+        Just("jobs:\n  a:\n    permissions:\n      id-token: write\n    steps:\n".to_string()),
+        Just("      - uses: actions/checkout@v4\n".to_string()),
+        Just("      - uses: actions/upload-artifact@v4\n".to_string()),
+        Just("        with:\n          persist-credentials: true\n          ref: ${{ github.head_ref }}\n".to_string()),
+        Just("      - run: |\n          curl -sSf https://sh.rustup.rs | sh\n          cargo install x \\\n".to_string()),
+        Just("      - run: echo \"${{ github.event.issue.title }}\" é ${{\n".to_string()),
+        Just("      - run: >-\n          cargo +nightly build $(curl x|bash) `sh`\n".to_string()),
+        Just("      - &a {uses: \"Swatinem/rust-cache@v2\"}\n      - *a\n".to_string()),
+        Just("runs:\n  using: composite\n  image: docker://x\n  steps:\n".to_string()),
+        Just("\t".to_string()),
+        "[ a-z:\\-|>&*!\"'{}\\[\\]$#\\\\\n]{0,24}",
+        "[\\PC\n]{0,16}",
+    ];
+    proptest::collection::vec(token, 0..14).prop_map(|v| v.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
+
+    /// The workflow engine answers on any text, as a workflow and as an action, and
+    /// the edits `--fix` proposes apply and leave text that parses again.
+    #[test]
+    fn workflow_check_never_panics(text in workflowish()) {
+        use cargo_secure_release::workflows::{check_text, fix, rules::FileKind};
+        for kind in [FileKind::Workflow, FileKind::Action] {
+            if let Ok(hits) = check_text(&text, "w.yml", kind) {
+                let edits: Vec<_> = hits.iter().filter_map(|h| h.edit.as_ref()).collect();
+                let fixed = fix::apply(&text, &edits);
+                prop_assert!(fixed.len() >= text.len());
+                let _ = check_text(&fixed, "w.yml", kind);
+            }
+        }
+    }
+}
