@@ -447,6 +447,9 @@ pub fn today() -> anyhow::Result<jiff::civil::Date> {
 
 /// Orders findings for stable output: by check, then worst first, then package and id.
 pub fn sort(findings: &mut [Finding]) {
+    fn place(f: &Finding) -> Option<(&String, Option<usize>, Option<usize>)> {
+        f.location.as_ref().map(|l| (&l.file, l.line, l.column))
+    }
     findings.sort_by(|a, b| {
         a.check
             .cmp(&b.check)
@@ -455,6 +458,14 @@ pub fn sort(findings: &mut [Finding]) {
             .then(a.version.cmp(&b.version))
             .then(a.id.cmp(&b.id))
             .then(a.code.as_str().cmp(b.code.as_str()))
+            // A workflow rule's findings read down each file.
+            .then(
+                if a.check == Check::Workflows && b.check == Check::Workflows {
+                    place(a).cmp(&place(b))
+                } else {
+                    std::cmp::Ordering::Equal
+                },
+            )
             .then(a.message.cmp(&b.message))
             .then(
                 a.location
