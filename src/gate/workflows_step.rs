@@ -27,32 +27,33 @@ pub fn run(step: &Step<'_>, fix: Fix) -> Result<Vec<Finding>> {
             (d.clone(), false)
         }
     };
-    let sources = workflows::read(workflows::files_of(&root)?)?;
-    let mut out = Vec::new();
-    for mut src in sources {
+    let mut sources = workflows::read(workflows::files_of(&root)?)?;
+    for src in &mut sources {
         if from_workspace {
             if let Some(rel) = crate::fsutil::relative_path(&src.path, &step.ws.root) {
                 src.name = rel;
             }
         }
-        let name = src.name.clone();
-        let mut hits = workflows::check(&src)?;
-        if fix != Fix::No {
-            let edits: Vec<_> = hits.iter().filter_map(|h| h.edit.as_ref()).collect();
-            let new = workflows::fix::apply(&src.text, &edits);
-            let what = hits
-                .iter()
-                .filter(|h| h.edit.is_some())
-                .map(|h| h.rule.name())
-                .collect::<std::collections::BTreeSet<_>>()
-                .into_iter()
-                .collect::<Vec<_>>()
-                .join(", ");
-            if step.fix_file(fix, &src.path, &name, &src.text, &new, &what)? {
-                src.text = new;
-                hits = workflows::check(&src)?;
-            }
+        if fix == Fix::No {
+            continue;
         }
+        let hits = workflows::check(src)?;
+        let edits: Vec<_> = hits.iter().filter_map(|h| h.edit.as_ref()).collect();
+        let new = workflows::fix::apply(&src.text, &edits);
+        let what = hits
+            .iter()
+            .filter(|h| h.edit.is_some())
+            .map(|h| h.rule.name())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if step.fix_file(fix, &src.path, &src.name, &src.text, &new, &what)? {
+            src.text = new;
+        }
+    }
+    let mut out = Vec::new();
+    for (src, hits) in sources.iter().zip(workflows::check_all(&sources)?) {
         out.extend(hits.into_iter().map(|h| {
             Finding::new(
                 Check::Workflows,
@@ -61,7 +62,7 @@ pub fn run(step: &Step<'_>, fix: Fix) -> Result<Vec<Finding>> {
                 h.message,
             )
             .with_help(h.help)
-            .with_position(name.clone(), h.line, h.col)
+            .with_position(src.name.clone(), h.line, h.col)
         }));
     }
     Ok(out)

@@ -99,6 +99,51 @@ pub fn check(src: &Source) -> Result<Vec<Hit>> {
     Ok(hits)
 }
 
+/// Every file's hits, where a release workflow's gates count in the local reusable
+/// workflows it calls as well as in itself (a release split into files runs them
+/// in one of them).
+pub fn check_all(sources: &[Source]) -> Result<Vec<Vec<Hit>>> {
+    use rule::Rule;
+    let mut out = sources.iter().map(check).collect::<Result<Vec<_>>>()?;
+    let parsed = |s: &Source| {
+        yaml::parse(s.text.strip_prefix('\u{feff}').unwrap_or(&s.text))
+            .ok()
+            .flatten()
+    };
+    for (src, hits) in sources.iter().zip(out.iter_mut()) {
+        let gate = |r: Rule| {
+            matches!(
+                r,
+                Rule::ReleaseNoAudit | Rule::ReleaseNoVerify | Rule::ReleaseNoAttest
+            )
+        };
+        if !hits.iter().any(|h| gate(h.rule)) {
+            continue;
+        }
+        let Some(root) = parsed(src) else { continue };
+        let mut seen = rules::Seen::default();
+        for call in rules::local_calls(&root) {
+            let callee = sources
+                .iter()
+                .find(|s| s.kind == FileKind::Workflow && s.path.ends_with(call));
+            if let Some(c) = callee.and_then(|c| Some((c, parsed(c)?))) {
+                let g =
+                    rules::gates_seen(c.0.text.strip_prefix('\u{feff}').unwrap_or(&c.0.text), &c.1);
+                seen.audit |= g.audit;
+                seen.verify |= g.verify;
+                seen.attest |= g.attest;
+            }
+        }
+        hits.retain(|h| match h.rule {
+            Rule::ReleaseNoAudit => !seen.audit,
+            Rule::ReleaseNoVerify => !seen.verify,
+            Rule::ReleaseNoAttest => !seen.attest,
+            _ => true,
+        });
+    }
+    Ok(out)
+}
+
 pub fn check_text(text: &str, name: &str, kind: FileKind) -> Result<Vec<Hit>> {
     let root = yaml::parse(text).map_err(|e| {
         Failure::new(format!(

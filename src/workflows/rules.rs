@@ -67,12 +67,32 @@ impl Ctx<'_> {
     }
 }
 
-/// What the steps of a workflow showed, for the rules that look at the whole.
-#[derive(Default)]
-struct Seen {
-    audit: bool,
-    verify: bool,
-    attest: bool,
+/// The release gates a workflow's steps run.
+#[derive(Default, Debug, Clone, Copy)]
+pub struct Seen {
+    pub audit: bool,
+    pub verify: bool,
+    pub attest: bool,
+}
+
+/// The gates `root`'s steps run (for a release workflow that calls it).
+pub fn gates_seen(src: &str, root: &Node) -> Seen {
+    let mut cx = Ctx {
+        src,
+        hits: Vec::new(),
+    };
+    workflow(&mut cx, root)
+}
+
+/// The local reusable workflows `root`'s jobs call (`./.github/workflows/x.yml`),
+/// as paths from the repository's top.
+pub fn local_calls(root: &Node) -> Vec<&str> {
+    root.get("jobs")
+        .map(Node::entries)
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|(_, j)| j.get("uses")?.as_str()?.strip_prefix("./"))
+        .collect()
 }
 
 pub fn check(src: &str, root: &Node, kind: FileKind) -> Vec<Hit> {
@@ -81,7 +101,9 @@ pub fn check(src: &str, root: &Node, kind: FileKind) -> Vec<Hit> {
         hits: Vec::new(),
     };
     match kind {
-        FileKind::Workflow => workflow(&mut cx, root),
+        FileKind::Workflow => {
+            workflow(&mut cx, root);
+        }
         FileKind::Action => action(&mut cx, root),
     }
     cx.hits.sort_by_key(|h| (h.line, h.col, h.rule));
@@ -111,7 +133,7 @@ pub fn is_release(on: Option<&Node>) -> bool {
             .is_some_and(|p| p.get("tags").is_some())
 }
 
-fn workflow(cx: &mut Ctx<'_>, root: &Node) {
+fn workflow(cx: &mut Ctx<'_>, root: &Node) -> Seen {
     let on_entry = root.entry("on");
     let on = on_entry.map(|(_, v)| v);
     let trig = triggers(on);
@@ -230,6 +252,7 @@ fn workflow(cx: &mut Ctx<'_>, root: &Node) {
             }
         }
     }
+    seen
 }
 
 fn action(cx: &mut Ctx<'_>, root: &Node) {
