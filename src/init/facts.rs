@@ -302,8 +302,13 @@ fn hardened_workflows(ws: &Workspace) -> Option<String> {
         if !workflows::check(src).ok()?.is_empty() {
             return None;
         }
-        if src.kind == workflows::rules::FileKind::Workflow && workflows::is_release_text(&src.text) {
-            releases.push(src.name.trim_start_matches(".github/workflows/").to_string());
+        if src.kind == workflows::rules::FileKind::Workflow && workflows::is_release_text(&src.text)
+        {
+            releases.push(
+                src.name
+                    .trim_start_matches(".github/workflows/")
+                    .to_string(),
+            );
         }
     }
     (!releases.is_empty()).then(|| releases.join(", "))

@@ -639,7 +639,10 @@ fn the_workflow_practice_follows_the_workflow_check() {
     // A release workflow that skips a gate claims nothing either.
     f.write(
         ".github/workflows/release.yml",
-        &release.replace("          cargo secure-release attest target/release/wf-init\n", ""),
+        &release.replace(
+            "          cargo secure-release attest target/release/wf-init\n",
+            "",
+        ),
     );
     let (out, _) = run(init(&f).args(["--dry-run"]), 0);
     assert!(!out.contains("Hardened release workflows"), "{out}");
