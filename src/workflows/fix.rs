@@ -20,3 +20,32 @@ pub fn apply(text: &str, edits: &[&Edit]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn e(offset: usize, remove: usize, insert: &str) -> Edit {
+        Edit {
+            offset,
+            remove,
+            insert: insert.into(),
+        }
+    }
+
+    #[test]
+    fn edits_apply_back_to_front_once_each() {
+        let a = e(6, 0, "X");
+        let b = e(0, 5, "HELLO");
+        let twice = e(6, 0, "X");
+        assert_eq!(apply("hello world", &[&a, &b, &twice]), "HELLO Xworld");
+    }
+
+    #[test]
+    fn an_overlapping_edit_waits_for_the_next_run() {
+        let a = e(2, 4, "--");
+        let b = e(4, 3, "++");
+        // b (later in the text) applies; a would cut into it and is left out.
+        assert_eq!(apply("0123456789", &[&a, &b]), "0123++789");
+    }
+}
