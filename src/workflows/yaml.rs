@@ -183,7 +183,11 @@ pub fn parse(text: &str) -> Result<Option<Node>, ParseError> {
         let (event, span): (Event, Span) = next.map_err(|e| ParseError {
             line: e.marker().line(),
             col: e.marker().col() + 1,
-            message: e.info().to_string(),
+            message: match e.info() {
+                // saphyr counts flow nesting in a u8.
+                "recursion limit exceeded" => "nested more than 255 brackets deep".into(),
+                info => info.to_string(),
+            },
         })?;
         let start = offsets.pos(span.start);
         let (done, anchor) = match event {
