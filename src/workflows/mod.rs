@@ -3,7 +3,9 @@
 //! words of `script`), and fixed where the fix is certain (`fix`). Pure but for
 //! the bounded reads through `fsutil`; the audit's `gate` turns hits into findings.
 
+mod commands;
 pub mod fix;
+mod permissions;
 pub mod rule;
 pub mod rules;
 pub mod script;

@@ -2,8 +2,11 @@
 //! node that carries the fault (the `uses:` value, the permission's key, the
 //! expression inside the script, the command's first word) with line and column.
 
+use super::commands;
+use super::fix::{self, Edit};
+use super::permissions;
 use super::rule::Rule;
-use super::script::{self, Command, Line};
+use super::script;
 use super::yaml::{Node, Pos};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -12,14 +15,6 @@ pub enum FileKind {
     Workflow,
     /// `action.yml`: a composite (or docker) action's metadata.
     Action,
-}
-
-/// A text edit `--fix` can make: `remove` bytes at `offset` replaced by `insert`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Edit {
-    pub offset: usize,
-    pub remove: usize,
-    pub insert: String,
 }
 
 #[derive(Debug, Clone)]
@@ -32,13 +27,13 @@ pub struct Hit {
     pub edit: Option<Edit>,
 }
 
-struct Ctx<'a> {
-    src: &'a str,
-    hits: Vec<Hit>,
+pub(super) struct Ctx<'a> {
+    pub(super) src: &'a str,
+    pub(super) hits: Vec<Hit>,
 }
 
 impl Ctx<'_> {
-    fn hit(&mut self, rule: Rule, at: Pos, message: String, help: impl Into<String>) {
+    pub(super) fn hit(&mut self, rule: Rule, at: Pos, message: String, help: impl Into<String>) {
         self.hits.push(Hit {
             rule,
             line: at.line,
@@ -49,7 +44,14 @@ impl Ctx<'_> {
         });
     }
 
-    fn hit_at(&mut self, rule: Rule, line: usize, col: usize, message: String, help: &str) {
+    pub(super) fn hit_at(
+        &mut self,
+        rule: Rule,
+        line: usize,
+        col: usize,
+        message: String,
+        help: &str,
+    ) {
         self.hits.push(Hit {
             rule,
             line,
@@ -60,7 +62,7 @@ impl Ctx<'_> {
         });
     }
 
-    fn with_edit(&mut self, edit: Option<Edit>) {
+    pub(super) fn with_edit(&mut self, edit: Option<Edit>) {
         if let Some(h) = self.hits.last_mut() {
             h.edit = edit;
         }
@@ -153,10 +155,10 @@ fn workflow(cx: &mut Ctx<'_>, root: &Node) -> Seen {
                     "the workflow has no top-level `permissions:`, so jobs without their own get the repository's default token (often read-write)".into(),
                     "add `permissions: contents: read` at the top and grant writes per job (`--fix` adds it)",
                 );
-                cx.with_edit(top_permissions_edit(cx.src, root));
+                cx.with_edit(fix::permissions_edit(cx.src, root));
             }
         }
-        Some((_, perms)) => top_level_grants(cx, perms),
+        Some((_, perms)) => permissions::top_level(cx, perms),
         None => {}
     }
 
@@ -175,7 +177,7 @@ fn workflow(cx: &mut Ctx<'_>, root: &Node) -> Seen {
                 ),
                 "give the job the least it needs, e.g. `permissions: contents: read`",
             ),
-            Some((_, perms)) => job_grants(cx, job_name, job, perms),
+            Some((_, perms)) => permissions::job(cx, job_name, job, perms),
             None => {}
         }
         if let Some(uses) = job.get("uses") {
@@ -202,7 +204,7 @@ fn workflow(cx: &mut Ctx<'_>, root: &Node) -> Seen {
                     format!("actions/checkout in job `{job_name}` keeps the token in .git, and the job uploads artifacts"),
                     "set `persist-credentials: false` on the checkout (`--fix` adds it)",
                 );
-                cx.with_edit(persist_edit(cx.src, step));
+                cx.with_edit(fix::persist_edit(cx.src, step));
             }
             if untrusted_trigger {
                 if let Some(r) = with.and_then(|w| w.get("ref")) {
@@ -277,7 +279,7 @@ fn action(cx: &mut Ctx<'_>, root: &Node) {
 }
 
 /// `owner/repo` of a step's `uses:`, without path or ref.
-fn action_name(step: &Node) -> Option<&str> {
+pub(super) fn action_name(step: &Node) -> Option<&str> {
     let u = step.get("uses")?.as_str()?;
     let path = u.split('@').next()?;
     let mut parts = path.splitn(3, '/');
@@ -399,9 +401,9 @@ fn check_step(
         .filter_map(|e| e.get("CARGO_REGISTRY_TOKEN"))
         .any(|v| v.as_str().is_some_and(|s| s.contains("secrets.")));
     for (i, cmd) in commands.iter().enumerate() {
-        gates(cmd, seen);
-        pipes(cx, &commands, i, &lines);
-        cargo(cx, cmd, token_from_secret, release);
+        commands::gates(cmd, seen);
+        commands::pipes(cx, &commands, i, &lines);
+        commands::cargo(cx, cmd, token_from_secret, release);
     }
 }
 
@@ -500,246 +502,6 @@ fn injection(cx: &mut Ctx<'_>, node: &Node, what: &str) {
     }
 }
 
-fn gates(cmd: &Command, seen: &mut Seen) {
-    let w = &cmd.words;
-    for (i, word) in w.iter().enumerate() {
-        let names_us =
-            word.text.ends_with("secure-release") || word.text.contains("cargo-secure-release");
-        if !names_us {
-            continue;
-        }
-        match w.get(i + 1).map(|n| n.text.as_str()) {
-            Some("audit") => seen.audit = true,
-            Some("verify") => seen.verify = true,
-            Some("attest") => seen.attest = true,
-            _ => {}
-        }
-    }
-}
-
-const DOWNLOADERS: &[&str] = &[
-    "curl",
-    "wget",
-    "iwr",
-    "Invoke-WebRequest",
-    "irm",
-    "Invoke-RestMethod",
-];
-const SHELLS: &[&str] = &[
-    "sh",
-    "bash",
-    "zsh",
-    "dash",
-    "ksh",
-    "fish",
-    "python",
-    "python3",
-    "perl",
-    "ruby",
-    "node",
-    "pwsh",
-    "iex",
-    "Invoke-Expression",
-];
-
-fn is_shell(word: &str) -> bool {
-    SHELLS.contains(&word.rsplit('/').next().unwrap_or(word))
-}
-
-fn pipes(cx: &mut Ctx<'_>, commands: &[Command], i: usize, lines: &[Line<'_>]) {
-    let cmd = &commands[i];
-    let Some(first) = cmd.program().first() else {
-        return;
-    };
-    if !DOWNLOADERS.contains(&first.text.as_str()) {
-        return;
-    }
-    // `curl … | sh`, through any filters in between.
-    let mut j = i;
-    let mut into_shell = false;
-    while commands[j].piped && j + 1 < commands.len() {
-        j += 1;
-        if commands[j].first().is_some_and(is_shell) {
-            into_shell = true;
-            break;
-        }
-    }
-    // `sh -c "$(curl …)"` and `bash <(curl …)`: the command before is a shell on
-    // the same line, and the download is inside its substitution.
-    if !into_shell && i > 0 {
-        let prev = &commands[i - 1];
-        let same_line = prev.words.last().is_some_and(|w| w.line == first.line);
-        let line_text = lines
-            .iter()
-            .find(|l| l.line == first.line)
-            .map_or("", |l| l.text);
-        let substituted = line_text.contains("$(curl")
-            || line_text.contains("<(curl")
-            || line_text.contains("$(wget")
-            || line_text.contains("<(wget");
-        into_shell = same_line && substituted && prev.first().is_some_and(is_shell);
-    }
-    if !into_shell {
-        return;
-    }
-    let url = cmd
-        .words
-        .iter()
-        .find(|w| w.text.contains("://"))
-        .map(|w| w.text.as_str())
-        .unwrap_or("");
-    let rustup = cmd.words.iter().any(|w| {
-        w.text.contains("sh.rustup.rs")
-            || w.text.contains("rustup-init")
-            || w.text.contains("static.rust-lang.org/rustup")
-    });
-    if rustup {
-        cx.hit_at(
-            Rule::RustupPipe,
-            first.line,
-            first.col,
-            "rustup is installed by piping a download into a shell: the script is whatever the server sends today".into(),
-            "use the runner's rustup (`rustup toolchain install 1.xx --profile minimal`) or dtolnay/rust-toolchain pinned by SHA with `toolchain:`",
-        );
-    } else {
-        cx.hit_at(
-            Rule::PipeToShell,
-            first.line,
-            first.col,
-            format!("a download{} is piped into a shell: it runs whatever the server sends, unchecked", if url.is_empty() { String::new() } else { format!(" ({})", crate::error::escape(url)) }),
-            "download to a file, check its SHA-256 against a pinned value, then run it (or install from a package registry with a lockfile)",
-        );
-    }
-}
-
-/// Flags of `cargo install` that take a value (their value is not a crate name).
-const INSTALL_VALUED: &[&str] = &[
-    "--version",
-    "--vers",
-    "--git",
-    "--branch",
-    "--tag",
-    "--rev",
-    "--path",
-    "--root",
-    "--target",
-    "--features",
-    "-F",
-    "--profile",
-    "--registry",
-    "--index",
-    "-j",
-    "--jobs",
-    "--bin",
-    "--example",
-    "--config",
-    "-Z",
-    "--target-dir",
-    "--color",
-];
-
-fn cargo(cx: &mut Ctx<'_>, cmd: &Command, token_from_secret: bool, release: bool) {
-    let prog = cmd.program();
-    let Some(first) = prog.first() else { return };
-    let name = first.text.rsplit('/').next().unwrap_or("");
-    let is_cargo = name == "cargo" || name == "cargo.exe";
-    let is_cross = name == "cross";
-    if !is_cargo && !is_cross {
-        return;
-    }
-    let mut rest = &prog[1..];
-    while rest.first().is_some_and(|w| w.text.starts_with('+')) {
-        rest = &rest[1..];
-    }
-    let sub = rest.first().map(|w| w.text.as_str()).unwrap_or("");
-    let locked = cmd.has("--locked") || cmd.has("--frozen");
-    let dynamic = cmd.words.iter().any(|w| w.text.contains('$'));
-    match sub {
-        "install" if is_cargo && !cmd.has("--list") => {
-            if !locked {
-                cx.hit_at(
-                    Rule::CargoInstallUnlocked,
-                    first.line,
-                    first.col,
-                    "`cargo install` without --locked ignores the tool's Cargo.lock and resolves its dependencies anew, so a new (or hijacked) release of any of them runs here".into(),
-                    "add --locked (`--fix` adds it)",
-                );
-                let at = &rest[0];
-                cx.with_edit(Some(Edit {
-                    offset: at.end,
-                    remove: 0,
-                    insert: " --locked".into(),
-                }));
-            }
-            let local = cmd.has("--path");
-            let git = cmd.has("--git");
-            let mut names = Vec::new();
-            let mut k = 1;
-            while k < rest.len() {
-                let t = rest[k].text.as_str();
-                if INSTALL_VALUED.contains(&t) {
-                    k += 2;
-                    continue;
-                }
-                if !t.starts_with('-') {
-                    names.push(t);
-                }
-                k += 1;
-            }
-            let versioned = cmd.has("--version")
-                || cmd.has("--vers")
-                || (!names.is_empty() && names.iter().all(|n| n.contains('@')));
-            let pinned = local || dynamic || if git { cmd.has("--rev") } else { versioned };
-            if !pinned {
-                cx.hit_at(
-                    Rule::CargoInstallUnpinned,
-                    first.line,
-                    first.col,
-                    if git {
-                        "`cargo install --git` without --rev builds whatever the branch or tag points at today".into()
-                    } else {
-                        "`cargo install` without a version installs whatever was published last".into()
-                    },
-                    if git {
-                        "add --rev COMMIT"
-                    } else {
-                        "pin it: `cargo install --locked NAME@X.Y.Z` (or --version X.Y.Z)"
-                    },
-                );
-            }
-        }
-        "publish" if is_cargo && !cmd.has("--dry-run") && !cmd.has("-n") => {
-            let token_arg = cmd.words.iter().any(|w| w.text.contains("secrets."));
-            if token_from_secret || token_arg {
-                cx.hit_at(
-                    Rule::RegistryToken,
-                    first.line,
-                    first.col,
-                    "`cargo publish` uses a long-lived crates.io token from the repository's secrets".into(),
-                    "use crates.io trusted publishing: a step `uses: rust-lang/crates-io-auth-action@<sha>` (id: auth) and CARGO_REGISTRY_TOKEN: ${{ steps.auth.outputs.token }}, with `permissions: id-token: write` in that job only; then delete the secret",
-                );
-            }
-        }
-        _ => {}
-    }
-    if release {
-        let builds = match sub {
-            "build" | "zigbuild" => true,
-            "auditable" | "dist" => rest.get(1).is_some_and(|w| w.text == "build"),
-            _ => false,
-        };
-        if builds && !locked && !dynamic {
-            cx.hit_at(
-                Rule::ReleaseUnlockedBuild,
-                first.line,
-                first.col,
-                format!("the release is built without --locked: `{name} {sub}` may resolve other versions than Cargo.lock, the file the audit judged"),
-                "add --locked",
-            );
-        }
-    }
-}
-
 fn cache_poisoning(cx: &mut Ctx<'_>, step: &Node) {
     let Some((key, uses)) = step.entry("uses") else {
         return;
@@ -767,204 +529,4 @@ fn cache_poisoning(cx: &mut Ctx<'_>, step: &Node) {
             "build releases without caches (drop the step, or `lookup-only: true` for rust-cache)",
         );
     }
-}
-
-fn top_level_grants(cx: &mut Ctx<'_>, perms: &Node) {
-    if let Some(v) = perms.as_str() {
-        if v == "write-all" || v == "read-all" {
-            cx.hit(
-                Rule::ExcessivePermissions,
-                perms.start,
-                format!("`permissions: {v}` at the top grants every scope to every job"),
-                "list the scopes: `permissions: contents: read`, and grant writes per job",
-            );
-        }
-        return;
-    }
-    for (k, v) in perms.entries() {
-        if v.as_str() == Some("write") {
-            cx.hit(
-                Rule::ExcessivePermissions,
-                k.start,
-                format!(
-                    "`{}: write` at the top grants it to every job",
-                    crate::error::escape(k.as_str().unwrap_or("?"))
-                ),
-                "keep `contents: read` at the top and grant the write in the job that needs it",
-            );
-        }
-    }
-}
-
-/// Actions known to need no write scope of the job's token.
-const HARMLESS: &[&str] = &[
-    "actions/checkout",
-    "actions/cache",
-    "actions/upload-artifact",
-    "actions/download-artifact",
-    "actions/setup-node",
-    "actions/setup-python",
-    "actions/setup-go",
-    "actions/setup-java",
-    "dtolnay/rust-toolchain",
-    "Swatinem/rust-cache",
-    "taiki-e/install-action",
-];
-
-fn job_grants(cx: &mut Ctx<'_>, job_name: &str, job: &Node, perms: &Node) {
-    if let Some(v) = perms.as_str() {
-        if v == "write-all" || v == "read-all" {
-            cx.hit(
-                Rule::ExcessivePermissions,
-                perms.start,
-                format!("job `{job_name}` has `permissions: {v}`: every scope"),
-                "list only the scopes the job uses",
-            );
-        }
-        return;
-    }
-    let steps = job.get("steps").map(Node::items).unwrap_or(&[]);
-    if job.get("uses").is_some() {
-        return; // a reusable workflow: its needs are in another file
-    }
-    // A write is used when a step could use the token: an action we do not know to
-    // leave it alone, or a script that names it or runs gh / git push.
-    let could_use = steps.iter().any(|s| {
-        if let Some(a) = action_name(s) {
-            return !HARMLESS.contains(&a);
-        }
-        if s.get("uses").is_some() {
-            return true; // local or docker action
-        }
-        let text = s.get("run").and_then(Node::as_str).unwrap_or("");
-        let env_names_token =
-            s.get("env")
-                .map(Node::entries)
-                .unwrap_or(&[])
-                .iter()
-                .any(|(_, v)| {
-                    v.as_str()
-                        .is_some_and(|t| t.contains("github.token") || t.contains("GITHUB_TOKEN"))
-                });
-        env_names_token
-            || [
-                "gh ",
-                "git push",
-                "git tag",
-                "GITHUB_TOKEN",
-                "GH_TOKEN",
-                "github.token",
-                "ACTIONS_ID_TOKEN",
-                "api.github.com",
-                "cosign",
-                "cargo publish",
-            ]
-            .iter()
-            .any(|p| text.contains(p))
-    });
-    if could_use {
-        return;
-    }
-    for (k, v) in perms.entries() {
-        if v.as_str() == Some("write") {
-            cx.hit(
-                Rule::ExcessivePermissions,
-                k.start,
-                format!(
-                    "job `{job_name}` grants `{}: write`, and none of its steps uses the token",
-                    crate::error::escape(k.as_str().unwrap_or("?"))
-                ),
-                "drop the write (or make it `read`)",
-            );
-        }
-    }
-}
-
-/// `permissions:\n  contents: read\n` before `jobs:` (above the comments that lead
-/// into it), indented as the file indents.
-fn top_permissions_edit(src: &str, root: &Node) -> Option<Edit> {
-    let (jobs_key, jobs) = root.entry("jobs")?;
-    if jobs_key.start.col != 1 {
-        return None;
-    }
-    let step = jobs
-        .entries()
-        .first()
-        .map_or(2, |(k, _)| k.start.col.saturating_sub(1))
-        .max(1);
-    let mut at = line_start(src, jobs_key.start.offset);
-    // Comment lines right above `jobs:` describe the jobs: stay above them.
-    while at > 0 {
-        let prev = line_start(src, at - 1);
-        if src[prev..at].trim_start().starts_with('#') {
-            at = prev;
-        } else {
-            break;
-        }
-    }
-    let nl = if src.contains("\r\n") { "\r\n" } else { "\n" };
-    Some(Edit {
-        offset: at,
-        remove: 0,
-        insert: format!("permissions:{nl}{}contents: read{nl}{nl}", " ".repeat(step)),
-    })
-}
-
-fn line_start(src: &str, offset: usize) -> usize {
-    src[..offset].rfind('\n').map_or(0, |i| i + 1)
-}
-
-fn line_end(src: &str, offset: usize) -> usize {
-    src[offset..].find('\n').map_or(src.len(), |i| offset + i)
-}
-
-/// `persist-credentials: false` in the checkout step: replaced where it is `true`,
-/// added as the first key of a block `with:`, or a `with:` block added after `uses:`.
-fn persist_edit(src: &str, step: &Node) -> Option<Edit> {
-    let nl = if src.contains("\r\n") { "\r\n" } else { "\n" };
-    if let Some(with) = step.get("with") {
-        if let Some(v) = with.get("persist-credentials") {
-            return Some(Edit {
-                offset: v.start.offset,
-                remove: v.end.offset - v.start.offset,
-                insert: "false".into(),
-            });
-        }
-        let (first, _) = with.entries().first()?;
-        // Only a block mapping: its first key starts its own line.
-        let ls = line_start(src, first.start.offset);
-        if !src[ls..first.start.offset].trim().is_empty() {
-            return None;
-        }
-        let indent = &src[ls..first.start.offset];
-        return Some(Edit {
-            offset: ls,
-            remove: 0,
-            insert: format!("{indent}persist-credentials: false{nl}"),
-        });
-    }
-    let (uses_key, uses) = step.entry("uses")?;
-    // The step's keys are in a block mapping: `uses:` starts a line (or follows `- `).
-    let ls = line_start(src, uses_key.start.offset);
-    let before = &src[ls..uses_key.start.offset];
-    if !before
-        .trim_start_matches(' ')
-        .trim_start_matches("- ")
-        .trim()
-        .is_empty()
-    {
-        return None;
-    }
-    let indent = " ".repeat(uses_key.start.col - 1);
-    let end = line_end(src, uses.end.offset.max(uses_key.start.offset));
-    let end = if src[..end].ends_with('\r') {
-        end - 1
-    } else {
-        end
-    };
-    Some(Edit {
-        offset: end,
-        remove: 0,
-        insert: format!("{nl}{indent}with:{nl}{indent}  persist-credentials: false"),
-    })
 }
