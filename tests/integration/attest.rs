@@ -120,6 +120,11 @@ fn stock(dir: &Path, cmd: &[&str], stdin: Option<&Path>) -> (bool, String) {
     if let Some(f) = stdin {
         c.stdin(std::fs::File::open(f).unwrap());
     }
+    outcome(&mut c)
+}
+
+/// Runs a command: whether it succeeded, and all it printed.
+fn outcome(c: &mut Std) -> (bool, String) {
     let out = c.output().unwrap();
     (
         out.status.success(),
@@ -420,19 +425,11 @@ fn venv_python() -> PathBuf {
 
 /// `tests/validators/validate_dsse.py` on an envelopes file with a public key.
 fn validate_dsse(jsonl: &Path, public: &Path) -> (bool, String) {
-    let out = Std::new(venv_python())
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/validators/validate_dsse.py"))
-        .arg(jsonl)
-        .arg(public)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
+    outcome(
+        Std::new(venv_python())
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/validators/validate_dsse.py"))
+            .arg(jsonl)
+            .arg(public),
     )
 }
 
@@ -819,24 +816,16 @@ fn minisign_signatures_and_the_sigstore_bundle_pass_their_own_verifiers() {
         "the bundle holds another envelope"
     );
     let sigstore = |bundle: &Path, public: &str| -> (bool, String) {
-        let out = Std::new("node")
-            .arg(
-                Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .join("tests/validators/verify_sigstore_bundle.js"),
-            )
-            .arg(bundle)
-            .arg(public)
-            .arg(&hint)
-            .env("NODE_PATH", sigstore_js())
-            .output()
-            .unwrap();
-        (
-            out.status.success(),
-            format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ),
+        outcome(
+            Std::new("node")
+                .arg(
+                    Path::new(env!("CARGO_MANIFEST_DIR"))
+                        .join("tests/validators/verify_sigstore_bundle.js"),
+                )
+                .arg(bundle)
+                .arg(public)
+                .arg(&hint)
+                .env("NODE_PATH", sigstore_js()),
         )
     };
     let (ok, said) = sigstore(&bundle, &r.public(&alice));

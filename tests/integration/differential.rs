@@ -904,6 +904,29 @@ fn unlicensed_private_pathdep(c: &mut Ctx) {
 }
 
 /// A directory `patches/cfg-smallvec`: smallvec 1.7.0 depending on time 0.1.43.
+/// crates.io replaced by `cargo vendor`'s copy in ws/vendor (`[source] directory`).
+fn vendor_crates_io(c: &mut Ctx) {
+    cargo(&c.cwd, &["vendor", "--offline", "vendor"], &c.env);
+    c.write(
+        "ws/.cargo/config.toml",
+        "[source.crates-io]\nreplace-with = \"vendored\"\n\n[source.vendored]\ndirectory = \"vendor\"\n",
+    );
+}
+
+/// The vendored smallvec's manifest (after `vendor_crates_io`).
+fn vendored_smallvec_manifest(c: &Ctx) -> PathBuf {
+    std::fs::read_dir(c.p("ws/vendor"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("smallvec"))
+        })
+        .unwrap()
+        .join("Cargo.toml")
+}
+
 fn config_patch_crate(c: &Ctx) -> PathBuf {
     c.write(
         "patches/cfg-smallvec/Cargo.toml",
@@ -1294,13 +1317,7 @@ fn catalogue() -> Vec<Case> {
             c.write("ws/.cargo/extra.toml", "# nothing yet\n");
         }),
         case("a vendored crate's manifest (`[source] directory`) changes its license", 8, true, |c| {
-            let m = std::fs::read_dir(c.p("ws/vendor"))
-                .unwrap()
-                .flatten()
-                .map(|e| e.path())
-                .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("smallvec")))
-                .unwrap()
-                .join("Cargo.toml");
+            let m = vendored_smallvec_manifest(c);
             let text = std::fs::read_to_string(&m).unwrap();
             let edited: String = text
                 .lines()
@@ -1312,32 +1329,14 @@ fn catalogue() -> Vec<Case> {
             assert_ne!(text, edited, "{}", m.display());
             std::fs::write(&m, edited).unwrap();
         })
-        .setup(|c| {
-            cargo(&c.cwd, &["vendor", "--offline", "vendor"], &c.env);
-            c.write(
-                "ws/.cargo/config.toml",
-                "[source.crates-io]\nreplace-with = \"vendored\"\n\n[source.vendored]\ndirectory = \"vendor\"\n",
-            );
-        }),
+        .setup(vendor_crates_io),
         // Files of packages from a source are judged by their stamps alone: the
         // change time still says that this one changed.
         case("a vendored crate's manifest changes its license in place, same size, mtime kept", 8, true, |c| {
-            let m = std::fs::read_dir(c.p("ws/vendor"))
-                .unwrap()
-                .flatten()
-                .map(|e| e.path())
-                .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("smallvec")))
-                .unwrap()
-                .join("Cargo.toml");
+            let m = vendored_smallvec_manifest(c);
             edit_keep_mtime(&m, "license = \"MIT/Apache-2.0\"", "license =  \"AGPL-3.0-only\"");
         })
-        .setup(|c| {
-            cargo(&c.cwd, &["vendor", "--offline", "vendor"], &c.env);
-            c.write(
-                "ws/.cargo/config.toml",
-                "[source.crates-io]\nreplace-with = \"vendored\"\n\n[source.vendored]\ndirectory = \"vendor\"\n",
-            );
-        }),
+        .setup(vendor_crates_io),
         case("project .cargo/config.toml [patch] brings time 0.1.43 (cargo update -p smallvec)", 8, true, |c| {
             let patch = config_patch(c);
             c.write("ws/.cargo/config.toml", &patch);

@@ -232,9 +232,21 @@ fn npm_tool(
     package: &str,
     command: &str,
 ) -> Result<PathBuf, String> {
+    let bin = format!("node_modules/.bin/{command}");
+    Ok(npm_install(installed, name, package, &bin)?.join(bin))
+}
+
+/// Installs an npm package into the cache dir `name` unless `marker` (a path in it)
+/// exists; returns the directory.
+fn npm_install(
+    installed: &mut Vec<String>,
+    name: &str,
+    package: &str,
+    marker: &str,
+) -> Result<PathBuf, String> {
     let dir = cache_root()?.join(name);
-    let bin = dir.join("node_modules/.bin").join(command);
-    if !bin.exists() {
+    let marker = dir.join(marker);
+    if !marker.exists() {
         announce(
             installed,
             package,
@@ -246,12 +258,12 @@ fn npm_tool(
             .arg(&dir)
             .arg(package))?;
     }
-    if bin.exists() {
-        Ok(bin)
+    if marker.exists() {
+        Ok(dir)
     } else {
         Err(format!(
             "npm installed {package} but {} is missing",
-            bin.display()
+            marker.display()
         ))
     }
 }
@@ -307,28 +319,12 @@ fn sarif_multitool(installed: &mut Vec<String>) -> Result<PathBuf, String> {
 /// tests/validators/verify_sigstore_bundle.js; returns the directory holding
 /// node_modules.
 fn sigstore_js(installed: &mut Vec<String>) -> Result<PathBuf, String> {
-    const PACKAGE: &str = "@sigstore/verify@4.1.3";
-    let dir = cache_root()?.join("sigstore-js");
-    let marker = dir.join("node_modules/@sigstore/verify/package.json");
-    if !marker.exists() {
-        announce(
-            installed,
-            PACKAGE,
-            &format!("npm, from the npm registry, into {}", dir.display()),
-        );
-        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        run(Command::new("npm")
-            .args(["install", "--no-audit", "--no-fund", "--prefix"])
-            .arg(&dir)
-            .arg(PACKAGE))?;
-    }
-    match marker.exists() {
-        true => Ok(dir),
-        false => Err(format!(
-            "npm installed {PACKAGE} but {} is missing",
-            marker.display()
-        )),
-    }
+    npm_install(
+        installed,
+        "sigstore-js",
+        "@sigstore/verify@4.1.3",
+        "node_modules/@sigstore/verify/package.json",
+    )
 }
 
 /// Everything the tests need; returns the environment the test run gets. What it
