@@ -292,14 +292,17 @@ fn measure(t: &Tools, ws: &Path, rows: &[Row], runs: usize) -> Result<Vec<Stats>
         .map(|mut s| {
             s.sort_by_key(|x| x.0);
             let mid = &s[s.len() / 2];
+            // Step timings print to 0.1 ms: read as a decimal, kept whole.
             let timing = |label: &str, unit: &str| -> Option<u64> {
                 mid.2.lines().find_map(|l| {
-                    l.strip_prefix("timing: ")?
+                    let v: f64 = l
+                        .strip_prefix("timing: ")?
                         .strip_prefix(label)?
                         .strip_suffix(unit)?
                         .trim()
                         .parse()
-                        .ok()
+                        .ok()?;
+                    Some(v.round() as u64)
                 })
             };
             Stats {
