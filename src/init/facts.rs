@@ -276,6 +276,11 @@ fn practices(
         }),
     };
     let sbom = (!sbom.is_empty()).then(|| sbom.join(", "));
+    // Signed release files: claimed only when a workflow runs `attest`.
+    let attest = workflows_running(ws, &ci, |l| {
+        l.contains("secure-release") && l.split_whitespace().any(|w| w == "attest")
+    });
+    let attest = (!attest.is_empty()).then(|| attest.join(", "));
     let workflows = hardened_workflows(ws);
     let ci = (!ci.is_empty()).then(|| ci.join(", "));
     let any = deny.is_some()
@@ -285,7 +290,7 @@ fn practices(
         || ci.is_some()
         || workflows.is_some();
     Ok(
-        context! { any => any, deny => deny, lockfile => lockfile, profile => profile, signed_tags => signed_tags, ci => ci, artifacts => artifacts, sbom => sbom, workflows => workflows },
+        context! { any => any, deny => deny, lockfile => lockfile, profile => profile, signed_tags => signed_tags, ci => ci, artifacts => artifacts, sbom => sbom, attest => attest, workflows => workflows },
     )
 }
 

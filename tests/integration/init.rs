@@ -431,6 +431,29 @@ fn checked_binaries_are_claimed_only_when_ci_checks_them() {
     assert!(out.contains("(release.yml)"), "{out}");
 }
 
+/// Signed release files are claimed only when a workflow runs `attest`; a workflow
+/// that merely mentions attestations claims nothing.
+#[test]
+fn signed_release_files_are_claimed_only_when_a_workflow_attests() {
+    let f = released("");
+    f.write(
+        ".github/workflows/ci.yml",
+        "on: push\njobs:\n  b:\n    runs-on: x\n    steps:\n      - run: echo attestations come later\n",
+    );
+    let (out, _) = run(init(&f).arg("--dry-run"), 0);
+    assert!(!out.contains("Signed release files"), "{out}");
+    f.write(
+        ".github/workflows/release.yml",
+        "on: push\njobs:\n  b:\n    runs-on: x\n    steps:\n      - run: cargo secure-release attest dist/* --output-dir dist\n",
+    );
+    let (out, _) = run(init(&f).arg("--dry-run"), 0);
+    assert!(out.contains("**Signed release files.**"), "{out}");
+    assert!(
+        out.contains("by `cargo secure-release attest` (release.yml)"),
+        "{out}"
+    );
+}
+
 /// The SBOM practice needs both the promise (`sbom = true` in the policy) and a
 /// workflow that keeps it (runs `secure-release sbom`); either alone claims nothing.
 #[test]
