@@ -82,6 +82,14 @@ impl Case {
     }
 }
 
+/// The conformance case of that name.
+fn case_named(name: &str) -> Case {
+    cases()
+        .into_iter()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("no conformance case {name}"))
+}
+
 fn cases() -> Vec<Case> {
     let base = cases_dir();
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&base)
@@ -468,10 +476,7 @@ fn json_lines_of_trusted_roots_are_each_trusted() {
         format!("{}\n{}\n", line(&custom), line(&custom)),
     )
     .unwrap();
-    let case = cases()
-        .into_iter()
-        .find(|c| c.name == "happy-path-v0.3")
-        .unwrap();
+    let case = case_named("happy-path-v0.3");
     let with_root = |root: &Path| {
         let c = Case {
             trusted_root: Some(root.to_path_buf()),
@@ -637,10 +642,7 @@ fn json_lines_of_bundles_are_good_when_one_verifies() {
         ),
     )
     .unwrap();
-    let case = cases()
-        .into_iter()
-        .find(|c| c.name == "happy-path-v0.3")
-        .unwrap();
+    let case = case_named("happy-path-v0.3");
     let good = run(&case.args(&one_good, &case.artifact.display().to_string()));
     assert_eq!(good.code, 0, "{}{}", good.stdout, good.stderr);
     let bad = run(&case.args(&none_good, &case.artifact.display().to_string()));
@@ -659,10 +661,7 @@ fn json_lines_of_bundles_are_good_when_one_verifies() {
 /// ssh-keygen and exported as PEM, as users export one.
 #[test]
 fn a_managed_key_bundle_is_rejected_under_another_key() {
-    let case = cases()
-        .into_iter()
-        .find(|c| c.name == "managed-key-happy-path")
-        .unwrap();
+    let case = case_named("managed-key-happy-path");
     let dir = tempfile::tempdir().unwrap();
     let key = dir.path().join("other");
     let made = std::process::Command::new("ssh-keygen")
@@ -701,10 +700,7 @@ fn a_managed_key_bundle_is_rejected_under_another_key() {
 /// checkpoint), so the rule is held here on an otherwise good bundle.
 #[test]
 fn a_chain_that_carries_its_root_is_rejected_and_one_with_its_intermediate_is_not() {
-    let case = cases()
-        .into_iter()
-        .find(|c| c.name == "happy-path-v0.2")
-        .unwrap();
+    let case = case_named("happy-path-v0.2");
     let root: Value = serde_json::from_str(
         &std::fs::read_to_string(
             Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/sigstore/trusted_root.json"),
@@ -758,10 +754,7 @@ fn a_chain_that_carries_its_root_is_rejected_and_one_with_its_intermediate_is_no
 /// Paths that are not files and values that try to forge lines: named, not followed.
 #[test]
 fn hostile_paths_and_values_are_named_not_followed() {
-    let case = cases()
-        .into_iter()
-        .find(|c| c.name == "happy-path-v0.3")
-        .unwrap();
+    let case = case_named("happy-path-v0.3");
     let dir = tempfile::tempdir().unwrap();
     let fifo = dir.path().join("bundle.fifo");
     assert!(std::process::Command::new("mkfifo")
@@ -818,10 +811,7 @@ fn hostile_paths_and_values_are_named_not_followed() {
 
 #[test]
 fn one_bundle_judges_one_artifact() {
-    let case = cases()
-        .into_iter()
-        .find(|c| c.name == "happy-path-v0.3")
-        .unwrap();
+    let case = case_named("happy-path-v0.3");
     let mut args = case.args(&case.bundle(), &case.artifact.display().to_string());
     args.extend(["--artifact".into(), case.artifact.display().to_string()]);
     let r = run(&args);
