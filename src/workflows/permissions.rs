@@ -5,30 +5,39 @@ use super::rule::Rule;
 use super::rules::{action_name, Ctx};
 use super::yaml::Node;
 
+/// `permissions: write-all` or `read-all`: every scope at once.
+fn every_scope(perms: &Node) -> Option<&str> {
+    perms
+        .as_str()
+        .filter(|v| *v == "write-all" || *v == "read-all")
+}
+
+/// The scopes a `permissions:` mapping grants `write`: each key, and its name escaped.
+fn write_scopes(perms: &Node) -> impl Iterator<Item = (&Node, String)> {
+    perms
+        .entries()
+        .iter()
+        .filter(|(_, v)| v.as_str() == Some("write"))
+        .map(|(k, _)| (k, crate::error::escape(k.as_str().unwrap_or("?"))))
+}
+
 pub(super) fn top_level(cx: &mut Ctx<'_>, perms: &Node) {
-    if let Some(v) = perms.as_str() {
-        if v == "write-all" || v == "read-all" {
-            cx.hit(
-                Rule::ExcessivePermissions,
-                perms.start,
-                format!("`permissions: {v}` at the top grants every scope to every job"),
-                "list the scopes: `permissions: contents: read`, and grant writes per job",
-            );
-        }
+    if let Some(v) = every_scope(perms) {
+        cx.hit(
+            Rule::ExcessivePermissions,
+            perms.start,
+            format!("`permissions: {v}` at the top grants every scope to every job"),
+            "list the scopes: `permissions: contents: read`, and grant writes per job",
+        );
         return;
     }
-    for (k, v) in perms.entries() {
-        if v.as_str() == Some("write") {
-            cx.hit(
-                Rule::ExcessivePermissions,
-                k.start,
-                format!(
-                    "`{}: write` at the top grants it to every job",
-                    crate::error::escape(k.as_str().unwrap_or("?"))
-                ),
-                "keep `contents: read` at the top and grant the write in the job that needs it",
-            );
-        }
+    for (k, name) in write_scopes(perms) {
+        cx.hit(
+            Rule::ExcessivePermissions,
+            k.start,
+            format!("`{name}: write` at the top grants it to every job"),
+            "keep `contents: read` at the top and grant the write in the job that needs it",
+        );
     }
 }
 
@@ -48,15 +57,16 @@ const HARMLESS: &[&str] = &[
 ];
 
 pub(super) fn job(cx: &mut Ctx<'_>, job_name: &str, job: &Node, perms: &Node) {
-    if let Some(v) = perms.as_str() {
-        if v == "write-all" || v == "read-all" {
-            cx.hit(
-                Rule::ExcessivePermissions,
-                perms.start,
-                format!("job `{job_name}` has `permissions: {v}`: every scope"),
-                "list only the scopes the job uses",
-            );
-        }
+    if let Some(v) = every_scope(perms) {
+        cx.hit(
+            Rule::ExcessivePermissions,
+            perms.start,
+            format!("job `{job_name}` has `permissions: {v}`: every scope"),
+            "list only the scopes the job uses",
+        );
+        return;
+    }
+    if perms.as_str().is_some() {
         return;
     }
     let steps = job.get("steps").map(Node::items).unwrap_or(&[]);
@@ -101,17 +111,14 @@ pub(super) fn job(cx: &mut Ctx<'_>, job_name: &str, job: &Node, perms: &Node) {
     if could_use {
         return;
     }
-    for (k, v) in perms.entries() {
-        if v.as_str() == Some("write") {
-            cx.hit(
-                Rule::ExcessivePermissions,
-                k.start,
-                format!(
-                    "job `{job_name}` grants `{}: write`, and none of its steps uses the token",
-                    crate::error::escape(k.as_str().unwrap_or("?"))
-                ),
-                "drop the write (or make it `read`)",
-            );
-        }
+    for (k, name) in write_scopes(perms) {
+        cx.hit(
+            Rule::ExcessivePermissions,
+            k.start,
+            format!(
+                "job `{job_name}` grants `{name}: write`, and none of its steps uses the token"
+            ),
+            "drop the write (or make it `read`)",
+        );
     }
 }
