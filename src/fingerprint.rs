@@ -181,11 +181,7 @@ struct Predicted {
 
 fn predict(manifest_path: &Path) -> Predicted {
     let mut out = Predicted::default();
-    let lock = manifest_path
-        .ancestors()
-        .skip(1)
-        .map(|d| d.join("Cargo.lock"))
-        .find(|p| p.is_file());
+    let lock = crate::lockfile::Lockfile::nearest(manifest_path);
     let Some(lock) = lock.and_then(|l| crate::lockfile::Lockfile::read(&l).ok()) else {
         return out;
     };

@@ -21,6 +21,17 @@ pub struct Lockfile {
 }
 
 impl Lockfile {
+    /// The Cargo.lock nearest above a manifest: where cargo will most likely read it,
+    /// known before `cargo metadata` says where the workspace root is (a guess that
+    /// the callers check against the root, or use only for work that may be wasted).
+    pub fn nearest(manifest: &Path) -> Option<std::path::PathBuf> {
+        manifest
+            .ancestors()
+            .skip(1)
+            .map(|d| d.join("Cargo.lock"))
+            .find(|p| p.is_file())
+    }
+
     pub fn read(path: &Path) -> Result<Self> {
         let text = crate::fsutil::read_text(path, crate::fsutil::LOCKFILE_LIMIT, "lockfile")?;
         Ok(Self::parse(&text))

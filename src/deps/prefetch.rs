@@ -133,14 +133,8 @@ struct Job {
 
 impl Job {
     fn run(self) -> Result<Loaded> {
-        let lockfile = self
-            .manifest
-            .parent()
-            .into_iter()
-            .flat_map(Path::ancestors)
-            .map(|d| d.join("Cargo.lock"))
-            .find(|p| p.is_file())
-            .and_then(|p| Lockfile::read(&p).ok().map(|l| (p, l)));
+        let lockfile =
+            Lockfile::nearest(&self.manifest).and_then(|p| Lockfile::read(&p).ok().map(|l| (p, l)));
         let any_crates_io = |l: &Lockfile| {
             l.packages
                 .iter()
