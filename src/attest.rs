@@ -114,14 +114,14 @@ pub fn run(opts: &AttestOptions, shell: &Shell) -> Result<AttestReport> {
         Some(k) => k.check_file_policy(&trusted, now)?,
         None => None,
     };
-    // DSSE needs an Ed25519 or ECDSA P-256 key (a dry run, with no key, assumes SSH can).
+    // DSSE needs an Ed25519 or ECDSA P-256 key (a dry run, with no key, assumes it).
     let provenance = match &key {
-        Some(k) => k.signs_plain(),
-        None => format == SignFormat::Ssh,
+        Some(k) => k.signs_plain(opts.key.agent),
+        None => true,
     };
     if !provenance {
         notes.push(format!(
-            "no {}: DSSE envelopes are signed with an Ed25519 or ECDSA P-256 SSH key, and the release key is not one",
+            "no {}: DSSE envelopes are signed with an Ed25519 or ECDSA P-256 key (an OpenPGP Ed25519 key from its file, not through --agent), and the release key is not one",
             attestation::PROVENANCE
         ));
     }
@@ -129,14 +129,14 @@ pub fn run(opts: &AttestOptions, shell: &Shell) -> Result<AttestReport> {
     let minisign_key = match (&key, opts.minisign) {
         (_, false) => None,
         (None, true) => Some(None),
-        (Some(k), true) => match k.ed25519_public() {
+        (Some(k), true) => match k.ed25519_public(opts.key.agent) {
             Some(pk) => Some(Some(pk)),
             None => {
                 return Err(Failure::new(format!(
                     "--minisign signs with an Ed25519 key, and the release key is {}; nothing was written",
                     k.describe()
                 ))
-                .help("sign with an Ed25519 SSH key the signer policy allows, or leave out --minisign")
+                .help("sign with an Ed25519 key the signer policy allows (SSH, or OpenPGP from its key file), or leave out --minisign")
                 .refusal()
                 .into())
             }
@@ -217,18 +217,15 @@ pub fn run(opts: &AttestOptions, shell: &Shell) -> Result<AttestReport> {
     };
 
     let mut unlocked = key.unlock(&opts.key)?;
-    let signature = unlocked.sign_file(sums_text.as_bytes())?;
-    let mut outputs = outputs.into_iter();
-    let mut next_output = || outputs.next().expect("one path per file written");
-    let mut writes = vec![(next_output(), sums_text), (next_output(), signature)];
+    // The plain signatures first: an OpenPGP key makes its one detached signature last.
+    let mut signed_later = Vec::new();
     if let Some(statement) = statement {
         use attestation::dsse;
         let payload = serde_json::to_vec(&statement)?;
-        let (keyid, sig) = sign_plain(&unlocked, &dsse::pae(dsse::IN_TOTO, &payload))?;
+        let (keyid, sig) = sign_plain(&mut unlocked, &dsse::pae(dsse::IN_TOTO, &payload))?;
         let envelope = dsse::Envelope::new(dsse::IN_TOTO, &payload, &keyid, &sig);
-        writes.push((next_output(), format!("{}\n", envelope.to_line())));
-        let bundle = attestation::bundle::render(&envelope, &keyid);
-        writes.push((next_output(), bundle));
+        signed_later.push(format!("{}\n", envelope.to_line()));
+        signed_later.push(attestation::bundle::render(&envelope, &keyid));
     }
     if let Some(Some(pk)) = minisign_key {
         use attestation::minisign;
@@ -240,13 +237,25 @@ pub fn run(opts: &AttestOptions, shell: &Shell) -> Result<AttestReport> {
         for f in &files {
             let prehash = f.prehash.as_deref().unwrap_or_default();
             let comment = minisign::trusted_comment(&f.entry.name, timestamp);
-            let sig = ed25519(sign_plain(&unlocked, prehash)?.1)?;
+            let sig = ed25519(sign_plain(&mut unlocked, prehash)?.1)?;
             let global =
-                ed25519(sign_plain(&unlocked, &minisign::global_message(&sig, &comment))?.1)?;
-            let text = minisign::render(&pk, &sig, &comment, &global);
-            writes.push((next_output(), text));
+                ed25519(sign_plain(&mut unlocked, &minisign::global_message(&sig, &comment))?.1)?;
+            signed_later.push(minisign::render(&pk, &sig, &comment, &global));
         }
     }
+    let signature = unlocked.sign_file(sums_text.as_bytes())?;
+    // In the order of `outputs`: SHA256SUMS, its signature, then the rest.
+    let contents: Vec<String> = [sums_text, signature]
+        .into_iter()
+        .chain(signed_later)
+        .collect();
+    anyhow::ensure!(
+        contents.len() == outputs.len(),
+        "attest made {} files for {} names",
+        contents.len(),
+        outputs.len()
+    );
+    let writes: Vec<(PathBuf, String)> = outputs.into_iter().zip(contents).collect();
     crate::fsutil::write_all_or_none(&writes)?;
     report.signer = Some(key.describe());
     report.check_with = check_hints(&report, &trusted, format, principal.as_deref());
@@ -313,7 +322,7 @@ fn build(
 }
 
 /// A plain signature (DSSE's, minisign's) by the unlocked key, with its keyid.
-fn sign_plain(key: &sign::Unlocked<'_>, data: &[u8]) -> Result<(String, Vec<u8>)> {
+fn sign_plain(key: &mut sign::Unlocked<'_>, data: &[u8]) -> Result<(String, Vec<u8>)> {
     key.sign_plain(data)?
         .ok_or_else(|| anyhow::anyhow!("the release key made no plain signature"))
 }

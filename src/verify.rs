@@ -305,22 +305,7 @@ pub fn run_artifacts(opts: &VerifyOptions, _shell: &Shell) -> Result<VerifyRepor
 
     // The provenance's signature: by a key those keys allow to sign files.
     let pae = dsse::pae(&envelope.payload_type, &payload);
-    let signer = checked.keys.ssh.as_ref().and_then(|allowed| {
-        allowed.entries.iter().find(|e| {
-            allowed
-                .authorize_in(&e.key, None, crate::sig::ssh::FILE_NAMESPACE, now)
-                .is_ok()
-                && !checked
-                    .keys
-                    .revoked
-                    .iter()
-                    .any(|(_, keys)| keys.iter().any(|(_, k)| *k == e.key))
-                && envelope
-                    .signature_bytes()
-                    .iter()
-                    .any(|s| crate::sig::ssh::verify_plain(&e.key, &pae, s))
-        })
-    });
+    let signer = provenance_signer(&checked.keys, &envelope.signature_bytes(), &pae, now);
     let (holds, msg) = match (envelope.payload_type == dsse::IN_TOTO, signer) {
         (false, _) => (
             false,
@@ -330,16 +315,7 @@ pub fn run_artifacts(opts: &VerifyOptions, _shell: &Shell) -> Result<VerifyRepor
                 escape(&envelope.payload_type)
             ),
         ),
-        (true, Some(e)) => (
-            true,
-            format!(
-                "{} is signed by {} ({}:{})",
-                shown(&env_path),
-                e.key.fingerprint(ssh_key::HashAlg::Sha256),
-                escape(&checked.keys.ssh.as_ref().map(|a| a.origin.clone()).unwrap_or_default()),
-                e.line
-            ),
-        ),
+        (true, Some(who)) => (true, format!("{} is signed by {who}", shown(&env_path))),
         (true, None) => (
             false,
             format!(
@@ -433,6 +409,53 @@ pub fn run_artifacts(opts: &VerifyOptions, _shell: &Shell) -> Result<VerifyRepor
         }
     }
     Ok(report)
+}
+
+/// Who, among the keys that may sign release files, made one of `sigs` over `pae`:
+/// an SSH key allowed the `file` namespace and not revoked (named by its fingerprint
+/// and allowed-signers line), or a signing key of an OpenPGP certificate of the
+/// policy (or `--signer`), valid now. None when no such key made any of them.
+fn provenance_signer(
+    keys: &crate::sig::check::Keys,
+    sigs: &[Vec<u8>],
+    pae: &[u8],
+    now: i64,
+) -> Option<String> {
+    let made_one = |key: &ssh_key::public::KeyData| {
+        sigs.iter()
+            .any(|s| crate::sig::ssh::verify_plain(key, pae, s))
+    };
+    if let Some(allowed) = &keys.ssh {
+        let found = allowed.entries.iter().find(|e| {
+            allowed
+                .authorize_in(&e.key, None, crate::sig::ssh::FILE_NAMESPACE, now)
+                .is_ok()
+                && !keys
+                    .revoked
+                    .iter()
+                    .any(|(_, revoked)| revoked.iter().any(|(_, k)| *k == e.key))
+                && made_one(&e.key)
+        });
+        if let Some(e) = found {
+            return Some(format!(
+                "{} ({}:{})",
+                e.key.fingerprint(ssh_key::HashAlg::Sha256),
+                escape(&allowed.origin),
+                e.line
+            ));
+        }
+    }
+    let allowed_fpr = |fpr: &str| {
+        keys.fingerprints.is_empty()
+            || keys
+                .fingerprints
+                .iter()
+                .any(|s| s.replace(' ', "").eq_ignore_ascii_case(fpr))
+    };
+    crate::sig::openpgp::plain_signers(&keys.openpgp)
+        .into_iter()
+        .find(|(cert, key, plain)| (allowed_fpr(cert) || allowed_fpr(key)) && made_one(plain))
+        .map(|(cert, key, _)| format!("OpenPGP key {key} of certificate {cert}"))
 }
 
 /// `verify --artifact FILE --bundle BUNDLE`: a Sigstore bundle over FILE, judged by

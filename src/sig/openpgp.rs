@@ -220,6 +220,65 @@ fn usable_signing_key(cert: &Cert, selector: Option<&str>) -> Result<Usable> {
     })
 }
 
+/// The key as DSSE envelopes and minisign see it: its raw Ed25519 or ECDSA P-256
+/// public key, in ssh-key's terms (which judge plain signatures by SSH keys too);
+/// None for other algorithms.
+pub fn plain_key<R: openpgp::packet::key::KeyRole>(
+    key: &Key<PublicParts, R>,
+) -> Option<ssh_key::public::KeyData> {
+    use openpgp::crypto::mpi::PublicKey as Mpi;
+    use openpgp::types::Curve;
+    use ssh_key::public::{EcdsaPublicKey, Ed25519PublicKey, KeyData};
+    match key.mpis() {
+        Mpi::EdDSA {
+            curve: Curve::Ed25519,
+            q,
+        } => {
+            let point = q.decode_point(&Curve::Ed25519).ok()?.0;
+            Some(KeyData::Ed25519(Ed25519PublicKey(point.try_into().ok()?)))
+        }
+        Mpi::Ed25519 { a } => Some(KeyData::Ed25519(Ed25519PublicKey(*a))),
+        Mpi::ECDSA {
+            curve: Curve::NistP256,
+            q,
+        } => EcdsaPublicKey::from_sec1_bytes(q.value())
+            .ok()
+            .map(KeyData::Ecdsa),
+        _ => None,
+    }
+}
+
+/// The plain key of the certificate's signing key (as `signing_key` would pick it).
+pub fn plain_signing_key(cert: &Cert, selector: Option<&str>) -> Option<ssh_key::public::KeyData> {
+    plain_key(&usable_signing_key(cert, selector).ok()?.key)
+}
+
+/// Every key of `certs` that may sign now (valid, alive, not revoked, under the
+/// standard policy) with its plain key, named by its fingerprint: the keys a DSSE
+/// envelope from an OpenPGP release is judged by.
+pub fn plain_signers(certs: &[Cert]) -> Vec<(String, String, ssh_key::public::KeyData)> {
+    let policy = StandardPolicy::new();
+    let mut out = Vec::new();
+    for cert in certs {
+        let Ok(vc) = cert.with_policy(&policy, None) else {
+            continue;
+        };
+        if vc.alive().is_err() || matches!(vc.revocation_status(), RevocationStatus::Revoked(_)) {
+            continue;
+        }
+        for ka in vc.keys().for_signing().alive().revoked(false) {
+            if let Some(plain) = plain_key(ka.key()) {
+                out.push((
+                    cert.fingerprint().to_hex(),
+                    ka.key().fingerprint().to_hex(),
+                    plain,
+                ));
+            }
+        }
+    }
+    out
+}
+
 /// Checks the certificate against the policy and returns its signing key, decrypted.
 pub fn signing_key(
     cert: &Cert,
@@ -328,6 +387,66 @@ impl SigningKey {
             s.push('\n');
         }
         Ok(s)
+    }
+}
+
+impl SigningKey {
+    /// A plain signature over `data` for a DSSE envelope or minisign: Ed25519 over
+    /// the bytes themselves, or ECDSA P-256 over their SHA-256 as DER, with the
+    /// signing key's fingerprint; None when the key is of another algorithm. An
+    /// OpenPGP signature never signs bytes like these (it signs a hash of the data and
+    /// a trailer), so one cannot pass for the other. The signature is checked
+    /// against the public key before it is used: a signer that hashes what it is
+    /// given (a gpg-agent, for EdDSA) would otherwise sign something else.
+    pub fn sign_plain(&mut self, data: &[u8]) -> Result<Option<(String, Vec<u8>)>> {
+        use openpgp::crypto::mpi::Signature as Sig;
+        use openpgp::types::HashAlgorithm;
+        use sha2::Digest;
+        let key_fpr = self.key_fingerprint.clone();
+        let signer = self
+            .signer
+            .as_mut()
+            .ok_or_else(|| anyhow::anyhow!("this signing key was already used"))?;
+        let Some(public) = plain_key(signer.public()) else {
+            return Ok(None);
+        };
+        let failed = |e: anyhow::Error| {
+            Failure::new(format!("signing with key {key_fpr} failed: {e}"))
+                .help("with --agent, the secret key must be in the gpg-agent (gpg --import it); otherwise check the key file")
+        };
+        let sig = match &public {
+            ssh_key::public::KeyData::Ed25519(_) => {
+                match signer.sign(HashAlgorithm::SHA512, data).map_err(failed)? {
+                    Sig::EdDSA { r, s } => [r.value_padded(32)?, s.value_padded(32)?].concat(),
+                    Sig::Ed25519 { s } => s.to_vec(),
+                    _ => return Ok(None),
+                }
+            }
+            _ => {
+                let digest = sha2::Sha256::digest(data);
+                match signer
+                    .sign(HashAlgorithm::SHA256, &digest)
+                    .map_err(failed)?
+                {
+                    Sig::ECDSA { r, s } => p256::ecdsa::Signature::from_scalars(
+                        p256::FieldBytes::clone_from_slice(&r.value_padded(32)?),
+                        p256::FieldBytes::clone_from_slice(&s.value_padded(32)?),
+                    )?
+                    .to_der()
+                    .as_bytes()
+                    .to_vec(),
+                    _ => return Ok(None),
+                }
+            }
+        };
+        if !crate::sig::ssh::verify_plain(&public, data, &sig) {
+            return Err(Failure::new(format!(
+                "key {key_fpr} made a signature that its own public key does not verify; nothing was written"
+            ))
+            .help("an Ed25519 key held by the gpg-agent cannot sign DSSE envelopes: sign with the key file instead of --agent")
+            .into());
+        }
+        Ok(Some((key_fpr, sig)))
     }
 }
 

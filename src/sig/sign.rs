@@ -196,20 +196,28 @@ impl Key {
         }
     }
 
-    /// Can the key sign DSSE envelopes (an Ed25519 or ECDSA P-256 SSH key)?
-    pub fn signs_plain(&self) -> bool {
+    /// The raw public key of a key that can make plain signatures (DSSE's,
+    /// minisign's): an Ed25519 or ECDSA P-256 key, SSH or OpenPGP. Through a
+    /// gpg-agent (`agent`), an OpenPGP Ed25519 key cannot: the agent signs hashes.
+    fn plain_public(&self, agent: bool) -> Option<ssh_key::public::KeyData> {
         match self {
-            Key::Ssh(key) => crate::sig::ssh::signs_plain(key.public.key_data()),
-            Key::OpenPgp { .. } => false,
+            Key::Ssh(key) => crate::sig::ssh::signs_plain(key.public.key_data())
+                .then(|| key.public.key_data().clone()),
+            Key::OpenPgp { cert, selector } => {
+                openpgp::plain_signing_key(cert, selector.as_deref())
+                    .filter(|k| !(agent && k.ed25519().is_some()))
+            }
         }
     }
 
+    /// Can the key sign DSSE envelopes (an Ed25519 or ECDSA P-256 key)?
+    pub fn signs_plain(&self, agent: bool) -> bool {
+        self.plain_public(agent).is_some()
+    }
+
     /// The Ed25519 public key, when the release key is one: what minisign signs with.
-    pub fn ed25519_public(&self) -> Option<[u8; 32]> {
-        match self {
-            Key::Ssh(key) => key.public.key_data().ed25519().map(|k| k.0),
-            Key::OpenPgp { .. } => None,
-        }
+    pub fn ed25519_public(&self, agent: bool) -> Option<[u8; 32]> {
+        self.plain_public(agent)?.ed25519().map(|k| k.0)
     }
 
     /// Who the key is, for output lines: `ED25519 key SHA256:…`, or the OpenPGP
@@ -289,11 +297,13 @@ impl Key {
 
 impl Unlocked<'_> {
     /// A plain signature over `data` for a DSSE envelope (Ed25519, or ECDSA P-256
-    /// as DER), with the key's SHA256 fingerprint as its keyid; None when the key
-    /// cannot make one (OpenPGP, RSA, other curves).
-    pub fn sign_plain(&self, data: &[u8]) -> Result<Option<(String, Vec<u8>)>> {
-        let Unlocked::Ssh(key) = self else {
-            return Ok(None);
+    /// as DER), with the key's fingerprint as its keyid (SSH's SHA256, OpenPGP's
+    /// hex); None when the key cannot make one (RSA, other curves). An OpenPGP key
+    /// makes its plain signatures before its one detached signature.
+    pub fn sign_plain(&mut self, data: &[u8]) -> Result<Option<(String, Vec<u8>)>> {
+        let key = match self {
+            Unlocked::Ssh(key) => key,
+            Unlocked::OpenPgp(key) => return key.sign_plain(data),
         };
         if !crate::sig::ssh::signs_plain(key.public().key_data()) {
             return Ok(None);

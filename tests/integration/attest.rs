@@ -313,6 +313,165 @@ fn openpgp_attestation_passes_gpg_verify() {
         .output();
 }
 
+/// An OpenPGP release (Ed25519 and ECDSA P-256 keys, in-process from the key file):
+/// the provenance is signed with the release key's signing key itself, and
+/// securesystemslib and in-toto verify it with that key as gpg exports it
+/// (`gpg --export-ssh-key FPR!`); `verify --artifact` judges it by the policy's
+/// certificates and refuses it when another certificate signed; minisign accepts
+/// the Ed25519 key's signatures.
+#[test]
+fn openpgp_release_provenance_verifies_with_the_release_key() {
+    use sequoia_openpgp::cert::prelude::*;
+    use sequoia_openpgp::policy::StandardPolicy;
+    use sequoia_openpgp::serialize::SerializeInto;
+    for suite in [CipherSuite::Cv25519, CipherSuite::P256] {
+        let r = Release::new(
+            "[package.metadata.secure-release.signers]\nopenpgp = \"release-keys.asc\"\n",
+        );
+        let make = |name: &str| {
+            let (cert, _) = CertBuilder::general_purpose(Some(format!("{name} <{TAGGER}>")))
+                .set_cipher_suite(suite)
+                .generate()
+                .unwrap();
+            let secret = r.keys.path().join(format!("{name}.secret.asc"));
+            std::fs::write(&secret, cert.as_tsk().armored().to_vec().unwrap()).unwrap();
+            (cert, secret)
+        };
+        let (alice, secret) = make("Alice");
+        let (_, mallory_secret) = make("Mallory");
+        r.fx.write(
+            "release-keys.asc",
+            &String::from_utf8(alice.armored().to_vec().unwrap()).unwrap(),
+        );
+        git_ok(r.dir(), &["add", "-A"]);
+        git_ok(r.dir(), &["commit", "-qm", "release 0.1.0"]);
+        let mut tag = bin();
+        tag.current_dir(r.dir())
+            .args(["tag", "--no-audit", "--format", "openpgp", "--key"])
+            .arg(&secret);
+        run(&mut tag, 0);
+        let files = r.dist();
+        let dist = r.dir().join("dist");
+        let ed25519 = matches!(suite, CipherSuite::Cv25519);
+        let mut extra = vec!["--key", secret.to_str().unwrap()];
+        if ed25519 {
+            extra.push("--minisign");
+        }
+        let (attested, _) = run(&mut r.attest(&files, &extra), 0);
+        assert!(attested.contains("provenance.intoto.jsonl"), "{attested}");
+        assert!(!attested.contains("no provenance"), "{attested}");
+
+        // The signing key as gpg exports it for SSH: the validators' key.
+        let signing = alice
+            .with_policy(&StandardPolicy::new(), None)
+            .unwrap()
+            .keys()
+            .for_signing()
+            .next()
+            .unwrap()
+            .key()
+            .fingerprint()
+            .to_hex();
+        let gnupg = TempDir::new().unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(gnupg.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+        }
+        let gpg = |args: &[&str]| {
+            Std::new("gpg")
+                .arg("--batch")
+                .args(args)
+                .env("GNUPGHOME", gnupg.path())
+                .output()
+                .unwrap()
+        };
+        let imported = gpg(&[
+            "--import",
+            r.dir().join("release-keys.asc").to_str().unwrap(),
+        ]);
+        assert!(imported.status.success());
+        let exported = gpg(&["--export-ssh-key", &format!("{signing}!")]);
+        assert!(
+            exported.status.success(),
+            "{}",
+            String::from_utf8_lossy(&exported.stderr)
+        );
+        let public = r.keys.path().join("alice-signing.pub");
+        std::fs::write(&public, &exported.stdout).unwrap();
+        let (ok, said) = validate_dsse(&dist.join("provenance.intoto.jsonl"), &public);
+        assert!(ok, "{suite:?}: {said}");
+        assert!(said.contains("https://slsa.dev/provenance/v1"), "{said}");
+
+        let verify = || {
+            let mut c = bin();
+            c.current_dir(r.dir())
+                .args(["verify", "--artifact", "dist/rel-v0.1.0.tar.gz"]);
+            c
+        };
+        let (out, _) = run(&mut verify(), 0);
+        assert!(
+            out.contains(&format!(
+                "dist/provenance.intoto.jsonl is signed by OpenPGP key {signing} of certificate {}",
+                alice.fingerprint().to_hex()
+            )),
+            "{out}"
+        );
+        if ed25519 {
+            let pk = attested
+                .lines()
+                .find_map(|l| l.trim().strip_prefix("pubkey = \""))
+                .and_then(|l| l.strip_suffix('"'))
+                .unwrap_or_else(|| panic!("no binstall pubkey line:\n{attested}"))
+                .to_string();
+            let minisign = [
+                "minisign",
+                "-V",
+                "-P",
+                &pk,
+                "-m",
+                "rel-v0.1.0.tar.gz",
+                "-x",
+                "rel-v0.1.0.tar.gz.sig",
+            ];
+            let (ok, said) = stock(&dist, &minisign, None);
+            assert!(ok, "minisign -V: {said}");
+        }
+        let _ = Std::new("gpgconf")
+            .args(["--kill", "gpg-agent"])
+            .env("GNUPGHOME", gnupg.path())
+            .output();
+
+        // A changed statement: no key of the policy signed it.
+        let path = dist.join("provenance.intoto.jsonl");
+        let line = std::fs::read_to_string(&path).unwrap();
+        let mut envelope: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+        use base64ct::{Base64, Encoding};
+        let payload = Base64::decode_vec(envelope["payload"].as_str().unwrap()).unwrap();
+        let changed = String::from_utf8(payload)
+            .unwrap()
+            .replace("\"profile\":\"release\"", "\"profile\":\"dev\"");
+        assert!(changed.contains("\"profile\":\"dev\""), "{changed}");
+        envelope["payload"] = Base64::encode_string(changed.as_bytes()).into();
+        std::fs::write(&path, format!("{envelope}\n")).unwrap();
+        let (out, _) = run(&mut verify(), 1);
+        assert!(
+            out.contains("no key that may sign files for `v0.1.0` made its signature"),
+            "{out}"
+        );
+
+        // A key outside the policy is refused before anything is written.
+        let before = snapshot(&dist);
+        let mut c = r.attest(
+            &files,
+            &["--force", "--key", mallory_secret.to_str().unwrap()],
+        );
+        let (_, err) = run(&mut c, 1);
+        assert!(err.contains("does not allow this key"), "{err}");
+        assert_eq!(snapshot(&dist), before);
+    }
+}
+
 /// Refusals write nothing: a tag that does not verify (signed by a key outside the
 /// policy, with stock git), a key the policy does not allow to sign files, no tag
 /// at HEAD, a file that is one of the outputs.
