@@ -736,7 +736,7 @@ pub struct AttestArgs {
     /// The repository (default: discovered from the current directory)
     #[arg(long, value_name = "DIR")]
     pub repo: Option<PathBuf>,
-    /// Output format: for people, or one JSON document
+    /// Output format: for people, or one JSON document (schema/attest.schema.json)
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
     pub report_format: ReportFormat,
 }

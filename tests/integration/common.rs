@@ -201,6 +201,60 @@ pub fn tag_schema() -> &'static jsonschema::Validator {
     SCHEMA.get_or_init(|| schema("tag"))
 }
 
+/// `schema/attest.schema.json`, for `attest --report-format json`.
+pub fn attest_schema() -> &'static jsonschema::Validator {
+    static SCHEMA: OnceLock<jsonschema::Validator> = OnceLock::new();
+    SCHEMA.get_or_init(|| schema("attest"))
+}
+
+/// A real `ssh-agent` listening on a socket in `dir`, killed when dropped.
+pub struct SshAgent {
+    child: std::process::Child,
+    pub sock: PathBuf,
+}
+
+impl SshAgent {
+    pub fn start(dir: &Path) -> SshAgent {
+        let sock = dir.join("agent.sock");
+        let child = std::process::Command::new("ssh-agent")
+            .arg("-D")
+            .arg("-a")
+            .arg(&sock)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        for _ in 0..100 {
+            if sock.exists() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        SshAgent { child, sock }
+    }
+
+    /// `ssh-add KEY` into this agent.
+    pub fn add(&self, key: &Path) {
+        let added = std::process::Command::new("ssh-add")
+            .arg("-q")
+            .arg(key)
+            .env("SSH_AUTH_SOCK", &self.sock)
+            .output()
+            .unwrap();
+        assert!(
+            added.status.success(),
+            "{}",
+            String::from_utf8_lossy(&added.stderr)
+        );
+    }
+}
+
+impl Drop for SshAgent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn schema(name: &str) -> jsonschema::Validator {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("schema/{name}.schema.json"));
     let schema: serde_json::Value =

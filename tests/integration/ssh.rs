@@ -255,20 +255,8 @@ fn signs_through_a_real_ssh_agent() {
     let r = Repo::new("");
     let key = r.keygen("agent", "ed25519", None, "");
     let allowed = r.allowed("allowed", &[(TAGGER, "", &key)]);
-    let sock = r.keys.path().join("agent.sock");
-    let mut agent = Std::new("ssh-agent")
-        .arg("-D")
-        .arg("-a")
-        .arg(&sock)
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    for _ in 0..100 {
-        if sock.exists() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    let agent = SshAgent::start(r.keys.path());
+    let sock = agent.sock.clone();
     let agent_cmd = |c: &mut assert_cmd::Command| {
         c.env("SSH_AUTH_SOCK", &sock);
     };
@@ -282,17 +270,7 @@ fn signs_through_a_real_ssh_agent() {
         "{err}"
     );
 
-    let added = Std::new("ssh-add")
-        .arg("-q")
-        .arg(&key)
-        .env("SSH_AUTH_SOCK", &sock)
-        .output()
-        .unwrap();
-    assert!(
-        added.status.success(),
-        "{}",
-        String::from_utf8_lossy(&added.stderr)
-    );
+    agent.add(&key);
     let mut c = r.tag(&["--format", "ssh", "--key", &public]);
     agent_cmd(&mut c);
     let (out, _) = run(&mut c, 0);
@@ -319,8 +297,7 @@ fn signs_through_a_real_ssh_agent() {
     );
     assert!(r.git_verify("v0.1.0", &allowed, None).0);
     git_ok(r.dir(), &["fsck", "--strict"]);
-    agent.kill().unwrap();
-    let _ = agent.wait();
+    drop(agent);
 
     // x509 is git's third format: refused, not guessed.
     git_ok(r.dir(), &["tag", "-d", "v0.1.0"]);
