@@ -4,6 +4,7 @@ use std::process::{Command, ExitCode};
 
 mod bench;
 mod bench_artifact;
+mod bench_attest;
 mod bench_tag;
 mod bench_verify;
 mod bench_workflows;
@@ -14,7 +15,7 @@ mod snapshot;
 mod tools;
 
 const USAGE: &str =
-    "usage: cargo xtask <ci|fmt|lint|test|man|bench|bench-tag|bench-artifact|bench-verify|advisory-snapshot|sigstore-root>
+    "usage: cargo xtask <ci|fmt|lint|test|man|bench|bench-tag|bench-artifact|bench-attest|bench-verify|advisory-snapshot|sigstore-root>
   ci         everything CI runs (.ci/run and ci.yml call it): fmt check, clippy
              -D warnings, `cargo xtask test`, clippy with gpg-agent, then dogfood: this
              project's release binary audited with --artifacts, its SBOMs validated,
@@ -30,6 +31,8 @@ const USAGE: &str =
              (all four when none is named)
   bench-tag  median time to create a signed tag: ours vs `git tag -s` with gpg
   bench-artifact  median time to inspect this project's release binary (audit --artifact)
+  bench-attest  median time of `attest` of a 15 MB file vs sha256sum plus
+             ssh-keygen -Y sign on it (target 1.5x), and of `verify --artifact` (100 ms)
   bench-verify  median time of `verify --bundle` on the Sigstore conformance suite's
              happy paths (target 50 ms), beside sigstore-python's when installed
   man        one man page per command into $CARGO_TARGET_DIR/man (default target/man)
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
         "bench" => Some(bench::run),
         "bench-tag" => Some(bench_tag::run),
         "bench-artifact" => Some(bench_artifact::run),
+        "bench-attest" => Some(bench_attest::run),
         "bench-verify" => Some(bench_verify::run),
         "test" => Some(test),
         "ci" => Some(ci::run_all),

@@ -1,0 +1,162 @@
+//! `cargo xtask bench-attest`: `attest` of a 15 MB release file against what a
+//! release manager would otherwise run by hand, `sha256sum` on it plus `ssh-keygen
+//! -Y sign` of it (target: ≤ 1.5× their sum), and `verify --artifact` of it
+//! (target: ≤ 100 ms). In a real git repository with a signed tag and a committed
+//! signer policy, an Ed25519 key made by ssh-keygen; interleaved runs, medians.
+//! Our `attest` does more than the pair: it verifies the tag under the policy,
+//! writes the provenance and its Sigstore bundle, and signs them.
+
+use crate::check;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const RUNS: usize = 15;
+const SIZE: usize = 15 * 1024 * 1024;
+
+pub fn run() -> Result<(), String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .ok_or("no workspace root")?
+        .to_path_buf();
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    // CSR_BENCH_BINARY: an already-built release binary (a release build takes minutes).
+    let bin = match std::env::var_os("CSR_BENCH_BINARY") {
+        Some(p) => std::path::PathBuf::from(p),
+        None => crate::release_binary(&root)?,
+    };
+    let tmp = std::env::temp_dir().join(format!("csr-bench-attest-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let (repo, keys) = (tmp.join("repo"), tmp.join("keys"));
+    let io = |e: std::io::Error| e.to_string();
+    std::fs::create_dir_all(repo.join("src")).map_err(io)?;
+    std::fs::create_dir_all(repo.join(".github")).map_err(io)?;
+    std::fs::create_dir_all(repo.join("dist")).map_err(io)?;
+    std::fs::create_dir_all(&keys).map_err(io)?;
+    std::fs::write(
+        repo.join("Cargo.toml"),
+        "[package]\nname = \"bench\"\nversion = \"1.0.0\"\nedition = \"2021\"\nlicense = \"MIT\"\n\n\
+         [package.metadata.secure-release.signers]\nssh = \".github/allowed_signers\"\n",
+    )
+    .map_err(io)?;
+    std::fs::write(repo.join("src/main.rs"), "fn main() {}\n").map_err(io)?;
+    std::fs::write(repo.join(".gitignore"), "/dist/\n/target/\n").map_err(io)?;
+    check(
+        Command::new(&cargo)
+            .args(["generate-lockfile", "--offline"])
+            .current_dir(&repo),
+    )?;
+    let key = keys.join("release");
+    check(
+        Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-C", "bench", "-f"])
+            .arg(&key),
+    )?;
+    let public = std::fs::read_to_string(keys.join("release.pub")).map_err(io)?;
+    std::fs::write(
+        repo.join(".github/allowed_signers"),
+        format!("bench@example.org namespaces=\"git,file\" {public}"),
+    )
+    .map_err(io)?;
+    let git = |args: &[&str]| check(Command::new("git").args(args).current_dir(&repo));
+    git(&["init", "-q", "-b", "main"])?;
+    git(&["config", "user.name", "Bench"])?;
+    git(&["config", "user.email", "bench@example.org"])?;
+    git(&["add", "-A"])?;
+    git(&["commit", "-qm", "release 1.0.0"])?;
+    check(
+        Command::new(&bin)
+            .args(["tag", "--no-audit", "--format", "ssh", "--key"])
+            .arg(&key)
+            .current_dir(&repo)
+            .env_remove("SSH_AUTH_SOCK"),
+    )?;
+    // 15 MB that do not compress (an xorshift stream), as a binary's bytes do not.
+    let file = repo.join("dist/bench-v1.0.0-x86_64-unknown-linux-gnu");
+    let mut bytes = Vec::with_capacity(SIZE);
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    while bytes.len() < SIZE {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        bytes.extend_from_slice(&x.to_le_bytes());
+    }
+    std::fs::write(&file, &bytes).map_err(io)?;
+    let ssh_sig = repo.join("dist/by-hand.sig");
+
+    let time = |cmd: &mut Command| -> Result<Duration, String> {
+        let start = Instant::now();
+        let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
+        let took = start.elapsed();
+        if !out.status.success() {
+            return Err(format!(
+                "{cmd:?} failed: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Ok(took)
+    };
+    let (mut attest, mut verify, mut sha, mut sign) = (vec![], vec![], vec![], vec![]);
+    for i in 0..=RUNS {
+        let a = time(
+            Command::new(&bin)
+                .args(["attest", "-q", "--force", "--output-dir", "dist", "--key"])
+                .arg(&key)
+                .arg(&file)
+                .current_dir(&repo)
+                .env_remove("SSH_AUTH_SOCK"),
+        )?;
+        let v = time(
+            Command::new(&bin)
+                .args(["verify", "-q", "--artifact"])
+                .arg(&file)
+                .current_dir(&repo),
+        )?;
+        let s = time(Command::new("sha256sum").arg(&file))?;
+        let _ = std::fs::remove_file(&ssh_sig);
+        let k = time(
+            Command::new("ssh-keygen")
+                .args(["-q", "-Y", "sign", "-n", "file", "-f"])
+                .arg(&key)
+                .arg(&file)
+                .env_remove("SSH_AUTH_SOCK"),
+        )?;
+        let _ = std::fs::rename(format!("{}.sig", file.display()), &ssh_sig);
+        if i > 0 {
+            attest.push(a);
+            verify.push(v);
+            sha.push(s);
+            sign.push(k);
+        }
+    }
+    let median = |v: &mut Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2].as_secs_f64() * 1e3
+    };
+    let (a, v, s, k) = (
+        median(&mut attest),
+        median(&mut verify),
+        median(&mut sha),
+        median(&mut sign),
+    );
+    println!(
+        "a {:.1} MB release file, signed with an Ed25519 key; medians of {RUNS} interleaved runs after one warm-up",
+        SIZE as f64 / 1e6
+    );
+    println!("| what | median | target |");
+    println!("|---|---|---|");
+    println!("| `sha256sum FILE` | {s:.1} ms | |");
+    println!("| `ssh-keygen -Y sign -n file FILE` | {k:.1} ms | |");
+    println!(
+        "| `cargo secure-release attest FILE` | {a:.1} ms | {:.2}x the pair: ≤ 1.5x {} |",
+        a / (s + k),
+        if a <= 1.5 * (s + k) { "met" } else { "NOT met" }
+    );
+    println!(
+        "| `cargo secure-release verify --artifact FILE` | {v:.1} ms | ≤ 100 ms {} |",
+        if v <= 100.0 { "met" } else { "NOT met" }
+    );
+    let _ = std::fs::remove_dir_all(&tmp);
+    Ok(())
+}
