@@ -1155,3 +1155,105 @@ fn minisign_signatures_and_the_sigstore_bundle_pass_their_own_verifiers() {
     let (out, _) = run(&mut verify(&["--insecure-ignore-tlog"], &archive), 1);
     assert!(out.contains("signature does not verify"), "{out}");
 }
+
+/// Through a real gpg-agent (`--agent`, the certificate alone on disk): an ECDSA
+/// P-256 key signs the provenance (the agent signs its SHA-256), which securesystemslib
+/// and in-toto verify with the key gpg exports and `verify --artifact` accepts; an
+/// Ed25519 key cannot (the agent signs hashes, DSSE signs bytes): SHA256SUMS is
+/// signed and attest says why there is no provenance.
+#[cfg(feature = "gpg-agent")]
+#[test]
+fn through_gpg_agent_p256_signs_the_provenance() {
+    let gnupg = TempDir::new().unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(gnupg.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    let gpg = |args: &[&str]| {
+        let out = Std::new("gpg")
+            .arg("--batch")
+            .args(args)
+            .env("GNUPGHOME", gnupg.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "gpg {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    for (algo, signs_dsse) in [("nistp256", true), ("ed25519", false)] {
+        let r = Release::new(
+            "[package.metadata.secure-release.signers]\nopenpgp = \"release-keys.asc\"\n",
+        );
+        let uid = format!("{algo} <{TAGGER}>");
+        gpg(&[
+            "--passphrase",
+            "",
+            "--quick-gen-key",
+            &uid,
+            algo,
+            "sign",
+            "never",
+        ]);
+        let listing = String::from_utf8(gpg(&["--with-colons", "--list-keys", &uid])).unwrap();
+        let fpr = listing
+            .lines()
+            .find(|l| l.starts_with("fpr:"))
+            .and_then(|l| l.split(':').nth(9))
+            .unwrap()
+            .to_string();
+        let cert = gpg(&["--armor", "--export", &fpr]);
+        r.fx.write("release-keys.asc", &String::from_utf8(cert).unwrap());
+        git_ok(r.dir(), &["add", "-A"]);
+        git_ok(r.dir(), &["commit", "-qm", "release 0.1.0"]);
+        let public = r.dir().join("release-keys.asc");
+        let mut tag = bin();
+        tag.current_dir(r.dir())
+            .env("GNUPGHOME", gnupg.path())
+            .args([
+                "tag",
+                "--no-audit",
+                "--agent",
+                "--format",
+                "openpgp",
+                "--key",
+            ])
+            .arg(&public);
+        run(&mut tag, 0);
+        let files = r.dist();
+        let mut c = r.attest(&files, &["--agent", "--key", public.to_str().unwrap()]);
+        c.env("GNUPGHOME", gnupg.path());
+        let (out, _) = run(&mut c, 0);
+        let dist = r.dir().join("dist");
+        assert!(dist.join("SHA256SUMS.asc").exists(), "{out}");
+        assert_eq!(
+            dist.join("provenance.intoto.jsonl").exists(),
+            signs_dsse,
+            "{algo}: {out}"
+        );
+        if !signs_dsse {
+            assert!(out.contains("no provenance.intoto.jsonl"), "{out}");
+            continue;
+        }
+        let exported = gpg(&["--export-ssh-key", &format!("{fpr}!")]);
+        let key = r.keys.path().join("signing.pub");
+        std::fs::write(&key, exported).unwrap();
+        let (ok, said) = validate_dsse(&dist.join("provenance.intoto.jsonl"), &key);
+        assert!(ok, "{said}");
+        let mut v = bin();
+        v.current_dir(r.dir())
+            .args(["verify", "--artifact", "dist/rel-v0.1.0.tar.gz"]);
+        let (out, _) = run(&mut v, 0);
+        assert!(
+            out.contains("dist/provenance.intoto.jsonl is signed by OpenPGP key"),
+            "{out}"
+        );
+    }
+    let _ = Std::new("gpgconf")
+        .args(["--kill", "gpg-agent"])
+        .env("GNUPGHOME", gnupg.path())
+        .output();
+}

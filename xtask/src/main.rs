@@ -23,7 +23,7 @@ const USAGE: &str =
   fmt        cargo fmt --check
   lint       cargo clippy --workspace --all-targets -- -D warnings
   test       install what the tests need (outside the clone, only when missing), then
-             cargo test --workspace and the gpg-agent feature's tag tests
+             cargo test --workspace and the gpg-agent feature's tag and attest tests
   bench [bench] [large] [scale] [workflows]
              audit speed vs cargo metadata and cargo deny check: on xtask/bench-workspace,
              on xtask/bench-workspace-large, and on generated workspaces of 500-3,000
@@ -144,7 +144,9 @@ pub(crate) fn test() -> Result<(), String> {
             "gpg-agent",
             "--test",
             "integration",
+            "--",
             "tag::",
+            "attest::through_gpg_agent",
         ][..],
     ] {
         eprintln!("xtask: cargo {}", args.join(" "));
