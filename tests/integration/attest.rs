@@ -127,6 +127,110 @@ impl Release {
     }
 }
 
+const OPENPGP_POLICY: &str =
+    "[package.metadata.secure-release.signers]\nopenpgp = \"release-keys.asc\"\n";
+
+impl Release {
+    /// A key made by sequoia for `NAME <TAGGER>`: the certificate and its secret key file.
+    pub fn sequoia_key(
+        &self,
+        name: &str,
+        suite: sequoia_openpgp::cert::CipherSuite,
+    ) -> (sequoia_openpgp::Cert, PathBuf) {
+        use sequoia_openpgp::cert::prelude::*;
+        use sequoia_openpgp::serialize::SerializeInto;
+        let (cert, _) = CertBuilder::general_purpose(Some(format!("{name} <{TAGGER}>")))
+            .set_cipher_suite(suite)
+            .generate()
+            .unwrap();
+        let secret = self.keys.path().join(format!("{name}.secret.asc"));
+        std::fs::write(&secret, cert.as_tsk().armored().to_vec().unwrap()).unwrap();
+        (cert, secret)
+    }
+
+    /// Commits the OpenPGP signer policy's certificates, `release-keys.asc`.
+    pub fn commit_certs(&self, armored: &[u8]) {
+        self.fx
+            .write("release-keys.asc", std::str::from_utf8(armored).unwrap());
+        git_ok(self.dir(), &["add", "-A"]);
+        git_ok(self.dir(), &["commit", "-qm", "release 0.1.0"]);
+    }
+
+    /// `tag --no-audit --format openpgp --key KEY` (with `extra`, and a GnuPG home).
+    pub fn tag_openpgp(&self, key: &Path, extra: &[&str], gnupg: Option<&GnuPgHome>) {
+        let mut c = bin();
+        c.current_dir(self.dir())
+            .args(["tag", "--no-audit", "--format", "openpgp", "--key"])
+            .arg(key)
+            .args(extra);
+        if let Some(home) = gnupg {
+            c.env("GNUPGHOME", home.path());
+        }
+        run(&mut c, 0);
+    }
+}
+
+/// A GnuPG home of its own (0700); its agent is stopped when it is dropped.
+pub struct GnuPgHome(TempDir);
+
+impl GnuPgHome {
+    pub fn new() -> GnuPgHome {
+        let dir = TempDir::new().unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+        }
+        GnuPgHome(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        self.0.path()
+    }
+
+    /// `gpg --batch ARGS` in `cwd`: whether it succeeded, its stdout and stderr.
+    pub fn gpg(&self, cwd: &Path, args: &[&str]) -> (bool, Vec<u8>, String) {
+        let out = Std::new("gpg")
+            .arg("--batch")
+            .args(args)
+            .current_dir(cwd)
+            .env("GNUPGHOME", self.path())
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            out.stdout,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// `gpg --export-ssh-key FPR!` into `to`: the key as OpenSSH tools (and the DSSE
+    /// validators) read it.
+    pub fn export_ssh_key(&self, fpr: &str, to: &Path) {
+        let (ok, key, err) = self.gpg(Path::new("."), &["--export-ssh-key", &format!("{fpr}!")]);
+        assert!(ok, "{err}");
+        std::fs::write(to, key).unwrap();
+    }
+}
+
+impl Drop for GnuPgHome {
+    fn drop(&mut self) {
+        let _ = Std::new("gpgconf")
+            .args(["--kill", "gpg-agent"])
+            .env("GNUPGHOME", self.path())
+            .output();
+    }
+}
+
+/// The minisign public key of `attest --minisign`'s binstall lines.
+fn binstall_pubkey(out: &str) -> String {
+    out.lines()
+        .find_map(|l| l.trim().strip_prefix("pubkey = \""))
+        .and_then(|l| l.strip_suffix('"'))
+        .unwrap_or_else(|| panic!("no binstall pubkey line:\n{out}"))
+        .to_string()
+}
+
 /// Runs a stock tool in `dir`, with `stdin` from a file; its status and output.
 fn stock(dir: &Path, cmd: &[&str], stdin: Option<&Path>) -> (bool, String) {
     let mut c = Std::new(cmd[0]);
@@ -253,26 +357,12 @@ fn ssh_attestation_passes_the_stock_tools() {
 /// with the release certificate imported.
 #[test]
 fn openpgp_attestation_passes_gpg_verify() {
-    use sequoia_openpgp::cert::prelude::*;
+    use sequoia_openpgp::cert::CipherSuite;
     use sequoia_openpgp::serialize::SerializeInto;
-    let r =
-        Release::new("[package.metadata.secure-release.signers]\nopenpgp = \"release-keys.asc\"\n");
-    let (cert, _) = CertBuilder::general_purpose(Some(format!("Alice <{TAGGER}>")))
-        .generate()
-        .unwrap();
-    let secret = r.keys.path().join("alice.secret.asc");
-    std::fs::write(&secret, cert.as_tsk().armored().to_vec().unwrap()).unwrap();
-    r.fx.write(
-        "release-keys.asc",
-        &String::from_utf8(cert.armored().to_vec().unwrap()).unwrap(),
-    );
-    git_ok(r.dir(), &["add", "-A"]);
-    git_ok(r.dir(), &["commit", "-qm", "release 0.1.0"]);
-    let mut tag = bin();
-    tag.current_dir(r.dir())
-        .args(["tag", "--no-audit", "--format", "openpgp", "--key"])
-        .arg(&secret);
-    run(&mut tag, 0);
+    let r = Release::new(OPENPGP_POLICY);
+    let (cert, secret) = r.sequoia_key("Alice", CipherSuite::default());
+    r.commit_certs(&cert.armored().to_vec().unwrap());
+    r.tag_openpgp(&secret, &[], None);
     let files = r.dist();
     let (out, _) = run(
         &mut r.attest(&files, &["--key", secret.to_str().unwrap()]),
@@ -285,24 +375,10 @@ fn openpgp_attestation_passes_gpg_verify() {
     let dist = r.dir().join("dist");
     assert!(!dist.join("SHA256SUMS.sig").exists());
 
-    let gnupg = TempDir::new().unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(gnupg.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
-    }
+    let home = GnuPgHome::new();
     let gpg = |args: &[&str]| {
-        let out = Std::new("gpg")
-            .arg("--batch")
-            .args(args)
-            .current_dir(&dist)
-            .env("GNUPGHOME", gnupg.path())
-            .output()
-            .unwrap();
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        let (ok, _, said) = home.gpg(&dist, args);
+        (ok, said)
     };
     let (ok, said) = gpg(&[
         "--import",
@@ -321,10 +397,6 @@ fn openpgp_attestation_passes_gpg_verify() {
     std::fs::write(&sums, text).unwrap();
     let (ok, _) = gpg(&["--verify", "SHA256SUMS.asc", "SHA256SUMS"]);
     assert!(!ok);
-    let _ = Std::new("gpgconf")
-        .args(["--kill", "gpg-agent"])
-        .env("GNUPGHOME", gnupg.path())
-        .output();
 }
 
 /// An OpenPGP release (Ed25519 and ECDSA P-256 keys, in-process from the key file):
@@ -335,35 +407,15 @@ fn openpgp_attestation_passes_gpg_verify() {
 /// the Ed25519 key's signatures.
 #[test]
 fn openpgp_release_provenance_verifies_with_the_release_key() {
-    use sequoia_openpgp::cert::prelude::*;
+    use sequoia_openpgp::cert::CipherSuite;
     use sequoia_openpgp::policy::StandardPolicy;
     use sequoia_openpgp::serialize::SerializeInto;
     for suite in [CipherSuite::Cv25519, CipherSuite::P256] {
-        let r = Release::new(
-            "[package.metadata.secure-release.signers]\nopenpgp = \"release-keys.asc\"\n",
-        );
-        let make = |name: &str| {
-            let (cert, _) = CertBuilder::general_purpose(Some(format!("{name} <{TAGGER}>")))
-                .set_cipher_suite(suite)
-                .generate()
-                .unwrap();
-            let secret = r.keys.path().join(format!("{name}.secret.asc"));
-            std::fs::write(&secret, cert.as_tsk().armored().to_vec().unwrap()).unwrap();
-            (cert, secret)
-        };
-        let (alice, secret) = make("Alice");
-        let (_, mallory_secret) = make("Mallory");
-        r.fx.write(
-            "release-keys.asc",
-            &String::from_utf8(alice.armored().to_vec().unwrap()).unwrap(),
-        );
-        git_ok(r.dir(), &["add", "-A"]);
-        git_ok(r.dir(), &["commit", "-qm", "release 0.1.0"]);
-        let mut tag = bin();
-        tag.current_dir(r.dir())
-            .args(["tag", "--no-audit", "--format", "openpgp", "--key"])
-            .arg(&secret);
-        run(&mut tag, 0);
+        let r = Release::new(OPENPGP_POLICY);
+        let (alice, secret) = r.sequoia_key("Alice", suite);
+        let (_, mallory_secret) = r.sequoia_key("Mallory", suite);
+        r.commit_certs(&alice.armored().to_vec().unwrap());
+        r.tag_openpgp(&secret, &[], None);
         let files = r.dist();
         let dist = r.dir().join("dist");
         let ed25519 = matches!(suite, CipherSuite::Cv25519);
@@ -386,33 +438,12 @@ fn openpgp_release_provenance_verifies_with_the_release_key() {
             .key()
             .fingerprint()
             .to_hex();
-        let gnupg = TempDir::new().unwrap();
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(gnupg.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
-        }
-        let gpg = |args: &[&str]| {
-            Std::new("gpg")
-                .arg("--batch")
-                .args(args)
-                .env("GNUPGHOME", gnupg.path())
-                .output()
-                .unwrap()
-        };
-        let imported = gpg(&[
-            "--import",
-            r.dir().join("release-keys.asc").to_str().unwrap(),
-        ]);
-        assert!(imported.status.success());
-        let exported = gpg(&["--export-ssh-key", &format!("{signing}!")]);
-        assert!(
-            exported.status.success(),
-            "{}",
-            String::from_utf8_lossy(&exported.stderr)
-        );
+        let home = GnuPgHome::new();
+        let keys = r.dir().join("release-keys.asc");
+        let (ok, _, said) = home.gpg(r.dir(), &["--import", keys.to_str().unwrap()]);
+        assert!(ok, "{said}");
         let public = r.keys.path().join("alice-signing.pub");
-        std::fs::write(&public, &exported.stdout).unwrap();
+        home.export_ssh_key(&signing, &public);
         let (ok, said) = validate_dsse(&dist.join("provenance.intoto.jsonl"), &public);
         assert!(ok, "{suite:?}: {said}");
         assert!(said.contains("https://slsa.dev/provenance/v1"), "{said}");
@@ -432,12 +463,7 @@ fn openpgp_release_provenance_verifies_with_the_release_key() {
             "{out}"
         );
         if ed25519 {
-            let pk = attested
-                .lines()
-                .find_map(|l| l.trim().strip_prefix("pubkey = \""))
-                .and_then(|l| l.strip_suffix('"'))
-                .unwrap_or_else(|| panic!("no binstall pubkey line:\n{attested}"))
-                .to_string();
+            let pk = binstall_pubkey(&attested);
             let minisign = [
                 "minisign",
                 "-V",
@@ -451,11 +477,6 @@ fn openpgp_release_provenance_verifies_with_the_release_key() {
             let (ok, said) = stock(&dist, &minisign, None);
             assert!(ok, "minisign -V: {said}");
         }
-        let _ = Std::new("gpgconf")
-            .args(["--kill", "gpg-agent"])
-            .env("GNUPGHOME", gnupg.path())
-            .output();
-
         // A changed statement: no key of the policy signed it.
         let path = dist.join("provenance.intoto.jsonl");
         let line = std::fs::read_to_string(&path).unwrap();
@@ -1002,12 +1023,7 @@ fn minisign_signatures_and_the_sigstore_bundle_pass_their_own_verifiers() {
         &mut r.attest(&files, &["--minisign", "--key", alice.to_str().unwrap()]),
         0,
     );
-    let pk = out
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("pubkey = \""))
-        .and_then(|l| l.strip_suffix('"'))
-        .unwrap_or_else(|| panic!("no binstall pubkey line:\n{out}"))
-        .to_string();
+    let pk = binstall_pubkey(&out);
     assert!(out.contains("[package.metadata.binstall.signing]"), "{out}");
     assert!(out.contains("algorithm = \"minisign\""), "{out}");
     assert!(
@@ -1164,30 +1180,14 @@ fn minisign_signatures_and_the_sigstore_bundle_pass_their_own_verifiers() {
 #[cfg(feature = "gpg-agent")]
 #[test]
 fn through_gpg_agent_p256_signs_the_provenance() {
-    let gnupg = TempDir::new().unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(gnupg.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
-    }
+    let home = GnuPgHome::new();
     let gpg = |args: &[&str]| {
-        let out = Std::new("gpg")
-            .arg("--batch")
-            .args(args)
-            .env("GNUPGHOME", gnupg.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "gpg {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
+        let (ok, out, err) = home.gpg(Path::new("."), args);
+        assert!(ok, "gpg {args:?}: {err}");
+        out
     };
     for (algo, signs_dsse) in [("nistp256", true), ("ed25519", false)] {
-        let r = Release::new(
-            "[package.metadata.secure-release.signers]\nopenpgp = \"release-keys.asc\"\n",
-        );
+        let r = Release::new(OPENPGP_POLICY);
         let uid = format!("{algo} <{TAGGER}>");
         gpg(&[
             "--passphrase",
@@ -1205,27 +1205,12 @@ fn through_gpg_agent_p256_signs_the_provenance() {
             .and_then(|l| l.split(':').nth(9))
             .unwrap()
             .to_string();
-        let cert = gpg(&["--armor", "--export", &fpr]);
-        r.fx.write("release-keys.asc", &String::from_utf8(cert).unwrap());
-        git_ok(r.dir(), &["add", "-A"]);
-        git_ok(r.dir(), &["commit", "-qm", "release 0.1.0"]);
+        r.commit_certs(&gpg(&["--armor", "--export", &fpr]));
         let public = r.dir().join("release-keys.asc");
-        let mut tag = bin();
-        tag.current_dir(r.dir())
-            .env("GNUPGHOME", gnupg.path())
-            .args([
-                "tag",
-                "--no-audit",
-                "--agent",
-                "--format",
-                "openpgp",
-                "--key",
-            ])
-            .arg(&public);
-        run(&mut tag, 0);
+        r.tag_openpgp(&public, &["--agent"], Some(&home));
         let files = r.dist();
         let mut c = r.attest(&files, &["--agent", "--key", public.to_str().unwrap()]);
-        c.env("GNUPGHOME", gnupg.path());
+        c.env("GNUPGHOME", home.path());
         let (out, _) = run(&mut c, 0);
         let dist = r.dir().join("dist");
         assert!(dist.join("SHA256SUMS.asc").exists(), "{out}");
@@ -1238,9 +1223,8 @@ fn through_gpg_agent_p256_signs_the_provenance() {
             assert!(out.contains("no provenance.intoto.jsonl"), "{out}");
             continue;
         }
-        let exported = gpg(&["--export-ssh-key", &format!("{fpr}!")]);
         let key = r.keys.path().join("signing.pub");
-        std::fs::write(&key, exported).unwrap();
+        home.export_ssh_key(&fpr, &key);
         let (ok, said) = validate_dsse(&dist.join("provenance.intoto.jsonl"), &key);
         assert!(ok, "{said}");
         let mut v = bin();
@@ -1252,8 +1236,4 @@ fn through_gpg_agent_p256_signs_the_provenance() {
             "{out}"
         );
     }
-    let _ = Std::new("gpgconf")
-        .args(["--kill", "gpg-agent"])
-        .env("GNUPGHOME", gnupg.path())
-        .output();
 }
