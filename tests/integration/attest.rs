@@ -127,6 +127,22 @@ impl Release {
     }
 }
 
+impl Release {
+    /// A release whose policy allows two keys to sign files, Alice's Ed25519 key and
+    /// Carol's ECDSA P-256 key; tagged by Alice.
+    pub fn alice_and_carol() -> (Release, PathBuf, PathBuf) {
+        let r = Release::new(POLICY);
+        let alice = r.keygen("alice", "ed25519");
+        let carol = r.keygen("carol", "ecdsa");
+        r.commit_policy(&[
+            ("namespaces=\"git,file\"", &alice),
+            ("namespaces=\"git,file\"", &carol),
+        ]);
+        r.tag_ssh(&alice);
+        (r, alice, carol)
+    }
+}
+
 const OPENPGP_POLICY: &str =
     "[package.metadata.secure-release.signers]\nopenpgp = \"release-keys.asc\"\n";
 
@@ -778,14 +794,7 @@ fn provenance_verifies_with_in_toto_and_securesystemslib() {
 /// `verify --artifact` accepts both; the JSON report follows its schema.
 #[test]
 fn provenance_signed_through_a_real_ssh_agent() {
-    let r = Release::new(POLICY);
-    let alice = r.keygen("alice", "ed25519");
-    let carol = r.keygen("carol", "ecdsa");
-    r.commit_policy(&[
-        ("namespaces=\"git,file\"", &alice),
-        ("namespaces=\"git,file\"", &carol),
-    ]);
-    r.tag_ssh(&alice);
+    let (r, alice, carol) = Release::alice_and_carol();
     let files = r.dist();
     let dist = r.dir().join("dist");
     let agent = SshAgent::start(r.keys.path());
@@ -994,14 +1003,7 @@ fn sigstore_js() -> PathBuf {
 /// payload. An ECDSA key cannot sign minisign's format: refused, nothing written.
 #[test]
 fn minisign_signatures_and_the_sigstore_bundle_pass_their_own_verifiers() {
-    let r = Release::new(POLICY);
-    let alice = r.keygen("alice", "ed25519");
-    let carol = r.keygen("carol", "ecdsa");
-    r.commit_policy(&[
-        ("namespaces=\"git,file\"", &alice),
-        ("namespaces=\"git,file\"", &carol),
-    ]);
-    r.tag_ssh(&alice);
+    let (r, alice, carol) = Release::alice_and_carol();
     let files = r.dist();
     let dist = r.dir().join("dist");
 
