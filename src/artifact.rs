@@ -39,6 +39,8 @@ pub struct EmbeddedPackage {
     pub build_only: bool,
     /// The package the binary is built from.
     pub root: bool,
+    /// The packages it depends on, as indices into the list.
+    pub dependencies: Vec<usize>,
 }
 
 /// Most a `.dep-v0` section may inflate to (auditable-info's own default is 8 MiB).
@@ -51,6 +53,48 @@ pub const ARTIFACT_LIMIT: u64 = 2 << 30;
 /// The path-leak scan reads the file in windows of this size, so its memory stays
 /// bounded whatever the file's size.
 const SCAN_WINDOW: usize = 16 << 20;
+
+/// How much of a file's start `looks_executable` needs.
+pub const HEAD_LEN: usize = 4096;
+
+/// Whether a file starting with `head` is one of the executables `inspect` reads:
+/// ELF, Mach-O (thin or universal), or PE (`MZ` and its `PE\0\0` signature where
+/// the DOS header points). Java's class files share the universal magic; theirs
+/// is followed by a class-file version, far above any count of architectures.
+pub fn looks_executable(head: &[u8]) -> bool {
+    let word = |at: usize| -> Option<[u8; 4]> { head.get(at..at + 4)?.try_into().ok() };
+    match word(0) {
+        Some([0x7f, b'E', b'L', b'F']) => true,
+        Some([0xfe, 0xed, 0xfa, 0xce | 0xcf]) | Some([0xce | 0xcf, 0xfa, 0xed, 0xfe]) => true,
+        Some([0xca, 0xfe, 0xba, 0xbe | 0xbf]) => {
+            word(4).is_some_and(|n| (1..45).contains(&u32::from_be_bytes(n)))
+        }
+        Some([b'M', b'Z', ..]) => word(0x3c)
+            .map(|o| u32::from_le_bytes(o) as usize)
+            .and_then(word)
+            .is_some_and(|sig| sig == *b"PE\0\0"),
+        _ => false,
+    }
+}
+
+/// The embedded dependency list of the executable at `path` alone, without the
+/// other checks (`verify --artifact` compares it with the SBOM statement).
+pub fn embedded_list(path: &Path, shown: &str) -> Result<Option<Vec<EmbeddedPackage>>> {
+    let shown_esc = escape(shown);
+    let file = crate::fsutil::open_regular(path)
+        .map_err(|e| Failure::new(format!("artifact {shown_esc} cannot be opened: {e}")))?;
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if len > ARTIFACT_LIMIT {
+        return Err(Failure::new(format!(
+            "artifact {shown_esc} is {len} bytes, over the {ARTIFACT_LIMIT}-byte (2 GiB) limit for an artifact"
+        ))
+        .into());
+    }
+    // SAFETY: as in `inspect`: read-only, for this call only.
+    let map = unsafe { memmap2::Mmap::map(&file) }
+        .map_err(|e| Failure::new(format!("artifact {shown_esc} cannot be mapped: {e}")))?;
+    embedded_packages(&map, &shown_esc)
+}
 
 /// Reads `path` and returns its findings; a file that is not an executable we can
 /// read is an error naming it (exit 2).
@@ -603,6 +647,7 @@ fn embedded_packages(data: &[u8], shown: &str) -> Result<Option<Vec<EmbeddedPack
                     ),
                     build_only: matches!(p.kind, auditable_serde::DependencyKind::Build),
                     root: p.root,
+                    dependencies: p.dependencies,
                     name: p.name,
                     version: p.version.to_string(),
                 })

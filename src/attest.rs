@@ -17,7 +17,7 @@ use anyhow::Result;
 use std::path::{Path, PathBuf};
 
 pub fn run(opts: &AttestOptions, shell: &Shell) -> Result<AttestReport> {
-    if opts.files.is_empty() {
+    if opts.files.is_empty() && !opts.artifacts {
         return Err(Failure::new("no files to attest")
             .help("name the release's archives and binaries: `cargo secure-release attest dist/*.tar.gz`")
             .into());
@@ -34,7 +34,8 @@ pub fn run(opts: &AttestOptions, shell: &Shell) -> Result<AttestReport> {
     // The files first: a missing one is a usage error before any verdict.
     let progress = shell.progress();
     progress.step("Hashing the release files");
-    let files = hash_files(&opts.files, &out_dir, opts.minisign)?;
+    let paths = release_paths(opts, &repo)?;
+    let files = hash_files(&paths, &out_dir, opts.minisign)?;
     progress.finish();
 
     // The tag verifies, by `verify`'s rules, under the signer policy.
@@ -91,6 +92,8 @@ pub fn run(opts: &AttestOptions, shell: &Shell) -> Result<AttestReport> {
         }
     )];
     notes.extend(checked.report.notes.iter().cloned());
+    // Every binary, alone or in an archive, passes the artifact checks.
+    let sboms = binary_gate(opts, &repo, &tag, &commit, &files, &mut notes)?;
 
     let format = match opts.key.format {
         Some(f) => f,
@@ -224,7 +227,15 @@ pub fn run(opts: &AttestOptions, shell: &Shell) -> Result<AttestReport> {
         let payload = serde_json::to_vec(&statement)?;
         let (keyid, sig) = sign_plain(&mut unlocked, &dsse::pae(dsse::IN_TOTO, &payload))?;
         let envelope = dsse::Envelope::new(dsse::IN_TOTO, &payload, &keyid, &sig);
-        signed_later.push(format!("{}\n", envelope.to_line()));
+        let mut lines = format!("{}\n", envelope.to_line());
+        for sbom in &sboms {
+            let payload = serde_json::to_vec(sbom)?;
+            let (keyid, sig) = sign_plain(&mut unlocked, &dsse::pae(dsse::IN_TOTO, &payload))?;
+            let line = dsse::Envelope::new(dsse::IN_TOTO, &payload, &keyid, &sig).to_line();
+            lines.push_str(&line);
+            lines.push('\n');
+        }
+        signed_later.push(lines);
         signed_later.push(attestation::bundle::render(&envelope, &keyid));
     }
     if let Some(Some(pk)) = minisign_key {
@@ -319,6 +330,157 @@ fn build(
         builder_id,
         invocation_id,
     }
+}
+
+/// The files named, and with `--artifacts` the workspace's built bin targets.
+fn release_paths(opts: &AttestOptions, repo: &Repo) -> Result<Vec<PathBuf>> {
+    let mut paths = opts.files.clone();
+    if opts.artifacts {
+        let manifest = crate::options::ManifestOptions {
+            manifest_path: repo.workdir().map(|w| w.join("Cargo.toml")),
+            offline: opts.offline,
+            ..Default::default()
+        };
+        let profile = opts.profile.as_deref().unwrap_or("release");
+        paths.extend(crate::gate::release::built_binaries(
+            &manifest,
+            profile,
+            opts.target.as_deref(),
+        )?);
+    }
+    Ok(paths)
+}
+
+/// The gate on the release's binaries (each file that is one, each one inside an
+/// archive): the artifact checks of `audit --artifact` with no error, every
+/// package of its embedded list in the tagged Cargo.lock. A refusal names each
+/// error. Returns the SBOM statement of each binary that embeds its list.
+fn binary_gate(
+    opts: &AttestOptions,
+    repo: &Repo,
+    tag: &str,
+    commit: &str,
+    files: &[Hashed],
+    notes: &mut Vec<String>,
+) -> Result<Vec<serde_json::Value>> {
+    use crate::gate::release::{self, Judge, ReleaseFile};
+    let release_files: Vec<ReleaseFile<'_>> = files
+        .iter()
+        .map(|f| ReleaseFile {
+            path: &f.path,
+            name: &f.entry.name,
+            sha256: &f.entry.sha256,
+        })
+        .collect();
+    let found = release::find(&release_files)?;
+    if found.binaries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let shown_tag = escape(tag);
+    let lock = repo.file_at_tag(tag, "Cargo.lock")?.ok_or_else(|| {
+        Failure::new(format!(
+            "tag `{shown_tag}` has no Cargo.lock: its binaries' embedded dependency lists cannot be checked against it; nothing was written"
+        ))
+        .help("commit Cargo.lock and tag the release again")
+        .refusal()
+    })?;
+    let lock = String::from_utf8_lossy(&lock).into_owned();
+    let workdir = repo.workdir();
+    let check = crate::options::CheckOptions {
+        manifest: crate::options::ManifestOptions {
+            manifest_path: workdir.as_ref().map(|w| w.join("Cargo.toml")),
+            offline: opts.offline,
+            ..Default::default()
+        },
+        advisory_db: opts.advisory_db.clone(),
+        ..Default::default()
+    };
+    let judged = release::judge(
+        &found,
+        &Judge {
+            check: &check,
+            tagged_manifest: repo
+                .file_at_tag(tag, "Cargo.toml")?
+                .map(|m| String::from_utf8_lossy(&m).into_owned()),
+            tagged_lock: &lock,
+            tag,
+            profile: opts.profile.as_deref().unwrap_or("release"),
+            leaks: workdir
+                .iter()
+                .map(|w| w.display().to_string().trim_end_matches('/').to_string())
+                .collect(),
+        },
+    )?;
+    use crate::report::Severity;
+    let errors: Vec<String> = judged
+        .report
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(refusal_line)
+        .collect();
+    if !errors.is_empty() {
+        return Err(Failure::new(format!(
+            "{} error{} in the release's binaries: attest judges them as `audit --artifact` does, with the Cargo.lock of `{shown_tag}`; nothing was written",
+            errors.len(),
+            if errors.len() == 1 { "" } else { "s" },
+        ))
+        .help("rebuild the binaries from the tagged commit with `cargo auditable build --release --locked`; `cargo secure-release audit --artifact FILE` explains each finding")
+        .detail(errors.join("\n"))
+        .refusal()
+        .into());
+    }
+    for f in judged
+        .report
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Warning)
+    {
+        notes.push(format!("warning: {}: {}", f.code.as_str(), f.message));
+    }
+    let lockfile = crate::lockfile::Lockfile::parse(&lock);
+    // The documents' time: SOURCE_DATE_EPOCH, else the tagged commit's, never now.
+    let epoch = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|e| e.trim().parse().ok())
+        .or_else(|| repo.commit_time(commit))
+        .unwrap_or(0);
+    let mut statements = Vec::new();
+    for (b, list) in found.binaries.iter().zip(&judged.lists) {
+        let shown = escape(&b.shown);
+        let Some(packages) = list else {
+            notes.push(format!(
+                "{shown} passes the artifact checks; it embeds no dependency list, so it has no SBOM statement"
+            ));
+            continue;
+        };
+        let doc = crate::bom::binary::cyclonedx(packages, &lockfile, epoch)?;
+        let bom: serde_json::Value = serde_json::from_str(&doc)?;
+        let subject = sums::Entry {
+            name: b.subject.clone(),
+            sha256: b.sha256.clone(),
+        };
+        statements.push(attestation::sbom_statement::statement(&subject, bom));
+        notes.push(format!(
+            "{shown} passes the artifact checks; its {} embedded packages are in the Cargo.lock of {shown_tag} (SBOM statement `{}`)",
+            packages.len(),
+            escape(&b.subject)
+        ));
+    }
+    Ok(statements)
+}
+
+/// One error of the binaries' gate: its code (and advisory id), its message, and
+/// for an advisory the package and the binary, which its message does not name.
+fn refusal_line(f: &crate::report::Finding) -> String {
+    let id = f.id.as_deref().map(|i| format!(" {i}")).unwrap_or_default();
+    let whose = match (&f.package, &f.version, &f.location) {
+        (Some(p), Some(v), Some(l)) if !f.message.contains(&l.file) => {
+            format!(" ({p} {v} in {})", l.file)
+        }
+        _ => String::new(),
+    };
+    format!("{}{id}: {}{whose}", f.code.as_str(), f.message)
 }
 
 /// A plain signature (DSSE's, minisign's) by the unlocked key, with its keyid.

@@ -686,8 +686,17 @@ impl TagArgs {
 #[derive(Debug, Args, Clone)]
 pub struct AttestArgs {
     /// The release's files: archives and binaries
-    #[arg(value_name = "FILE", required = true)]
+    #[arg(value_name = "FILE", required_unless_present = "artifacts")]
     pub files: Vec<PathBuf>,
+    /// Also the workspace's built bin targets, where `audit --artifacts` finds them (--profile, --target)
+    #[arg(long)]
+    pub artifacts: bool,
+    /// A local advisory database directory, for the binaries' embedded packages
+    #[arg(long, value_name = "DIR")]
+    pub advisory_db: Option<PathBuf>,
+    /// Use the cached advisory database (or the snapshot built in) without fetching it
+    #[arg(long)]
+    pub offline: bool,
     /// The release tag (default: the annotated tag at HEAD)
     #[arg(long, value_name = "TAG")]
     pub tag: Option<String>,
@@ -763,6 +772,9 @@ impl AttestArgs {
             features: self.features.clone(),
             repo: self.repo.clone(),
             minisign: self.minisign,
+            artifacts: self.artifacts,
+            advisory_db: self.advisory_db.clone(),
+            offline: self.offline,
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::error::Failure;
 use anyhow::{Context, Result};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The lines git treats as the start of a signature appended to a tag or commit
 /// message (git's gpg-interface.c: OpenPGP, X.509 and SSH formats).
@@ -208,6 +208,11 @@ impl Repo {
             .find_blob(entry.id())
             .context("could not read a file of the tagged tree")?;
         Ok(Some(blob.content().to_vec()))
+    }
+
+    /// The top of the work tree; None for a bare repository.
+    pub fn workdir(&self) -> Option<PathBuf> {
+        self.repo.workdir().map(Path::to_path_buf)
     }
 
     /// `dir` relative to the top of the work tree, `/`-separated (`""` for the top);

@@ -10,6 +10,7 @@
 //! `output` (the only writers to the terminal). `config` reads the project's
 //! settings once. docs/ARCHITECTURE.md has the map.
 
+pub mod archive;
 pub mod artifact;
 pub mod attest;
 pub mod attestation;

@@ -240,6 +240,11 @@ pub struct AttestOptions {
     pub repo: Option<PathBuf>,
     /// Also a minisign signature beside each file (`FILE.sig`), with the Ed25519 key.
     pub minisign: bool,
+    /// `--artifacts`: the workspace's built bin targets too, as `audit --artifacts`.
+    pub artifacts: bool,
+    /// The advisory database the binaries' embedded packages are looked up in.
+    pub advisory_db: Option<PathBuf>,
+    pub offline: bool,
 }
 
 #[derive(Debug, Clone, Default)]

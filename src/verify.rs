@@ -130,7 +130,7 @@ fn check_sbom_claim(
 /// `verify --artifact FILE…`: each file against `SHA256SUMS` and its signature, and
 /// against the provenance's subjects; the provenance's commit against the tag it
 /// names; that tag by the rules of `verify`. Offline: git objects and local files.
-pub fn run_artifacts(opts: &VerifyOptions, _shell: &Shell) -> Result<VerifyReport> {
+pub fn run_artifacts(opts: &VerifyOptions, shell: &Shell) -> Result<VerifyReport> {
     use crate::attestation::{self, dsse, provenance, sums};
     use crate::error::Failure;
     use crate::report::verify::{ArtifactCheck, Signature};
@@ -304,8 +304,7 @@ pub fn run_artifacts(opts: &VerifyOptions, _shell: &Shell) -> Result<VerifyRepor
     }
 
     // The provenance's signature: by a key those keys allow to sign files.
-    let pae = dsse::pae(&envelope.payload_type, &payload);
-    let signer = provenance_signer(&checked.keys, &envelope.signature_bytes(), &pae, now);
+    let signer = dsse_signer(&checked.keys, &envelope, &payload, now);
     let (holds, msg) = match (envelope.payload_type == dsse::IN_TOTO, signer) {
         (false, _) => (
             false,
@@ -346,6 +345,7 @@ pub fn run_artifacts(opts: &VerifyOptions, _shell: &Shell) -> Result<VerifyRepor
         }
     };
     let base = crate::fsutil::resolved_dir(&sums_dir)?;
+    let mut named: Vec<(std::path::PathBuf, String, String)> = Vec::new();
     for file in &opts.artifacts {
         let (sha256, _) = crate::fsutil::sha256_file(file, "release file")?;
         let full = std::fs::canonicalize(file)
@@ -407,7 +407,35 @@ pub fn run_artifacts(opts: &VerifyOptions, _shell: &Shell) -> Result<VerifyRepor
         if !push(&mut report, check("subject", file, holds, msg)) {
             return Ok(report);
         }
+        named.push((file.clone(), name, sha256));
     }
+    let lists = match binaries_against_sboms(&env_text, &env_path, &checked.keys, now, &named)? {
+        Ok(lists) => lists,
+        Err(bad) => {
+            report.artifacts.extend(bad);
+            return Ok(report);
+        }
+    };
+    if opts.audit && report.good() && !lists.is_empty() {
+        let check = crate::options::CheckOptions {
+            manifest: crate::options::ManifestOptions {
+                manifest_path: repo.workdir().map(|w| w.join("Cargo.toml")),
+                offline: opts.offline,
+                ..Default::default()
+            },
+            advisory_db: opts.advisory_db.clone(),
+            ..Default::default()
+        };
+        let progress = shell.progress();
+        progress.step("Auditing the release binaries' packages");
+        let audit = crate::gate::release::audit_lists(&check, &lists.checked_lists)?;
+        progress.finish();
+        report.audit = Some(TaggedAudit {
+            report: audit,
+            sbom: None,
+        });
+    }
+    report.artifacts.extend(lists.checks);
     Ok(report)
 }
 
@@ -456,6 +484,174 @@ fn provenance_signer(
         .into_iter()
         .find(|(cert, key, plain)| (allowed_fpr(cert) || allowed_fpr(key)) && made_one(plain))
         .map(|(cert, key, _)| format!("OpenPGP key {key} of certificate {cert}"))
+}
+
+/// Who made one of a DSSE envelope's signatures over its PAE, among the keys that
+/// may sign files: the provenance's and the SBOM statements' signer.
+fn dsse_signer(
+    keys: &crate::sig::check::Keys,
+    envelope: &crate::attestation::dsse::Envelope,
+    payload: &[u8],
+    now: i64,
+) -> Option<String> {
+    let pae = crate::attestation::dsse::pae(&envelope.payload_type, payload);
+    provenance_signer(keys, &envelope.signature_bytes(), &pae, now)
+}
+
+/// The binaries' checks that held, and their embedded lists for `--audit`.
+#[derive(Default)]
+struct Lists {
+    checks: Vec<crate::report::verify::ArtifactCheck>,
+    checked_lists: Vec<(String, Vec<crate::artifact::EmbeddedPackage>)>,
+}
+
+impl Lists {
+    fn is_empty(&self) -> bool {
+        self.checked_lists.is_empty()
+    }
+}
+
+/// Each binary among the files and inside their archives: its embedded
+/// dependency list is, package for package, the SBOM statement about it (a
+/// statement signed as the provenance is). Err: the checks up to the first that
+/// does not hold.
+fn binaries_against_sboms(
+    env_text: &str,
+    env_path: &std::path::Path,
+    keys: &crate::sig::check::Keys,
+    now: i64,
+    named: &[(std::path::PathBuf, String, String)],
+) -> Result<std::result::Result<Lists, Vec<crate::report::verify::ArtifactCheck>>> {
+    use crate::attestation::{dsse, sbom_statement};
+    use crate::report::verify::ArtifactCheck;
+    let shown_env = escape(&env_path.display().to_string());
+    let mut out = Lists::default();
+    let check = |file: &std::path::Path, holds: bool, message: String| ArtifactCheck {
+        claim: "sbom",
+        file: file.display().to_string(),
+        holds,
+        message,
+    };
+    let mut statements = Vec::new();
+    for (n, line) in env_text.lines().enumerate() {
+        let Ok(envelope) = dsse::Envelope::parse(line) else {
+            continue;
+        };
+        let Ok(payload) = envelope.payload_bytes() else {
+            continue;
+        };
+        let Some(read) = sbom_statement::read(&payload) else {
+            continue;
+        };
+        let bad = match (read, dsse_signer(keys, &envelope, &payload, now)) {
+            (Err(why), _) => format!("{shown_env} line {}: {why}", n + 1),
+            (Ok(_), None) => format!(
+                "{shown_env} line {}: no key that may sign files made the SBOM statement's signature: it was changed or signed by another key",
+                n + 1
+            ),
+            (Ok(read), Some(_)) => {
+                statements.push(read);
+                continue;
+            }
+        };
+        out.checks.push(check(env_path, false, bad));
+        return Ok(Err(out.checks));
+    }
+    let files: Vec<crate::gate::release::ReleaseFile<'_>> = named
+        .iter()
+        .map(|(path, name, sha256)| crate::gate::release::ReleaseFile { path, name, sha256 })
+        .collect();
+    let found = crate::gate::release::find(&files)?;
+    for b in &found.binaries {
+        let shown = escape(&b.shown);
+        let subject = escape(&b.subject);
+        let list = crate::artifact::embedded_list(&b.path, &b.shown)?;
+        let statement = statements.iter().find(|s| s.subject.name == b.subject);
+        let file = std::path::Path::new(&b.shown);
+        let (holds, message) = match (&list, statement) {
+            (None, None) => (
+                true,
+                format!("{shown} embeds no dependency list, and {shown_env} has no SBOM statement about `{subject}`: nothing to compare"),
+            ),
+            (None, Some(_)) => (
+                false,
+                format!("{shown} embeds no dependency list, but {shown_env} has an SBOM statement about `{subject}`: the binary is not the one attested"),
+            ),
+            (Some(_), None) => (
+                false,
+                format!("{shown} embeds a dependency list, but {shown_env} has no SBOM statement about `{subject}`"),
+            ),
+            (Some(_), Some(s)) if s.subject.sha256 != b.sha256 => (
+                false,
+                format!(
+                    "{shown}: the SBOM statement about `{subject}` is of SHA-256 {}, not this binary's {}",
+                    escape(&s.subject.sha256),
+                    b.sha256
+                ),
+            ),
+            (Some(list), Some(s)) => {
+                let mut ours: Vec<(String, String)> = list
+                    .iter()
+                    .map(|p| (p.name.clone(), p.version.clone()))
+                    .collect();
+                ours.sort();
+                match differences(&ours, &s.packages) {
+                    None => (
+                        true,
+                        format!(
+                            "{shown}'s embedded dependency list is the {} packages of the SBOM statement about `{subject}`",
+                            ours.len()
+                        ),
+                    ),
+                    Some(why) => (
+                        false,
+                        format!("{shown}: its embedded dependency list is not the SBOM statement's about `{subject}`: {why}"),
+                    ),
+                }
+            }
+        };
+        out.checks.push(check(file, holds, message));
+        if !holds {
+            return Ok(Err(out.checks));
+        }
+        if let Some(list) = list {
+            out.checked_lists.push((b.shown.clone(), list));
+        }
+    }
+    Ok(Ok(out))
+}
+
+/// What differs between two sorted package lists, as a sentence; None when equal.
+fn differences(embedded: &[(String, String)], sbom: &[(String, String)]) -> Option<String> {
+    let name = |p: &&(String, String)| format!("{} {}", escape(&p.0), escape(&p.1));
+    let only = |a: &[(String, String)], b: &[(String, String)]| -> Vec<String> {
+        a.iter()
+            .filter(|p| !b.contains(p))
+            .take(5)
+            .map(|p| name(&p))
+            .collect()
+    };
+    let (extra, missing) = (only(embedded, sbom), only(sbom, embedded));
+    if embedded == sbom {
+        return None;
+    }
+    let mut parts = Vec::new();
+    if !extra.is_empty() {
+        parts.push(format!(
+            "it embeds {}, which the statement does not list",
+            extra.join(", ")
+        ));
+    }
+    if !missing.is_empty() {
+        parts.push(format!(
+            "the statement lists {}, which it does not embed",
+            missing.join(", ")
+        ));
+    }
+    if parts.is_empty() {
+        parts.push("the same packages, listed a different number of times".into());
+    }
+    Some(parts.join("; "))
 }
 
 /// `verify --artifact FILE --bundle BUNDLE`: a Sigstore bundle over FILE, judged by

@@ -1,13 +1,15 @@
 //! The attestation formats of a release, written by `attest` and read by `verify
 //! --artifact`: `SHA256SUMS` (`sums`), DSSE envelopes (`dsse`), and the in-toto
 //! statements inside them with the SLSA provenance predicate (`provenance`), the
-//! same envelope as a Sigstore bundle (`bundle`), minisign signatures (`minisign`). Pure:
-//! bytes in, bytes out; the files are read and written by the commands.
+//! same envelope as a Sigstore bundle (`bundle`), minisign signatures (`minisign`),
+//! and for each binary a statement with its CycloneDX SBOM (`sbom_statement`).
+//! Pure: bytes in, bytes out; the files are read and written by the commands.
 
 pub mod bundle;
 pub mod dsse;
 pub mod minisign;
 pub mod provenance;
+pub mod sbom_statement;
 pub mod sums;
 
 /// The files `attest` writes into the output directory.

@@ -2,6 +2,7 @@
 //! what the release build compiles (see `graph`), reproducible: the same commit
 //! gives the same bytes. Used by `sbom` and by `tag` and `verify`, which hash it.
 
+pub mod binary;
 pub mod clean;
 pub mod cyclonedx;
 pub mod spdx;

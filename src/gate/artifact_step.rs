@@ -24,7 +24,7 @@ pub enum Db {
 impl Db {
     /// The set, and its description when it was loaded here (a workspace audit
     /// reports the databases it already described).
-    fn get(self) -> Result<(DbSet, Vec<report::DbInfo>)> {
+    pub(super) fn get(self) -> Result<(DbSet, Vec<report::DbInfo>)> {
         match self {
             Db::Loaded(set) => Ok((set, Vec::new())),
             Db::Pending(bg) => {
@@ -193,26 +193,7 @@ fn inspect_all(
                     )?);
                 }
             }
-            _ => {
-                let severity = if inputs.policy.require_audit_data {
-                    Severity::Error
-                } else {
-                    Severity::Warning
-                };
-                out.push(
-                    Finding::new(
-                        Check::Artifact,
-                        Code::NoAuditData,
-                        severity,
-                        format!(
-                            "{}: no embedded dependency list, so nothing shows which crates the binary contains",
-                            a.shown
-                        ),
-                    )
-                    .with_help("cargo install cargo-auditable && cargo auditable build --release")
-                    .with_location(a.shown.clone(), None),
-                );
-            }
+            _ => out.push(no_audit_data(&a.shown, inputs.policy)),
         }
     }
     if let Some(dbs) = dbs {
@@ -222,8 +203,27 @@ fn inspect_all(
     Ok((out, infos))
 }
 
+/// A binary without cargo-auditable's list: an error when the policy requires one.
+pub(super) fn no_audit_data(shown: &str, policy: &ArtifactPolicy) -> Finding {
+    let severity = if policy.require_audit_data {
+        Severity::Error
+    } else {
+        Severity::Warning
+    };
+    Finding::new(
+        Check::Artifact,
+        Code::NoAuditData,
+        severity,
+        format!(
+            "{shown}: no embedded dependency list, so nothing shows which crates the binary contains"
+        ),
+    )
+    .with_help("cargo install cargo-auditable && cargo auditable build --release")
+    .with_location(shown.to_string(), None)
+}
+
 /// The advisories of every embedded package, and the packages Cargo.lock does not have.
-fn embedded(
+pub(super) fn embedded(
     shown: &str,
     packages: &[artifact::EmbeddedPackage],
     dbs: &DbSet,
@@ -381,7 +381,7 @@ fn compare_with_build<'w>(
 }
 
 /// Findings whose code the policy accepts become notes that carry the reason.
-fn accept(found: &mut [Finding], policy: &ArtifactPolicy) {
+pub(super) fn accept(found: &mut [Finding], policy: &ArtifactPolicy) {
     for f in found.iter_mut() {
         if let Some(reason) = policy.accept.get(f.code.as_str()) {
             f.ignored = Some(report::Ignored {
@@ -396,7 +396,7 @@ fn accept(found: &mut [Finding], policy: &ArtifactPolicy) {
 }
 
 /// `$CARGO_HOME/registry/src/`: dependencies' sources, named in panic locations.
-fn registry_src() -> Option<String> {
+pub(super) fn registry_src() -> Option<String> {
     let home = crate::cargo::home()?;
     Some(format!("{}/", home.join("registry").join("src").display()))
 }

@@ -6,6 +6,7 @@
 
 mod artifact_step;
 mod profile_step;
+pub mod release;
 mod workflows_step;
 
 use crate::config::Config;

@@ -57,14 +57,23 @@ pub fn human(r: &VerifyReport, out: &mut Vec<u8>) -> Result<()> {
         if let Some(c) = &a.sbom {
             claim(out, &tag, c)?;
         }
-        match a.clean() {
-            true => writeln!(
+        // With --artifact, what was audited is the binaries' embedded packages.
+        match (a.clean(), r.artifacts.is_empty()) {
+            (true, true) => writeln!(
                 out,
                 "  the tagged tree passes the audit with today's advisory database"
             )?,
-            false => writeln!(
+            (false, true) => writeln!(
                 out,
                 "BAD: tag `{tag}`: the tagged tree has error findings with today's advisory database (above)"
+            )?,
+            (true, false) => writeln!(
+                out,
+                "  the release binaries' embedded packages pass the audit with today's advisory database"
+            )?,
+            (false, false) => writeln!(
+                out,
+                "BAD: the release binaries' embedded packages have error findings with today's advisory database (above)"
             )?,
         }
     }

@@ -29,7 +29,8 @@ pub struct VerifyReport {
 pub struct ArtifactCheck {
     /// `sums-signature` (SHA256SUMS's signature), `provenance` (its envelope and
     /// statement), `commit` (the provenance's commit against the tag's), `sums`
-    /// (the file's digest in SHA256SUMS), `subject` (in the provenance); for a
+    /// (the file's digest in SHA256SUMS), `subject` (in the provenance), `sbom`
+    /// (a binary's embedded dependency list against its SBOM statement); for a
     /// Sigstore bundle: `bundle`, `artifact`, `signature`, `certificate`, `sct`,
     /// `identity`, `timestamp`, `tlog`, `trusted-root`.
     pub claim: &'static str,

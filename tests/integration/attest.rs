@@ -1239,3 +1239,439 @@ fn through_gpg_agent_p256_signs_the_provenance() {
         );
     }
 }
+
+// The release's binaries (issue 29): the gate, the SBOM statements, verify.
+
+const SMALLVEC: &str = "\n[dependencies]\nsmallvec = \"=1.4.1\"\n";
+
+/// A copy of the advisory database as it was before RUSTSEC-2021-0003 (smallvec
+/// before 1.6.1) was published: the database of the day the release was attested.
+fn db_before_smallvec_advisory() -> TempDir {
+    let db = TempDir::new().unwrap();
+    copy_dir(advisory_db(), db.path());
+    std::fs::remove_file(db.path().join("crates/smallvec/RUSTSEC-2021-0003.md")).unwrap();
+    db
+}
+
+/// `cargo auditable build --release --locked` (or `cargo build`) of the release's
+/// crate into its own target/ with `rustflags`; the binary.
+fn build_bin(r: &Release, auditable: bool, rustflags: &str) -> PathBuf {
+    let target = r.dir().join("target");
+    let mut c = Std::new("cargo");
+    if auditable {
+        c.arg("auditable");
+    }
+    let out = c
+        .args(["build", "--release", "--locked", "--quiet"])
+        .current_dir(r.dir())
+        .env("CARGO_TARGET_DIR", &target)
+        .env("RUSTFLAGS", rustflags)
+        .output()
+        .expect("cargo auditable (`cargo xtask test` installs it)");
+    assert!(
+        out.status.success(),
+        "build: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    target.join("release/rel")
+}
+
+/// dist/rel, and the same binary as rel-v0.1.0/rel in a .tar.gz (by tar) and a
+/// .zip (by Info-ZIP's zip).
+fn dist_with_binary(r: &Release, bin: &Path) -> Vec<PathBuf> {
+    let dist = r.dir().join("dist");
+    let stage = r.dir().join("target/stage/rel-v0.1.0");
+    std::fs::create_dir_all(&stage).unwrap();
+    std::fs::create_dir_all(&dist).unwrap();
+    std::fs::copy(bin, stage.join("rel")).unwrap();
+    std::fs::copy(bin, dist.join("rel")).unwrap();
+    let staged = r.dir().join("target/stage");
+    let (ok, said) = stock(
+        &staged,
+        &["tar", "czf", "../../dist/rel-v0.1.0.tar.gz", "rel-v0.1.0"],
+        None,
+    );
+    assert!(ok, "{said}");
+    let (ok, said) = stock(
+        &staged,
+        &["zip", "-qr", "../../dist/rel-v0.1.0.zip", "rel-v0.1.0"],
+        None,
+    );
+    assert!(ok, "{said}");
+    ["rel", "rel-v0.1.0.tar.gz", "rel-v0.1.0.zip"]
+        .iter()
+        .map(|n| dist.join(n))
+        .collect()
+}
+
+/// The statements of a provenance file, decoded, by line.
+fn statements(jsonl: &Path) -> Vec<serde_json::Value> {
+    use base64ct::{Base64, Encoding};
+    std::fs::read_to_string(jsonl)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let env: serde_json::Value = serde_json::from_str(l).unwrap();
+            serde_json::from_slice(&Base64::decode_vec(env["payload"].as_str().unwrap()).unwrap())
+                .unwrap()
+        })
+        .collect()
+}
+
+/// A clean binary passes the gate, alone and inside a .tar.gz and a .zip: each
+/// gets an SBOM statement (CycloneDX, as cyclonedx-python-lib's strict validator
+/// accepts it; signed, as securesystemslib and in-toto verify and
+/// in-toto-attestation validates) whose packages are the embedded list resolved
+/// against the tagged Cargo.lock. `verify --artifact` holds each binary's list to
+/// its statement; with `--audit` and today's database it finds RUSTSEC-2021-0003,
+/// published after the release was attested. With that database the gate
+/// refuses, writing nothing.
+#[test]
+fn binaries_pass_the_gate_and_get_sbom_statements() {
+    let r = Release::new(&format!("{POLICY}{SMALLVEC}"));
+    let alice = r.keygen("alice", "ed25519");
+    r.commit_policy(&[("namespaces=\"git,file\"", &alice)]);
+    r.tag_ssh(&alice);
+    let bin = build_bin(&r, true, "");
+    let files = dist_with_binary(&r, &bin);
+    let then = db_before_smallvec_advisory();
+    let then_db = then.path().to_str().unwrap();
+    let key = alice.to_str().unwrap();
+    let attest = |extra: &[&str]| {
+        let mut c = r.attest(&files, &["--key", key]);
+        c.args(extra).env("SOURCE_DATE_EPOCH", "1700000000");
+        c
+    };
+    let (out, _) = run(&mut attest(&["--advisory-db", then_db]), 0);
+    for subject in [
+        "rel",
+        "rel-v0.1.0.tar.gz!rel-v0.1.0/rel",
+        "rel-v0.1.0.zip!rel-v0.1.0/rel",
+    ] {
+        assert!(
+            out.contains(&format!(
+                "passes the artifact checks; its 2 embedded packages are in the Cargo.lock of v0.1.0 (SBOM statement `{subject}`)"
+            )),
+            "{subject}\n{out}"
+        );
+    }
+    let dist = r.dir().join("dist");
+    let jsonl = dist.join("provenance.intoto.jsonl");
+    let public = PathBuf::from(format!("{}.pub", alice.display()));
+    let (ok, said) = validate_dsse(&jsonl, &public);
+    assert!(ok, "{said}");
+    assert_eq!(
+        said.matches("https://cyclonedx.org/bom").count(),
+        3,
+        "{said}"
+    );
+
+    let lock = std::fs::read_to_string(r.dir().join("Cargo.lock")).unwrap();
+    let checksum = lock
+        .split("[[package]]")
+        .find(|p| p.contains("name = \"smallvec\""))
+        .and_then(|p| p.lines().find_map(|l| l.strip_prefix("checksum = \"")))
+        .unwrap()
+        .trim_end_matches('"')
+        .to_string();
+    let digest = sha256_hex(&std::fs::read(&bin).unwrap());
+    let all = statements(&jsonl);
+    assert_eq!(all.len(), 4);
+    assert_eq!(all[0]["predicateType"], "https://slsa.dev/provenance/v1");
+    for st in &all[1..] {
+        assert_eq!(st["predicateType"], "https://cyclonedx.org/bom");
+        assert_eq!(st["subject"].as_array().unwrap().len(), 1);
+        assert_eq!(st["subject"][0]["digest"]["sha256"], digest.as_str());
+        let bom = &st["predicate"];
+        assert_eq!(bom["metadata"]["component"]["name"], "rel");
+        assert_eq!(bom["metadata"]["timestamp"], "2023-11-14T22:13:20Z");
+        let comps = bom["components"].as_array().unwrap();
+        assert_eq!(comps.len(), 1, "{bom:#}");
+        assert_eq!(comps[0]["purl"], "pkg:cargo/smallvec@1.4.1");
+        assert_eq!(comps[0]["hashes"][0]["content"], checksum.as_str());
+        let file = r.keys.path().join("bom.json");
+        std::fs::write(&file, serde_json::to_string(bom).unwrap()).unwrap();
+        let (ok, said) = outcome(
+            Std::new(venv_python())
+                .arg(
+                    Path::new(env!("CARGO_MANIFEST_DIR"))
+                        .join("tests/validators/validate_cyclonedx.py"),
+                )
+                .arg(&file)
+                .arg(bom["specVersion"].as_str().unwrap()),
+        );
+        assert!(ok, "{said}");
+    }
+    // Deterministic with Ed25519 and SOURCE_DATE_EPOCH.
+    let text = std::fs::read_to_string(&jsonl).unwrap();
+    run(&mut attest(&["--advisory-db", then_db, "--force"]), 0);
+    assert_eq!(std::fs::read_to_string(&jsonl).unwrap(), text);
+
+    let verify = |file: &str, extra: &[&str]| {
+        let mut c = crate::common::bin();
+        c.current_dir(r.dir())
+            .args(["verify", "--artifact", file])
+            .args(extra);
+        c
+    };
+    let (out, _) = run(&mut verify("dist/rel", &[]), 0);
+    assert!(
+        out.contains("dist/rel's embedded dependency list is the 2 packages of the SBOM statement about `rel`"),
+        "{out}"
+    );
+    let (out, _) = run(&mut verify("dist/rel-v0.1.0.zip", &["--format", "json"]), 0);
+    let v = json(&out);
+    assert!(
+        v["artifacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["claim"] == "sbom" && a["holds"] == true),
+        "{v:#}"
+    );
+    // Today's database: the advisory published since the release.
+    let (out, _) = run(
+        &mut verify(
+            "dist/rel-v0.1.0.tar.gz",
+            &["--audit", "--advisory-db", then_db],
+        ),
+        0,
+    );
+    assert!(
+        out.contains("the release binaries' embedded packages pass the audit"),
+        "{out}"
+    );
+    let today = advisory_db().to_str().unwrap();
+    let (out, _) = run(
+        &mut verify(
+            "dist/rel-v0.1.0.tar.gz",
+            &["--audit", "--advisory-db", today],
+        ),
+        1,
+    );
+    assert!(
+        out.contains("RUSTSEC-2021-0003")
+            && out.contains("BAD: the release binaries' embedded packages have error findings"),
+        "{out}"
+    );
+    let (out, _) = run(
+        &mut verify(
+            "dist/rel",
+            &["--audit", "--advisory-db", today, "--format", "json"],
+        ),
+        1,
+    );
+    let v = json(&out);
+    assert!(
+        v["audit"]["report"]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["id"] == "RUSTSEC-2021-0003" && f["package"] == "smallvec"),
+        "{v:#}"
+    );
+
+    // Attested with today's database: the gate refuses, and writes nothing.
+    let before = snapshot(&dist);
+    let (_, err) = run(&mut attest(&["--advisory-db", today, "--force"]), 1);
+    assert!(
+        err.starts_with("error: 3 errors in the release's binaries: attest judges them as `audit --artifact` does")
+            && err.contains("nothing was written")
+            && err.contains("| vulnerability RUSTSEC-2021-0003: Buffer overflow in SmallVec::insert_many (smallvec 1.4.1 in ")
+            && err.contains("dist/rel-v0.1.0.zip!rel-v0.1.0/rel)"),
+        "{err}"
+    );
+    assert_eq!(snapshot(&dist), before);
+}
+
+/// The gate refuses, writing nothing, a binary with an artifact error (an
+/// executable stack) and one whose embedded list is not the tagged Cargo.lock's
+/// (built after a dependency changed); a binary without an embedded list passes
+/// with a note and no SBOM statement, unless the policy requires the list.
+#[test]
+fn binaries_that_fail_the_gate_write_nothing() {
+    let r = Release::new(&format!("{POLICY}\n[dependencies]\nitoa = \"=1.0.11\"\n"));
+    let alice = r.keygen("alice", "ed25519");
+    r.commit_policy(&[("namespaces=\"git,file\"", &alice)]);
+    r.tag_ssh(&alice);
+    let key = alice.to_str().unwrap();
+    let db = advisory_db().to_str().unwrap();
+    let dist = r.dir().join("dist");
+    std::fs::create_dir_all(&dist).unwrap();
+    let shipped = dist.join("rel");
+    let attest = |extra: &[&str]| {
+        let mut c = r.attest(
+            std::slice::from_ref(&shipped),
+            &["--key", key, "--advisory-db", db],
+        );
+        c.args(extra);
+        c
+    };
+
+    let bin = build_bin(&r, true, "-C link-arg=-Wl,-z,execstack");
+    std::fs::copy(&bin, &shipped).unwrap();
+    let before = snapshot(&dist);
+    let (_, err) = run(&mut attest(&[]), 1);
+    assert!(
+        err.starts_with("error: 1 error in the release's binaries")
+            && err.contains("dist/rel: the stack is executable (PT_GNU_STACK has PF_X)")
+            && err.contains("| exec-stack: "),
+        "{err}"
+    );
+    assert_eq!(snapshot(&dist), before);
+
+    // Without an embedded list: a note, no SBOM statement (the policy's warning).
+    let bin = build_bin(&r, false, "");
+    std::fs::copy(&bin, &shipped).unwrap();
+    let (out, _) = run(&mut attest(&[]), 0);
+    assert!(
+        out.contains("dist/rel passes the artifact checks; it embeds no dependency list, so it has no SBOM statement")
+            && out.contains("warning: no-audit-data: "),
+        "{out}"
+    );
+    assert_eq!(statements(&dist.join("provenance.intoto.jsonl")).len(), 1);
+    let mut c = crate::common::bin();
+    c.current_dir(r.dir())
+        .args(["verify", "--artifact", "dist/rel"]);
+    let (out, _) = run(&mut c, 0);
+    assert!(
+        out.contains("dist/rel embeds no dependency list, and "),
+        "{out}"
+    );
+
+    // Built after the dependency changed: itoa 1.0.15 is not in the tagged Cargo.lock.
+    r.fx.write(
+        "Cargo.toml",
+        &r.fx.read("Cargo.toml").replace("=1.0.11", "=1.0.15"),
+    );
+    r.fx.relock();
+    let bin = build_bin(&r, true, "");
+    std::fs::copy(&bin, &shipped).unwrap();
+    let before = snapshot(&dist);
+    let (_, err) = run(&mut attest(&["--force"]), 1);
+    assert!(
+        err.contains("| lockfile-mismatch: ")
+            && err.contains("dist/rel embeds itoa 1.0.15, which Cargo.lock does not have"),
+        "{err}"
+    );
+    assert_eq!(snapshot(&dist), before);
+}
+
+/// `verify --artifact` refuses a binary whose embedded list is not its SBOM
+/// statement's: a statement edited and signed again with the release key (by the
+/// `cryptography` library), a statement edited and not signed again, and the
+/// statement of an earlier attestation of the archive mixed into a later one.
+#[test]
+fn verify_refuses_binaries_that_are_not_their_sbom_statements() {
+    let r = Release::new(&format!("{POLICY}{SMALLVEC}"));
+    let alice = r.keygen("alice", "ed25519");
+    r.commit_policy(&[("namespaces=\"git,file\"", &alice)]);
+    r.tag_ssh(&alice);
+    let bin = build_bin(&r, true, "");
+    let files = dist_with_binary(&r, &bin);
+    let then = db_before_smallvec_advisory();
+    let key = alice.to_str().unwrap();
+    let attest = || {
+        let mut c = r.attest(
+            &files,
+            &[
+                "--key",
+                key,
+                "--advisory-db",
+                then.path().to_str().unwrap(),
+                "--force",
+            ],
+        );
+        c.env("SOURCE_DATE_EPOCH", "1700000000");
+        c
+    };
+    run(&mut attest(), 0);
+    let dist = r.dir().join("dist");
+    let jsonl = dist.join("provenance.intoto.jsonl");
+    let good = std::fs::read_to_string(&jsonl).unwrap();
+    let verify = |file: &str| {
+        let mut c = crate::common::bin();
+        c.current_dir(r.dir()).args(["verify", "--artifact", file]);
+        c
+    };
+    run(&mut verify("dist/rel"), 0);
+
+    // The statement about `rel` without smallvec, signed again with Alice's key.
+    let all = statements(&jsonl);
+    let sbom_about = |s: &serde_json::Value, name: &str| {
+        s["predicateType"] == "https://cyclonedx.org/bom" && s["subject"][0]["name"] == name
+    };
+    let line = all.iter().position(|s| sbom_about(s, "rel")).unwrap();
+    let mut edited = all[line].clone();
+    edited["predicate"]["components"] = serde_json::json!([]);
+    let payload = r.keys.path().join("payload.json");
+    std::fs::write(&payload, serde_json::to_vec(&edited).unwrap()).unwrap();
+    let (ok, said) = outcome(
+        Std::new(venv_python())
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/validators/resign_dsse.py"))
+            .arg(&jsonl)
+            .arg((line + 1).to_string())
+            .arg(&payload)
+            .arg(&alice)
+            .arg(&jsonl),
+    );
+    assert!(ok, "{said}");
+    let (ok, said) = validate_dsse(&jsonl, &PathBuf::from(format!("{}.pub", alice.display())));
+    assert!(ok, "the re-signed envelope verifies: {said}");
+    let (out, _) = run(&mut verify("dist/rel"), 1);
+    assert!(
+        out.contains("BAD: dist/rel: its embedded dependency list is not the SBOM statement's about `rel`: it embeds smallvec 1.4.1, which the statement does not list"),
+        "{out}"
+    );
+
+    // The same edit, not signed again: the statement is not the release key's.
+    use base64ct::{Base64, Encoding};
+    let mut envelope: serde_json::Value =
+        serde_json::from_str(good.lines().nth(line).unwrap()).unwrap();
+    envelope["payload"] =
+        serde_json::json!(Base64::encode_string(&serde_json::to_vec(&edited).unwrap()));
+    let mut lines: Vec<String> = good.lines().map(String::from).collect();
+    lines[line] = envelope.to_string();
+    std::fs::write(&jsonl, lines.join("\n") + "\n").unwrap();
+    let (out, _) = run(&mut verify("dist/rel"), 1);
+    assert!(
+        out.contains(&format!(
+            "BAD: dist/provenance.intoto.jsonl line {}: no key that may sign files made the SBOM statement's signature",
+            line + 1
+        )),
+        "{out}"
+    );
+
+    // Another binary in the archive, attested again; the earlier statement about
+    // the archive's binary put back into the new provenance (both Alice's).
+    std::fs::write(&jsonl, &good).unwrap();
+    let first = sha256_hex(&std::fs::read(&bin).unwrap());
+    r.fx.write("src/main.rs", "fn main() { println!(\"v2\"); }\n");
+    let other = build_bin(&r, true, "");
+    dist_with_binary(&r, &other);
+    run(&mut attest(), 0);
+    let new = std::fs::read_to_string(&jsonl).unwrap();
+    let subject = "rel-v0.1.0.tar.gz!rel-v0.1.0/rel";
+    let at = statements(&jsonl)
+        .iter()
+        .position(|s| sbom_about(s, subject))
+        .unwrap();
+    let old_line = good
+        .lines()
+        .zip(all.iter())
+        .find(|(_, s)| sbom_about(s, subject))
+        .unwrap()
+        .0;
+    let mut lines: Vec<&str> = new.lines().collect();
+    lines[at] = old_line;
+    std::fs::write(&jsonl, lines.join("\n") + "\n").unwrap();
+    let (out, _) = run(&mut verify("dist/rel-v0.1.0.tar.gz"), 1);
+    assert!(
+        out.contains(&format!(
+            "BAD: dist/rel-v0.1.0.tar.gz!rel-v0.1.0/rel: the SBOM statement about `{subject}` is of SHA-256 {}, not this binary's {}",
+            first,
+            sha256_hex(&std::fs::read(&other).unwrap())
+        )),
+        "{out}"
+    );
+}
