@@ -957,6 +957,23 @@ mod tests {
     }
 
     #[test]
+    fn executables_are_told_from_their_first_bytes() {
+        assert!(looks_executable(b"\x7fELF\x02\x01\x01"));
+        assert!(looks_executable(&macho64(MACHO_PIE)));
+        assert!(looks_executable(&pe64(0)));
+        // MZ alone (a DOS stub, a text file) is not a PE image.
+        let mut dos = pe64(0);
+        dos[0x40..0x44].copy_from_slice(b"XXXX");
+        assert!(!looks_executable(&dos));
+        // Java's class file shares the universal Mach-O magic; its version is no count.
+        assert!(!looks_executable(&[0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 0x34]));
+        assert!(looks_executable(&[0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 2]));
+        assert!(!looks_executable(b"#!/bin/sh\n"));
+        assert!(!looks_executable(b"\x1f\x8b\x08\x00"));
+        assert!(!looks_executable(b""));
+    }
+
+    #[test]
     fn stripping_is_judged_against_the_profile() {
         let mut out = Vec::new();
         not_stripped("symbols", true, false, &mut out, &f);

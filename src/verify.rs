@@ -416,6 +416,11 @@ pub fn run_artifacts(opts: &VerifyOptions, shell: &Shell) -> Result<VerifyReport
             return Ok(report);
         }
     };
+    if opts.audit && lists.is_empty() {
+        report.notes.push(
+            "--audit: no binary among the files embeds a dependency list (cargo auditable's): nothing was audited".into(),
+        );
+    }
     if opts.audit && report.good() && !lists.is_empty() {
         let check = crate::options::CheckOptions {
             manifest: crate::options::ManifestOptions {

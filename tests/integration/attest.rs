@@ -1482,6 +1482,16 @@ fn binaries_pass_the_gate_and_get_sbom_statements() {
         "{err}"
     );
     assert_eq!(snapshot(&dist), before);
+
+    // --artifacts: the built bin target too, where `audit --artifacts` finds it.
+    let (out, _) = run(
+        &mut attest(&["--advisory-db", then_db, "--force", "--artifacts"]),
+        0,
+    );
+    assert!(
+        out.contains("(SBOM statement `../target/release/rel`)"),
+        "{out}"
+    );
 }
 
 /// The gate refuses, writing nothing, a binary with an artifact error (an
@@ -1552,6 +1562,28 @@ fn binaries_that_fail_the_gate_write_nothing() {
     assert!(
         err.contains("| lockfile-mismatch: ")
             && err.contains("dist/rel embeds itoa 1.0.15, which Cargo.lock does not have"),
+        "{err}"
+    );
+    assert_eq!(snapshot(&dist), before);
+
+    // --artifacts finds the built bin target, which the gate judges as any file;
+    // a bin target not built is a refusal naming the build.
+    let artifacts = || {
+        let mut c = r.attest(&[], &["--key", key, "--advisory-db", db, "--artifacts"]);
+        c.arg("--force");
+        c
+    };
+    let (_, err) = run(&mut artifacts(), 1);
+    assert!(
+        err.contains("target/release/rel embeds itoa 1.0.15, which Cargo.lock does not have"),
+        "{err}"
+    );
+    std::fs::remove_file(r.dir().join("target/release/rel")).unwrap();
+    let (_, err) = run(&mut artifacts(), 1);
+    assert!(
+        err.starts_with(
+            "error: bin target `rel` has no built file at target/release/rel; nothing was written"
+        ) && err.contains("build it first: `cargo auditable build --release`"),
         "{err}"
     );
     assert_eq!(snapshot(&dist), before);
