@@ -1518,6 +1518,24 @@ fn binaries_that_fail_the_gate_write_nothing() {
         c
     };
 
+    // An archive that is not what its name says: a clear error naming it (exit 2).
+    for name in ["bad.tar.gz", "bad.zip"] {
+        let bad = dist.join(name);
+        std::fs::write(&bad, "not an archive\n").unwrap();
+        let before = snapshot(&dist);
+        let mut c = r.attest(std::slice::from_ref(&bad), &["--key", key]);
+        let (_, err) = run(&mut c, 2);
+        assert!(
+            err.starts_with(&format!(
+                "error: archive {} cannot be read: ",
+                bad.display()
+            )) && err.contains("help: check that the archive is complete"),
+            "{err}"
+        );
+        assert_eq!(snapshot(&dist), before);
+        std::fs::remove_file(&bad).unwrap();
+    }
+
     let bin = build_bin(&r, true, "-C link-arg=-Wl,-z,execstack");
     std::fs::copy(&bin, &shipped).unwrap();
     let before = snapshot(&dist);
