@@ -1,4 +1,5 @@
-//! The executables inside a release archive (`.tar.gz`, `.tgz`, `.zip`): each member
+//! The executables inside a release archive (`.tar`, `.tar.gz`, `.tgz`, `.tar.zst`,
+//! `.tzst`, `.zip`): each member
 //! whose first bytes are an executable's (`artifact::looks_executable`) is copied
 //! into a temporary directory, so the artifact checks read it as they read any
 //! built binary. Other members are skipped unread. Bounded: a member over the
@@ -18,20 +19,36 @@ const COPIED_LIMIT: u64 = 4 << 30;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    Tar,
     TarGz,
+    TarZst,
     Zip,
 }
 
-/// The archive kind a release file's name says (`.tar.gz`, `.tgz`, `.zip`).
+/// The archive kind a release file's name says.
 pub fn kind(name: &str) -> Option<Kind> {
     let lower = name.to_ascii_lowercase();
-    if lower.ends_with(".tar.gz") || lower.ends_with(".tgz") {
+    let ends = |suffixes: &[&str]| suffixes.iter().any(|s| lower.ends_with(s));
+    if ends(&[".tar.gz", ".tgz"]) {
         Some(Kind::TarGz)
-    } else if lower.ends_with(".zip") {
+    } else if ends(&[".tar.zst", ".tzst"]) {
+        Some(Kind::TarZst)
+    } else if ends(&[".tar"]) {
+        Some(Kind::Tar)
+    } else if ends(&[".zip"]) {
         Some(Kind::Zip)
     } else {
         None
     }
+}
+
+/// The suffix of an archive whose members this module cannot read (xz, bzip2,
+/// lzip, 7-Zip): its binaries are not judged, which callers must say.
+pub fn unopened(name: &str) -> Option<&'static str> {
+    let lower = name.to_ascii_lowercase();
+    [".tar.xz", ".txz", ".tar.bz2", ".tbz2", ".tar.lz", ".7z"]
+        .into_iter()
+        .find(|s| lower.ends_with(s))
 }
 
 /// One executable copied out of an archive.
@@ -40,6 +57,8 @@ pub struct Member {
     pub name: String,
     /// Its copy in `dir`.
     pub path: PathBuf,
+    /// Its SHA-256 (hex), taken while it was copied.
+    pub sha256: String,
 }
 
 /// The executables of the archive at `path` (shown as `shown`), copied into `dir`.
@@ -84,31 +103,51 @@ pub fn executables(path: &Path, shown: &str, kind: Kind, dir: &Path) -> Result<V
             ))
             .into());
         }
+        use sha2::Digest;
         let copy = dir.join(format!("{}", out.len()));
         let mut f = std::fs::File::create(&copy)
             .map_err(|e| Failure::new(format!("could not write {}: {e}", copy.display())))?;
+        let mut sha = sha2::Sha256::new();
+        sha.update(&head);
         f.write_all(&head)?;
-        let rest = std::io::copy(
-            &mut reader.take(size.saturating_sub(head.len() as u64)),
-            &mut f,
-        )
-        .map_err(|e| unreadable(&e))?;
-        copied += head.len() as u64 + rest;
-        out.push(Member { name, path: copy });
+        let mut rest = reader.take(size.saturating_sub(head.len() as u64));
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            let n = rest.read(&mut buf).map_err(|e| unreadable(&e))?;
+            if n == 0 {
+                break;
+            }
+            sha.update(&buf[..n]);
+            f.write_all(&buf[..n])?;
+            copied += n as u64;
+        }
+        copied += head.len() as u64;
+        out.push(Member {
+            name,
+            path: copy,
+            sha256: crate::digest::hex(&sha.finalize()),
+        });
+        Ok(())
+    };
+    let mut tar_members = |stream: &mut dyn Read| -> Result<()> {
+        let mut tar = tar::Archive::new(stream);
+        for entry in tar.entries().map_err(|e| unreadable(&e))? {
+            let mut entry = entry.map_err(|e| unreadable(&e))?;
+            if !entry.header().entry_type().is_file() {
+                continue;
+            }
+            let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+            let size = entry.size();
+            keep(member_name(&name), size, &mut entry)?;
+        }
         Ok(())
     };
     match kind {
-        Kind::TarGz => {
-            let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
-            for entry in tar.entries().map_err(|e| unreadable(&e))? {
-                let mut entry = entry.map_err(|e| unreadable(&e))?;
-                if !entry.header().entry_type().is_file() {
-                    continue;
-                }
-                let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-                let size = entry.size();
-                keep(member_name(&name), size, &mut entry)?;
-            }
+        Kind::Tar => tar_members(&mut std::io::BufReader::new(file))?,
+        Kind::TarGz => tar_members(&mut flate2::read::GzDecoder::new(file))?,
+        Kind::TarZst => {
+            let mut z = zstd::stream::read::Decoder::new(file).map_err(|e| unreadable(&e))?;
+            tar_members(&mut z)?
         }
         Kind::Zip => {
             let mut zip = zip::ZipArchive::new(file).map_err(|e| unreadable(&e))?;
@@ -144,7 +183,11 @@ mod tests {
         assert_eq!(kind("app-v1.tar.gz"), Some(Kind::TarGz));
         assert_eq!(kind("APP.TGZ"), Some(Kind::TarGz));
         assert_eq!(kind("app.zip"), Some(Kind::Zip));
+        assert_eq!(kind("app.tar.zst"), Some(Kind::TarZst));
+        assert_eq!(kind("app.tar"), Some(Kind::Tar));
         assert_eq!(kind("app.tar.xz"), None);
+        assert_eq!(unopened("app.tar.xz"), Some(".tar.xz"));
+        assert_eq!(unopened("app.tar.gz"), None);
         assert_eq!(member_name("././bin/app"), "bin/app");
     }
 }

@@ -373,6 +373,7 @@ fn binary_gate(
         })
         .collect();
     let found = release::find(&release_files)?;
+    notes.extend(found.unopened_notes());
     if found.binaries.is_empty() {
         return Ok(Vec::new());
     }

@@ -441,6 +441,7 @@ pub fn run_artifacts(opts: &VerifyOptions, shell: &Shell) -> Result<VerifyReport
         });
     }
     report.artifacts.extend(lists.checks);
+    report.notes.extend(lists.notes);
     Ok(report)
 }
 
@@ -507,6 +508,8 @@ fn dsse_signer(
 #[derive(Default)]
 struct Lists {
     checks: Vec<crate::report::verify::ArtifactCheck>,
+    /// The archives whose binaries were not looked at.
+    notes: Vec<String>,
     checked_lists: Vec<(String, Vec<crate::artifact::EmbeddedPackage>)>,
 }
 
@@ -567,6 +570,7 @@ fn binaries_against_sboms(
         .map(|(path, name, sha256)| crate::gate::release::ReleaseFile { path, name, sha256 })
         .collect();
     let found = crate::gate::release::find(&files)?;
+    out.notes = found.unopened_notes();
     for b in &found.binaries {
         let shown = escape(&b.shown);
         let subject = escape(&b.subject);

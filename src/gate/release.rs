@@ -31,6 +31,24 @@ pub struct Binary {
 pub struct Found {
     _dir: Option<tempfile::TempDir>,
     pub binaries: Vec<Binary>,
+    /// `(file, suffix)` of each archive whose members cannot be read (`.tar.xz`…):
+    /// its binaries were not found.
+    pub unopened: Vec<(String, &'static str)>,
+}
+
+impl Found {
+    /// A sentence per archive whose binaries were not looked at.
+    pub fn unopened_notes(&self) -> Vec<String> {
+        self.unopened
+            .iter()
+            .map(|(file, suffix)| {
+                format!(
+                    "{}: {suffix} archives are not opened, so the binaries inside are not checked and have no SBOM statement (.tar.gz, .tar.zst and .zip are)",
+                    escape(file)
+                )
+            })
+            .collect()
+    }
 }
 
 /// A release file: where it is, its name in `SHA256SUMS`, its SHA-256.
@@ -44,6 +62,7 @@ pub struct ReleaseFile<'a> {
 pub fn find(files: &[ReleaseFile<'_>]) -> Result<Found> {
     let mut dir: Option<tempfile::TempDir> = None;
     let mut binaries = Vec::new();
+    let mut unopened = Vec::new();
     for f in files {
         let shown = f.path.display().to_string();
         if let Some(kind) = crate::archive::kind(f.name) {
@@ -58,14 +77,15 @@ pub fn find(files: &[ReleaseFile<'_>]) -> Result<Found> {
             let d = base.path().join(binaries.len().to_string());
             std::fs::create_dir_all(&d)?;
             for m in crate::archive::executables(f.path, &shown, kind, &d)? {
-                let (sha256, _) = crate::fsutil::sha256_file(&m.path, "archive member")?;
                 binaries.push(Binary {
                     subject: format!("{}!{}", f.name, m.name),
                     shown: format!("{shown}!{}", m.name),
                     path: m.path,
-                    sha256,
+                    sha256: m.sha256,
                 });
             }
+        } else if let Some(suffix) = crate::archive::unopened(f.name) {
+            unopened.push((shown, suffix));
         } else if is_executable(f.path)? {
             binaries.push(Binary {
                 subject: f.name.to_string(),
@@ -78,6 +98,7 @@ pub fn find(files: &[ReleaseFile<'_>]) -> Result<Found> {
     Ok(Found {
         _dir: dir,
         binaries,
+        unopened,
     })
 }
 

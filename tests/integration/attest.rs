@@ -1276,8 +1276,8 @@ fn build_bin(r: &Release, auditable: bool, rustflags: &str) -> PathBuf {
     target.join("release/rel")
 }
 
-/// dist/rel, and the same binary as rel-v0.1.0/rel in a .tar.gz (by tar) and a
-/// .zip (by Info-ZIP's zip).
+/// dist/rel, and the same binary as rel-v0.1.0/rel in a .tar.gz and a .tar.zst (by
+/// GNU tar), a .zip (by Info-ZIP's zip) and a .tar.xz (which attest does not open).
 fn dist_with_binary(r: &Release, bin: &Path) -> Vec<PathBuf> {
     let dist = r.dir().join("dist");
     let stage = r.dir().join("target/stage/rel-v0.1.0");
@@ -1298,10 +1298,24 @@ fn dist_with_binary(r: &Release, bin: &Path) -> Vec<PathBuf> {
         None,
     );
     assert!(ok, "{said}");
-    ["rel", "rel-v0.1.0.tar.gz", "rel-v0.1.0.zip"]
-        .iter()
-        .map(|n| dist.join(n))
-        .collect()
+    for (flag, name) in [
+        ("--zstd", "rel-v0.1.0.tar.zst"),
+        ("--xz", "rel-v0.1.0.tar.xz"),
+    ] {
+        let out = format!("../../dist/{name}");
+        let (ok, said) = stock(&staged, &["tar", flag, "-cf", &out, "rel-v0.1.0"], None);
+        assert!(ok, "{said}");
+    }
+    [
+        "rel",
+        "rel-v0.1.0.tar.gz",
+        "rel-v0.1.0.zip",
+        "rel-v0.1.0.tar.zst",
+        "rel-v0.1.0.tar.xz",
+    ]
+    .iter()
+    .map(|n| dist.join(n))
+    .collect()
 }
 
 /// The statements of a provenance file, decoded, by line.
@@ -1347,6 +1361,7 @@ fn binaries_pass_the_gate_and_get_sbom_statements() {
         "rel",
         "rel-v0.1.0.tar.gz!rel-v0.1.0/rel",
         "rel-v0.1.0.zip!rel-v0.1.0/rel",
+        "rel-v0.1.0.tar.zst!rel-v0.1.0/rel",
     ] {
         assert!(
             out.contains(&format!(
@@ -1355,6 +1370,10 @@ fn binaries_pass_the_gate_and_get_sbom_statements() {
             "{subject}\n{out}"
         );
     }
+    assert!(
+        out.contains("rel-v0.1.0.tar.xz: .tar.xz archives are not opened, so the binaries inside are not checked and have no SBOM statement"),
+        "{out}"
+    );
     let dist = r.dir().join("dist");
     let jsonl = dist.join("provenance.intoto.jsonl");
     let public = PathBuf::from(format!("{}.pub", alice.display()));
@@ -1362,7 +1381,7 @@ fn binaries_pass_the_gate_and_get_sbom_statements() {
     assert!(ok, "{said}");
     assert_eq!(
         said.matches("https://cyclonedx.org/bom").count(),
-        3,
+        4,
         "{said}"
     );
 
@@ -1376,7 +1395,7 @@ fn binaries_pass_the_gate_and_get_sbom_statements() {
         .to_string();
     let digest = sha256_hex(&std::fs::read(&bin).unwrap());
     let all = statements(&jsonl);
-    assert_eq!(all.len(), 4);
+    assert_eq!(all.len(), 5);
     assert_eq!(all[0]["predicateType"], "https://slsa.dev/provenance/v1");
     for st in &all[1..] {
         assert_eq!(st["predicateType"], "https://cyclonedx.org/bom");
@@ -1429,6 +1448,11 @@ fn binaries_pass_the_gate_and_get_sbom_statements() {
             .any(|a| a["claim"] == "sbom" && a["holds"] == true),
         "{v:#}"
     );
+    let (out, _) = run(&mut verify("dist/rel-v0.1.0.tar.xz", &[]), 0);
+    assert!(
+        out.contains("rel-v0.1.0.tar.xz: .tar.xz archives are not opened"),
+        "{out}"
+    );
     // Today's database: the advisory published since the release.
     let (out, _) = run(
         &mut verify(
@@ -1475,7 +1499,7 @@ fn binaries_pass_the_gate_and_get_sbom_statements() {
     let before = snapshot(&dist);
     let (_, err) = run(&mut attest(&["--advisory-db", today, "--force"]), 1);
     assert!(
-        err.starts_with("error: 3 errors in the release's binaries: attest judges them as `audit --artifact` does")
+        err.starts_with("error: 4 errors in the release's binaries: attest judges them as `audit --artifact` does")
             && err.contains("nothing was written")
             && err.contains("| vulnerability RUSTSEC-2021-0003: Buffer overflow in SmallVec::insert_many (smallvec 1.4.1 in ")
             && err.contains("dist/rel-v0.1.0.zip!rel-v0.1.0/rel)"),
