@@ -185,6 +185,18 @@ pub fn run() -> Result<(), String> {
         "| `cargo secure-release verify --artifact FILE` | {v:.1} ms | ≤ 100 ms {} |",
         if v <= 100.0 { "met" } else { "NOT met" }
     );
+    // The gate ran and the binary got its SBOM statement: two envelopes, the SLSA
+    // statement's and the binary's.
+    let envelopes = std::fs::read_to_string(repo.join("dist/provenance.intoto.jsonl"))
+        .map_err(io)?
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .count();
     let _ = std::fs::remove_dir_all(&tmp);
+    if envelopes != 2 {
+        return Err(format!(
+            "the provenance holds {envelopes} envelopes, not the SLSA statement and the binary's SBOM statement"
+        ));
+    }
     Ok(())
 }
