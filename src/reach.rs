@@ -6,7 +6,9 @@
 //! feature) to say whether a vulnerable package ships by default, only with a
 //! feature, only on some targets, or only in dev builds.
 
-use crate::unify::{all_features, Activation, Index, Platforms, Requested, Resolver};
+use crate::unify::{
+    all_features, by_package, Activation, Index, Platforms, Requested, Resolver, UnitGates, Use,
+};
 use cargo_metadata::{Metadata, Package, PackageId};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -68,19 +70,9 @@ impl<'m> ReachIndex<'m> {
         }
     }
 
-    /// The packages a build with `act`'s features compiles (`dev`: its tests too).
-    fn reached(&self, act: &Activation<'m>, dev: bool) -> Reached<'m> {
-        let dev_of = match dev {
-            true => self.root_ids().into_iter().collect(),
-            false => HashSet::new(),
-        };
-        self.index
-            .units(act, &self.root_ids(), &dev_of, Platforms::Any)
-            .reached
-    }
-
     /// Classifies every package in `targets` (name, version) in one go, resolving each
-    /// build configuration at most once.
+    /// build configuration at most once: the default build from nothing, every wider
+    /// one (a feature more, the tests) grown from its fixpoint and its units.
     pub fn classify(&self, targets: &[(&str, &str)]) -> Vec<Reach> {
         let unified = self.unified_dev();
         let base = self.index.activate(
@@ -89,24 +81,29 @@ impl<'m> ReachIndex<'m> {
             &unified,
             Platforms::Any,
         );
-        let default = self.reached(&base, false);
-        let mut per_feature: Option<Vec<(String, Reached<'m>)>> = None;
-        let mut dev: Option<Reached<'m>> = None;
+        let default_units = self
+            .index
+            .unit_gates(&base, &self.root_ids(), &HashSet::new());
+        let default = by_package(&default_units);
+        let by_name = self.by_name();
+        let mut per_feature: Option<Vec<(String, Units<'m>)>> = None;
+        let mut dev: Option<Units<'m>> = None;
         targets
             .iter()
             .map(|(name, version)| {
-                let ids = self.ids_of(name, version);
+                let ids = ids_in(&by_name, name, version);
                 if let Some(t) = best(&default, &ids) {
                     return match t {
                         None => Reach::Default,
                         Some(cfg) => Reach::DefaultOnTarget(cfg),
                     };
                 }
-                let features =
-                    per_feature.get_or_insert_with(|| self.resolve_each_feature(&base, &unified));
+                let features = per_feature.get_or_insert_with(|| {
+                    self.resolve_each_feature(&base, &default_units, &unified)
+                });
                 let hits: Vec<String> = features
                     .iter()
-                    .filter(|(_, set)| ids.iter().any(|id| set.contains_key(id)))
+                    .filter(|(_, set)| built(set, &ids))
                     .map(|(f, _)| f.clone())
                     .take(3)
                     .collect();
@@ -121,9 +118,9 @@ impl<'m> ReachIndex<'m> {
                         &roots,
                         Platforms::Any,
                     );
-                    self.reached(&act, true)
+                    self.index.grow_units(&default_units, &base, &act, &roots)
                 });
-                if ids.iter().any(|id| dev.contains_key(id)) {
+                if built(dev, &ids) {
                     return Reach::DevOnly;
                 }
                 Reach::LockfileOnly
@@ -131,12 +128,13 @@ impl<'m> ReachIndex<'m> {
             .collect()
     }
 
-    fn ids_of(&self, name: &str, version: &str) -> Vec<&'m PackageId> {
-        self.index
-            .packages()
-            .filter(|p| p.name.as_str() == name && p.version.to_string() == version)
-            .map(|p| &p.id)
-            .collect()
+    /// The resolve's packages by name, to find a target's ids without a scan.
+    fn by_name(&self) -> HashMap<&'m str, Vec<&'m Package>> {
+        let mut out: HashMap<&'m str, Vec<&'m Package>> = HashMap::new();
+        for p in self.index.packages() {
+            out.entry(p.name.as_str()).or_default().push(p);
+        }
+        out
     }
 
     fn default_roots(&self, extra: Option<(&PackageId, &str)>) -> Requested<'m> {
@@ -155,12 +153,14 @@ impl<'m> ReachIndex<'m> {
     }
 
     /// The default build plus one feature of one member, for every such feature: each
-    /// grown from the default build's fixpoint, so its cost is what the feature adds.
+    /// grown from the default build's fixpoint and units, so its cost is what the
+    /// feature adds.
     fn resolve_each_feature(
         &self,
         base: &Activation<'m>,
+        default_units: &UnitGates<'m>,
         unified: &HashSet<&'m PackageId>,
-    ) -> Vec<(String, Reached<'m>)> {
+    ) -> Vec<(String, Units<'m>)> {
         let mut out = Vec::new();
         for root in &self.roots {
             for f in feature_names(root) {
@@ -170,11 +170,38 @@ impl<'m> ReachIndex<'m> {
                     unified,
                     Platforms::Any,
                 );
-                out.push((format!("{}/{}", root.name, f), self.reached(&act, false)));
+                let units = self
+                    .index
+                    .grow_units(default_units, base, &act, &HashSet::new());
+                out.push((format!("{}/{}", root.name, f), units));
             }
         }
         out
     }
+}
+
+/// The units of one build.
+type Units<'m> = HashSet<(&'m PackageId, Use)>;
+
+/// Whether a build compiles one of `ids`, for the target or the host.
+fn built(units: &Units<'_>, ids: &[&PackageId]) -> bool {
+    ids.iter()
+        .any(|id| units.contains(&(*id, Use::Runtime)) || units.contains(&(*id, Use::Build)))
+}
+
+/// The ids of the packages named `name` at `version`.
+fn ids_in<'m>(
+    by_name: &HashMap<&'m str, Vec<&'m Package>>,
+    name: &str,
+    version: &str,
+) -> Vec<&'m PackageId> {
+    by_name
+        .get(name)
+        .into_iter()
+        .flatten()
+        .filter(|p| p.version.to_string() == version)
+        .map(|p| &p.id)
+        .collect()
 }
 
 /// A member's features that a user can enable, besides `default`: its `[features]`
@@ -203,6 +230,17 @@ mod tests {
     use proptest::prelude::*;
 
     impl<'m> ReachIndex<'m> {
+        /// The packages a build with `act`'s features compiles (`dev`: its tests too).
+        fn reached(&self, act: &Activation<'m>, dev: bool) -> Reached<'m> {
+            let dev_of = match dev {
+                true => self.root_ids().into_iter().collect(),
+                false => HashSet::new(),
+            };
+            self.index
+                .units(act, &self.root_ids(), &dev_of, Platforms::Any)
+                .reached
+        }
+
         /// The implementation before incremental unification, kept as the oracle:
         /// every build configuration resolved from nothing.
         fn classify_from_scratch(&self, targets: &[(&str, &str)]) -> Vec<Reach> {
@@ -227,7 +265,13 @@ mod tests {
             targets
                 .iter()
                 .map(|(name, version)| {
-                    let ids = self.ids_of(name, version);
+                    // A scan of every package, independent of `by_name`.
+                    let ids: Vec<&PackageId> = self
+                        .index
+                        .packages()
+                        .filter(|p| p.name.as_str() == *name && p.version.to_string() == *version)
+                        .map(|p| &p.id)
+                        .collect();
                     if let Some(t) = best(&default, &ids) {
                         return match t {
                             None => Reach::Default,

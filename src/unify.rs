@@ -105,11 +105,21 @@ struct Edge<'m> {
     to: &'m PackageId,
 }
 
+/// A package of the resolve as the walks need it: one lookup gives all of it.
+struct Node<'m> {
+    pkg: &'m Package,
+    edges: Vec<Edge<'m>>,
+    /// Its optional dependencies and implicit features, for `expand`: the same on
+    /// every expansion, so found once.
+    optional: HashSet<&'m str>,
+    implicit: HashSet<&'m str>,
+}
+
 /// The resolve, indexed once: each package's declared dependencies paired with what
 /// they resolved to.
 pub struct Index<'m> {
     packages: HashMap<&'m PackageId, &'m Package>,
-    edges: HashMap<&'m PackageId, Vec<Edge<'m>>>,
+    nodes: HashMap<&'m PackageId, Node<'m>>,
     proc_macro: HashSet<&'m PackageId>,
     /// Packages with a build script: only they build their build-dependencies.
     build_script: HashSet<&'m PackageId>,
@@ -133,6 +143,22 @@ pub struct Units<'m> {
     pub edges: BTreeSet<(&'m PackageId, &'m PackageId, Use)>,
 }
 
+/// Each unit (package and use) of a build, with the first `cfg` on its best path
+/// (None: every platform).
+pub type UnitGates<'m> = HashMap<(&'m PackageId, Use), Option<String>>;
+
+/// Per package: the best of its units' paths (None when one needs no `cfg`).
+pub fn by_package<'m>(units: &UnitGates<'m>) -> HashMap<&'m PackageId, Option<String>> {
+    let mut out: HashMap<&'m PackageId, Option<String>> = HashMap::new();
+    for ((id, _), gate) in units {
+        let r = out.entry(*id).or_insert_with(|| gate.clone());
+        if gate.is_none() {
+            *r = None;
+        }
+    }
+    out
+}
+
 /// What `cargo build` of the selected packages compiles.
 pub struct Graph<'m> {
     pub roots: Vec<&'m Package>,
@@ -153,12 +179,12 @@ impl<'m> Index<'m> {
     pub fn new(meta: &'m Metadata, resolver: Resolver) -> Self {
         let packages: HashMap<&PackageId, &Package> =
             meta.packages.iter().map(|p| (&p.id, p)).collect();
-        let mut edges = HashMap::new();
+        let mut nodes = HashMap::new();
         for node in meta.resolve.iter().flat_map(|r| &r.nodes) {
-            let Some(pkg) = packages.get(&node.id) else {
+            let Some(pkg) = packages.get(&node.id).copied() else {
                 continue;
             };
-            let list: Vec<Edge> = pkg
+            let edges: Vec<Edge> = pkg
                 .dependencies
                 .iter()
                 .filter_map(|d| {
@@ -168,7 +194,22 @@ impl<'m> Index<'m> {
                     })
                 })
                 .collect();
-            edges.insert(&node.id, list);
+            let optional = pkg
+                .dependencies
+                .iter()
+                .filter(|d| d.optional)
+                .map(dep_key)
+                .collect();
+            let implicit = implicit_features(pkg).into_iter().collect();
+            nodes.insert(
+                &node.id,
+                Node {
+                    pkg,
+                    edges,
+                    optional,
+                    implicit,
+                },
+            );
         }
         // Packages with a target of `kind`.
         let with = |kind: cargo_metadata::TargetKind| -> HashSet<&'m PackageId> {
@@ -182,7 +223,7 @@ impl<'m> Index<'m> {
         let build_script = with(cargo_metadata::TargetKind::CustomBuild);
         Index {
             packages,
-            edges,
+            nodes,
             proc_macro,
             build_script,
             members: meta.workspace_packages(),
@@ -268,11 +309,11 @@ impl<'m> Index<'m> {
         // Already-active keys grow only through their new features: a wider build
         // grown from a narrower one's fixpoint revisits what changed.
         while let Some((id, used)) = queue.pop_front() {
-            let (Some(pkg), Some(edges)) = (self.packages.get(id), self.edges.get(id)) else {
+            let Some(node) = self.nodes.get(id) else {
                 continue;
             };
-            let on = expand(pkg, &act.features[&(id, used)]);
-            for e in edges {
+            let on = expand(node, &act.features[&(id, used)]);
+            for e in &node.edges {
                 let d = e.dep;
                 if d.kind == DependencyKind::Development && !dev_of.contains(id) {
                     continue;
@@ -309,14 +350,78 @@ impl<'m> Index<'m> {
         dev_of: &HashSet<&'m PackageId>,
         platforms: Platforms<'_>,
     ) -> Units<'m> {
-        let empty = BTreeSet::new();
-        let mut best: HashMap<(&'m PackageId, Use), Option<String>> = HashMap::new();
-        let mut queue: VecDeque<(&'m PackageId, Use)> = VecDeque::new();
-        let mut out = Units {
-            reached: HashMap::new(),
-            used: BTreeMap::new(),
-            edges: BTreeSet::new(),
+        let mut edges = BTreeSet::new();
+        let best = self.walk(act, roots, dev_of, platforms, Some(&mut edges));
+        let mut used = BTreeMap::new();
+        for ((id, u), _) in &best {
+            let e = used.entry(*id).or_insert(*u);
+            *e = (*e).min(*u);
+        }
+        Units {
+            reached: by_package(&best),
+            used,
+            edges,
+        }
+    }
+
+    /// The units of a build on every platform (`Platforms::Any`), each with the first
+    /// `cfg` on its best path (None: every platform); without the edges `units` keeps.
+    pub fn unit_gates(
+        &self,
+        act: &Activation<'m>,
+        roots: &[&'m PackageId],
+        dev_of: &HashSet<&'m PackageId>,
+    ) -> UnitGates<'m> {
+        self.walk(act, roots, dev_of, Platforms::Any, None)
+    }
+
+    /// The units of a wider build on every platform, found from a narrower one's:
+    /// `from` is what `unit_gates(base, roots, ∅)` gave, and `act` was grown from
+    /// `base` by `activate` (so every package's features only grew). Every unit of the
+    /// narrower build is still built, and only the units whose features grew or whose
+    /// dev-dependencies (`dev_of`) now count can lead to new ones: only they are
+    /// walked again, with what they reach for the first time.
+    pub fn grow_units(
+        &self,
+        from: &UnitGates<'m>,
+        base: &Activation<'m>,
+        act: &Activation<'m>,
+        dev_of: &HashSet<&'m PackageId>,
+    ) -> HashSet<(&'m PackageId, Use)> {
+        let width = |a: &Activation<'m>, k: (&'m PackageId, Use)| {
+            a.features.get(&self.key(k.0, k.1)).map_or(0, BTreeSet::len)
         };
+        let mut seen: HashSet<(&'m PackageId, Use)> = from.keys().copied().collect();
+        // `activate` only adds features: an equal count is an equal set.
+        let mut queue: VecDeque<(&'m PackageId, Use)> = seen
+            .iter()
+            .copied()
+            .filter(|k| dev_of.contains(k.0) || width(act, *k) != width(base, *k))
+            .collect();
+        let empty = BTreeSet::new();
+        while let Some(unit) = queue.pop_front() {
+            self.unit_edges(unit, act, dev_of, Platforms::Any, &empty, |_, child| {
+                if seen.insert(child) {
+                    queue.push_back(child);
+                }
+            });
+        }
+        seen
+    }
+
+    /// The units walk: each unit with the first `cfg` on its best path (with
+    /// `Platforms::Any`), and with `edges`, every (from, to, use) taken.
+    fn walk(
+        &self,
+        act: &Activation<'m>,
+        roots: &[&'m PackageId],
+        dev_of: &HashSet<&'m PackageId>,
+        platforms: Platforms<'_>,
+        mut edges: Option<&mut BTreeSet<(&'m PackageId, &'m PackageId, Use)>>,
+    ) -> UnitGates<'m> {
+        let empty = BTreeSet::new();
+        let mut best: UnitGates<'m> = HashMap::new();
+        let mut queue: VecDeque<(&'m PackageId, Use)> = VecDeque::new();
         for id in roots {
             let used = match self.proc_macro.contains(id) {
                 true => Use::Build,
@@ -327,32 +432,14 @@ impl<'m> Index<'m> {
         }
         while let Some((id, used)) = queue.pop_front() {
             let gate = best[&(id, used)].clone();
-            let (Some(pkg), Some(edges)) = (self.packages.get(id), self.edges.get(id)) else {
-                continue;
-            };
-            let on = expand(pkg, act.features.get(&self.key(id, used)).unwrap_or(&empty));
-            for e in edges {
-                let d = e.dep;
-                if d.kind == DependencyKind::Development && !dev_of.contains(id) {
-                    continue;
+            self.unit_edges((id, used), act, dev_of, platforms, &empty, |e, child| {
+                if let Some(edges) = edges.as_deref_mut() {
+                    edges.insert((id, e.to, child.1));
                 }
-                if !self.active(e, used, platforms) {
-                    continue;
-                }
-                // A build-dependency is compiled for the build script; without one,
-                // cargo builds none (its features were still unified above).
-                if d.kind == DependencyKind::Build && !self.build_script.contains(id) {
-                    continue;
-                }
-                if d.optional && !on.deps.contains(dep_key(d)) {
-                    continue;
-                }
-                let child = (e.to, self.child_use(used, e));
-                out.edges.insert((id, e.to, child.1));
                 let gate = match platforms {
                     Platforms::Any => gate
                         .clone()
-                        .or_else(|| d.target.as_ref().map(|t| t.to_string())),
+                        .or_else(|| e.dep.target.as_ref().map(|t| t.to_string())),
                     Platforms::Build { .. } => None,
                 };
                 let better = match best.get(&child) {
@@ -364,17 +451,44 @@ impl<'m> Index<'m> {
                     best.insert(child, gate);
                     queue.push_back(child);
                 }
-            }
+            });
         }
-        for ((id, used), gate) in best {
-            let u = out.used.entry(id).or_insert(used);
-            *u = (*u).min(used);
-            let r = out.reached.entry(id).or_insert_with(|| gate.clone());
-            if gate.is_none() {
-                *r = None;
+        best
+    }
+
+    /// Calls `f` with every edge the unit `(id, used)` builds with the features of
+    /// `act`, and the unit it leads to.
+    fn unit_edges(
+        &self,
+        (id, used): (&'m PackageId, Use),
+        act: &Activation<'m>,
+        dev_of: &HashSet<&'m PackageId>,
+        platforms: Platforms<'_>,
+        empty: &BTreeSet<String>,
+        mut f: impl FnMut(&Edge<'m>, (&'m PackageId, Use)),
+    ) {
+        let Some(node) = self.nodes.get(id) else {
+            return;
+        };
+        let on = expand(node, act.features.get(&self.key(id, used)).unwrap_or(empty));
+        for e in &node.edges {
+            let d = e.dep;
+            if d.kind == DependencyKind::Development && !dev_of.contains(id) {
+                continue;
             }
+            if !self.active(e, used, platforms) {
+                continue;
+            }
+            // A build-dependency is compiled for the build script; without one,
+            // cargo builds none (its features were still unified above).
+            if d.kind == DependencyKind::Build && !self.build_script.contains(id) {
+                continue;
+            }
+            if d.optional && !on.deps.contains(dep_key(d)) {
+                continue;
+            }
+            f(e, (e.to, self.child_use(used, e)));
         }
-        out
     }
 
     /// The workspace member `name`, if any.
@@ -485,7 +599,7 @@ impl<'m> Index<'m> {
                     continue;
                 };
                 let dep = dep.trim_end_matches('?');
-                for e in self.edges.get(id).into_iter().flatten() {
+                for e in self.nodes.get(id).into_iter().flat_map(|n| &n.edges) {
                     if dep_key(e.dep) != dep {
                         continue;
                     }
@@ -747,18 +861,12 @@ pub(crate) struct Enabled {
 
 /// A package's enabled dependencies and dependency features, from its requested
 /// feature values (`feat`, `dep:x`, `x/feat`, `x?/feat`) through its `[features]`.
-pub(crate) fn expand(pkg: &Package, requested: &BTreeSet<String>) -> Enabled {
+fn expand(node: &Node<'_>, requested: &BTreeSet<String>) -> Enabled {
+    let (pkg, optional, implicit) = (node.pkg, &node.optional, &node.implicit);
     let mut out = Enabled::default();
     let mut weak: Vec<(String, String)> = Vec::new();
     let mut seen: HashSet<&str> = HashSet::new();
     let mut stack: Vec<&str> = requested.iter().map(String::as_str).collect();
-    let optional: HashSet<&str> = pkg
-        .dependencies
-        .iter()
-        .filter(|d| d.optional)
-        .map(dep_key)
-        .collect();
-    let implicit = implicit_features(pkg);
     while let Some(v) = stack.pop() {
         if !seen.insert(v) {
             continue;
