@@ -43,19 +43,37 @@ impl Reach {
     }
 }
 
+/// The resolve indexed, with the default build resolved: what every classification
+/// starts from, whatever the targets (so it can be made before they are known).
 pub struct ReachIndex<'m> {
     index: Index<'m>,
     roots: Vec<&'m Package>,
+    /// The default build's features, and its units.
+    base: Activation<'m>,
+    default_units: UnitGates<'m>,
 }
 
 type Reached<'m> = HashMap<&'m PackageId, Option<String>>;
 
 impl<'m> ReachIndex<'m> {
     pub fn new(meta: &'m Metadata, roots: &[&'m Package], resolver: Resolver) -> Self {
-        Self {
+        let mut reach = Self {
             index: Index::new(meta, resolver),
             roots: roots.to_vec(),
-        }
+            base: Activation::default(),
+            default_units: UnitGates::new(),
+        };
+        reach.base = reach.index.activate(
+            Activation::default(),
+            &reach.default_roots(None),
+            &reach.unified_dev(),
+            Platforms::Any,
+        );
+        reach.default_units =
+            reach
+                .index
+                .unit_gates(&reach.base, &reach.root_ids(), &HashSet::new());
+        reach
     }
 
     fn root_ids(&self) -> Vec<&'m PackageId> {
@@ -71,20 +89,12 @@ impl<'m> ReachIndex<'m> {
     }
 
     /// Classifies every package in `targets` (name, version) in one go, resolving each
-    /// build configuration at most once: the default build from nothing, every wider
-    /// one (a feature more, the tests) grown from its fixpoint and its units.
+    /// build configuration at most once: the default build from nothing (`new`), every
+    /// wider one (a feature more, the tests) grown from its fixpoint and its units.
     pub fn classify(&self, targets: &[(&str, &str)]) -> Vec<Reach> {
         let unified = self.unified_dev();
-        let base = self.index.activate(
-            Activation::default(),
-            &self.default_roots(None),
-            &unified,
-            Platforms::Any,
-        );
-        let default_units = self
-            .index
-            .unit_gates(&base, &self.root_ids(), &HashSet::new());
-        let default = by_package(&default_units);
+        let (base, default_units) = (&self.base, &self.default_units);
+        let default = by_package(default_units);
         let by_name = self.by_name();
         let mut per_feature: Option<Vec<(String, Units<'m>)>> = None;
         let mut dev: Option<Units<'m>> = None;
@@ -99,7 +109,7 @@ impl<'m> ReachIndex<'m> {
                     };
                 }
                 let features = per_feature.get_or_insert_with(|| {
-                    self.resolve_each_feature(&base, &default_units, &unified)
+                    self.resolve_each_feature(base, default_units, &unified)
                 });
                 let hits: Vec<String> = features
                     .iter()
@@ -118,7 +128,7 @@ impl<'m> ReachIndex<'m> {
                         &roots,
                         Platforms::Any,
                     );
-                    self.index.grow_units(&default_units, &base, &act, &roots)
+                    self.index.grow_units(default_units, base, &act, &roots)
                 });
                 if built(dev, &ids) {
                     return Reach::DevOnly;

@@ -133,6 +133,46 @@ pub struct Activation<'m> {
     features: HashMap<(&'m PackageId, Use), BTreeSet<String>>,
 }
 
+impl<'m> Activation<'m> {
+    /// Adds `want` to the features of `key`; true when `key` is new or its features
+    /// grew (only a missing value is copied).
+    fn grow<'a>(&mut self, key: (&'m PackageId, Use), want: impl Iterator<Item = &'a str>) -> bool {
+        use std::collections::hash_map::Entry;
+        let (set, mut grew) = match self.features.entry(key) {
+            Entry::Occupied(o) => (o.into_mut(), false),
+            Entry::Vacant(v) => (v.insert(BTreeSet::new()), true),
+        };
+        for w in want {
+            if !set.contains(w) {
+                set.insert(w.to_string());
+                grew = true;
+            }
+        }
+        grew
+    }
+}
+
+/// The keys waiting to be expanded, in order, each at most once.
+#[derive(Default)]
+struct Queue<'m> {
+    order: VecDeque<(&'m PackageId, Use)>,
+    queued: HashSet<(&'m PackageId, Use)>,
+}
+
+impl<'m> Queue<'m> {
+    fn push(&mut self, key: (&'m PackageId, Use)) {
+        if self.queued.insert(key) {
+            self.order.push_back(key);
+        }
+    }
+
+    fn pop(&mut self) -> Option<(&'m PackageId, Use)> {
+        let key = self.order.pop_front()?;
+        self.queued.remove(&key);
+        Some(key)
+    }
+}
+
 /// The compiled units of one build.
 pub struct Units<'m> {
     /// Each package, with the first `cfg` on its best path (None: every platform).
@@ -184,13 +224,20 @@ impl<'m> Index<'m> {
             let Some(pkg) = packages.get(&node.id).copied() else {
                 continue;
             };
+            // The node's resolved dependencies, each looked up once: a package
+            // declares more dependencies than it resolves (dev, optional, per target).
+            let deps: Vec<(&cargo_metadata::NodeDep, &Package)> = node
+                .deps
+                .iter()
+                .filter_map(|nd| Some((nd, *packages.get(&nd.pkg)?)))
+                .collect();
             let edges: Vec<Edge> = pkg
                 .dependencies
                 .iter()
                 .filter_map(|d| {
                     Some(Edge {
                         dep: d,
-                        to: resolved(d, node, &packages)?,
+                        to: resolved(d, &deps)?,
                     })
                 })
                 .collect();
@@ -277,19 +324,9 @@ impl<'m> Index<'m> {
         dev_of: &HashSet<&'m PackageId>,
         platforms: Platforms<'_>,
     ) -> Activation<'m> {
-        let mut queue: VecDeque<(&'m PackageId, Use)> = VecDeque::new();
-        let push = |act: &mut Activation<'m>,
-                    key: (&'m PackageId, Use),
-                    want: &BTreeSet<String>,
-                    queue: &mut VecDeque<_>| {
-            let first = !act.features.contains_key(&key);
-            let entry = act.features.entry(key).or_default();
-            let before = entry.len();
-            entry.extend(want.iter().cloned());
-            if first || entry.len() != before {
-                queue.push_back(key);
-            }
-        };
+        // Each key queued once at a time: it is expanded with the features it has
+        // when its turn comes, however often they grew meanwhile.
+        let mut queue = Queue::default();
         for (id, want) in roots {
             // A proc-macro member is built for the host, and for the target too
             // (its tests and binaries): Cargo activates both.
@@ -298,17 +335,15 @@ impl<'m> Index<'m> {
                 keys.push(self.key(id, Use::Build));
             }
             for key in keys {
-                push(&mut act, key, want, &mut queue);
+                act.grow(key, want.iter().map(String::as_str));
                 // Walked even when its features did not grow: `act` may come from a
                 // build that left out the dev-dependencies this one takes.
-                if !queue.contains(&key) {
-                    queue.push_back(key);
-                }
+                queue.push(key);
             }
         }
         // Already-active keys grow only through their new features: a wider build
         // grown from a narrower one's fixpoint revisits what changed.
-        while let Some((id, used)) = queue.pop_front() {
+        while let Some((id, used)) = queue.pop() {
             let Some(node) = self.nodes.get(id) else {
                 continue;
             };
@@ -326,15 +361,22 @@ impl<'m> Index<'m> {
                 if d.optional && !on.deps.contains(key) {
                     continue;
                 }
-                let mut want: BTreeSet<String> = d.features.iter().cloned().collect();
-                if d.uses_default_features {
-                    want.insert("default".into());
-                }
-                if let Some(extra) = on.dep_features.get(key) {
-                    want.extend(extra.iter().cloned());
-                }
+                let want = d
+                    .features
+                    .iter()
+                    .map(String::as_str)
+                    .chain(d.uses_default_features.then_some("default"))
+                    .chain(
+                        on.dep_features
+                            .get(key)
+                            .into_iter()
+                            .flatten()
+                            .map(String::as_str),
+                    );
                 let child = self.key(e.to, self.child_use(used, e));
-                push(&mut act, child, &want, &mut queue);
+                if act.grow(child, want) {
+                    queue.push(child);
+                }
             }
         }
         act
@@ -436,18 +478,22 @@ impl<'m> Index<'m> {
                 if let Some(edges) = edges.as_deref_mut() {
                     edges.insert((id, e.to, child.1));
                 }
-                let gate = match platforms {
-                    Platforms::Any => gate
-                        .clone()
-                        .or_else(|| e.dep.target.as_ref().map(|t| t.to_string())),
-                    Platforms::Build { .. } => None,
-                };
+                // The path through this edge needs no `cfg` when neither it nor the
+                // path to `id` has one; the `cfg` is written out only when kept.
+                let any = matches!(platforms, Platforms::Any);
+                let free = !any || (gate.is_none() && e.dep.target.is_none());
                 let better = match best.get(&child) {
                     None => true,
-                    Some(Some(_)) => gate.is_none(),
+                    Some(Some(_)) => free,
                     Some(None) => false,
                 };
                 if better {
+                    let gate = match free {
+                        true => None,
+                        false => gate
+                            .clone()
+                            .or_else(|| e.dep.target.as_ref().map(|t| t.to_string())),
+                    };
                     best.insert(child, gate);
                     queue.push_back(child);
                 }
@@ -671,20 +717,18 @@ impl<'m> Index<'m> {
 /// requirement.
 fn resolved<'m>(
     d: &Dependency,
-    node: &'m cargo_metadata::Node,
-    packages: &HashMap<&'m PackageId, &'m Package>,
+    deps: &[(&'m cargo_metadata::NodeDep, &'m Package)],
 ) -> Option<&'m PackageId> {
-    let mut cands: Vec<(&'m cargo_metadata::NodeDep, &'m Package)> = node
-        .deps
+    let mut cands: Vec<(&'m cargo_metadata::NodeDep, &'m Package)> = deps
         .iter()
-        .filter_map(|nd| {
-            let p = *packages.get(&nd.pkg)?;
-            let kinds = nd.dep_kinds.is_empty()
-                || nd
-                    .dep_kinds
-                    .iter()
-                    .any(|k| k.kind == d.kind && k.target == d.target);
-            (p.name.as_str() == d.name && kinds).then_some((nd, p))
+        .copied()
+        .filter(|(nd, p)| {
+            p.name.as_str() == d.name
+                && (nd.dep_kinds.is_empty()
+                    || nd
+                        .dep_kinds
+                        .iter()
+                        .any(|k| k.kind == d.kind && k.target == d.target))
         })
         .collect();
     let narrow = |cands: &mut Vec<(&'m cargo_metadata::NodeDep, &'m Package)>,
@@ -701,8 +745,7 @@ fn resolved<'m>(
         }
         _ => false,
     });
-    let extern_name = dep_key(d).replace('-', "_");
-    narrow(&mut cands, &|nd, _| nd.name == extern_name);
+    narrow(&mut cands, &|nd, _| nd.name == dep_key(d).replace('-', "_"));
     narrow(&mut cands, &|_, p| d.req.matches(&p.version));
     cands.first().map(|(nd, _)| &nd.pkg)
 }

@@ -11,6 +11,7 @@ mod workflows_step;
 
 use crate::config::Config;
 use crate::deps::{advisory_db, deny, pending, prefetch, snapshot};
+use crate::error::Failure;
 use crate::lockfile::Lockfile;
 use crate::options::{ArtifactOptions, AuditOptions, CheckOptions, Fix};
 use crate::profile::effective::Source;
@@ -314,50 +315,58 @@ impl Step<'_> {
         let mut background = background;
         background.start(false);
         self.progress.step("Building the dependency graph");
-        let krates = graph.get()?;
-        self.progress.step("Loading the advisory database");
-        let loaded = background.wait()?;
-        // Cargo.lock was read early from a guessed location; trust it only if the guess was right.
-        let yanked = match &loaded.lockfile {
-            Some((path, _)) if *path == ws.lockfile_path() => loaded.yanked,
-            _ => None,
-        };
-        let db = loaded.db;
-        for note in &db.notes {
-            self.progress
-                .suspend(|| self.shell.status(&format!("note: {note}")));
-        }
-        let deny_ignores = cfg.ignored.clone();
-        let mut found = deny::run_checks(
-            deny::CheckInputs {
-                ws,
-                cfg,
-                krates: &krates,
-                dbs: Some(&db.set),
+        // How a vulnerable package is reached starts from the default build, which
+        // needs neither the graph nor the findings: it is resolved on a thread of its
+        // own while the graph, the database and the checks are waited for.
+        std::thread::scope(|s| {
+            let reach = s.spawn(|| -> Result<ReachIndex<'_>> {
+                Ok(ReachIndex::new(&ws.metadata, selected, ws.resolver()?))
+            });
+            let krates = graph.get()?;
+            self.progress.step("Loading the advisory database");
+            let loaded = background.wait()?;
+            // Cargo.lock was read early from a guessed location; trust it only if the guess was right.
+            let yanked = match &loaded.lockfile {
+                Some((path, _)) if *path == ws.lockfile_path() => loaded.yanked,
+                _ => None,
+            };
+            let db = loaded.db;
+            for note in &db.notes {
+                self.progress
+                    .suspend(|| self.shell.status(&format!("note: {note}")));
+            }
+            let deny_ignores = cfg.ignored.clone();
+            let mut found = deny::run_checks(
+                deny::CheckInputs {
+                    ws,
+                    cfg,
+                    krates: &krates,
+                    dbs: Some(&db.set),
+                    lockfile,
+                    license_store,
+                    yanked,
+                },
+                &mut files,
+                self.progress,
+            )?;
+            found.extend(deny::lockfile_only_advisories(
                 lockfile,
-                license_store,
-                yanked,
-            },
-            &mut files,
-            self.progress,
-        )?;
-        found.extend(deny::lockfile_only_advisories(
-            lockfile,
-            &krates,
-            &db.set,
-            &deny_ignores,
-        ));
-        self.progress
-            .step("Classifying how vulnerable packages are reached");
-        annotate_reach(ws, selected, &mut found)?;
-        if let Some(k) = &key {
-            crate::cache::store_findings(k, &found, &db.info);
-        }
-        // Large, read-only, and released by process exit anyway (1,200 memory-mapped
-        // advisories, the graph): tearing them down piece by piece costs time for nothing.
-        std::mem::forget(krates);
-        std::mem::forget(files);
-        Ok((found, db.info, artifact_step::Db::Loaded(db.set)))
+                &krates,
+                &db.set,
+                &deny_ignores,
+            ));
+            self.progress
+                .step("Classifying how vulnerable packages are reached");
+            annotate_reach(reach, &mut found)?;
+            if let Some(k) = &key {
+                crate::cache::store_findings(k, &found, &db.info);
+            }
+            // Large, read-only, and released by process exit anyway (1,200 memory-mapped
+            // advisories, the graph): tearing them down piece by piece costs time for nothing.
+            std::mem::forget(krates);
+            std::mem::forget(files);
+            Ok((found, db.info, artifact_step::Db::Loaded(db.set)))
+        })
     }
 }
 
@@ -515,9 +524,10 @@ fn mark_deny_ignores(found: &mut Vec<Finding>, ignores: &[(String, String)], fil
 }
 
 /// Says, for each advisory finding about a package, how that package is built.
-fn annotate_reach(
-    ws: &Workspace,
-    roots: &[&cargo_metadata::Package],
+/// `reach` (resolved beside the checks) is waited for, and its failure reported,
+/// only when there is such a finding.
+fn annotate_reach<'m>(
+    reach: std::thread::ScopedJoinHandle<'_, Result<ReachIndex<'m>>>,
     found: &mut [Finding],
 ) -> Result<()> {
     let idx: Vec<usize> = found
@@ -529,7 +539,10 @@ fn annotate_reach(
     if idx.is_empty() {
         return Ok(());
     }
-    let reach = ReachIndex::new(&ws.metadata, roots, ws.resolver()?);
+    let reach = reach.join().map_err(|_| {
+        Failure::new("classifying how vulnerable packages are reached failed unexpectedly")
+            .help("re-run with -vv and report it")
+    })??;
     let targets: Vec<(&str, &str)> = idx
         .iter()
         .map(|i| {
@@ -541,6 +554,8 @@ fn annotate_reach(
         })
         .collect();
     let classes = reach.classify(&targets);
+    // Released by process exit, as the graph is.
+    std::mem::forget(reach);
     for (i, class) in idx.into_iter().zip(classes) {
         found[i].reach = Some(class.describe());
     }
