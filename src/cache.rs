@@ -174,13 +174,17 @@ impl Store {
         if !reads() || !safe_name(namespace) || !safe_name(name) {
             return None;
         }
-        let bytes = read_private(&self.dir.join(namespace).join(name), limit)?;
+        let mut bytes = read_private(&self.dir.join(namespace).join(name), limit)?;
         let nl = bytes.iter().position(|b| *b == b'\n')?;
         let head = std::str::from_utf8(&bytes[..nl]).ok()?;
         let tag = crate::digest::from_hex(head.strip_prefix(MAGIC)?)?;
-        let body = &bytes[nl + 1..];
-        self.mac(namespace, name, body).verify_slice(&tag).ok()?;
-        Some(body.to_vec())
+        self.mac(namespace, name, &bytes[nl + 1..])
+            .verify_slice(&tag)
+            .ok()?;
+        // The body moved down in place: a copy of `cargo metadata`'s megabytes would
+        // fault in as many fresh pages.
+        bytes.drain(..nl + 1);
+        Some(bytes)
     }
 
     /// Writes entry `name` in `namespace`: a new 0600 temp file renamed into place.
@@ -194,15 +198,15 @@ impl Store {
             return;
         }
         let tag = self.mac(namespace, name, bytes).finalize().into_bytes();
-        let mut text = format!("{MAGIC}{}\n", crate::digest::hex(&tag)).into_bytes();
-        text.extend_from_slice(bytes);
+        let head = format!("{MAGIC}{}\n", crate::digest::hex(&tag));
         use std::io::Write;
         // tempfile creates its file with O_EXCL and mode 0600; the rename replaces
         // whatever is at the name (a planted link included) without following it.
         let Ok(mut tmp) = tempfile::NamedTempFile::new_in(&sub) else {
             return;
         };
-        if tmp.write_all(&text).is_ok() {
+        // Head and body written apart: the body is not copied behind the head first.
+        if tmp.write_all(head.as_bytes()).is_ok() && tmp.write_all(bytes).is_ok() {
             let _ = tmp.persist(sub.join(name));
         }
     }
