@@ -42,6 +42,14 @@ pub fn run(opts: &SbomOptions, shell: &Shell) -> Result<SbomSummary> {
     if let Some(path) = &opts.output {
         crate::fsutil::write_atomic(path, &text)?;
     }
+    // What cleaning the packages' metadata changed, then the advisories' source.
+    let notes = ws
+        .lockfile_note()
+        .into_iter()
+        .chain(bom::clean::notes(&bom, opts.format))
+        .chain(bom.notes)
+        .collect();
+    ws.release();
     Ok(SbomSummary {
         document: text,
         written_to: opts
@@ -50,12 +58,6 @@ pub fn run(opts: &SbomOptions, shell: &Shell) -> Result<SbomSummary> {
             .map(|p| escape(&p.display().to_string())),
         count,
         noun,
-        // What cleaning the packages' metadata changed, then the advisories' source.
-        notes: ws
-            .lockfile_note()
-            .into_iter()
-            .chain(bom::clean::notes(&bom, opts.format))
-            .chain(bom.notes)
-            .collect(),
+        notes,
     })
 }

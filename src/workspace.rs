@@ -76,7 +76,8 @@ impl Workspace {
                 return Ok(ws);
             }
         }
-        Self::load_recording(args, manifest_path, cache, |_| {})
+        // Nothing else starts on cargo's JSON here: the hash takes the other core.
+        Self::load_and_record(args, manifest_path, cache, Hash::Beside, |_| {})
     }
 
     /// As `load_resolved`, with `--features` beyond `--all-features` (see
@@ -128,6 +129,19 @@ impl Workspace {
         record: bool,
         cargo_ran: impl FnOnce(&std::sync::Arc<[u8]>),
     ) -> Result<Self> {
+        // `cargo_ran` may have started the dependency graph on another core: a third
+        // busy thread on a two-core runner would slow the graph, which the audit waits
+        // for, more than hashing after the parse slows this one.
+        Self::load_and_record(args, manifest_path, record, Hash::After, cargo_ran)
+    }
+
+    fn load_and_record(
+        args: &ManifestOptions,
+        manifest_path: PathBuf,
+        record: bool,
+        hash: Hash,
+        cargo_ran: impl FnOnce(&std::sync::Arc<[u8]>),
+    ) -> Result<Self> {
         let (offline, frozen) = (args.offline(), args.frozen);
         // The inputs' state before cargo reads them (see `fingerprint::Before`).
         let before = match record {
@@ -138,10 +152,7 @@ impl Workspace {
             crate::cargo::metadata(&manifest_path, offline, frozen, args.may_create_lockfile())?;
         let json: std::sync::Arc<[u8]> = md.json.into();
         cargo_ran(&json);
-        // `cargo_ran` may have started the dependency graph on another core: a third
-        // busy thread on a two-core runner would slow the graph, which the audit waits
-        // for, more than hashing after the parse slows this one.
-        let mut ws = Self::from_json(json.clone(), manifest_path.clone(), Hash::After)?;
+        let mut ws = Self::from_json(json.clone(), manifest_path.clone(), hash)?;
         ws.created_lockfile = md.created_lockfile;
         // `before` saw no Cargo.lock: a record made from it could only miss.
         let before = before.filter(|_| ws.created_lockfile.is_none());

@@ -129,11 +129,48 @@ pub fn render(bom: &Bom, v: CdxVersion) -> String {
         vulnerabilities: (!bom.vulnerabilities.is_empty())
             .then(|| super::vulns::cyclonedx(&bom.vulnerabilities)),
     };
-    let content = serde_json::to_string(&doc).unwrap_or_default();
-    doc.serial_number = Some(format!("urn:uuid:{}", super::content_uuid(&content)));
-    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    text.push('\n');
-    text
+    // The serial number is a hash of the compact document without it: that and the
+    // document itself are written at once, on two cores, and the serial is put in
+    // its place after.
+    let (content, pretty) = std::thread::scope(|s| {
+        let compact = s.spawn(|| serde_json::to_string(&doc).unwrap_or_default());
+        let pretty = serde_json::to_string_pretty(&doc).unwrap_or_default();
+        let compact = compact
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (compact, pretty)
+    });
+    let serial = format!("urn:uuid:{}", super::content_uuid(&content));
+    let placed = with_serial(&pretty, &serial);
+    doc.serial_number = Some(serial);
+    let whole = |doc: &Doc| serde_json::to_string_pretty(doc).unwrap_or_default() + "\n";
+    match placed {
+        Some(text) => {
+            // Debug builds (so every test) check it against the document written whole.
+            if cfg!(debug_assertions) {
+                assert_eq!(text, whole(&doc), "the serial number is not where serde writes it");
+            }
+            text
+        }
+        None => whole(&doc),
+    }
+}
+
+/// `pretty` (the document without a serial number) with `serialNumber` where serde
+/// writes it: the top-level key before `specVersion`. Only a top-level key follows a
+/// line break and two spaces (strings escape their line breaks).
+fn with_serial(pretty: &str, serial: &str) -> Option<String> {
+    const NEXT: &str = "\n  \"specVersion\": ";
+    let at = pretty.find(NEXT)?;
+    let value = serde_json::to_string(serial).ok()?;
+    let mut out = String::with_capacity(pretty.len() + value.len() + 25);
+    out.push_str(&pretty[..at]);
+    out.push_str("\n  \"serialNumber\": ");
+    out.push_str(&value);
+    out.push(',');
+    out.push_str(&pretty[at..]);
+    out.push('\n');
+    Some(out)
 }
 
 fn component(c: &Component, v: CdxVersion, root: bool) -> Cdx<'_> {

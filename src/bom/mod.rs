@@ -14,7 +14,7 @@ use crate::platform::{Build, Platform};
 use crate::unify::{Features, Use};
 use crate::workspace::Workspace;
 use anyhow::Result;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -275,11 +275,26 @@ fn assemble(
     let mut taken: BTreeMap<String, usize> = BTreeMap::new();
     let mut roots = Vec::new();
     let mut components = Vec::new();
-    for (id, (pkg, used)) in &graph.packages {
-        if no_build && *used == Use::Build {
-            continue;
-        }
-        let mut c = component(pkg, lock, *used == Use::Build);
+    // Each package's Cargo.lock checksum, by (name, version, source): the first entry
+    // of each, as a scan in order finds it (a thousand packages, a thousand entries).
+    let mut checksums: HashMap<(&str, &str, Option<&str>), Option<&str>> = HashMap::new();
+    for l in &lock.packages {
+        checksums
+            .entry((&l.name, &l.version, l.source.as_deref()))
+            .or_insert(l.checksum.as_deref());
+    }
+    let wanted: Vec<(&cargo_metadata::PackageId, &cargo_metadata::Package, Use)> = graph
+        .packages
+        .iter()
+        .filter(|(_, (_, used))| !(no_build && *used == Use::Build))
+        .map(|(id, (pkg, used))| (*id, *pkg, *used))
+        .collect();
+    // Cleaning a thousand packages' metadata (SPDX expressions, URLs) is most of the
+    // work here, the same for each and independent: on every core.
+    let built = crate::threads::map_ordered(&wanted, |(_, pkg, used)| {
+        component(pkg, &checksums, *used == Use::Build)
+    });
+    for ((id, _, _), mut c) in wanted.iter().zip(built) {
         // bom-refs must be unique: a path crate may share a registry crate's purl.
         let n = taken.entry(c.bom_ref.clone()).or_insert(0);
         *n += 1;
@@ -319,7 +334,11 @@ fn assemble(
 
 /// The package as the documents write it: every field from its Cargo.toml cleaned
 /// (`clean`), what was changed or left out noted in `cleaned`.
-fn component(p: &cargo_metadata::Package, lock: &Lockfile, build_time: bool) -> Component {
+fn component(
+    p: &cargo_metadata::Package,
+    checksums: &HashMap<(&str, &str, Option<&str>), Option<&str>>,
+    build_time: bool,
+) -> Component {
     let raw_name = p.name.to_string();
     let raw_version = p.version.to_string();
     let mut log = clean::Log::default();
@@ -332,11 +351,11 @@ fn component(p: &cargo_metadata::Package, lock: &Lockfile, build_time: bool) -> 
             || s == "sparse+https://index.crates.io/"
     });
     let purl = purl(&name, &version, source.as_deref(), crates_io);
-    let sha256 = lock
-        .packages
-        .iter()
-        .find(|l| l.name == raw_name && l.version == raw_version && l.source == source)
-        .and_then(|l| l.checksum.clone());
+    let sha256 = checksums
+        .get(&(raw_name.as_str(), raw_version.as_str(), source.as_deref()))
+        .copied()
+        .flatten()
+        .map(str::to_string);
     let file_name = |log: &mut clean::Log, file: &cargo_metadata::camino::Utf8Path| {
         let name = file.file_name().unwrap_or(file.as_str());
         License::File(log.text("license-file name", name, clean::FILE_NAME_CAP, false))
