@@ -395,7 +395,7 @@ impl<'m> Index<'m> {
         let mut edges = BTreeSet::new();
         let best = self.walk(act, roots, dev_of, platforms, Some(&mut edges));
         let mut used = BTreeMap::new();
-        for ((id, u), _) in &best {
+        for (id, u) in best.keys() {
             let e = used.entry(*id).or_insert(*u);
             *e = (*e).min(*u);
         }

@@ -148,7 +148,11 @@ pub fn render(bom: &Bom, v: CdxVersion) -> String {
         Some(text) => {
             // Debug builds (so every test) check it against the document written whole.
             if cfg!(debug_assertions) {
-                assert_eq!(text, whole(&doc), "the serial number is not where serde writes it");
+                assert_eq!(
+                    text,
+                    whole(&doc),
+                    "the serial number is not where serde writes it"
+                );
             }
             text
         }
