@@ -252,15 +252,19 @@ mod tests {
         }
 
         /// The implementation before incremental unification, kept as the oracle:
-        /// every build configuration resolved from nothing.
+        /// every build configuration resolved from nothing, with the activation as
+        /// it was before it queued each key once (`activate_reference`).
         fn classify_from_scratch(&self, targets: &[(&str, &str)]) -> Vec<Reach> {
             let unified = self.unified_dev();
             let roots: HashSet<&PackageId> = self.root_ids().into_iter().collect();
             let scratch = |requested: &Requested<'m>, dev: bool| {
                 let dev_of = if dev { &roots } else { &unified };
-                let act =
-                    self.index
-                        .activate(Activation::default(), requested, dev_of, Platforms::Any);
+                let act = self.index.activate_reference(
+                    Activation::default(),
+                    requested,
+                    dev_of,
+                    Platforms::Any,
+                );
                 self.reached(&act, dev)
             };
             let default = scratch(&self.default_roots(None), false);
@@ -433,6 +437,41 @@ mod tests {
             // The generator must make every kind of answer, or the test proves little.
             prop_assert!(fast.len() == targets.len());
             }
+        }
+    }
+
+    /// A package whose features grow after it was expanded passes them on: the root
+    /// reaches `p2` first with its defaults, then through `p1` with `f1`, which asks
+    /// `p3/f1`, which enables `p3`'s optional dependency `p4`. The fixpoint builds
+    /// `p4` by default.
+    #[test]
+    fn features_that_arrive_after_a_package_was_expanded_are_passed_on() {
+        let pkgs: Vec<GenPkg> = vec![
+            (
+                vec![
+                    (2, false, 0, false, true, vec![]),
+                    (1, false, 0, false, true, vec![]),
+                ],
+                vec![],
+            ),
+            (vec![(2, false, 0, false, true, vec![1])], vec![]),
+            (
+                vec![(3, false, 0, false, true, vec![])],
+                vec![vec![], vec![(2, 0, 1)]],
+            ),
+            (
+                vec![(4, true, 0, false, true, vec![])],
+                vec![vec![], vec![(1, 0, 0)]],
+            ),
+            (vec![], vec![]),
+        ];
+        let meta = metadata(&pkgs, 1);
+        let roots: Vec<&Package> = meta.packages.iter().take(1).collect();
+        for resolver in [Resolver::V1, Resolver::V2] {
+            let index = ReachIndex::new(&meta, &roots, resolver);
+            let targets = [("p4", "1.0.0")];
+            assert_eq!(index.classify(&targets), vec![Reach::Default]);
+            assert_eq!(index.classify_from_scratch(&targets), vec![Reach::Default]);
         }
     }
 

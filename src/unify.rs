@@ -946,3 +946,72 @@ fn expand(node: &Node<'_>, requested: &BTreeSet<String>) -> Enabled {
     }
     out
 }
+
+#[cfg(test)]
+impl<'m> Index<'m> {
+    /// `activate` as it was before each key was queued once at a time and only the
+    /// missing values copied: a set built per edge, a key queued on every growth. The
+    /// reach oracle resolves with it, so the fast one is checked against it.
+    pub(crate) fn activate_reference(
+        &self,
+        mut act: Activation<'m>,
+        roots: &Requested<'m>,
+        dev_of: &HashSet<&'m PackageId>,
+        platforms: Platforms<'_>,
+    ) -> Activation<'m> {
+        let mut queue: VecDeque<(&'m PackageId, Use)> = VecDeque::new();
+        let push = |act: &mut Activation<'m>,
+                    key: (&'m PackageId, Use),
+                    want: &BTreeSet<String>,
+                    queue: &mut VecDeque<_>| {
+            let first = !act.features.contains_key(&key);
+            let entry = act.features.entry(key).or_default();
+            let before = entry.len();
+            entry.extend(want.iter().cloned());
+            if first || entry.len() != before {
+                queue.push_back(key);
+            }
+        };
+        for (id, want) in roots {
+            let mut keys = vec![self.key(id, Use::Runtime)];
+            if self.proc_macro.contains(id) {
+                keys.push(self.key(id, Use::Build));
+            }
+            for key in keys {
+                push(&mut act, key, want, &mut queue);
+                if !queue.contains(&key) {
+                    queue.push_back(key);
+                }
+            }
+        }
+        while let Some((id, used)) = queue.pop_front() {
+            let Some(node) = self.nodes.get(id) else {
+                continue;
+            };
+            let on = expand(node, &act.features[&(id, used)]);
+            for e in &node.edges {
+                let d = e.dep;
+                if d.kind == DependencyKind::Development && !dev_of.contains(id) {
+                    continue;
+                }
+                if self.resolver == Resolver::V2 && !self.active(e, used, platforms) {
+                    continue;
+                }
+                let key = dep_key(d);
+                if d.optional && !on.deps.contains(key) {
+                    continue;
+                }
+                let mut want: BTreeSet<String> = d.features.iter().cloned().collect();
+                if d.uses_default_features {
+                    want.insert("default".into());
+                }
+                if let Some(extra) = on.dep_features.get(key) {
+                    want.extend(extra.iter().cloned());
+                }
+                let child = self.key(e.to, self.child_use(used, e));
+                push(&mut act, child, &want, &mut queue);
+            }
+        }
+        act
+    }
+}
