@@ -76,8 +76,7 @@ impl Workspace {
                 return Ok(ws);
             }
         }
-        // Nothing else starts on cargo's JSON here: the hash takes the other core.
-        Self::load_and_record(args, manifest_path, cache, Hash::Beside, |_| {})
+        Self::load_and_record(args, manifest_path, cache, true, |_| {})
     }
 
     /// As `load_resolved`, with `--features` beyond `--all-features` (see
@@ -129,17 +128,15 @@ impl Workspace {
         record: bool,
         cargo_ran: impl FnOnce(&std::sync::Arc<[u8]>),
     ) -> Result<Self> {
-        // `cargo_ran` may have started the dependency graph on another core: a third
-        // busy thread on a two-core runner would slow the graph, which the audit waits
-        // for, more than hashing after the parse slows this one.
-        Self::load_and_record(args, manifest_path, record, Hash::After, cargo_ran)
+        Self::load_and_record(args, manifest_path, record, false, cargo_ran)
     }
 
+    /// `load_recording`; `alone`: the command starts nothing else on cargo's JSON.
     fn load_and_record(
         args: &ManifestOptions,
         manifest_path: PathBuf,
         record: bool,
-        hash: Hash,
+        alone: bool,
         cargo_ran: impl FnOnce(&std::sync::Arc<[u8]>),
     ) -> Result<Self> {
         let (offline, frozen) = (args.offline(), args.frozen);
@@ -152,6 +149,14 @@ impl Workspace {
             crate::cargo::metadata(&manifest_path, offline, frozen, args.may_create_lockfile())?;
         let json: std::sync::Arc<[u8]> = md.json.into();
         cargo_ran(&json);
+        // `alone`: nothing else starts on cargo's JSON, so the hash takes the other
+        // core. Otherwise `cargo_ran` may have started the dependency graph there: a
+        // third busy thread on a two-core runner would slow the graph, which the audit
+        // waits for, more than hashing after the parse slows this one.
+        let hash = match alone {
+            true => Hash::Beside,
+            false => Hash::After,
+        };
         let mut ws = Self::from_json(json.clone(), manifest_path.clone(), hash)?;
         ws.created_lockfile = md.created_lockfile;
         // `before` saw no Cargo.lock: a record made from it could only miss.
@@ -177,9 +182,13 @@ impl Workspace {
                     .collect(),
                 json,
             };
-            // Wanted by the next run, not this one: it yields to the checks.
+            // Wanted by the next run, not this one: it yields to the checks. Alone, the
+            // command has nothing for it to yield to, and waits for it at its end (a
+            // lowered thread on a busy machine would come last).
             ws.recording = Some(std::thread::spawn(move || {
-                crate::threads::lower_priority();
+                if !alone {
+                    crate::threads::lower_priority();
+                }
                 crate::fingerprint::record(&manifest_path, offline, frozen, before, answer);
             }));
         }
