@@ -1,0 +1,3 @@
+pub mod db;
+pub(super) mod index;
+mod parse;

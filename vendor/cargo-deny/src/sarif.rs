@@ -1,0 +1,4 @@
+mod collector;
+pub mod model;
+
+pub use collector::SarifCollector;
