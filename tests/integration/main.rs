@@ -16,6 +16,7 @@ mod hostile;
 mod init;
 mod library;
 mod never_panic;
+mod packaging;
 mod profile;
 mod profile_props;
 mod reports;
