@@ -1726,13 +1726,12 @@ impl Builder {
                 >,
                               feat: String,
                               edge: Edge| {
-                    let feat_node = if let Some(feat_node) =
-                        get(graph, feature_nodes, dep_id, Some(&feat))
-                    {
-                        feat_node
-                    } else {
-                        add_feature(graph, feature_nodes, target_krate, feat)
-                    };
+                    let feat_node =
+                        if let Some(feat_node) = get(graph, feature_nodes, dep_id, Some(&feat)) {
+                            feat_node
+                        } else {
+                            add_feature(graph, feature_nodes, target_krate, feat)
+                        };
 
                     graph.add_edge(srcid, feat_node, edge.into());
                 };
@@ -1777,20 +1776,27 @@ impl Builder {
                 // Add the features that were toggled on via a parent crate feature
                 for feat in dep.features {
                     let feat = rnode.feature(feat);
-                    attach(&mut graph, &mut feature_nodes, feat.to_owned(), Edge::Feature);
+                    attach(
+                        &mut graph,
+                        &mut feature_nodes,
+                        feat.to_owned(),
+                        Edge::Feature,
+                    );
                 }
             }
         }
 
         // Now attach edges between all of features and their parent crate
         for (pid, features) in feature_edge_map {
-            let Some((kind, mut feature_stack)) = get(&graph, &feature_nodes, pid, None).and_then(|kind| {
-                let crate::Node::Krate { features, .. } = &graph[kind] else {
-                    return None;
-                };
+            let Some((kind, mut feature_stack)) =
+                get(&graph, &feature_nodes, pid, None).and_then(|kind| {
+                    let crate::Node::Krate { features, .. } = &graph[kind] else {
+                        return None;
+                    };
 
-                Some((kind, features.iter().cloned().collect::<Vec<_>>()))
-            }) else {
+                    Some((kind, features.iter().cloned().collect::<Vec<_>>()))
+                })
+            else {
                 continue;
             };
 
@@ -1830,7 +1836,9 @@ impl Builder {
                 graph.add_edge(src_id, kind, E::from(crate::Edge::Feature));
 
                 for sub_feat in sub_features {
-                    if sub_feat.kid != pid && get(&graph, &feature_nodes, sub_feat.kid, None).is_none() {
+                    if sub_feat.kid != pid
+                        && get(&graph, &feature_nodes, sub_feat.kid, None).is_none()
+                    {
                         continue;
                     }
 
