@@ -95,7 +95,14 @@ pub fn run() -> Result<(), String> {
     eprintln!("xtask: cargo auditable build --release of the 15 MiB bench binary");
     check(
         Command::new(&cargo)
-            .args(["auditable", "build", "--release", "--locked", "--offline", "--quiet"])
+            .args([
+                "auditable",
+                "build",
+                "--release",
+                "--locked",
+                "--offline",
+                "--quiet",
+            ])
             .current_dir(&repo)
             .env("CARGO_TARGET_DIR", repo.join("target")),
     )
@@ -126,7 +133,14 @@ pub fn run() -> Result<(), String> {
     for i in 0..=RUNS {
         let a = time(
             Command::new(&bin)
-                .args(["attest", "-q", "--force", "--output-dir", "dist", "--offline"])
+                .args([
+                    "attest",
+                    "-q",
+                    "--force",
+                    "--output-dir",
+                    "dist",
+                    "--offline",
+                ])
                 .arg("--advisory-db")
                 .arg(&db)
                 .arg("--key")

@@ -95,6 +95,19 @@ pub enum Source {
 
 /// The directory name under which crates sourced from the crates.io sparse
 /// registry are placed
+/// PATCHED (cargo-secure-release): `cargo -V`, asked once per process. Upstream
+/// asks it here and again in `KrateSpans::synthesize` (through tame-index's
+/// `IndexUrl::crates_io`), the second time on the critical path of a check, after
+/// the graph is built: a process start (10-50 ms through the rustup proxy) for an
+/// answer already known. A failure is kept as `None`, and `synthesize` then asks
+/// tame-index as upstream does.
+pub(crate) fn cargo_version() -> Option<&'static semver::Version> {
+    static VERSION: std::sync::OnceLock<Option<semver::Version>> = std::sync::OnceLock::new();
+    VERSION
+        .get_or_init(|| tame_index::utils::cargo_version(None).ok())
+        .as_ref()
+}
+
 fn crates_io_sparse_dir() -> &'static str {
     static mut CRATES_IO_SPARSE_DIR: String = String::new();
     static CRATES_IO_INIT: parking_lot::Once = parking_lot::Once::new();
@@ -103,7 +116,7 @@ fn crates_io_sparse_dir() -> &'static str {
     // SAFETY: We're mutating a static, but we only allow one mutation
     unsafe {
         CRATES_IO_INIT.call_once(|| {
-            let Ok(version) = tame_index::utils::cargo_version(None) else {
+            let Some(version) = cargo_version().cloned() else {
                 return;
             };
             let Ok(url_dir) = tame_index::utils::url_to_local_dir(

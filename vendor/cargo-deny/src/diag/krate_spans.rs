@@ -665,13 +665,18 @@ fn read_workspace_deps<'k>(
     };
     reg_cache.urls.push((
         "crates-io".into(),
-        tame_index::IndexUrl::crates_io(Some(config_root.into()), None, None)
-            .map_err(|err| {
-                log::warn!("unable to retrieve crates.io url: {err}");
-                err
-            })
-            .ok()
-            .and_then(|iu| url::Url::parse(iu.as_str()).ok()),
+        // PATCHED (cargo-secure-release): the cargo version asked once per process.
+        tame_index::IndexUrl::crates_io(
+            Some(config_root.into()),
+            None,
+            crate::cargo_version().map(|v| v.to_string()).as_deref(),
+        )
+        .map_err(|err| {
+            log::warn!("unable to retrieve crates.io url: {err}");
+            err
+        })
+        .ok()
+        .and_then(|iu| url::Url::parse(iu.as_str()).ok()),
     ));
 
     // Grab any patches first, as they override the source information for any workspace dependencies
