@@ -62,6 +62,19 @@ fn the_published_crate_builds_the_graph_forks_not_a_patch() {
         );
     }
 
+    // The forks are dependencies, not workspace members: `cargo test --workspace` and
+    // clippy would build their tests, whose dev-dependencies the forks leave out.
+    let members: Vec<&str> = md["workspace_members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m.as_str())
+        .collect();
+    assert!(
+        members.iter().all(|m| !m.contains("/vendor/")),
+        "vendored forks are workspace members: {members:?}"
+    );
+
     let ours = package(&md, "cargo-secure-release").unwrap();
     let deny = package(&md, "cargo-secure-release-deny").unwrap();
     for (from, lib, fork) in [
