@@ -44,7 +44,7 @@ fn the_published_crate_builds_the_graph_forks_not_a_patch() {
     }
 
     let out = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args(["metadata", "--format-version", "1", "--offline", "--locked"])
+        .args(["metadata", "--format-version", "1", "--locked"])
         .current_dir(root)
         .output()
         .unwrap();
