@@ -238,6 +238,16 @@ impl Drop for GnuPgHome {
     }
 }
 
+/// Debian's `minisign -V -P PK -m FILE -x FILE.sig` in `dir`.
+fn minisign_verify(dir: &Path, pk: &str, file: &str) -> (bool, String) {
+    let sig = format!("{file}.sig");
+    stock(
+        dir,
+        &["minisign", "-V", "-P", pk, "-m", file, "-x", &sig],
+        None,
+    )
+}
+
 /// The minisign public key of `attest --minisign`'s binstall lines.
 fn binstall_pubkey(out: &str) -> String {
     out.lines()
@@ -480,17 +490,7 @@ fn openpgp_release_provenance_verifies_with_the_release_key() {
         );
         if ed25519 {
             let pk = binstall_pubkey(&attested);
-            let minisign = [
-                "minisign",
-                "-V",
-                "-P",
-                &pk,
-                "-m",
-                "rel-v0.1.0.tar.gz",
-                "-x",
-                "rel-v0.1.0.tar.gz.sig",
-            ];
-            let (ok, said) = stock(&dist, &minisign, None);
+            let (ok, said) = minisign_verify(&dist, &pk, "rel-v0.1.0.tar.gz");
             assert!(ok, "minisign -V: {said}");
         }
         // A changed statement: no key of the policy signed it.
@@ -1036,8 +1036,7 @@ fn minisign_signatures_and_the_sigstore_bundle_pass_their_own_verifiers() {
     );
     for name in ["rel-v0.1.0.tar.gz", "rel v0.1.0 notes.txt"] {
         let sig = format!("{name}.sig");
-        let minisign = ["minisign", "-V", "-P", &pk, "-m", name, "-x", &sig];
-        let (ok, said) = stock(&dist, &minisign, None);
+        let (ok, said) = minisign_verify(&dist, &pk, name);
         assert!(ok, "minisign -V {name}: {said}");
         assert!(
             said.contains("Signature and comment signature verified")
@@ -1047,7 +1046,7 @@ fn minisign_signatures_and_the_sigstore_bundle_pass_their_own_verifiers() {
         // A changed trusted comment breaks the global signature.
         let text = std::fs::read_to_string(dist.join(&sig)).unwrap();
         std::fs::write(dist.join(&sig), text.replace("timestamp:", "timestamp:1")).unwrap();
-        let (ok, said) = stock(&dist, &minisign, None);
+        let (ok, said) = minisign_verify(&dist, &pk, name);
         assert!(!ok, "a changed trusted comment passed: {said}");
         std::fs::write(dist.join(&sig), text).unwrap();
     }
@@ -1057,17 +1056,7 @@ fn minisign_signatures_and_the_sigstore_bundle_pass_their_own_verifiers() {
     let mut changed = original.clone();
     changed.push(0);
     std::fs::write(&archive, &changed).unwrap();
-    let minisign = [
-        "minisign",
-        "-V",
-        "-P",
-        &pk,
-        "-m",
-        "rel-v0.1.0.tar.gz",
-        "-x",
-        "rel-v0.1.0.tar.gz.sig",
-    ];
-    let (ok, said) = stock(&dist, &minisign, None);
+    let (ok, said) = minisign_verify(&dist, &pk, "rel-v0.1.0.tar.gz");
     assert!(!ok, "a changed archive passed minisign: {said}");
     std::fs::write(&archive, &original).unwrap();
 
