@@ -387,15 +387,11 @@ fn binary_gate(
     })?;
     let lock = String::from_utf8_lossy(&lock).into_owned();
     let workdir = repo.workdir();
-    let check = crate::options::CheckOptions {
-        manifest: crate::options::ManifestOptions {
-            manifest_path: workdir.as_ref().map(|w| w.join("Cargo.toml")),
-            offline: opts.offline,
-            ..Default::default()
-        },
-        advisory_db: opts.advisory_db.clone(),
-        ..Default::default()
-    };
+    let check = crate::options::CheckOptions::for_release(
+        workdir.as_deref(),
+        opts.offline,
+        opts.advisory_db.clone(),
+    );
     let judged = release::judge(
         &found,
         &Judge {

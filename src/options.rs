@@ -122,6 +122,27 @@ pub struct CheckOptions {
     pub workflows: WorkflowSource,
 }
 
+impl CheckOptions {
+    /// The options a release file's audit runs with (`attest`'s gate, `verify
+    /// --artifact --audit`): the repository's manifest, `--offline` and
+    /// `--advisory-db` as given, the rest as `audit` defaults them.
+    pub fn for_release(
+        workdir: Option<&std::path::Path>,
+        offline: bool,
+        advisory_db: Option<PathBuf>,
+    ) -> CheckOptions {
+        CheckOptions {
+            manifest: ManifestOptions {
+                manifest_path: workdir.map(|w| w.join("Cargo.toml")),
+                offline,
+                ..Default::default()
+            },
+            advisory_db,
+            ..Default::default()
+        }
+    }
+}
+
 /// Where the audit's workflow check looks.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum WorkflowSource {

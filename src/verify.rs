@@ -422,15 +422,11 @@ pub fn run_artifacts(opts: &VerifyOptions, shell: &Shell) -> Result<VerifyReport
         );
     }
     if opts.audit && report.good() && !lists.is_empty() {
-        let check = crate::options::CheckOptions {
-            manifest: crate::options::ManifestOptions {
-                manifest_path: repo.workdir().map(|w| w.join("Cargo.toml")),
-                offline: opts.offline,
-                ..Default::default()
-            },
-            advisory_db: opts.advisory_db.clone(),
-            ..Default::default()
-        };
+        let check = crate::options::CheckOptions::for_release(
+            repo.workdir().as_deref(),
+            opts.offline,
+            opts.advisory_db.clone(),
+        );
         let progress = shell.progress();
         progress.step("Auditing the release binaries' packages");
         let audit = crate::gate::release::audit_lists(&check, &lists.checked_lists)?;
