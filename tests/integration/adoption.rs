@@ -28,15 +28,10 @@ prev=""
 printf '%s\n' "${{COMPREPLY[@]}}""#,
         words = quoted.join(" ")
     );
-    let out = std::process::Command::new("bash")
-        .args(["-c", &script])
-        .arg(&bin)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = output_ok(
+        std::process::Command::new("bash")
+            .args(["-c", &script])
+            .arg(&bin),
     );
     String::from_utf8_lossy(&out.stdout)
         .lines()

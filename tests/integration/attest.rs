@@ -128,6 +128,16 @@ impl Release {
 }
 
 impl Release {
+    /// A release whose policy (then `manifest`'s lines) allows Alice's key of `kind`
+    /// (made by ssh-keygen) to sign files; tagged by Alice.
+    pub fn tagged_by_alice(manifest: &str, kind: &str) -> (Release, PathBuf) {
+        let r = Release::new(&format!("{POLICY}{manifest}"));
+        let alice = r.keygen("alice", kind);
+        r.commit_policy(&[("namespaces=\"git,file\"", &alice)]);
+        r.tag_ssh(&alice);
+        (r, alice)
+    }
+
     /// A release whose policy allows two keys to sign files, Alice's Ed25519 key and
     /// Carol's ECDSA P-256 key; tagged by Alice.
     pub fn alice_and_carol() -> (Release, PathBuf, PathBuf) {
@@ -287,10 +297,7 @@ fn outcome(c: &mut Std) -> (bool, String) {
 #[test]
 fn ssh_attestation_passes_the_stock_tools() {
     for kind in ["ed25519", "ecdsa"] {
-        let r = Release::new(POLICY);
-        let alice = r.keygen("alice", kind);
-        r.commit_policy(&[("namespaces=\"git,file\"", &alice)]);
-        r.tag_ssh(&alice);
+        let (r, alice) = Release::tagged_by_alice("", kind);
         let files = r.dist();
         let (out, _) = run(
             &mut r.attest(&files, &["--key", alice.to_str().unwrap()]),
@@ -652,11 +659,8 @@ fn validate_dsse(jsonl: &Path, public: &Path) -> (bool, String) {
 #[test]
 fn provenance_verifies_with_in_toto_and_securesystemslib() {
     for kind in ["ed25519", "ecdsa"] {
-        let r = Release::new(POLICY);
-        let alice = r.keygen("alice", kind);
+        let (r, alice) = Release::tagged_by_alice("", kind);
         let other = r.keygen("other", kind);
-        r.commit_policy(&[("namespaces=\"git,file\"", &alice)]);
-        r.tag_ssh(&alice);
         let files = r.dist();
         let attest = |extra: &[&str]| {
             let mut c = r.attest(&files, &["--key", alice.to_str().unwrap()]);
@@ -861,11 +865,8 @@ fn provenance_signed_through_a_real_ssh_agent() {
 
 #[test]
 fn verify_artifact_holds_files_to_their_attestations() {
-    let r = Release::new(POLICY);
-    let alice = r.keygen("alice", "ed25519");
+    let (r, alice) = Release::tagged_by_alice("", "ed25519");
     let mallory = r.keygen("mallory", "ed25519");
-    r.commit_policy(&[("namespaces=\"git,file\"", &alice)]);
-    r.tag_ssh(&alice);
     let files = r.dist();
     run(
         &mut r.attest(&files, &["--key", alice.to_str().unwrap()]),
@@ -1331,10 +1332,7 @@ fn statements(jsonl: &Path) -> Vec<serde_json::Value> {
 /// refuses, writing nothing.
 #[test]
 fn binaries_pass_the_gate_and_get_sbom_statements() {
-    let r = Release::new(&format!("{POLICY}{SMALLVEC}"));
-    let alice = r.keygen("alice", "ed25519");
-    r.commit_policy(&[("namespaces=\"git,file\"", &alice)]);
-    r.tag_ssh(&alice);
+    let (r, alice) = Release::tagged_by_alice(SMALLVEC, "ed25519");
     let bin = build_bin(&r, true, "");
     let files = dist_with_binary(&r, &bin);
     let then = db_before_smallvec_advisory();
@@ -1513,10 +1511,7 @@ fn binaries_pass_the_gate_and_get_sbom_statements() {
 /// with a note and no SBOM statement, unless the policy requires the list.
 #[test]
 fn binaries_that_fail_the_gate_write_nothing() {
-    let r = Release::new(&format!("{POLICY}\n[dependencies]\nitoa = \"=1.0.11\"\n"));
-    let alice = r.keygen("alice", "ed25519");
-    r.commit_policy(&[("namespaces=\"git,file\"", &alice)]);
-    r.tag_ssh(&alice);
+    let (r, alice) = Release::tagged_by_alice("\n[dependencies]\nitoa = \"=1.0.11\"\n", "ed25519");
     let key = alice.to_str().unwrap();
     let db = advisory_db().to_str().unwrap();
     let dist = r.dir().join("dist");
@@ -1626,10 +1621,7 @@ fn binaries_that_fail_the_gate_write_nothing() {
 /// statement of an earlier attestation of the archive mixed into a later one.
 #[test]
 fn verify_refuses_binaries_that_are_not_their_sbom_statements() {
-    let r = Release::new(&format!("{POLICY}{SMALLVEC}"));
-    let alice = r.keygen("alice", "ed25519");
-    r.commit_policy(&[("namespaces=\"git,file\"", &alice)]);
-    r.tag_ssh(&alice);
+    let (r, alice) = Release::tagged_by_alice(SMALLVEC, "ed25519");
     let bin = build_bin(&r, true, "");
     let files = dist_with_binary(&r, &bin);
     let then = db_before_smallvec_advisory();

@@ -201,6 +201,18 @@ pub fn tag_schema() -> &'static jsonschema::Validator {
     SCHEMA.get_or_init(|| schema("tag"))
 }
 
+/// Runs a tool that must succeed and returns its output; otherwise panics with the
+/// command and its stderr.
+pub fn output_ok(cmd: &mut std::process::Command) -> std::process::Output {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 /// `schema/attest.schema.json`, for `attest --report-format json`.
 pub fn attest_schema() -> &'static jsonschema::Validator {
     static SCHEMA: OnceLock<jsonschema::Validator> = OnceLock::new();

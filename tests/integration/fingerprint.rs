@@ -39,16 +39,11 @@ impl Ws {
             "ws/deny.toml",
             &format!("{NO_YANK}[licenses]\nallow = [\"MIT\"]\n"),
         );
-        let out = std::process::Command::new("cargo")
-            .args(["generate-lockfile", "-q", "--offline"])
-            .current_dir(dir.path().join("ws"))
-            .env_remove("CARGO_TARGET_DIR")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        output_ok(
+            std::process::Command::new("cargo")
+                .args(["generate-lockfile", "-q", "--offline"])
+                .current_dir(dir.path().join("ws"))
+                .env_remove("CARGO_TARGET_DIR"),
         );
         Ws {
             dir,

@@ -395,18 +395,13 @@ fn new_files_get_the_umask_mode() {
     let f = released("");
     std::fs::remove_file(f.path().join("SECURITY.md")).ok();
     let bin = assert_cmd::cargo::cargo_bin("cargo-secure-release");
-    let out = std::process::Command::new("sh")
-        .args(["-c", "umask 027 && exec \"$0\" init --output NEW.md"])
-        .arg(&bin)
-        .current_dir(f.path())
-        .env_remove("CARGO_TARGET_DIR")
-        .env("CARGO_SECURE_RELEASE_CACHE_DIR", cache_dir())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    output_ok(
+        std::process::Command::new("sh")
+            .args(["-c", "umask 027 && exec \"$0\" init --output NEW.md"])
+            .arg(&bin)
+            .current_dir(f.path())
+            .env_remove("CARGO_TARGET_DIR")
+            .env("CARGO_SECURE_RELEASE_CACHE_DIR", cache_dir()),
     );
     let mode = std::fs::metadata(f.path().join("NEW.md"))
         .unwrap()

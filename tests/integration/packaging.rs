@@ -3,6 +3,7 @@
 //! dependencies that survive publication (a version beside the path), never from a
 //! `[patch]`, which `cargo package` drops (vendor/krates/PATCHED.md).
 
+use crate::common::output_ok;
 use std::path::Path;
 use std::process::Command;
 
@@ -43,15 +44,10 @@ fn the_published_crate_builds_the_graph_forks_not_a_patch() {
         );
     }
 
-    let out = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args(["metadata", "--format-version", "1", "--locked"])
-        .current_dir(root)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = output_ok(
+        Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+            .args(["metadata", "--format-version", "1", "--locked"])
+            .current_dir(root),
     );
     let md: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     // Nothing in the graph builds the upstream crates with the quadratic lookups.

@@ -58,16 +58,11 @@ impl Repo {
     fn ssh_keygen_sign(&self, key: &Path, namespace: &str, name: &str, text: &str) -> String {
         let msg = self.keys.path().join(format!("{name}.txt"));
         std::fs::write(&msg, text).unwrap();
-        let out = Std::new("ssh-keygen")
-            .args(["-q", "-Y", "sign", "-n", namespace, "-f"])
-            .arg(key)
-            .arg(&msg)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        output_ok(
+            Std::new("ssh-keygen")
+                .args(["-q", "-Y", "sign", "-n", namespace, "-f"])
+                .arg(key)
+                .arg(&msg),
         );
         std::fs::read_to_string(format!("{}.sig", msg.display())).unwrap()
     }
