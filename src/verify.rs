@@ -441,29 +441,29 @@ pub fn run_artifacts(opts: &VerifyOptions, shell: &Shell) -> Result<VerifyReport
     Ok(report)
 }
 
-/// Who, among the keys that may sign release files, made one of `sigs` over `pae`:
-/// an SSH key allowed the `file` namespace and not revoked (named by its fingerprint
+/// Who, among the keys that may sign release files, made one of a DSSE envelope's
+/// signatures over its PAE (the provenance's and the SBOM statements' signer): an
+/// SSH key allowed the `file` namespace and not revoked (named by its fingerprint
 /// and allowed-signers line), or a signing key of an OpenPGP certificate of the
 /// policy (or `--signer`), valid now. None when no such key made any of them.
-fn provenance_signer(
+fn dsse_signer(
     keys: &crate::sig::check::Keys,
-    sigs: &[Vec<u8>],
-    pae: &[u8],
+    envelope: &crate::attestation::dsse::Envelope,
+    payload: &[u8],
     now: i64,
 ) -> Option<String> {
+    let pae = crate::attestation::dsse::pae(&envelope.payload_type, payload);
+    let sigs = envelope.signature_bytes();
     let made_one = |key: &ssh_key::public::KeyData| {
         sigs.iter()
-            .any(|s| crate::sig::ssh::verify_plain(key, pae, s))
+            .any(|s| crate::sig::ssh::verify_plain(key, &pae, s))
     };
     if let Some(allowed) = &keys.ssh {
         let found = allowed.entries.iter().find(|e| {
             allowed
                 .authorize_in(&e.key, None, crate::sig::ssh::FILE_NAMESPACE, now)
                 .is_ok()
-                && !keys
-                    .revoked
-                    .iter()
-                    .any(|(_, revoked)| revoked.iter().any(|(_, k)| *k == e.key))
+                && crate::sig::ssh::allowed::revocation(&keys.revoked, &e.key).is_none()
                 && made_one(&e.key)
         });
         if let Some(e) = found {
@@ -475,29 +475,10 @@ fn provenance_signer(
             ));
         }
     }
-    let allowed_fpr = |fpr: &str| {
-        keys.fingerprints.is_empty()
-            || keys
-                .fingerprints
-                .iter()
-                .any(|s| s.replace(' ', "").eq_ignore_ascii_case(fpr))
-    };
     crate::sig::openpgp::plain_signers(&keys.openpgp)
         .into_iter()
-        .find(|(cert, key, plain)| (allowed_fpr(cert) || allowed_fpr(key)) && made_one(plain))
+        .find(|(cert, key, plain)| keys.openpgp_admits(cert, key) && made_one(plain))
         .map(|(cert, key, _)| format!("OpenPGP key {key} of certificate {cert}"))
-}
-
-/// Who made one of a DSSE envelope's signatures over its PAE, among the keys that
-/// may sign files: the provenance's and the SBOM statements' signer.
-fn dsse_signer(
-    keys: &crate::sig::check::Keys,
-    envelope: &crate::attestation::dsse::Envelope,
-    payload: &[u8],
-    now: i64,
-) -> Option<String> {
-    let pae = crate::attestation::dsse::pae(&envelope.payload_type, payload);
-    provenance_signer(keys, &envelope.signature_bytes(), &pae, now)
 }
 
 /// The binaries' checks that held, and their embedded lists for `--audit`.

@@ -23,6 +23,18 @@ pub struct Keys {
     pub fingerprints: Vec<String>,
 }
 
+impl Keys {
+    /// Whether `--signer` admits an OpenPGP certificate or signing key, by their
+    /// (upper-case hex) fingerprints; with no `--signer`, every certificate is.
+    pub fn openpgp_admits(&self, cert_fingerprint: &str, key_fingerprint: &str) -> bool {
+        self.fingerprints.is_empty()
+            || self.fingerprints.iter().any(|s| {
+                let s = s.replace(' ', "").to_ascii_uppercase();
+                s == cert_fingerprint || s == key_fingerprint
+            })
+    }
+}
+
 /// Who made a good signature from an allowed signer.
 #[derive(Debug, Clone)]
 pub enum Signer {
@@ -193,12 +205,7 @@ fn check_openpgp(keys: &Keys, payload: &[u8], signature: &[u8]) -> Verdict {
         Ok(good) => good,
         Err(e) => return Verdict::Bad(e),
     };
-    let allowed = keys.fingerprints.is_empty()
-        || keys.fingerprints.iter().any(|s| {
-            let s = s.replace(' ', "").to_ascii_uppercase();
-            s == good.cert_fingerprint || s == good.key_fingerprint
-        });
-    if !allowed {
+    if !keys.openpgp_admits(&good.cert_fingerprint, &good.key_fingerprint) {
         let who = good.userid.as_deref().unwrap_or("(no user id)");
         return Verdict::Bad(format!(
             "it is signed by {} {}, which is not one of the --signer fingerprints",

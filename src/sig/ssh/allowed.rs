@@ -286,12 +286,23 @@ pub fn verify_in(
             NAMESPACE => format!("the SSH signature by key {fpr} does not match the tag's content: the tag was changed after signing"),
             _ => format!("the SSH signature by key {fpr} does not match the signed file's content: the file was changed after signing"),
         })?;
-    for (origin, keys) in revoked {
-        if let Some((line, _)) = keys.iter().find(|(_, k)| k == key) {
-            return Err(format!("key {fpr} is revoked ({origin}:{line})"));
-        }
+    if let Some((origin, line)) = revocation(revoked, key) {
+        return Err(format!("key {fpr} is revoked ({origin}:{line})"));
     }
     signers.authorize_in(key, identity, namespace, time)
+}
+
+/// The first revocation of `key` among the revoked-key files: the file as messages
+/// name it and the line.
+pub fn revocation<'r>(
+    revoked: &'r [(String, Vec<(usize, KeyData)>)],
+    key: &KeyData,
+) -> Option<(&'r str, usize)> {
+    revoked.iter().find_map(|(origin, keys)| {
+        keys.iter()
+            .find(|(_, k)| k == key)
+            .map(|(line, _)| (origin.as_str(), *line))
+    })
 }
 
 fn is_key_type(word: &str) -> bool {
