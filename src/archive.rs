@@ -6,7 +6,7 @@
 //! artifact limit, or more than `MEMBER_LIMIT` members, is an error naming the
 //! archive, so a hostile archive cannot fill the disk or run for ever.
 
-use crate::artifact::{looks_executable, ARTIFACT_LIMIT, HEAD_LEN};
+use crate::artifact::{looks_executable, read_head, ARTIFACT_LIMIT};
 use crate::error::{escape, Failure};
 use anyhow::Result;
 use std::io::{Read, Write};
@@ -87,11 +87,7 @@ pub fn executables(path: &Path, shown: &str, kind: Kind, dir: &Path) -> Result<V
             .help("attest the release's archives, not a tree of files")
             .into());
         }
-        let mut head = Vec::with_capacity(HEAD_LEN);
-        reader
-            .take(HEAD_LEN as u64)
-            .read_to_end(&mut head)
-            .map_err(|e| unreadable(&e))?;
+        let head = read_head(&mut *reader).map_err(|e| unreadable(&e))?;
         if !looks_executable(&head) {
             return Ok(());
         }

@@ -58,6 +58,15 @@ const SCAN_WINDOW: usize = 16 << 20;
 pub const HEAD_LEN: usize = 4096;
 
 /// Whether a file starting with `head` is one of the executables `inspect` reads:
+/// The first `HEAD_LEN` bytes `reader` yields (fewer if it ends): what
+/// `looks_executable` reads. The rest is left unread.
+pub fn read_head(reader: impl std::io::Read) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(HEAD_LEN);
+    reader.take(HEAD_LEN as u64).read_to_end(&mut head)?;
+    Ok(head)
+}
+
 /// ELF, Mach-O (thin or universal), or PE (`MZ` and its `PE\0\0` signature where
 /// the DOS header points). Java's class files share the universal magic; theirs
 /// is followed by a class-file version, far above any count of architectures.

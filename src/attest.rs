@@ -92,8 +92,18 @@ pub fn run(opts: &AttestOptions, shell: &Shell) -> Result<AttestReport> {
         }
     )];
     notes.extend(checked.report.notes.iter().cloned());
+    // The tagged Cargo.lock, read once: the binaries' gate and the provenance's digest.
+    let tagged_lock = repo.file_at_tag(&tag, "Cargo.lock")?;
     // Every binary, alone or in an archive, passes the artifact checks.
-    let sboms = binary_gate(opts, &repo, &tag, &commit, &files, &mut notes)?;
+    let sboms = binary_gate(
+        opts,
+        &repo,
+        &tag,
+        &commit,
+        tagged_lock.as_deref(),
+        &files,
+        &mut notes,
+    )?;
 
     let format = match opts.key.format {
         Some(f) => f,
@@ -117,23 +127,21 @@ pub fn run(opts: &AttestOptions, shell: &Shell) -> Result<AttestReport> {
         Some(k) => k.check_file_policy(&trusted, now)?,
         None => None,
     };
-    // DSSE needs an Ed25519 or ECDSA P-256 key (a dry run, with no key, assumes it).
-    let provenance = match &key {
-        Some(k) => k.signs_plain(opts.key.agent),
-        None => true,
-    };
+    // DSSE needs an Ed25519 or ECDSA P-256 key (a dry run, with no key, assumes it),
+    // minisign an Ed25519 one: the key's plain public key, found once.
+    let plain = key.as_ref().map(|k| k.plain_public(opts.key.agent));
+    let provenance = plain.as_ref().is_none_or(Option::is_some);
     if !provenance {
         notes.push(format!(
             "no {}: DSSE envelopes are signed with an Ed25519 or ECDSA P-256 key (an OpenPGP Ed25519 key from its file, not through --agent), and the release key is not one",
             attestation::PROVENANCE
         ));
     }
-    // minisign signs with Ed25519 alone (a dry run, with no key, assumes it can).
     let minisign_key = match (&key, opts.minisign) {
         (_, false) => None,
         (None, true) => Some(None),
-        (Some(k), true) => match k.ed25519_public(opts.key.agent) {
-            Some(pk) => Some(Some(pk)),
+        (Some(k), true) => match plain.flatten().as_ref().and_then(|p| p.ed25519()) {
+            Some(pk) => Some(Some(pk.0)),
             None => {
                 return Err(Failure::new(format!(
                     "--minisign signs with an Ed25519 key, and the release key is {}; nothing was written",
@@ -191,6 +199,7 @@ pub fn run(opts: &AttestOptions, shell: &Shell) -> Result<AttestReport> {
             &tag,
             &commit,
             &checked.claims,
+            tagged_lock.as_deref(),
             entries.clone(),
         ))
     });
@@ -281,6 +290,7 @@ fn build(
     tag: &str,
     commit: &str,
     claims: &Option<crate::release::claims::Claims>,
+    tagged_lock: Option<&[u8]>,
     subjects: Vec<sums::Entry>,
 ) -> attestation::provenance::Build {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
@@ -322,11 +332,7 @@ fn build(
         cargo: crate::fingerprint::cargo_version().map(|v| format!("cargo {v}")),
         rustflags,
         source_date_epoch: env("SOURCE_DATE_EPOCH").and_then(|e| e.parse().ok()),
-        cargo_lock: repo
-            .file_at_tag(tag, "Cargo.lock")
-            .ok()
-            .flatten()
-            .map(|l| crate::digest::sha256_hex(&l)),
+        cargo_lock: tagged_lock.map(crate::digest::sha256_hex),
         builder_id,
         invocation_id,
     }
@@ -360,6 +366,7 @@ fn binary_gate(
     repo: &Repo,
     tag: &str,
     commit: &str,
+    tagged_lock: Option<&[u8]>,
     files: &[Hashed],
     notes: &mut Vec<String>,
 ) -> Result<Vec<serde_json::Value>> {
@@ -378,14 +385,14 @@ fn binary_gate(
         return Ok(Vec::new());
     }
     let shown_tag = escape(tag);
-    let lock = repo.file_at_tag(tag, "Cargo.lock")?.ok_or_else(|| {
+    let lock = tagged_lock.ok_or_else(|| {
         Failure::new(format!(
             "tag `{shown_tag}` has no Cargo.lock: its binaries' embedded dependency lists cannot be checked against it; nothing was written"
         ))
         .help("commit Cargo.lock and tag the release again")
         .refusal()
     })?;
-    let lock = String::from_utf8_lossy(&lock).into_owned();
+    let lockfile = crate::lockfile::Lockfile::parse(&String::from_utf8_lossy(lock));
     let workdir = repo.workdir();
     let check = crate::options::CheckOptions::for_release(
         workdir.as_deref(),
@@ -399,7 +406,8 @@ fn binary_gate(
             tagged_manifest: repo
                 .file_at_tag(tag, "Cargo.toml")?
                 .map(|m| String::from_utf8_lossy(&m).into_owned()),
-            tagged_lock: &lock,
+            tagged_lock: &lockfile,
+            tagged_lock_sha256: crate::digest::sha256_hex(lock),
             tag,
             profile: opts.profile.as_deref().unwrap_or("release"),
             leaks: workdir
@@ -435,7 +443,6 @@ fn binary_gate(
     {
         notes.push(format!("warning: {}: {}", f.code.as_str(), f.message));
     }
-    let lockfile = crate::lockfile::Lockfile::parse(&lock);
     // The documents' time: SOURCE_DATE_EPOCH, else the tagged commit's, never now.
     let epoch = std::env::var("SOURCE_DATE_EPOCH")
         .ok()

@@ -103,17 +103,13 @@ pub fn find(files: &[ReleaseFile<'_>]) -> Result<Found> {
 }
 
 fn is_executable(path: &Path) -> Result<bool> {
-    use std::io::Read;
     let file = crate::fsutil::open_regular(path).map_err(|e| {
         Failure::new(format!(
             "{} cannot be read: {e}",
             escape(&path.display().to_string())
         ))
     })?;
-    let mut head = Vec::with_capacity(artifact::HEAD_LEN);
-    file.take(artifact::HEAD_LEN as u64)
-        .read_to_end(&mut head)?;
-    Ok(artifact::looks_executable(&head))
+    Ok(artifact::looks_executable(&artifact::read_head(file)?))
 }
 
 /// What the binaries are judged against.
@@ -123,8 +119,9 @@ pub struct Judge<'a> {
     pub check: &'a CheckOptions,
     /// The tagged tree's root Cargo.toml (its artifact policy, ignores and profile).
     pub tagged_manifest: Option<String>,
-    /// The tagged tree's Cargo.lock.
-    pub tagged_lock: &'a str,
+    /// The tagged tree's Cargo.lock, parsed, and the SHA-256 of its bytes.
+    pub tagged_lock: &'a Lockfile,
+    pub tagged_lock_sha256: String,
     pub tag: &'a str,
     /// The released profile (its `strip`).
     pub profile: &'a str,
@@ -170,7 +167,6 @@ pub fn judge(found: &Found, j: &Judge<'_>) -> Result<Judged> {
         .as_deref()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "deny.toml".into());
-    let lockfile = Lockfile::parse(j.tagged_lock);
     let expect = Expect {
         strip,
         leaks: j
@@ -203,7 +199,7 @@ pub fn judge(found: &Found, j: &Judge<'_>) -> Result<Judged> {
         policy: &config.artifact,
         profile: j.profile,
         strip,
-        lockfile: Some(&lockfile),
+        lockfile: Some(j.tagged_lock),
         deny_ignores: &deny_ignores,
         workspace: None,
     };
@@ -214,7 +210,7 @@ pub fn judge(found: &Found, j: &Judge<'_>) -> Result<Judged> {
         match (&a.packages, &dbs) {
             (Some(packages), Some(dbs)) => {
                 found_all.extend(artifact_step::embedded(&a.shown, packages, dbs, &inputs));
-                found_all.extend(not_at_tag(&a.shown, packages, &lockfile, j.tag));
+                found_all.extend(not_at_tag(&a.shown, packages, j.tagged_lock, j.tag));
             }
             _ => found_all.push(artifact_step::no_audit_data(&a.shown, &config.artifact)),
         }
@@ -236,7 +232,7 @@ pub fn judge(found: &Found, j: &Judge<'_>) -> Result<Judged> {
                 .parent()
                 .map(Path::to_path_buf)
                 .unwrap_or_default(),
-            lockfile_sha256: Some(crate::digest::sha256_hex(j.tagged_lock.as_bytes())),
+            lockfile_sha256: Some(j.tagged_lock_sha256.clone()),
         },
         lists,
     })

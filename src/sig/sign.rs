@@ -199,7 +199,7 @@ impl Key {
     /// The raw public key of a key that can make plain signatures (DSSE's,
     /// minisign's): an Ed25519 or ECDSA P-256 key, SSH or OpenPGP. Through a
     /// gpg-agent (`agent`), an OpenPGP Ed25519 key cannot: the agent signs hashes.
-    fn plain_public(&self, agent: bool) -> Option<ssh_key::public::KeyData> {
+    pub fn plain_public(&self, agent: bool) -> Option<ssh_key::public::KeyData> {
         match self {
             Key::Ssh(key) => crate::sig::ssh::signs_plain(key.public.key_data())
                 .then(|| key.public.key_data().clone()),
@@ -208,16 +208,6 @@ impl Key {
                     .filter(|k| !(agent && k.ed25519().is_some()))
             }
         }
-    }
-
-    /// Can the key sign DSSE envelopes (an Ed25519 or ECDSA P-256 key)?
-    pub fn signs_plain(&self, agent: bool) -> bool {
-        self.plain_public(agent).is_some()
-    }
-
-    /// The Ed25519 public key, when the release key is one: what minisign signs with.
-    pub fn ed25519_public(&self, agent: bool) -> Option<[u8; 32]> {
-        self.plain_public(agent)?.ed25519().map(|k| k.0)
     }
 
     /// Who the key is, for output lines: `ED25519 key SHA256:…`, or the OpenPGP
