@@ -50,10 +50,7 @@ pub fn run() -> Result<(), String> {
             cli.push(c);
         }
     }
-    let median = |v: &mut Vec<Duration>| {
-        v.sort();
-        v[v.len() / 2].as_secs_f64() * 1e3
-    };
+    let median = |v: &mut Vec<Duration>| crate::median_ms(v);
     println!(
         "release binary: {} ({:.1} MB), median of {RUNS} runs after one warm-up",
         bin.display(),

@@ -13,7 +13,7 @@
 use crate::check;
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const RUNS: usize = 15;
 const SIZE: usize = 15 * 1024 * 1024;
@@ -116,19 +116,7 @@ pub fn run() -> Result<(), String> {
     }
     let ssh_sig = repo.join("dist/by-hand.sig");
 
-    let time = |cmd: &mut Command| -> Result<Duration, String> {
-        let start = Instant::now();
-        let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
-        let took = start.elapsed();
-        if !out.status.success() {
-            return Err(format!(
-                "{cmd:?} failed: {}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-        Ok(took)
-    };
+    let time = crate::time_ok;
     let (mut attest, mut verify, mut sha, mut sign) = (vec![], vec![], vec![], vec![]);
     for i in 0..=RUNS {
         let a = time(
@@ -172,10 +160,7 @@ pub fn run() -> Result<(), String> {
             sign.push(k);
         }
     }
-    let median = |v: &mut Vec<Duration>| {
-        v.sort();
-        v[v.len() / 2].as_secs_f64() * 1e3
-    };
+    let median = |v: &mut Vec<Duration>| crate::median_ms(v);
     let (a, v, s, k) = (
         median(&mut attest),
         median(&mut verify),

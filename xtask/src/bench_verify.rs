@@ -7,7 +7,7 @@
 
 use std::path::PathBuf;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const RUNS: usize = 21;
 const IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
@@ -112,15 +112,5 @@ pub fn run() -> Result<(), String> {
 
 /// One run that must succeed (exit 0: the bundle verifies).
 fn time(mut cmd: Command, case: &str) -> Result<Duration, String> {
-    let start = Instant::now();
-    let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
-    let took = start.elapsed();
-    if !out.status.success() {
-        return Err(format!(
-            "{case}: {cmd:?} failed: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    Ok(took)
+    crate::time_ok(&mut cmd).map_err(|e| format!("{case}: {e}"))
 }

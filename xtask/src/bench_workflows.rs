@@ -103,10 +103,7 @@ pub fn run(root: &Path) -> Result<(), String> {
             theirs.push(z);
         }
     }
-    let median = |v: &mut Vec<Duration>| {
-        v.sort();
-        v[v.len() / 2].as_secs_f64() * 1e3
-    };
+    let median = |v: &mut Vec<Duration>| crate::median_ms(v);
     let (c, a, z) = (median(&mut check), median(&mut audit), median(&mut theirs));
     println!("\nworkflow check on {n} workflow files, median of {RUNS} interleaved runs (after one warm-up round)");
     println!("| what | median wall time |");

@@ -213,6 +213,27 @@ pub(crate) fn release_binary(root: &std::path::Path) -> Result<std::path::PathBu
     Ok(target.join("release/cargo-secure-release"))
 }
 
+/// The wall time of one run of a command that must succeed; its output is the error.
+pub(crate) fn time_ok(cmd: &mut Command) -> Result<std::time::Duration, String> {
+    let start = std::time::Instant::now();
+    let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
+    let took = start.elapsed();
+    if !out.status.success() {
+        return Err(format!(
+            "{cmd:?} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(took)
+}
+
+/// The median of a bench row's samples, in milliseconds.
+pub(crate) fn median_ms(samples: &mut [std::time::Duration]) -> f64 {
+    samples.sort();
+    samples[samples.len() / 2].as_secs_f64() * 1e3
+}
+
 /// Runs a command that must succeed; its stderr is the error.
 pub(crate) fn check(cmd: &mut Command) -> Result<(), String> {
     let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
