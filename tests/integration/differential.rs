@@ -330,6 +330,12 @@ fn settle(root: &Path) {
 // One prepared fixture and the commands run on it
 // ---------------------------------------------------------------------------------
 
+/// The date the harness started: the `today` of all its runs.
+fn harness_today() -> &'static str {
+    static TODAY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TODAY.get_or_init(|| cargo_secure_release::report::today().unwrap().to_string())
+}
+
 struct Ctx {
     tmp: TempDir,
     /// The template this fixture was copied from (its alternative lockfiles).
@@ -1487,7 +1493,13 @@ fn prepare(
         db,
         tpl,
         tmp,
-        env: Vec::new(),
+        // Today is an input of the audit (the database's age, ignores' `until`): one
+        // date for every run of the harness, so a run on each side of midnight is
+        // not a difference between warm and cold. A case may set its own.
+        env: vec![(
+            "CARGO_SECURE_RELEASE_TODAY".to_string(),
+            harness_today().to_string(),
+        )],
     };
     if vulnerable {
         std::fs::copy(ctx.tpl("vuln.lock"), ctx.p("ws/Cargo.lock")).unwrap();
