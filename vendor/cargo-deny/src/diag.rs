@@ -6,7 +6,7 @@ mod sink;
 pub use grapher::{InclusionGrapher, cs_diag_to_json, diag_to_json, write_graph_as_text};
 pub use sink::{DiagnosticOverrides, ErrorSink};
 
-use std::{collections::BTreeMap, ops::Range};
+use std::ops::Range;
 
 use crate::{Kid, PathBuf, Span};
 pub use codespan_reporting::diagnostic::Severity;
@@ -34,7 +34,13 @@ use codespan_reporting::files::Files as _;
 pub struct Files {
     files: Vec<File>,
     /// Since we hand out ids we keep a mapping of path -> id for faster searching
-    map: BTreeMap<PathBuf, FileId>,
+    ///
+    /// PATCHED (cargo-secure-release): a hash map, where upstream has a `BTreeMap`.
+    /// Path order compares component by component, and license gathering looks up
+    /// every crate's manifest here (twice): on a 1,000-crate graph the ordered map's
+    /// comparisons cost more than reading the manifests. Nothing iterates the map, so
+    /// only the cost changes; `Path`'s hash agrees with its equality.
+    map: std::collections::HashMap<PathBuf, FileId>,
 }
 
 impl Files {
