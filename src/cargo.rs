@@ -8,9 +8,27 @@ use std::process::Command;
 
 /// What `metadata` answered.
 pub struct Metadata {
+    /// cargo's JSON document, complete; cargo itself may still be exiting (`finish`).
     pub json: Vec<u8>,
     /// The Cargo.lock this run created because there was none (see `metadata`).
     pub created_lockfile: Option<PathBuf>,
+    /// cargo, exiting.
+    pub exit: Exit,
+}
+
+/// A `cargo metadata` that has printed its document and may still be exiting.
+pub struct Exit(Exiting);
+
+impl Exit {
+    /// Waits for cargo to exit: its JSON counts only if it succeeded. Cargo frees its
+    /// resolver after printing (~20 ms on 1,000 packages), so a caller parses the
+    /// document first and finishes after. Returns what cargo printed after the
+    /// document, which a valid answer leaves empty (or whitespace).
+    pub fn finish(self, manifest_path: &Path) -> Result<Vec<u8>> {
+        self.0
+            .wait()
+            .map_err(|stderr| metadata_failure(manifest_path, &stderr).into())
+    }
 }
 
 /// `cargo metadata` JSON with all features of the workspace members enabled, so the
@@ -25,23 +43,25 @@ pub fn metadata(
     create_lockfile: bool,
 ) -> Result<Metadata> {
     check_lockfiles(manifest_path)?;
-    match run_metadata(manifest_path, offline, frozen) {
+    match run_metadata(manifest_path, offline, frozen, &[]) {
         Err(stderr) if create_lockfile => {
             let Some(lock) = missing_lockfile(&stderr) else {
                 return Err(metadata_failure(manifest_path, &stderr).into());
             };
             generate_lockfile(manifest_path, offline)?;
-            let json = run_metadata(manifest_path, offline, frozen)
+            let (json, exiting) = run_metadata(manifest_path, offline, frozen, &[])
                 .map_err(|stderr| metadata_failure(manifest_path, &stderr))?;
             Ok(Metadata {
                 json,
                 created_lockfile: Some(lock),
+                exit: Exit(exiting),
             })
         }
         Err(stderr) => Err(metadata_failure(manifest_path, &stderr).into()),
-        Ok(json) => Ok(Metadata {
+        Ok((json, exiting)) => Ok(Metadata {
             json,
             created_lockfile: None,
+            exit: Exit(exiting),
         }),
     }
 }
@@ -96,7 +116,6 @@ fn generate_lockfile(manifest_path: &Path, offline: bool) -> Result<()> {
     .into())
 }
 
-/// One `cargo metadata` run: its JSON, or its stderr.
 /// `cargo metadata` with `--features` beyond `--all-features`: a dependency's feature
 /// named on the command line (`dep/feat`) can pull in packages that no member's
 /// feature does, which the all-features resolve leaves out. The lockfile exists by
@@ -106,21 +125,27 @@ pub fn metadata_with_features(
     offline: bool,
     frozen: bool,
     features: &[String],
-) -> Result<Vec<u8>> {
-    run_metadata_with(manifest_path, offline, frozen, features)
-        .map_err(|stderr| metadata_failure(manifest_path, &stderr).into())
+) -> Result<Metadata> {
+    let (json, exiting) = run_metadata(manifest_path, offline, frozen, features)
+        .map_err(|stderr| metadata_failure(manifest_path, &stderr))?;
+    Ok(Metadata {
+        json,
+        created_lockfile: None,
+        exit: Exit(exiting),
+    })
 }
 
-fn run_metadata(manifest_path: &Path, offline: bool, frozen: bool) -> Result<Vec<u8>, String> {
-    run_metadata_with(manifest_path, offline, frozen, &[])
-}
+/// The most `cargo metadata` may print: a 1,000-package workspace prints ~5 MiB.
+const METADATA_LIMIT: usize = 1 << 30;
 
-fn run_metadata_with(
+/// One `cargo metadata` run: its JSON document as soon as it is complete, with cargo
+/// still exiting, or cargo's stderr when it failed before printing one.
+fn run_metadata(
     manifest_path: &Path,
     offline: bool,
     frozen: bool,
     features: &[String],
-) -> Result<Vec<u8>, String> {
+) -> Result<(Vec<u8>, Exiting), String> {
     let mut cmd = cargo();
     cmd.args([
         "metadata",
@@ -140,18 +165,130 @@ fn run_metadata_with(
     if frozen {
         cmd.arg("--frozen");
     }
-    let out = match cmd.output() {
-        Ok(out) => out,
-        Err(e) => {
-            return Err(format!(
-                "error: could not run `cargo metadata` ({e}): is cargo on PATH?"
-            ))
-        }
-    };
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    let mut exiting = Exiting::spawn(cmd)
+        .map_err(|e| format!("error: could not run `cargo metadata` ({e}): is cargo on PATH?"))?;
+    let json = exiting.document()?;
+    // Ended without a whole document: cargo's exit says why, now.
+    if !json.ends_with(b"\n") {
+        let rest = exiting.wait()?;
+        return Ok(([json, rest].concat(), Exiting::Done { rest: Vec::new() }));
     }
-    Ok(out.stdout)
+    Ok((json, exiting))
+}
+
+/// A `cargo metadata` that has printed (or is printing) its answer.
+enum Exiting {
+    Running {
+        child: std::process::Child,
+        stdout: std::process::ChildStdout,
+        stderr: std::thread::JoinHandle<Vec<u8>>,
+        /// Bytes of stdout after the document's end, read with it.
+        rest: Vec<u8>,
+    },
+    Done {
+        rest: Vec<u8>,
+    },
+}
+
+impl Exiting {
+    fn spawn(mut cmd: Command) -> std::io::Result<Self> {
+        use std::process::Stdio;
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        let (Some(stdout), Some(mut err)) = (child.stdout.take(), child.stderr.take()) else {
+            unreachable!("both were piped");
+        };
+        // Drained beside stdout, or a cargo with much to warn about would block on a
+        // full stderr pipe while this waits on stdout.
+        let stderr = std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = std::io::Read::read_to_end(
+                &mut std::io::Read::take(&mut err, METADATA_LIMIT as u64),
+                &mut buf,
+            );
+            buf
+        });
+        Ok(Exiting::Running {
+            child,
+            stdout,
+            stderr,
+            rest: Vec::new(),
+        })
+    }
+
+    /// stdout up to and including its first newline, or all of it if there is none.
+    /// `--format-version 1` is one line of compact JSON (a newline inside a string is
+    /// written `\n`), so its first newline ends the document: it can be parsed while
+    /// cargo tears down. Whatever follows is kept for `wait`, which judges it.
+    fn document(&mut self) -> Result<Vec<u8>, String> {
+        let Exiting::Running { stdout, rest, .. } = self else {
+            return Ok(Vec::new());
+        };
+        let mut json = Vec::with_capacity(1 << 20);
+        let mut chunk = vec![0u8; 256 << 10];
+        loop {
+            let n = match std::io::Read::read(stdout, &mut chunk) {
+                Ok(0) => return Ok(json),
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(format!(
+                        "error: could not read `cargo metadata` output: {e}"
+                    ))
+                }
+            };
+            let got = &chunk[..n];
+            if json.len() + n > METADATA_LIMIT {
+                return Err(format!(
+                    "error: `cargo metadata` printed more than {METADATA_LIMIT} bytes"
+                ));
+            }
+            if let Some(end) = got.iter().position(|&b| b == b'\n') {
+                json.extend_from_slice(&got[..=end]);
+                rest.extend_from_slice(&got[end + 1..]);
+                return Ok(json);
+            }
+            json.extend_from_slice(got);
+        }
+    }
+
+    /// cargo's exit: what it printed after the document when it succeeded, its
+    /// stderr when it did not.
+    fn wait(self) -> Result<Vec<u8>, String> {
+        let (mut child, mut stdout, stderr, mut rest) = match self {
+            Exiting::Done { rest } => return Ok(rest),
+            Exiting::Running {
+                child,
+                stdout,
+                stderr,
+                rest,
+            } => (child, stdout, stderr, rest),
+        };
+        let cannot =
+            |e: std::io::Error| format!("error: could not read `cargo metadata`'s answer: {e}");
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(&mut stdout, METADATA_LIMIT as u64),
+            &mut rest,
+        )
+        .map_err(cannot)?;
+        if rest.len() >= METADATA_LIMIT {
+            // Unread output would keep cargo blocked on the pipe: end it instead.
+            drop(stdout);
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!(
+                "error: `cargo metadata` printed more than {METADATA_LIMIT} bytes"
+            ));
+        }
+        let status = child.wait().map_err(cannot)?;
+        match status.success() {
+            true => Ok(rest),
+            false => Err(String::from_utf8_lossy(&stderr.join().unwrap_or_default()).into_owned()),
+        }
+    }
 }
 
 /// Cargo reads the Cargo.lock of the manifest's directory or of a parent workspace,
@@ -281,4 +418,46 @@ pub fn home() -> Option<PathBuf> {
     std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A real process speaking through the pipes as cargo does.
+    fn sh(script: &str) -> Exiting {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", script]);
+        Exiting::spawn(cmd).unwrap()
+    }
+
+    #[test]
+    fn the_document_ends_at_its_newline_and_what_follows_is_kept_for_the_exit() {
+        // The sleep: the document is handed over while the process still runs.
+        let mut e = sh(r#"printf '{"a":"x\\ny"}\n'; sleep 0.2; printf 'more'"#);
+        assert_eq!(e.document().unwrap(), b"{\"a\":\"x\\ny\"}\n");
+        assert_eq!(e.wait().unwrap(), b"more");
+    }
+
+    #[test]
+    fn a_failure_after_the_document_is_a_failure() {
+        let mut e = sh(r#"printf '{}\n'; echo 'error: late' >&2; exit 3"#);
+        assert_eq!(e.document().unwrap(), b"{}\n");
+        assert_eq!(e.wait().unwrap_err().trim(), "error: late");
+    }
+
+    #[test]
+    fn output_without_a_newline_is_read_to_its_end() {
+        let mut e = sh(r#"printf '{"a":1}'"#);
+        assert_eq!(e.document().unwrap(), b"{\"a\":1}");
+        assert!(e.wait().unwrap().is_empty());
+    }
+
+    #[test]
+    fn much_on_stderr_does_not_block_the_document() {
+        // 1 MiB of warnings: more than a pipe holds, written before the document.
+        let mut e = sh(r#"head -c 1048576 /dev/zero | tr '\0' w >&2; printf '{}\n'"#);
+        assert_eq!(e.document().unwrap(), b"{}\n");
+        assert!(e.wait().unwrap().is_empty());
+    }
 }

@@ -58,8 +58,37 @@ impl Workspace {
             args.frozen,
             args.may_create_lockfile(),
         )?;
-        let mut ws = Self::from_json(md.json.into(), manifest_path, Hash::Beside)?;
-        ws.created_lockfile = md.created_lockfile;
+        Self::from_cargo(md, manifest_path, Hash::Beside, |_| {})
+    }
+
+    /// Parses what cargo printed while cargo exits, then holds it to cargo's exit:
+    /// a failed cargo is its error, and output after the document is judged with it,
+    /// as if the whole output had been parsed after the exit. `cargo_ran` gets the
+    /// JSON before it is parsed here, for work that can start on it at once.
+    fn from_cargo(
+        md: crate::cargo::Metadata,
+        manifest_path: PathBuf,
+        hash: Hash,
+        cargo_ran: impl FnOnce(&std::sync::Arc<[u8]>),
+    ) -> Result<Self> {
+        let crate::cargo::Metadata {
+            json,
+            created_lockfile,
+            exit,
+        } = md;
+        let json: std::sync::Arc<[u8]> = json.into();
+        cargo_ran(&json);
+        let parsed = Self::from_json(json.clone(), manifest_path.clone(), hash);
+        let rest = exit.finish(&manifest_path)?;
+        let mut ws = match rest.iter().all(u8::is_ascii_whitespace) {
+            true => parsed?,
+            false => Self::from_json(
+                [&json[..], &rest].concat().into(),
+                manifest_path,
+                Hash::After,
+            )?,
+        };
+        ws.created_lockfile = created_lockfile;
         Ok(ws)
     }
 
@@ -86,13 +115,13 @@ impl Workspace {
         manifest_path: PathBuf,
         features: &[String],
     ) -> Result<Self> {
-        let json = crate::cargo::metadata_with_features(
+        let md = crate::cargo::metadata_with_features(
             &manifest_path,
             args.offline(),
             args.frozen,
             features,
         )?;
-        Self::from_json(json.into(), manifest_path, Hash::After)
+        Self::from_cargo(md, manifest_path, Hash::After, |_| {})
     }
 
     /// What the "Reading the workspace" step turned out to be, for `-vv` and the bar.
@@ -147,8 +176,6 @@ impl Workspace {
         };
         let md =
             crate::cargo::metadata(&manifest_path, offline, frozen, args.may_create_lockfile())?;
-        let json: std::sync::Arc<[u8]> = md.json.into();
-        cargo_ran(&json);
         // `alone`: nothing else starts on cargo's JSON, so the hash takes the other
         // core. Otherwise `cargo_ran` may have started the dependency graph there: a
         // third busy thread on a two-core runner would slow the graph, which the audit
@@ -157,8 +184,7 @@ impl Workspace {
             true => Hash::Beside,
             false => Hash::After,
         };
-        let mut ws = Self::from_json(json.clone(), manifest_path.clone(), hash)?;
-        ws.created_lockfile = md.created_lockfile;
+        let mut ws = Self::from_cargo(md, manifest_path.clone(), hash, cargo_ran)?;
         // `before` saw no Cargo.lock: a record made from it could only miss.
         let before = before.filter(|_| ws.created_lockfile.is_none());
         if let Some(before) = before {
@@ -180,7 +206,7 @@ impl Workspace {
                     .filter(|p| p.source.is_some())
                     .map(|p| p.manifest_path.clone().into_std_path_buf())
                     .collect(),
-                json,
+                json: ws.json(),
             };
             // Wanted by the next run, not this one: it yields to the checks. Alone, the
             // command has nothing for it to yield to, and waits for it at its end (a
