@@ -17,8 +17,18 @@ pub fn bin_std() -> std::process::Command {
     c.env_remove("CARGO_TARGET_DIR")
         .env("NO_COLOR", "1")
         .env("CARGO_SECURE_RELEASE_CACHE_DIR", cache_dir())
-        .env("CARGO_SECURE_RELEASE_STATE_DIR", state_dir());
+        .env("CARGO_SECURE_RELEASE_STATE_DIR", state_dir())
+        // Today is an input of the audit (the database's age, ignores' `until`): one
+        // date for the whole suite, so two runs a test compares on either side of
+        // midnight differ by nothing. A test may set its own.
+        .env("CARGO_SECURE_RELEASE_TODAY", suite_today());
     c
+}
+
+/// The date the suite started, by the binary's own clock rule.
+pub fn suite_today() -> &'static str {
+    static TODAY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TODAY.get_or_init(|| cargo_secure_release::report::today().unwrap().to_string())
 }
 
 /// A findings cache private to this test process.

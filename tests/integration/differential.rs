@@ -330,12 +330,6 @@ fn settle(root: &Path) {
 // One prepared fixture and the commands run on it
 // ---------------------------------------------------------------------------------
 
-/// The date the harness started: the `today` of all its runs.
-fn harness_today() -> &'static str {
-    static TODAY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    TODAY.get_or_init(|| cargo_secure_release::report::today().unwrap().to_string())
-}
-
 struct Ctx {
     tmp: TempDir,
     /// The template this fixture was copied from (its alternative lockfiles).
@@ -1498,7 +1492,7 @@ fn prepare(
         // not a difference between warm and cold. A case may set its own.
         env: vec![(
             "CARGO_SECURE_RELEASE_TODAY".to_string(),
-            harness_today().to_string(),
+            suite_today().to_string(),
         )],
     };
     if vulnerable {
