@@ -137,6 +137,8 @@ pub fn metadata_with_features(
 
 /// The most `cargo metadata` may print: a 1,000-package workspace prints ~5 MiB.
 const METADATA_LIMIT: usize = 1 << 30;
+/// The most of cargo's stderr kept for its error message.
+const STDERR_LIMIT: u64 = 16 << 20;
 
 /// One `cargo metadata` run: its JSON document as soon as it is complete, with cargo
 /// still exiting, or cargo's stderr when it failed before printing one.
@@ -202,13 +204,15 @@ impl Exiting {
             unreachable!("both were piped");
         };
         // Drained beside stdout, or a cargo with much to warn about would block on a
-        // full stderr pipe while this waits on stdout.
+        // full stderr pipe while this waits on stdout; drained to its end past the
+        // part kept, for the same reason.
         let stderr = std::thread::spawn(move || {
             let mut buf = Vec::new();
             let _ = std::io::Read::read_to_end(
-                &mut std::io::Read::take(&mut err, METADATA_LIMIT as u64),
+                &mut std::io::Read::take(&mut err, STDERR_LIMIT),
                 &mut buf,
             );
+            let _ = std::io::copy(&mut err, &mut std::io::sink());
             buf
         });
         Ok(Exiting::Running {
@@ -459,5 +463,18 @@ mod tests {
         let mut e = sh(r#"head -c 1048576 /dev/zero | tr '\0' w >&2; printf '{}\n'"#);
         assert_eq!(e.document().unwrap(), b"{}\n");
         assert!(e.wait().unwrap().is_empty());
+    }
+
+    #[test]
+    fn stderr_past_what_is_kept_is_drained_so_cargo_can_finish() {
+        // 17 MiB of warnings, then the document only if every byte was written: a
+        // closed pipe would kill the writer (SIGPIPE) and fail the `&&`.
+        let mut e = sh(r#"head -c 17825792 /dev/zero | tr '\0' w >&2 && printf '{}\n'"#);
+        assert_eq!(e.document().unwrap(), b"{}\n");
+        assert!(e.wait().unwrap().is_empty());
+        // What is kept for an error message is bounded.
+        let mut e = sh(r#"head -c 17825792 /dev/zero | tr '\0' w >&2; exit 1"#);
+        assert!(e.document().unwrap().is_empty());
+        assert_eq!(e.wait().unwrap_err().len() as u64, STDERR_LIMIT);
     }
 }
