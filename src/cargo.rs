@@ -16,16 +16,20 @@ pub struct Metadata {
     pub exit: Exit,
 }
 
-/// A `cargo metadata` that has printed its document and may still be exiting.
-pub struct Exit(Exiting);
+/// A `cargo metadata` that has printed its document and may still be exiting; None
+/// once it has exited (it printed no whole document, so its exit was awaited then).
+pub struct Exit(Option<Running>);
 
 impl Exit {
     /// Waits for cargo to exit: its JSON counts only if it succeeded. Cargo frees its
     /// resolver after printing (~20 ms on 1,000 packages), so a caller parses the
     /// document first and finishes after. Returns what cargo printed after the
-    /// document, which a valid answer leaves empty (or whitespace).
+    /// document, which cargo leaves empty.
     pub fn finish(self, manifest_path: &Path) -> Result<Vec<u8>> {
-        self.0
+        let Some(running) = self.0 else {
+            return Ok(Vec::new());
+        };
+        running
             .wait()
             .map_err(|stderr| metadata_failure(manifest_path, &stderr).into())
     }
@@ -49,19 +53,19 @@ pub fn metadata(
                 return Err(metadata_failure(manifest_path, &stderr).into());
             };
             generate_lockfile(manifest_path, offline)?;
-            let (json, exiting) = run_metadata(manifest_path, offline, frozen, &[])
+            let (json, exit) = run_metadata(manifest_path, offline, frozen, &[])
                 .map_err(|stderr| metadata_failure(manifest_path, &stderr))?;
             Ok(Metadata {
                 json,
                 created_lockfile: Some(lock),
-                exit: Exit(exiting),
+                exit,
             })
         }
         Err(stderr) => Err(metadata_failure(manifest_path, &stderr).into()),
-        Ok((json, exiting)) => Ok(Metadata {
+        Ok((json, exit)) => Ok(Metadata {
             json,
             created_lockfile: None,
-            exit: Exit(exiting),
+            exit,
         }),
     }
 }
@@ -126,12 +130,12 @@ pub fn metadata_with_features(
     frozen: bool,
     features: &[String],
 ) -> Result<Metadata> {
-    let (json, exiting) = run_metadata(manifest_path, offline, frozen, features)
+    let (json, exit) = run_metadata(manifest_path, offline, frozen, features)
         .map_err(|stderr| metadata_failure(manifest_path, &stderr))?;
     Ok(Metadata {
         json,
         created_lockfile: None,
-        exit: Exit(exiting),
+        exit,
     })
 }
 
@@ -147,7 +151,7 @@ fn run_metadata(
     offline: bool,
     frozen: bool,
     features: &[String],
-) -> Result<(Vec<u8>, Exiting), String> {
+) -> Result<(Vec<u8>, Exit), String> {
     let mut cmd = cargo();
     cmd.args([
         "metadata",
@@ -167,32 +171,27 @@ fn run_metadata(
     if frozen {
         cmd.arg("--frozen");
     }
-    let mut exiting = Exiting::spawn(cmd)
+    let mut running = Running::spawn(cmd)
         .map_err(|e| format!("error: could not run `cargo metadata` ({e}): is cargo on PATH?"))?;
-    let json = exiting.document()?;
+    let json = running.document()?;
     // Ended without a whole document: cargo's exit says why, now.
     if !json.ends_with(b"\n") {
-        let rest = exiting.wait()?;
-        return Ok(([json, rest].concat(), Exiting::Done { rest: Vec::new() }));
+        let rest = running.wait()?;
+        return Ok(([json, rest].concat(), Exit(None)));
     }
-    Ok((json, exiting))
+    Ok((json, Exit(Some(running))))
 }
 
-/// A `cargo metadata` that has printed (or is printing) its answer.
-enum Exiting {
-    Running {
-        child: std::process::Child,
-        stdout: std::process::ChildStdout,
-        stderr: std::thread::JoinHandle<Vec<u8>>,
-        /// Bytes of stdout after the document's end, read with it.
-        rest: Vec<u8>,
-    },
-    Done {
-        rest: Vec<u8>,
-    },
+/// A `cargo metadata` that is printing its answer, or has and may still be exiting.
+struct Running {
+    child: std::process::Child,
+    stdout: std::process::ChildStdout,
+    stderr: std::thread::JoinHandle<Vec<u8>>,
+    /// Bytes of stdout after the document's end, read with it.
+    rest: Vec<u8>,
 }
 
-impl Exiting {
+impl Running {
     fn spawn(mut cmd: Command) -> std::io::Result<Self> {
         use std::process::Stdio;
         let mut child = cmd
@@ -215,7 +214,7 @@ impl Exiting {
             let _ = std::io::copy(&mut err, &mut std::io::sink());
             buf
         });
-        Ok(Exiting::Running {
+        Ok(Running {
             child,
             stdout,
             stderr,
@@ -228,9 +227,7 @@ impl Exiting {
     /// written `\n`), so its first newline ends the document: it can be parsed while
     /// cargo tears down. Whatever follows is kept for `wait`, which judges it.
     fn document(&mut self) -> Result<Vec<u8>, String> {
-        let Exiting::Running { stdout, rest, .. } = self else {
-            return Ok(Vec::new());
-        };
+        let Running { stdout, rest, .. } = self;
         let mut json = Vec::with_capacity(1 << 20);
         let mut chunk = vec![0u8; 256 << 10];
         loop {
@@ -262,15 +259,12 @@ impl Exiting {
     /// cargo's exit: what it printed after the document when it succeeded, its
     /// stderr when it did not.
     fn wait(self) -> Result<Vec<u8>, String> {
-        let (mut child, mut stdout, stderr, mut rest) = match self {
-            Exiting::Done { rest } => return Ok(rest),
-            Exiting::Running {
-                child,
-                stdout,
-                stderr,
-                rest,
-            } => (child, stdout, stderr, rest),
-        };
+        let Running {
+            mut child,
+            mut stdout,
+            stderr,
+            mut rest,
+        } = self;
         let cannot =
             |e: std::io::Error| format!("error: could not read `cargo metadata`'s answer: {e}");
         std::io::Read::read_to_end(
@@ -429,10 +423,10 @@ mod tests {
     use super::*;
 
     /// A real process speaking through the pipes as cargo does.
-    fn sh(script: &str) -> Exiting {
+    fn sh(script: &str) -> Running {
         let mut cmd = Command::new("sh");
         cmd.args(["-c", script]);
-        Exiting::spawn(cmd).unwrap()
+        Running::spawn(cmd).unwrap()
     }
 
     #[test]

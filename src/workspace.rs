@@ -80,7 +80,9 @@ impl Workspace {
         cargo_ran(&json);
         let parsed = Self::from_json(json.clone(), manifest_path.clone(), hash);
         let rest = exit.finish(&manifest_path)?;
-        let mut ws = match rest.iter().all(u8::is_ascii_whitespace) {
+        // Cargo's newline ends `json`: anything after it is parsed with it, by the
+        // same rules (serde_json's trailing whitespace is not `is_ascii_whitespace`).
+        let mut ws = match rest.is_empty() {
             true => parsed?,
             false => Self::from_json(
                 [&json[..], &rest].concat().into(),
