@@ -126,9 +126,8 @@ pub fn lookup(manifest_path: &Path, offline: bool, frozen: bool) -> Option<(Vec<
     // while the record and its inputs are looked at: a warm run needs both. After a
     // miss the read ends on its own beside cargo, unused.
     let stored = format!("{name}.metadata");
-    let reading = std::thread::Builder::new()
-        .spawn(move || store.read(METADATA_NS, &stored, crate::fsutil::LOCKFILE_LIMIT))
-        .ok();
+    let read_json = move || store.read(METADATA_NS, &stored, crate::fsutil::LOCKFILE_LIMIT);
+    let reading = std::thread::Builder::new().spawn(read_json.clone()).ok();
     let bytes = store.read(
         METADATA_NS,
         &format!("{name}.json"),
@@ -143,11 +142,7 @@ pub fn lookup(manifest_path: &Path, offline: bool, frozen: bool) -> Option<(Vec<
     }
     let json = match reading {
         Some(r) => r.join().ok()??,
-        None => store.read(
-            METADATA_NS,
-            &format!("{name}.metadata"),
-            crate::fsutil::LOCKFILE_LIMIT,
-        )?,
+        None => read_json()?,
     };
     Some((json, record.metadata_sha256))
 }
